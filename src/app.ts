@@ -1,0 +1,104 @@
+import {
+  DefaultAzureCredential,
+  ManagedIdentityCredential,
+  type TokenCredential,
+} from '@azure/identity';
+
+import { type Config, loadConfig, type LoadConfigOptions } from './config';
+import { fallbackFunction } from './functions/fallback';
+import { healthFunction } from './functions/health';
+import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
+import { createHealthService, type HealthService, reachabilityCheck } from './health';
+import { createAuthenticator } from './http/auth';
+import { type EdgeDependencies } from './http/edge';
+import { consoleSink, createLogger, type Logger, registerSecretForRedaction } from './http/logger';
+import { compileRoute, RouteTable } from './http/routes';
+import { createStorageClients, type StorageClients } from './storage';
+
+/** The services shared by every function, built once per process. */
+export interface AppServices {
+  config: Config;
+  log: Logger;
+  health: HealthService;
+  /** Azure credential of the app itself (managed identity in Azure, developer login locally). */
+  azureCredential(): TokenCredential;
+  /** Undefined when no storage is configured (unit tests); functions needing it fail clearly. */
+  storage: StorageClients | undefined;
+  fetch: typeof fetch;
+}
+
+export interface AppContext {
+  config: Config;
+  services: AppServices;
+  edge: EdgeDependencies;
+  functions: FunctionDefinition[];
+  routes: RouteTable<HttpFunctionDefinition>;
+}
+
+export interface CreateAppOptions extends LoadConfigOptions {
+  env: Record<string, string | undefined>;
+  log?: Logger;
+  fetch?: typeof fetch;
+}
+
+function lazy<T>(make: () => T): () => T {
+  let value: T | undefined;
+  return () => (value ??= make());
+}
+
+/**
+ * The composition root: reads and validates config once, builds the shared services and returns
+ * the table of function definitions that both the Azure host and the local host register.
+ */
+export function createApp(options: CreateAppOptions): AppContext {
+  const config = loadConfig(options.env, options);
+  const log = options.log ?? createLogger(consoleSink, { app: 'outlook-mail-functions' });
+  registerSecretForRedaction(config.clientSecret);
+
+  const azureCredential = lazy<TokenCredential>(() =>
+    config.managedIdentityClientId && config.isProduction
+      ? new ManagedIdentityCredential({ clientId: config.managedIdentityClientId })
+      : new DefaultAzureCredential(
+          config.managedIdentityClientId
+            ? { managedIdentityClientId: config.managedIdentityClientId }
+            : {},
+        ),
+  );
+  const fetchImpl = options.fetch ?? fetch;
+  const health = createHealthService(log);
+  health.add(
+    reachabilityCheck(
+      'identity',
+      `${config.authorityHost}/${config.tenantId}/v2.0/.well-known/openid-configuration`,
+      fetchImpl,
+    ),
+  );
+  health.add(reachabilityCheck('graph', `${config.graphBaseUrl}/v1.0/`, fetchImpl));
+
+  const services: AppServices = {
+    config,
+    log,
+    health,
+    azureCredential,
+    storage: config.storage ? createStorageClients(config.storage, azureCredential) : undefined,
+    fetch: fetchImpl,
+  };
+
+  const edge: EdgeDependencies = {
+    authenticate: createAuthenticator({
+      apiKeys: config.apiKeys,
+      bearer: config.bearer,
+      authorityHost: config.authorityHost,
+    }),
+    requestBudgetMs: config.requestBudgetMs,
+    connectUrl: (credentialId) => `${config.publicBaseUrl}/api/credentials/${credentialId}/connect`,
+  };
+
+  let routes: RouteTable<HttpFunctionDefinition> | undefined;
+  const functions: FunctionDefinition[] = [healthFunction(health), fallbackFunction(() => routes!)];
+  const http = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
+  routes = new RouteTable(
+    http.filter((f) => f.name !== 'fallback').map((f) => compileRoute(f.route, f.methods, f)),
+  );
+  return { config, services, edge, functions, routes };
+}

@@ -1,0 +1,85 @@
+import type {
+  HttpHandler,
+  HttpRequest,
+  HttpResponseInit,
+  InvocationContext,
+} from '@azure/functions';
+
+import { createDeadline } from '../deadline';
+import { isAppError, ReauthRequiredError } from '../errors';
+import { type HttpFunctionDefinition, DEFAULT_MAX_BODY_BYTES } from '../functions/types';
+import { type Authenticate } from './auth';
+import { createLogger, invocationSink, type Logger } from './logger';
+import { assertBodyWithin } from './parse';
+import { statusForCode, toProblemResponse } from './problem';
+
+export interface EdgeDependencies {
+  authenticate: Authenticate;
+  requestBudgetMs: number;
+  /** Where a caller re-connects a credential whose refresh token died. */
+  connectUrl(credentialId: string): string;
+}
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
+
+function requestIdFor(request: HttpRequest, context: InvocationContext): string {
+  const inbound =
+    request.headers.get('x-request-id') ?? request.headers.get('x-ms-client-request-id');
+  return inbound && SAFE_REQUEST_ID.test(inbound) ? inbound : context.invocationId;
+}
+
+function withRequestId(response: HttpResponseInit, requestId: string): HttpResponseInit {
+  const headers = new Headers(response.headers as HeadersInit | undefined);
+  headers.set('x-request-id', requestId);
+  return { ...response, headers };
+}
+
+function logOutcome(log: Logger, status: number, startedAt: number, error?: unknown): void {
+  const fields = { status, ms: Date.now() - startedAt };
+  if (status >= 500) log.error('request failed', { ...fields, error });
+  else if (error)
+    log.warn('request rejected', { ...fields, code: isAppError(error) ? error.code : undefined });
+  else log.info('request completed', fields);
+}
+
+/**
+ * Wraps a function definition into a v4 HTTP handler: request id, body limit, caller
+ * authentication, time budget, and the single mapping of errors to problem+json.
+ */
+export function toHttpHandler(
+  definition: HttpFunctionDefinition,
+  deps: EdgeDependencies,
+): HttpHandler {
+  return async (request, context) => {
+    const startedAt = Date.now();
+    const requestId = requestIdFor(request, context);
+    const url = new URL(request.url);
+    let log = createLogger(invocationSink(context), {
+      requestId,
+      function: definition.name,
+      method: request.method,
+      path: url.pathname,
+    });
+    try {
+      assertBodyWithin(request, definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+      const deadline = createDeadline(deps.requestBudgetMs);
+      const base = { request, context, requestId, log, deadline };
+      let response: HttpResponseInit;
+      if (definition.auth === 'caller') {
+        const caller = await deps.authenticate(request.headers);
+        log = log.child({ serviceId: caller.serviceId, caller: caller.principal });
+        response = await definition.handler({ ...base, log, caller });
+      } else {
+        response = await definition.handler(base);
+      }
+      logOutcome(log, response.status ?? 200, startedAt);
+      return withRequestId(response, requestId);
+    } catch (error) {
+      if (error instanceof ReauthRequiredError && !error.connectUrl) {
+        error.connectUrl = deps.connectUrl(error.credentialId);
+      }
+      logOutcome(log, isAppError(error) ? statusForCode(error.code) : 500, startedAt, error);
+      return toProblemResponse(error, { requestId, instance: url.pathname });
+    }
+  };
+}

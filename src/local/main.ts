@@ -1,0 +1,117 @@
+/**
+ * `npm start`: the whole product on this machine with zero configuration. With no CLIENT_ID it
+ * starts the Graph sandbox and points the app at it; with no AzureWebJobsStorage it starts
+ * Azurite; with no API_KEYS it makes a dev key. Settings come from the environment, then from
+ * local.settings.json's "Values" (like `func start`).
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { createApp } from '../app';
+import { hashApiKey } from '../config';
+import { ConfigError } from '../errors';
+import { hostRegistrations } from '../registration';
+import { startAzurite } from './azurite';
+import { startLocalHost } from './host';
+import { startSandbox } from './sandbox';
+
+const projectDir = path.resolve(__dirname, '../..');
+
+function localSettings(): Record<string, string> {
+  const file = path.join(projectDir, 'local.settings.json');
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  return parsed.Values ?? {};
+}
+
+/** A dev API key that survives restarts, so a pasted curl line keeps working. */
+function devApiKey(dataDir: string): string {
+  const file = path.join(dataDir, 'dev-api-key');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const key = `dev-${randomBytes(18).toString('base64url')}`;
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return key;
+}
+
+async function main(): Promise<void> {
+  const env: Record<string, string | undefined> = { ...localSettings(), ...process.env };
+  const port = Number(env.PORT ?? 7071);
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const stops: Array<() => Promise<void>> = [];
+  const lines: string[] = [];
+
+  if (!env.CLIENT_ID) {
+    const sandbox = await startSandbox({ port: Number(env.SANDBOX_PORT ?? 0) });
+    stops.push(() => sandbox.close());
+    Object.assign(env, {
+      GRAPH_BASE_URL: sandbox.url,
+      AUTHORITY_HOST: sandbox.url,
+      TENANT_ID: sandbox.tenantId,
+      CLIENT_ID: sandbox.clientId,
+      CLIENT_SECRET: sandbox.clientSecret,
+    });
+    lines.push(
+      `Graph sandbox:  ${sandbox.url} (mailboxes: ${sandbox.users.map((u) => u.userPrincipalName).join(', ')})`,
+    );
+  }
+  if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName) {
+    const azurite = await startAzurite();
+    stops.push(() => azurite.stop());
+    env.AzureWebJobsStorage = azurite.connectionString;
+    lines.push(
+      `Azurite:        blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table}`,
+    );
+  }
+  let apiKey: string | undefined;
+  if (!env.API_KEYS) {
+    apiKey = devApiKey(path.resolve(projectDir, env.LOCAL_DATA_DIR ?? '.local'));
+    env.API_KEYS = `dev=${hashApiKey(apiKey)}`;
+  }
+
+  const app = createApp({ env, localBaseUrl: baseUrl, projectDir });
+  const host = await startLocalHost({
+    registrations: hostRegistrations(app),
+    port,
+    storage: app.services.storage,
+  });
+  stops.unshift(() => host.close());
+
+  const functions = app.functions.map((f) =>
+    f.kind === 'http'
+      ? `${f.methods.join('|')} /api/${f.route}`
+      : `${f.kind} ${f.name} (POST /admin/functions/${f.name})`,
+  );
+  console.log(
+    [
+      '',
+      `outlook-mail-functions is running at ${host.url}`,
+      ...lines,
+      '',
+      'Functions:',
+      ...functions.map((f) => `  ${f}`),
+      '',
+      'Try it:',
+      `  curl ${host.url}/api/health`,
+      ...(apiKey ? [`  curl -H 'x-api-key: ${apiKey}' ${host.url}/api/credentials`] : []),
+      '',
+    ].join('\n'),
+  );
+
+  const shutdown = async () => {
+    for (const stop of stops) await stop().catch(() => undefined);
+    process.exit(0);
+  };
+  process.once('SIGINT', () => void shutdown());
+  process.once('SIGTERM', () => void shutdown());
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) {
+    console.error(error.message);
+  } else {
+    console.error('Start-up failed:', error);
+  }
+  process.exit(1);
+});
