@@ -98,6 +98,7 @@ function stringLiteral(node: Node): string | undefined {
   return parts.map((part) => part.text).join('');
 }
 
+/** A key's literal name; an interpolated key (`'${id}'`) keeps its source text. */
 function propertyKey(node: Node): string {
   const key = children(node)[0];
   if (!key) throw new Error(`object property without a key at ${node.startPosition.row + 1}`);
