@@ -1,0 +1,145 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+import { type Infra, INFRA_DIR, REPO_ROOT, declared, loadInfra, prop, text } from './bicep';
+
+interface AzureYaml {
+  name: string;
+  infra: { provider: string; path: string; module: string };
+  services: Record<string, { project: string; language: string; host: string }>;
+}
+
+interface ParameterFile {
+  parameters: Record<string, { value: unknown }>;
+}
+
+interface Workflow {
+  on: unknown;
+  jobs: Record<
+    string,
+    { 'runs-on': string; steps: { uses?: string; run?: string; with?: Record<string, unknown> }[] }
+  >;
+}
+
+const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
+
+describe('azd wiring', () => {
+  let infra: Infra;
+  let azureYaml: AzureYaml;
+  let parameterFile: ParameterFile;
+  beforeAll(async () => {
+    infra = await loadInfra();
+    azureYaml = parse(read('azure.yaml')) as AzureYaml;
+    parameterFile = JSON.parse(read('infra/main.parameters.json')) as ParameterFile;
+  });
+
+  it('azure.yaml deploys this project as the function service "api" with infra/main.bicep', () => {
+    expect(azureYaml.infra).toEqual({ provider: 'bicep', path: 'infra', module: 'main' });
+    expect(
+      existsSync(path.join(REPO_ROOT, azureYaml.infra.path, `${azureYaml.infra.module}.bicep`)),
+    ).toBe(true);
+    expect(Object.keys(azureYaml.services)).toEqual(['api']);
+    expect(azureYaml.services.api).toMatchObject({
+      project: '.',
+      language: 'ts',
+      host: 'function',
+    });
+    expect(existsSync(path.join(REPO_ROOT, azureYaml.services.api!.project, 'package.json'))).toBe(
+      true,
+    );
+  });
+
+  it('main.bicep is resource-group scoped, so az deployment group create works too', () => {
+    expect(infra.main.targetScope).toBe('resourceGroup');
+    for (const file of infra.all) {
+      expect(file.resources.filter((r) => r.type === 'Microsoft.Resources/resourceGroups')).toEqual(
+        [],
+      );
+    }
+    expect(text(infra.main.vars.get('resourceToken'))).toMatch(
+      /uniqueString\(.*resourceGroup\(\)\.id.*environmentName/,
+    );
+  });
+
+  it('main.parameters.json maps existing params only, and every required param', () => {
+    const mapped = Object.keys(parameterFile.parameters);
+    for (const name of mapped) expect(infra.main.params.has(name), name).toBe(true);
+    for (const param of infra.main.params.values()) {
+      if (param.defaultValue === undefined) expect(mapped, param.name).toContain(param.name);
+    }
+    expect(parameterFile.parameters.environmentName?.value).toBe('${AZURE_ENV_NAME}');
+    expect(parameterFile.parameters.location?.value).toBe('${AZURE_LOCATION}');
+    expect(parameterFile.parameters.principalId?.value).toBe('${AZURE_PRINCIPAL_ID}');
+    expect(infra.main.params.get('location')?.decorators).toContain('metadata');
+  });
+
+  it('outputs are UPPER_SNAKE and give azd what it and the docs need', () => {
+    for (const name of infra.main.outputs.keys()) expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
+    const out = (name: string) => text(infra.main.outputs.get(name)?.value);
+    const api = infra.main.modules.find((m) => m.path === 'app/api.bicep')!.symbol;
+    const vault = declared(infra.main, 'Microsoft.KeyVault/vaults').symbol;
+    expect(out('AZURE_FUNCTION_NAME')).toBe(`${api}.outputs.name`);
+    expect(out('SERVICE_API_NAME')).toBe(`${api}.outputs.name`);
+    expect(out('PUBLIC_BASE_URL')).toBe(`${api}.outputs.publicBaseUrl`);
+    expect(infra.main.outputs.get('OAUTH_REDIRECT_URI')?.value.text).toBe(
+      `'\${${api}.outputs.publicBaseUrl}/api/oauth/callback'`,
+    );
+    expect(out('KEY_VAULT_URL')).toBe(`${vault}.properties.vaultUri`);
+    expect(out('KEY_VAULT_NAME')).toBe(`${vault}.name`);
+    expect(out('AZURE_TENANT_ID')).toBe('tenant().tenantId');
+    // The module outputs those names refer to exist.
+    expect([...infra.api.outputs.keys()].sort()).toEqual([
+      'defaultHostName',
+      'name',
+      'publicBaseUrl',
+    ]);
+  });
+
+  it('resources carry azd-env-name, and the site azd-service-name: api', () => {
+    expect(text(prop(infra.main.vars.get('tags'), 'azd-env-name'))).toBe('environmentName');
+    for (const resource of infra.main.resources.filter((r) => prop(r.body, 'location'))) {
+      expect(text(prop(resource.body, 'tags')), resource.symbol).toBe('tags');
+    }
+    const site = declared(infra.api, 'Microsoft.Web/sites');
+    expect(prop(site.body, 'tags')?.text).toMatch(
+      /^union\(tags, \{\s*'azd-service-name': 'api'\s*\}\)$/,
+    );
+    const api = infra.main.modules.find((m) => m.path === 'app/api.bicep')!;
+    expect(text(prop(api.body, 'params.tags'))).toBe('tags');
+  });
+
+  it('names come from abbreviations.json keys that exist', () => {
+    const abbreviations = JSON.parse(
+      readFileSync(path.join(INFRA_DIR, 'abbreviations.json'), 'utf8'),
+    ) as Record<string, string>;
+    const used = [...infra.main.source.matchAll(/abbrs\.(\w+)/g)].map((m) => m[1]!);
+    expect(used.length).toBeGreaterThan(5);
+    for (const key of used) expect(abbreviations[key], key).toMatch(/^[a-z]+-?$/);
+    expect(text(infra.main.vars.get('abbrs'))).toBe("loadJsonContent('abbreviations.json')");
+  });
+});
+
+describe('CI workflow', () => {
+  let workflow: Workflow;
+  beforeAll(() => {
+    workflow = parse(read('.github/workflows/ci.yml')) as Workflow;
+  });
+
+  it('installs with npm ci on Node 22 and runs npm test', () => {
+    const steps = workflow.jobs.test!.steps;
+    expect(
+      steps.find((s) => s.uses?.startsWith('actions/setup-node@'))?.with?.['node-version'],
+    ).toBe(22);
+    const runs = steps.map((s) => s.run ?? '');
+    expect(runs.some((r) => /^npm ci\b/.test(r))).toBe(true);
+    expect(runs).toContain('npm test');
+  });
+
+  it('compiles the Bicep with the real compiler', () => {
+    const runs = workflow.jobs.bicep!.steps.map((s) => s.run ?? '');
+    expect(runs.some((r) => r.startsWith('az bicep build --file infra/main.bicep'))).toBe(true);
+  });
+});
