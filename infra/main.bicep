@@ -310,7 +310,6 @@ output PUBLIC_BASE_URL string = api.outputs.publicBaseUrl
 output OAUTH_REDIRECT_URI string = '${api.outputs.publicBaseUrl}/api/oauth/callback'
 output KEY_VAULT_NAME string = keyVault.name
 output KEY_VAULT_URL string = keyVault.properties.vaultUri
-output CLIENT_SECRET_NAME string = clientSecretName
 output AZURE_STORAGE_ACCOUNT_NAME string = storage.name
 output AZURE_USER_ASSIGNED_IDENTITY_CLIENT_ID string = identity.properties.clientId
 output APPLICATIONINSIGHTS_NAME string = appInsights.name
