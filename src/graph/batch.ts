@@ -1,0 +1,115 @@
+import { type Deadline, sleep } from '../deadline';
+import { ThrottledError, UpstreamError } from '../errors';
+import { type Logger } from '../http/logger';
+import { type GraphClient } from './client';
+import { backoffMs } from './middleware';
+
+/** One request inside a JSON batch; `url` is relative to the version (`/me/mailFolders/x/childFolders`). */
+export interface BatchRequest {
+  id: string;
+  method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  url: string;
+  headers?: Record<string, string>;
+  body?: unknown;
+}
+
+export interface BatchResponse {
+  id: string;
+  status: number;
+  headers: Record<string, string>;
+  body: unknown;
+}
+
+interface BatchEnvelope {
+  responses?: Array<{
+    id?: string;
+    status?: number;
+    headers?: Record<string, string>;
+    body?: unknown;
+  }>;
+}
+
+export const MAX_BATCH_REQUESTS = 20;
+const RETRYABLE = new Set([429, 503, 504]);
+
+function innerRetryAfterMs(headers: Record<string, string>): number | undefined {
+  const entry = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after');
+  const seconds = entry ? Number(entry[1]) : NaN;
+  return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
+}
+
+/**
+ * Runs requests through `$batch` in groups of 20. Inner 429s are not retried by Graph or the
+ * SDK, so throttled items are sent again after the longest inner Retry-After, within the budget.
+ * Only GETs are retried on 503/504; anything else keeps its inner answer.
+ */
+export async function runBatch(
+  client: GraphClient,
+  requests: BatchRequest[],
+  options: { deadline: Deadline; log: Logger },
+): Promise<Map<string, BatchResponse>> {
+  const results = new Map<string, BatchResponse>();
+  let pending = requests;
+  for (let round = 0; pending.length > 0; round++) {
+    const retry: BatchRequest[] = [];
+    let waitMs = 0;
+    for (let start = 0; start < pending.length; start += MAX_BATCH_REQUESTS) {
+      const group = pending.slice(start, start + MAX_BATCH_REQUESTS);
+      const { body } = await client.json<BatchEnvelope>('POST', '/$batch', {
+        body: {
+          requests: group.map((r) => ({
+            id: r.id,
+            method: r.method,
+            url: r.url,
+            ...(r.body === undefined
+              ? r.headers
+                ? { headers: r.headers }
+                : {}
+              : { headers: { 'content-type': 'application/json', ...r.headers }, body: r.body }),
+          })),
+        },
+        retry: group.every((r) => r.method === 'GET') ? 'idempotent' : 'throttle-only',
+        weight: 4,
+      });
+      for (const response of body.responses ?? []) {
+        const request = group.find((r) => r.id === response.id);
+        if (!request || response.status === undefined) continue;
+        const item: BatchResponse = {
+          id: request.id,
+          status: response.status,
+          headers: response.headers ?? {},
+          body: response.body,
+        };
+        const retryable =
+          response.status === 429 || (RETRYABLE.has(response.status) && request.method === 'GET');
+        if (retryable) {
+          retry.push(request);
+          waitMs = Math.max(waitMs, innerRetryAfterMs(item.headers) ?? backoffMs(round));
+        }
+        results.set(request.id, item);
+      }
+      const missing = group.filter((r) => !results.has(r.id));
+      if (missing.length > 0) {
+        throw new UpstreamError(
+          'graph_error',
+          `Microsoft Graph's batch answer lacks ${missing.length} item(s).`,
+        );
+      }
+    }
+    if (retry.length === 0) break;
+    if (waitMs > options.deadline.remainingMs() - 250) {
+      throw new ThrottledError(
+        'Microsoft Graph kept throttling this mailbox beyond the time budget.',
+        waitMs,
+      );
+    }
+    options.log.warn('graph batch items throttled, retrying', {
+      items: retry.length,
+      waitMs,
+      round,
+    });
+    await sleep(waitMs, options.deadline.signal);
+    pending = retry;
+  }
+  return results;
+}

@@ -1,0 +1,242 @@
+import { Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-graph-client';
+
+import { type Deadline } from '../deadline';
+import { ForbiddenError, UpstreamError } from '../errors';
+import { type Logger } from '../http/logger';
+import { toGraphError } from './errors';
+import { MailboxLimiter } from './limiter';
+import {
+  AuthMiddleware,
+  ConcurrencyMiddleware,
+  GraphCall,
+  RetryMiddleware,
+  type RetryMode,
+} from './middleware';
+
+export type QueryValue = string | number | boolean | undefined;
+
+export interface GraphRequestOptions {
+  query?: Record<string, QueryValue>;
+  headers?: Record<string, string>;
+  /** Serialised as JSON. */
+  body?: unknown;
+  retry?: RetryMode;
+  /** Slots of the mailbox's concurrency limit this request holds (a $batch holds 4). */
+  weight?: number;
+}
+
+export interface GraphResult<T> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+/** Percent-encodes every query value: the SDK joins them into the URL as given. */
+export function buildPath(path: string, query: Record<string, QueryValue> = {}): string {
+  const parts = Object.entries(query)
+    .filter((entry): entry is [string, string | number | boolean] => entry[1] !== undefined)
+    .map(([key, value]) => `${key}=${encodeURIComponent(String(value))}`);
+  return parts.length > 0 ? `${path}?${parts.join('&')}` : path;
+}
+
+/** A path segment for an id or name: always encoded, so `/`, `?` or `#` can never change the URL. */
+export function segment(value: string): string {
+  return encodeURIComponent(value);
+}
+
+export interface GraphAccess {
+  accessToken: string;
+  scopes: readonly string[];
+  account: { id: string; address: string; displayName?: string };
+  mailbox?: string | undefined;
+}
+
+/** The Graph helper's view of credentials; the credential token manager satisfies it. */
+export interface GraphTokenSource<K> {
+  getAccessToken(
+    key: K,
+    options?: { forceRefresh?: boolean; abortSignal?: AbortSignal },
+  ): Promise<GraphAccess>;
+}
+
+/**
+ * One mailbox seen through one credential: every request carries its token, obeys the mailbox's
+ * concurrency limit and the invocation's time budget, and fails with our error taxonomy.
+ */
+export class GraphClient {
+  constructor(
+    private readonly sdk: Client,
+    private readonly settings: {
+      mailboxKey: string;
+      token: (forceRefresh: boolean) => Promise<string>;
+      deadline: Deadline;
+      log: Logger;
+      graphOrigin: string;
+    },
+  ) {}
+
+  /** The raw answer, body unread (attachment downloads stream it). Non-2xx answers throw. */
+  async send(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    options: GraphRequestOptions = {},
+  ): Promise<Response> {
+    const call = new GraphCall({
+      mailboxKey: this.settings.mailboxKey,
+      token: this.settings.token,
+      deadline: this.settings.deadline,
+      retry: options.retry ?? (method === 'GET' ? 'idempotent' : 'throttle-only'),
+      weight: options.weight ?? 1,
+      log: this.settings.log,
+    });
+    const headers: Record<string, string> = { ...options.headers };
+    if (options.body !== undefined) headers['content-type'] ??= 'application/json';
+    const request = this.sdk
+      .api(buildPath(path, options.query))
+      .headers(headers)
+      .middlewareOptions([call])
+      .responseType(ResponseType.RAW);
+    const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+    const response = (await (method === 'GET'
+      ? request.get()
+      : method === 'POST'
+        ? request.post(body)
+        : method === 'PATCH'
+          ? request.patch(body)
+          : method === 'PUT'
+            ? request.put(body)
+            : request.delete())) as Response;
+    if (!response.ok) throw toGraphError(response.status, response.headers, await response.text());
+    return response;
+  }
+
+  async json<T>(
+    method: 'GET' | 'POST' | 'PATCH' | 'PUT' | 'DELETE',
+    path: string,
+    options: GraphRequestOptions = {},
+  ): Promise<GraphResult<T>> {
+    const response = await this.send(method, path, options);
+    const text = await response.text();
+    let body: unknown;
+    try {
+      body = text ? JSON.parse(text) : undefined;
+    } catch (error) {
+      throw new UpstreamError(
+        'graph_error',
+        'Microsoft Graph answered with a body that is not JSON.',
+        { cause: error },
+      );
+    }
+    return { status: response.status, headers: response.headers, body: body as T };
+  }
+
+  get<T>(path: string, options: Omit<GraphRequestOptions, 'body'> = {}): Promise<GraphResult<T>> {
+    return this.json<T>('GET', path, options);
+  }
+
+  /**
+   * The path (below `/v1.0`) of an `@odata.nextLink`, after checking it points at the Graph we
+   * are configured for: a link elsewhere is never followed.
+   */
+  nextLinkPath(nextLink: string): string {
+    let url: URL;
+    try {
+      url = new URL(nextLink);
+    } catch {
+      throw new UpstreamError(
+        'graph_error',
+        'Microsoft Graph returned a next link that is not a URL.',
+      );
+    }
+    const expected = new URL(this.settings.graphOrigin);
+    if (url.origin !== expected.origin || !url.pathname.startsWith('/v1.0/')) {
+      throw new UpstreamError(
+        'graph_error',
+        'Microsoft Graph returned a next link to another host.',
+      );
+    }
+    return url.pathname.slice('/v1.0'.length) + url.search;
+  }
+}
+
+export interface MailboxGraph {
+  client: GraphClient;
+  /** `/me`, or `/users/{upn}` for a shared mailbox. */
+  root: string;
+  /** The address of the mailbox being read or sent from. */
+  mailboxAddress: string;
+  access: GraphAccess;
+}
+
+export interface GraphFactoryOptions<K> {
+  graphBaseUrl: string;
+  tokens: GraphTokenSource<K>;
+  limiter?: MailboxLimiter;
+}
+
+export interface ForCredentialOptions {
+  deadline: Deadline;
+  log: Logger;
+  /** A shared mailbox (UPN) to use instead of the signed-in user's own. */
+  mailbox?: string | undefined;
+}
+
+export interface GraphFactory<K> {
+  forCredential(key: K, options: ForCredentialOptions): Promise<MailboxGraph>;
+  readonly limiter: MailboxLimiter;
+}
+
+const SHARED_SCOPE = /^Mail\.(Read|ReadWrite|Send)\.Shared$/i;
+
+/** The one Graph helper: a single SDK client and limiter shared by every function in the process. */
+export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFactory<K> {
+  const limiter = options.limiter ?? new MailboxLimiter(4);
+  const sdk = Client.initWithMiddleware({
+    baseUrl: options.graphBaseUrl,
+    defaultVersion: 'v1.0',
+    middleware: [
+      new RetryMiddleware(),
+      new AuthMiddleware(),
+      new ConcurrencyMiddleware(limiter),
+      new HTTPMessageHandler(),
+    ],
+  });
+  return {
+    limiter,
+    async forCredential(key, { deadline, log, mailbox }) {
+      const access = await options.tokens.getAccessToken(key, { abortSignal: deadline.signal });
+      const target = mailbox ?? access.mailbox;
+      const shared =
+        target !== undefined && target.toLowerCase() !== access.account.address.toLowerCase();
+      if (shared && !access.scopes.some((s) => SHARED_SCOPE.test(s))) {
+        throw new ForbiddenError(
+          `Reading or sending as ${target} needs the Mail.*.Shared permissions, which this credential was not granted.`,
+        );
+      }
+      let current = access;
+      const token = async (forceRefresh: boolean) => {
+        if (forceRefresh)
+          current = await options.tokens.getAccessToken(key, {
+            forceRefresh,
+            abortSignal: deadline.signal,
+          });
+        return current.accessToken;
+      };
+      const mailboxAddress = shared ? target : access.account.address;
+      const client = new GraphClient(sdk, {
+        // Graph's limit is per app and mailbox, whoever's credential reaches it.
+        mailboxKey: mailboxAddress.toLowerCase(),
+        token,
+        deadline,
+        log,
+        graphOrigin: options.graphBaseUrl,
+      });
+      return {
+        client,
+        root: shared ? `/users/${segment(target)}` : '/me',
+        mailboxAddress,
+        access,
+      };
+    },
+  };
+}

@@ -1,0 +1,176 @@
+import { randomUUID } from 'node:crypto';
+
+import {
+  type Context,
+  type Middleware,
+  type MiddlewareOptions,
+} from '@microsoft/microsoft-graph-client';
+
+import { type Deadline, sleep } from '../deadline';
+import { UpstreamError } from '../errors';
+import { type Logger } from '../http/logger';
+import { retryAfterMs } from './errors';
+import { type MailboxLimiter } from './limiter';
+
+/**
+ * How a request may be retried. `idempotent`: 429, 503, 504 and network errors. `throttle-only`:
+ * only 429, which Graph answers before doing anything, so even a send is safe to repeat.
+ * `none`: never (the caller handles every status itself).
+ */
+export type RetryMode = 'idempotent' | 'throttle-only' | 'none';
+
+/** Per-request settings, carried to the middlewares through the SDK's middleware options. */
+export class GraphCall implements MiddlewareOptions {
+  refreshedToken = false;
+  constructor(
+    readonly settings: {
+      mailboxKey: string;
+      token: (forceRefresh: boolean) => Promise<string>;
+      deadline: Deadline;
+      retry: RetryMode;
+      /** Slots taken from the mailbox's 4 (a $batch takes 4). */
+      weight: number;
+      log: Logger;
+    },
+  ) {}
+}
+
+function callOf(context: Context): GraphCall {
+  const call = context.middlewareControl?.getMiddlewareOptions(GraphCall) as GraphCall | undefined;
+  if (!call) throw new TypeError('Graph requests must be sent through GraphClient.');
+  return call;
+}
+
+function setHeader(context: Context, name: string, value: string): void {
+  if (context.request instanceof Request) {
+    context.request.headers.set(name, value);
+    return;
+  }
+  context.options ??= {};
+  const headers = context.options.headers;
+  if (headers instanceof Headers) headers.set(name, value);
+  else
+    context.options.headers = { ...(headers as Record<string, string> | undefined), [name]: value };
+}
+
+abstract class Link implements Middleware {
+  protected next: Middleware | undefined;
+  setNext(next: Middleware): void {
+    this.next = next;
+  }
+  protected async forward(context: Context): Promise<void> {
+    if (!this.next) throw new TypeError('Graph middleware chain has no terminal handler.');
+    await this.next.execute(context);
+  }
+  abstract execute(context: Context): Promise<void>;
+}
+
+const RETRYABLE = new Set([429, 503, 504]);
+const MAX_ATTEMPTS = 6;
+
+/** Exponential backoff with jitter (0.5–1× of 1 s, 2 s, 4 s…, at most 30 s). */
+export function backoffMs(attempt: number): number {
+  const ceiling = Math.min(30_000, 1000 * 2 ** attempt);
+  return Math.round(ceiling * (0.5 + Math.random() / 2));
+}
+
+/**
+ * Retries throttled and unavailable answers within the invocation's time budget. When the wait
+ * would not fit in the budget it stops and leaves the last answer for the caller to report
+ * (429/503 with Retry-After), rather than hanging.
+ */
+export class RetryMiddleware extends Link {
+  async execute(context: Context): Promise<void> {
+    const call = callOf(context);
+    const { deadline, retry, log } = call.settings;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.forward(context);
+      } catch (error) {
+        if (deadline.signal.aborted) {
+          throw new UpstreamError(
+            'graph_unavailable',
+            'Microsoft Graph did not answer within the time budget.',
+            {
+              cause: error,
+              retryAfterMs: 5000,
+            },
+          );
+        }
+        const wait = backoffMs(attempt);
+        if (
+          retry !== 'idempotent' ||
+          attempt + 1 >= MAX_ATTEMPTS ||
+          wait > deadline.remainingMs()
+        ) {
+          throw new UpstreamError('graph_unavailable', 'Microsoft Graph could not be reached.', {
+            cause: error,
+          });
+        }
+        log.warn('graph request failed, retrying', { attempt, waitMs: wait, error });
+        await sleep(wait, deadline.signal);
+        continue;
+      }
+      const response = context.response;
+      if (!response || !RETRYABLE.has(response.status) || retry === 'none') return;
+      if (response.status !== 429 && retry !== 'idempotent') return;
+      const wait = retryAfterMs(response.headers) ?? backoffMs(attempt);
+      if (attempt + 1 >= MAX_ATTEMPTS || wait > deadline.remainingMs() - 250) return;
+      log.warn('graph throttled, retrying', {
+        status: response.status,
+        waitMs: wait,
+        attempt,
+        graphRequestId: response.headers.get('request-id') ?? undefined,
+      });
+      await response.body?.cancel();
+      await sleep(wait, deadline.signal);
+    }
+  }
+}
+
+/** Adds the bearer token; a 401 gets one forced refresh and one retry, never more. */
+export class AuthMiddleware extends Link {
+  async execute(context: Context): Promise<void> {
+    const call = callOf(context);
+    setHeader(context, 'authorization', `Bearer ${await call.settings.token(false)}`);
+    await this.forward(context);
+    if (context.response?.status === 401 && !call.refreshedToken) {
+      call.refreshedToken = true;
+      await context.response.body?.cancel();
+      setHeader(context, 'authorization', `Bearer ${await call.settings.token(true)}`);
+      await this.forward(context);
+    }
+  }
+}
+
+/** Keeps this instance within the mailbox's concurrency limit and tags requests for tracing. */
+export class ConcurrencyMiddleware extends Link {
+  constructor(private readonly limiter: MailboxLimiter) {
+    super();
+  }
+
+  async execute(context: Context): Promise<void> {
+    const call = callOf(context);
+    const { mailboxKey, weight, deadline, log } = call.settings;
+    const clientRequestId = randomUUID();
+    setHeader(context, 'client-request-id', clientRequestId);
+    const release = await this.limiter.acquire(mailboxKey, {
+      weight,
+      abortSignal: deadline.signal,
+    });
+    const startedAt = Date.now();
+    try {
+      context.options = { ...context.options, signal: deadline.signal };
+      await this.forward(context);
+    } finally {
+      release();
+    }
+    log.debug('graph request', {
+      method: context.options?.method,
+      status: context.response?.status,
+      ms: Date.now() - startedAt,
+      clientRequestId,
+      graphRequestId: context.response?.headers.get('request-id') ?? undefined,
+    });
+  }
+}

@@ -1,0 +1,66 @@
+import { type CredentialKey } from '../credentials/types';
+import { type Deadline } from '../deadline';
+import { type Logger } from '../http/logger';
+
+/**
+ * The send path's contract. The send route, bulk jobs and reports all send through one
+ * `SendService`, so large attachments, limits and "never twice" hold for every sender.
+ */
+
+export interface Recipient {
+  address: string;
+  name?: string;
+}
+
+export interface AttachmentInput {
+  name: string;
+  contentType: string;
+  /** Exact size in bytes, known before sending (upload sessions declare it up front). */
+  size: number;
+  isInline?: boolean;
+  /** For inline images referenced as `cid:{contentId}` in an HTML body. */
+  contentId?: string;
+  /** Reads the content from the start; called again if an upload has to start over. */
+  open(): AsyncIterable<Uint8Array>;
+}
+
+export interface OutgoingMessage {
+  to: Recipient[];
+  cc: Recipient[];
+  bcc: Recipient[];
+  replyTo: Recipient[];
+  subject: string;
+  body: string;
+  contentType: 'text' | 'html';
+  importance: 'low' | 'normal' | 'high';
+  saveToSentItems: boolean;
+  /** Custom internet headers; names start with `x-` (at most 5). */
+  headers: Record<string, string>;
+  attachments: AttachmentInput[];
+  /** Send from this shared mailbox (UPN) instead of the signed-in user's. */
+  mailbox?: string;
+  /** Send on behalf of / as this address (Graph sets `sender`). */
+  from?: Recipient;
+}
+
+export interface SendOptions {
+  deadline: Deadline;
+  log: Logger;
+  /**
+   * Makes the send safe to repeat: a repeat with the same key and fingerprint returns the first
+   * result without sending; the same key with another fingerprint is an idempotency conflict.
+   */
+  idempotency?: { key: string; fingerprint: string };
+}
+
+export interface SendResult {
+  sendId: string;
+  status: 'sent';
+  /** Immutable id of the sent message, or null where Graph gives none and lookup found none. */
+  messageId: string | null;
+  internetMessageId: string | null;
+}
+
+export interface SendService {
+  send(credential: CredentialKey, message: OutgoingMessage, options: SendOptions): Promise<SendResult>;
+}
