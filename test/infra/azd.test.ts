@@ -76,6 +76,15 @@ describe('azd wiring', () => {
     expect(infra.main.params.get('location')?.decorators).toContain('metadata');
   });
 
+  it('every setting azd reads from the environment is explained in docs/deploy.md', () => {
+    const doc = read('docs/deploy.md');
+    const names = Object.values(parameterFile.parameters)
+      .map((p) => /^\$\{(\w+)(=[^}]*)?\}$/.exec(String(p.value))?.[1])
+      .filter((name): name is string => name !== undefined && !name.startsWith('AZURE_'));
+    expect(names.length).toBeGreaterThan(15);
+    for (const name of names) expect(doc, name).toContain(`\`${name}\``);
+  });
+
   it('outputs are UPPER_SNAKE and give azd what it and the docs need', () => {
     for (const name of infra.main.outputs.keys()) expect(name).toMatch(/^[A-Z][A-Z0-9_]*$/);
     const out = (name: string) => text(infra.main.outputs.get(name)?.value);
