@@ -256,6 +256,7 @@ const envSchema = z.object({
   AZURE_FUNCTIONS_ENVIRONMENT: z.string().optional(),
   WEBSITE_SITE_NAME: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
+  WEBSITE_HOSTNAME: z.string().optional(),
 });
 
 export type StorageConfig =
@@ -343,7 +344,11 @@ export function loadConfig(
       message: 'is required in production (the local store is dev only)',
     });
   }
-  const publicBaseUrl = e.PUBLIC_BASE_URL ?? options.localBaseUrl;
+  // In Azure the host's own name is a safe default for the OAuth redirect origin.
+  const publicBaseUrl =
+    e.PUBLIC_BASE_URL ??
+    (e.WEBSITE_HOSTNAME ? `https://${e.WEBSITE_HOSTNAME}` : undefined) ??
+    options.localBaseUrl;
   if (!publicBaseUrl) {
     problems.push({
       path: 'PUBLIC_BASE_URL',
