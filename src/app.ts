@@ -5,6 +5,13 @@ import {
 } from '@azure/identity';
 
 import { type Config, loadConfig, type LoadConfigOptions } from './config';
+import {
+  type AppKeys,
+  createCredentialServices,
+  type CredentialServicesDeps,
+  type CredentialService,
+  type TokenProvider,
+} from './credentials';
 import { fallbackFunction } from './functions/fallback';
 import { healthFunction } from './functions/health';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
@@ -25,6 +32,12 @@ export interface AppServices {
   /** Undefined when no storage is configured (unit tests); functions needing it fail clearly. */
   storage: StorageClients | undefined;
   fetch: typeof fetch;
+  /** Access tokens per credential (cached, single-flight refresh). */
+  tokens: TokenProvider;
+  /** Credential records: import, list, delete, connect flow, keep-alive. */
+  credentials: CredentialService;
+  /** HMAC keys (cursors, OAuth state) derived from the data key. */
+  appKeys: AppKeys;
 }
 
 export interface AppContext {
@@ -39,6 +52,11 @@ export interface CreateAppOptions extends LoadConfigOptions {
   env: Record<string, string | undefined>;
   log?: Logger;
   fetch?: typeof fetch;
+  /** Tests: credential-layer overrides (a trusted local Key Vault, shorter budgets). */
+  credentials?: Pick<
+    CredentialServicesDeps,
+    'secretStore' | 'keyVaultClientOptions' | 'tokenManager' | 'tokenEndpoint'
+  >;
 }
 
 function lazy<T>(make: () => T): () => T {
@@ -75,13 +93,29 @@ export function createApp(options: CreateAppOptions): AppContext {
   );
   health.add(reachabilityCheck('graph', `${config.graphBaseUrl}/v1.0/`, fetchImpl));
 
+  const storage = config.storage
+    ? createStorageClients(config.storage, azureCredential)
+    : undefined;
+  const credentialLayer = createCredentialServices({
+    config,
+    log,
+    storage,
+    azureCredential,
+    fetch: fetchImpl,
+    ...options.credentials,
+  });
+  for (const check of credentialLayer.credentials.healthChecks()) health.add(check);
+
   const services: AppServices = {
     config,
     log,
     health,
     azureCredential,
-    storage: config.storage ? createStorageClients(config.storage, azureCredential) : undefined,
+    storage,
     fetch: fetchImpl,
+    tokens: credentialLayer.tokens,
+    credentials: credentialLayer.credentials,
+    appKeys: credentialLayer.appKeys,
   };
 
   const edge: EdgeDependencies = {
@@ -94,10 +128,10 @@ export function createApp(options: CreateAppOptions): AppContext {
     connectUrl: (credentialId) => `${config.publicBaseUrl}/api/credentials/${credentialId}/connect`,
   };
 
-  let routes: RouteTable<HttpFunctionDefinition> | undefined;
-  const functions: FunctionDefinition[] = [healthFunction(health), fallbackFunction(() => routes!)];
+  const functions: FunctionDefinition[] = [healthFunction(health), fallbackFunction(() => routes)];
   const http = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
-  routes = new RouteTable(
+  // Every route but the catch-all itself: what the catch-all consults to tell 404 from 405.
+  const routes = new RouteTable(
     http.filter((f) => f.name !== 'fallback').map((f) => compileRoute(f.route, f.methods, f)),
   );
   return { config, services, edge, functions, routes };

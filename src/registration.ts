@@ -14,7 +14,7 @@ export type HostRegistration =
   | { kind: 'timer'; name: string; options: TimerFunctionOptions }
   | { kind: 'queue'; name: string; options: StorageQueueFunctionOptions };
 
-export function hostRegistrations(app: AppContext): HostRegistration[] {
+export function hostRegistrations(app: Pick<AppContext, 'functions' | 'edge'>): HostRegistration[] {
   return app.functions.map((definition): HostRegistration => {
     switch (definition.kind) {
       case 'http':

@@ -51,7 +51,7 @@ function serviceFromClaims(payload: JWTPayload, callers: ReadonlyMap<string, str
     );
   }
   if (services[0]) return services[0];
-  const appId = (payload.azp ?? payload.appid) as unknown;
+  const appId = payload.azp ?? payload.appid;
   const mapped = typeof appId === 'string' ? callers.get(appId.toLowerCase()) : undefined;
   if (mapped) return mapped;
   throw new ForbiddenError(

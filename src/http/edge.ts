@@ -29,7 +29,7 @@ function requestIdFor(request: HttpRequest, context: InvocationContext): string 
 }
 
 function withRequestId(response: HttpResponseInit, requestId: string): HttpResponseInit {
-  const headers = new Headers(response.headers as HeadersInit | undefined);
+  const headers = new Headers(response.headers);
   headers.set('x-request-id', requestId);
   return { ...response, headers };
 }

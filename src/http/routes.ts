@@ -80,7 +80,6 @@ export class RouteTable<T> {
         continue; // a malformed %-escape matches no route
       }
       if (!params) continue;
-      if (route.segments.some((s) => 'param' in s && s.catchAll) && allow.size > 0) break;
       if (route.methods.includes(method.toUpperCase()))
         return { kind: 'match', value: route.value, params };
       for (const m of route.methods) allow.add(m);

@@ -6,6 +6,7 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
+import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 
 import {
   type HttpHandler,
@@ -66,9 +67,7 @@ function toRequest(
   const nativeRequest = new Request(url, {
     method: req.method ?? 'GET',
     headers,
-    ...(hasBody
-      ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' as const }
-      : {}),
+    ...(hasBody ? { body: Readable.toWeb(req), duplex: 'half' as const } : {}),
   } as RequestInit);
   const init: StreamingRequestInit = { nativeRequest, params };
   return new HttpRequest(init);
@@ -86,9 +85,7 @@ async function writeResponse(
   if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
   res.writeHead(response.status);
   if (!response.body) return void res.end();
-  const body = Readable.fromWeb(
-    response.body as import('node:stream/web').ReadableStream<Uint8Array>,
-  );
+  const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
   await new Promise<void>((resolve, reject) => {
     body.on('error', reject);
     res.on('close', resolve);
@@ -226,7 +223,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
       }
       const match = table.match(req.method ?? 'GET', url.pathname.slice('/api/'.length));
       if (match.kind !== 'match') {
-        // Unreachable with the catch-all registered; kept as the host's own behaviour.
+        // Only without the app's catch-all function: the host's own bare answer.
         return void res.writeHead(match.kind === 'method_not_allowed' ? 405 : 404).end();
       }
       const request = toRequest(req, url, match.params);

@@ -1,0 +1,241 @@
+import { createHash } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable, Transform, type TransformCallback } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
+
+import type { HttpRequest } from '@azure/functions';
+import busboy from 'busboy';
+
+import { type AppError, PayloadTooLargeError, ValidationError } from '../errors';
+
+/** A file part written to a temporary file while it streamed in; its size is exact. */
+export interface SpooledFile {
+  /** The part's form field name. */
+  field: string;
+  /** Position among the file parts (`files[i]` in error paths). */
+  index: number;
+  filename: string;
+  contentType: string;
+  size: number;
+  path: string;
+}
+
+export interface MultipartBody {
+  /** The named text fields (`fieldNames`), by name. */
+  fields: Map<string, string>;
+  files: SpooledFile[];
+  /** sha256 hex of the raw request bytes, as received. */
+  sha256: string;
+  bytes: number;
+  /** Deletes the temporary files. Safe to call more than once. */
+  dispose(): Promise<void>;
+}
+
+export interface ReadMultipartOptions {
+  /** Text fields the caller expects (e.g. `message`); every other part must be a file. */
+  fieldNames: readonly string[];
+  maxBodyBytes: number;
+  maxFileBytes: number;
+  /** Sum of all file parts. */
+  maxTotalFileBytes: number;
+  maxFieldBytes: number;
+  maxFiles?: number;
+  /** Parent folder of the per-request temporary folder (default: the OS temp folder). */
+  tempDir?: string;
+  abortSignal?: AbortSignal;
+}
+
+/** Passes bytes through unchanged and reports each chunk, so counting keeps backpressure intact. */
+function tap(onChunk: (chunk: Buffer) => void): Transform {
+  return new Transform({
+    transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
+      try {
+        onChunk(chunk);
+        callback(null, chunk);
+      } catch (error) {
+        callback(error as Error);
+      }
+    },
+  });
+}
+
+function tooLarge(what: string, limit: number, path: string): PayloadTooLargeError {
+  return new PayloadTooLargeError(`${what} is larger than ${limit} bytes.`, limit, path);
+}
+
+/**
+ * Streams a `multipart/form-data` body: named fields are kept as text, every other part is spooled
+ * to its own temporary file while its size is counted, so a 150 MiB file never sits in memory.
+ * The raw bytes are hashed on the way through (idempotency fingerprints). On any failure the
+ * temporary files are deleted before the error is thrown.
+ */
+export async function readMultipart(
+  request: HttpRequest,
+  options: ReadMultipartOptions,
+): Promise<MultipartBody> {
+  const contentType = request.headers.get('content-type') ?? '';
+  const dir = await mkdtemp(join(options.tempDir ?? tmpdir(), 'omf-upload-'));
+  let disposed = false;
+  const dispose = async () => {
+    if (disposed) return;
+    disposed = true;
+    await rm(dir, { recursive: true, force: true });
+  };
+
+  const hash = createHash('sha256');
+  const fields = new Map<string, string>();
+  const files: SpooledFile[] = [];
+  const writes: Promise<void>[] = [];
+  let bytes = 0;
+  let fileBytes = 0;
+  let fileIndex = 0;
+  let failure: AppError | Error | undefined;
+
+  try {
+    let parser: busboy.Busboy;
+    try {
+      parser = busboy({
+        headers: { 'content-type': contentType },
+        defParamCharset: 'utf8',
+        limits: {
+          fileSize: options.maxFileBytes,
+          fieldSize: options.maxFieldBytes,
+          files: options.maxFiles ?? 100,
+          fields: options.fieldNames.length + 10,
+        },
+      });
+    } catch (error) {
+      throw new ValidationError({
+        path: 'body',
+        message: `is not valid multipart/form-data: ${(error as Error).message}`,
+      });
+    }
+    const source = request.body
+      ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>)
+      : Readable.from([]);
+
+    const done = new Promise<void>((resolve, reject) => {
+      const fail = (error: Error) => {
+        failure ??= error;
+        source.destroy();
+        reject(failure);
+      };
+
+      parser.on('field', (name, value, info) => {
+        if (options.fieldNames.includes(name)) {
+          if (info.valueTruncated) {
+            fail(tooLarge(`The ${name} part`, options.maxFieldBytes, name));
+          } else if (fields.has(name)) {
+            fail(new ValidationError({ path: name, message: 'is given more than once' }));
+          } else fields.set(name, value);
+          return;
+        }
+        fail(
+          new ValidationError({
+            path: `files[${fileIndex++}]`,
+            message: `part "${name}" has no file name (send files with a filename in Content-Disposition)`,
+          }),
+        );
+      });
+
+      parser.on('file', (name, stream, info) => {
+        if (options.fieldNames.includes(name)) {
+          // A JSON part sent as a blob (some clients do): read it like a field, within the limit.
+          const chunks: Buffer[] = [];
+          let size = 0;
+          stream.on('data', (chunk: Buffer) => {
+            size += chunk.length;
+            chunks.push(chunk);
+          });
+          stream.on('limit', () => fail(tooLarge(`The ${name} part`, options.maxFieldBytes, name)));
+          stream.on('end', () => {
+            if (size > options.maxFieldBytes) return;
+            if (fields.has(name)) {
+              fail(new ValidationError({ path: name, message: 'is given more than once' }));
+            } else fields.set(name, Buffer.concat(chunks).toString('utf8'));
+          });
+          return;
+        }
+        const index = fileIndex++;
+        const path = `files[${index}]`;
+        if (!info.filename) {
+          stream.resume();
+          fail(
+            new ValidationError({
+              path,
+              message: `part "${name}" has no file name (send files with a filename in Content-Disposition)`,
+            }),
+          );
+          return;
+        }
+        const file: SpooledFile = {
+          field: name,
+          index,
+          filename: info.filename,
+          contentType: info.mimeType || 'application/octet-stream',
+          size: 0,
+          path: join(dir, String(index)),
+        };
+        files.push(file);
+        stream.on('limit', () =>
+          fail(tooLarge(`File part ${path} (${info.filename})`, options.maxFileBytes, path)),
+        );
+        const counter = tap((chunk) => {
+          file.size += chunk.length;
+          fileBytes += chunk.length;
+          if (fileBytes > options.maxTotalFileBytes) {
+            throw tooLarge('The files together', options.maxTotalFileBytes, path);
+          }
+        });
+        writes.push(
+          pipeline(stream, counter, createWriteStream(file.path)).catch((error: Error) =>
+            fail(error),
+          ),
+        );
+      });
+
+      parser.on('filesLimit', () =>
+        fail(new ValidationError({ path: 'files', message: 'too many file parts' })),
+      );
+      parser.on('fieldsLimit', () =>
+        fail(new ValidationError({ path: 'body', message: 'too many form fields' })),
+      );
+      parser.on('error', (error: Error) =>
+        fail(
+          new ValidationError({
+            path: 'body',
+            message: `is not valid multipart/form-data: ${error.message}`,
+          }),
+        ),
+      );
+      parser.on('close', () => resolve());
+
+      const counter = tap((chunk) => {
+        bytes += chunk.length;
+        if (bytes > options.maxBodyBytes) {
+          throw tooLarge('The request body', options.maxBodyBytes, 'body');
+        }
+        hash.update(chunk);
+      });
+      options.abortSignal?.addEventListener(
+        'abort',
+        () => fail(new Error('The request was aborted while its body was being read.')),
+        { once: true },
+      );
+      pipeline(source, counter, parser).catch((error: Error) => fail(failure ?? error));
+    });
+
+    await done;
+    await Promise.all(writes);
+    if (failure) throw failure;
+    return { fields, files, sha256: hash.digest('hex'), bytes, dispose };
+  } catch (error) {
+    await Promise.allSettled(writes);
+    await dispose();
+    throw failure ?? error;
+  }
+}
