@@ -1,0 +1,229 @@
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+
+import { createDeadline } from '../../src/deadline';
+import { runBatch } from '../../src/graph/batch';
+import { createGraphFactory, type GraphAccess } from '../../src/graph/client';
+import { createLogger } from '../../src/http/logger';
+import { startServer } from '../support/http';
+
+type Handler = (req: {
+  method: string;
+  url: string;
+  headers: Record<string, string | string[] | undefined>;
+  body: string;
+}) =>
+  | { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }
+  | undefined;
+
+describe('Graph helper client', () => {
+  let server: { url: string; close(): Promise<void> };
+  let handler: Handler = () => undefined;
+  const seen: Array<{ method: string; url: string; authorization: string | undefined }> = [];
+  let active = 0;
+  let maxActive = 0;
+  const tokenCalls: boolean[] = [];
+  let tokenCounter = 0;
+  const log = createLogger(() => undefined);
+
+  beforeAll(async () => {
+    server = await startServer(async (req, res, body) => {
+      active++;
+      maxActive = Math.max(maxActive, active);
+      seen.push({ method: req.method!, url: req.url!, authorization: req.headers.authorization });
+      const answer = handler({
+        method: req.method!,
+        url: req.url!,
+        headers: req.headers,
+        body: body.toString(),
+      }) ?? {
+        status: 200,
+        body: { ok: true },
+      };
+      if (answer.delayMs) await new Promise((r) => setTimeout(r, answer.delayMs));
+      active--;
+      res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
+      res.end(answer.body === undefined ? '' : JSON.stringify(answer.body));
+    });
+  });
+  afterAll(() => server.close());
+  afterEach(() => {
+    seen.length = 0;
+    tokenCalls.length = 0;
+    maxActive = 0;
+    handler = () => undefined;
+  });
+
+  const factory = () =>
+    createGraphFactory<string>({
+      graphBaseUrl: server.url,
+      tokens: {
+        getAccessToken: (_key, options): Promise<GraphAccess> => {
+          tokenCalls.push(options?.forceRefresh ?? false);
+          tokenCounter++;
+          return Promise.resolve({
+            accessToken: `token-${tokenCounter}`,
+            scopes: ['Mail.ReadWrite'],
+            account: { id: 'u1', address: 'adele@contoso.test' },
+          });
+        },
+      },
+    });
+
+  const graphFor = async (budgetMs = 10_000, mailbox?: string) =>
+    factory().forCredential('cred', { deadline: createDeadline(budgetMs), log, mailbox });
+
+  it('sends the bearer token and encodes every query value', async () => {
+    const { client, root } = await graphFor();
+    const hostile = "x' or isRead eq true & $top=1000 #frag";
+    await client.get(`${root}/messages`, {
+      query: { $filter: `subject eq '${hostile}'`, $top: 5 },
+    });
+    const url = new URL(seen[0]!.url, server.url);
+    expect(url.pathname).toBe('/v1.0/me/messages');
+    expect([...url.searchParams.keys()]).toEqual(['$filter', '$top']);
+    expect(url.searchParams.get('$filter')).toBe(`subject eq '${hostile}'`);
+    expect(seen[0]!.authorization).toMatch(/^Bearer token-\d+$/);
+  });
+
+  it('retries 429 after the fractional Retry-After and succeeds', async () => {
+    let calls = 0;
+    handler = () =>
+      ++calls <= 2
+        ? {
+            status: 429,
+            headers: { 'retry-after': '0.2' },
+            body: { error: { code: 'TooManyRequests' } },
+          }
+        : undefined;
+    const { client } = await graphFor();
+    const startedAt = Date.now();
+    await expect(client.get('/me/messages')).resolves.toMatchObject({ status: 200 });
+    expect(seen).toHaveLength(3);
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(380);
+  });
+
+  it('gives up at once with Retry-After when the wait does not fit the budget', async () => {
+    handler = () => ({
+      status: 429,
+      headers: { 'retry-after': '30' },
+      body: { error: { code: 'TooManyRequests', message: 'Please retry again later.' } },
+    });
+    const { client } = await graphFor(2_000);
+    const startedAt = Date.now();
+    await expect(client.get('/me/messages')).rejects.toMatchObject({
+      code: 'graph_throttled',
+      retryAfterMs: 30_000,
+    });
+    expect(Date.now() - startedAt).toBeLessThan(1_000);
+    expect(seen).toHaveLength(1);
+  });
+
+  it('never retries a POST on 503/504, where the outcome is unknown', async () => {
+    handler = () => ({ status: 504, body: { error: { code: 'UnknownError' } } });
+    const { client } = await graphFor();
+    await expect(
+      client.json('POST', '/me/sendMail', { body: { message: {} } }),
+    ).rejects.toMatchObject({
+      code: 'graph_unavailable',
+      upstreamStatus: 504,
+    });
+    expect(seen).toHaveLength(1);
+  });
+
+  it('refreshes the token once on 401 and retries once', async () => {
+    let calls = 0;
+    handler = () =>
+      ++calls === 1
+        ? { status: 401, body: { error: { code: 'InvalidAuthenticationToken' } } }
+        : undefined;
+    const { client } = await graphFor();
+    await expect(client.get('/me')).resolves.toMatchObject({ status: 200 });
+    expect(tokenCalls).toEqual([false, true]);
+    expect(seen[0]!.authorization).not.toBe(seen[1]!.authorization);
+
+    seen.length = 0;
+    handler = () => ({ status: 401, body: { error: { code: 'InvalidAuthenticationToken' } } });
+    await expect(client.get('/me')).rejects.toMatchObject({ upstreamStatus: 401 });
+    expect(seen).toHaveLength(2);
+  });
+
+  it('maps 404 and 403 to not_found and forbidden', async () => {
+    handler = (req) =>
+      req.url.includes('missing')
+        ? { status: 404, body: { error: { code: 'ErrorItemNotFound', message: 'not found' } } }
+        : {
+            status: 403,
+            body: { error: { code: 'ErrorAccessDenied', message: 'Access is denied.' } },
+          };
+    const { client } = await graphFor();
+    await expect(client.get('/me/messages/missing')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.get('/me/messages/denied')).rejects.toMatchObject({ code: 'forbidden' });
+  });
+
+  it('keeps at most 4 requests in flight per mailbox, across clients', async () => {
+    handler = () => ({ status: 200, body: {}, delayMs: 60 });
+    const shared = factory();
+    const clients = await Promise.all(
+      [1, 2, 3].map(() => shared.forCredential('cred', { deadline: createDeadline(10_000), log })),
+    );
+    await Promise.all(
+      Array.from({ length: 12 }, (_, i) => clients[i % 3]!.client.get('/me/messages')),
+    );
+    expect(seen).toHaveLength(12);
+    expect(maxActive).toBe(4);
+  });
+
+  it('follows only next links that point at the configured Graph', async () => {
+    const { client } = await graphFor();
+    expect(client.nextLinkPath(`${server.url}/v1.0/me/messages?%24skip=10`)).toBe(
+      '/me/messages?%24skip=10',
+    );
+    expect(() => client.nextLinkPath('https://evil.example/v1.0/me/messages')).toThrow(
+      /another host/,
+    );
+    expect(() => client.nextLinkPath(`${server.url}/beta/me/messages`)).toThrow(/another host/);
+  });
+
+  it('refuses a shared mailbox without the .Shared scopes before calling Graph', async () => {
+    await expect(graphFor(10_000, 'support@contoso.test')).rejects.toMatchObject({
+      code: 'forbidden',
+    });
+    expect(seen).toHaveLength(0);
+  });
+
+  it('retries throttled batch items after the longest inner Retry-After', async () => {
+    let round = 0;
+    handler = (req) => {
+      const { requests } = JSON.parse(req.body) as { requests: Array<{ id: string }> };
+      round++;
+      return {
+        status: 200,
+        body: {
+          responses: requests.map((r) =>
+            round === 1 && r.id === 'b'
+              ? {
+                  id: r.id,
+                  status: 429,
+                  headers: { 'Retry-After': '0.1' },
+                  body: { error: { code: 'TooManyRequests' } },
+                }
+              : { id: r.id, status: 200, headers: {}, body: { value: [r.id] } },
+          ),
+        },
+      };
+    };
+    const { client } = await graphFor();
+    const results = await runBatch(
+      client,
+      ['a', 'b', 'c'].map((id) => ({
+        id,
+        method: 'GET' as const,
+        url: `/me/mailFolders/${id}/childFolders`,
+      })),
+      { deadline: createDeadline(5_000), log },
+    );
+    expect([...results.values()].map((r) => r.status)).toEqual([200, 200, 200]);
+    expect(seen.map((s) => s.url)).toEqual(['/v1.0/$batch', '/v1.0/$batch']);
+    expect(JSON.parse(JSON.stringify(results.get('b')!.body))).toEqual({ value: ['b'] });
+  });
+});
