@@ -1,0 +1,161 @@
+import {
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  randomBytes,
+  timingSafeEqual,
+} from 'node:crypto';
+
+import { UpstreamError, ValidationError } from '../errors';
+import { type StorageClients } from '../storage';
+import { type AppKeys, type CredentialKey } from './types';
+
+/**
+ * The auth-code + PKCE connect flow's `state`: encrypted (it carries the PKCE verifier) and
+ * HMAC-signed with keys derived from the data key, valid 10 minutes, usable once.
+ */
+export const STATE_LIFETIME_MS = 10 * 60_000;
+
+export interface UsedStateStore {
+  /** True the first time an id is presented, false on every replay. */
+  consume(id: string, expiresAt: number): Promise<boolean>;
+}
+
+export function createMemoryStateStore(): UsedStateStore {
+  const used = new Map<string, number>();
+  return {
+    consume(id, expiresAt) {
+      const now = Date.now();
+      for (const [k, exp] of used) if (exp < now) used.delete(k);
+      if (used.has(id)) return Promise.resolve(false);
+      used.set(id, expiresAt);
+      return Promise.resolve(true);
+    },
+  };
+}
+
+/** Used state ids in a table, so a state replayed against another instance is refused too. */
+export function createTableStateStore(storage: StorageClients): UsedStateStore {
+  return {
+    async consume(id, expiresAt) {
+      try {
+        const table = await storage.table('oauthstates');
+        await table.createEntity({ partitionKey: 'state', rowKey: id, expiresAt });
+        return true;
+      } catch (error) {
+        if ((error as { statusCode?: number }).statusCode === 409) return false;
+        throw new UpstreamError('store_unavailable', 'Could not record the OAuth state.', {
+          cause: error,
+        });
+      }
+    },
+  };
+}
+
+export interface ConnectState {
+  id: string;
+  key: CredentialKey;
+  codeVerifier: string;
+  expiresAt: number;
+}
+
+export interface ConnectFlow {
+  readonly redirectUri: string;
+  /** The Microsoft authorize URL for this credential. */
+  authorizeUrl(key: CredentialKey, options?: { loginHint?: string }): Promise<string>;
+  /** Checks signature and expiry and marks the state used; throws ValidationError naming `state`. */
+  consumeState(state: string): Promise<ConnectState>;
+}
+
+export interface ConnectFlowOptions {
+  appKeys: AppKeys;
+  authorizeEndpoint: string;
+  clientId: () => string;
+  publicBaseUrl: string;
+  scopes: readonly string[];
+  states: UsedStateStore;
+}
+
+const invalidState = (message: string) => new ValidationError({ path: 'state', message });
+
+export function createConnectFlow(options: ConnectFlowOptions): ConnectFlow {
+  const redirectUri = `${options.publicBaseUrl}/api/oauth/callback`;
+  const keys = async () => ({
+    mac: await options.appKeys.hmacKey('oauth-state'),
+    enc: await options.appKeys.hmacKey('oauth-state-encryption'),
+  });
+
+  return {
+    redirectUri,
+    async authorizeUrl(key, opts = {}) {
+      const { mac, enc } = await keys();
+      const codeVerifier = randomBytes(32).toString('base64url');
+      const payload = JSON.stringify({
+        i: randomBytes(16).toString('base64url'),
+        s: key.serviceId,
+        c: key.credentialId,
+        v: codeVerifier,
+        e: Date.now() + STATE_LIFETIME_MS,
+      });
+      const iv = randomBytes(12);
+      const cipher = createCipheriv('aes-256-gcm', enc, iv);
+      const sealed = Buffer.concat([
+        iv,
+        cipher.update(payload, 'utf8'),
+        cipher.final(),
+        cipher.getAuthTag(),
+      ]).toString('base64url');
+      const state = `${sealed}.${createHmac('sha256', mac).update(sealed).digest('base64url')}`;
+      const url = new URL(options.authorizeEndpoint);
+      url.search = new URLSearchParams({
+        client_id: options.clientId(),
+        response_type: 'code',
+        redirect_uri: redirectUri,
+        response_mode: 'query',
+        scope: options.scopes.join(' '),
+        state,
+        code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
+        code_challenge_method: 'S256',
+        ...(opts.loginHint ? { login_hint: opts.loginHint } : {}),
+      }).toString();
+      return url.toString();
+    },
+    async consumeState(state) {
+      const { mac, enc } = await keys();
+      const [sealed, signature, extra] = state.split('.');
+      if (!sealed || !signature || extra !== undefined) throw invalidState('is malformed');
+      const expected = createHmac('sha256', mac).update(sealed).digest();
+      const given = Buffer.from(signature, 'base64url');
+      if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
+        throw invalidState('was not issued by this service or has been altered');
+      }
+      let parsed: { i: string; s: string; c: string; v: string; e: number };
+      try {
+        const raw = Buffer.from(sealed, 'base64url');
+        const decipher = createDecipheriv('aes-256-gcm', enc, raw.subarray(0, 12));
+        decipher.setAuthTag(raw.subarray(raw.length - 16));
+        parsed = JSON.parse(
+          Buffer.concat([
+            decipher.update(raw.subarray(12, raw.length - 16)),
+            decipher.final(),
+          ]).toString('utf8'),
+        ) as typeof parsed;
+      } catch {
+        throw invalidState('cannot be read');
+      }
+      if (!(parsed.e > Date.now())) {
+        throw invalidState('has expired (a connect link is valid for 10 minutes); start again');
+      }
+      if (!(await options.states.consume(parsed.i, parsed.e))) {
+        throw invalidState('has already been used; start the connection again');
+      }
+      return {
+        id: parsed.i,
+        key: { serviceId: parsed.s, credentialId: parsed.c },
+        codeVerifier: parsed.v,
+        expiresAt: parsed.e,
+      };
+    },
+  };
+}

@@ -1,0 +1,139 @@
+import { type TokenCredential } from '@azure/identity';
+import { type SecretClientOptions } from '@azure/keyvault-secrets';
+
+import { type Config } from '../config';
+import { ConfigError } from '../errors';
+import { type Logger } from '../http/logger';
+import { type StorageClients } from '../storage';
+import {
+  createConnectFlow,
+  createMemoryStateStore,
+  createTableStateStore,
+  type ConnectFlow,
+} from './connect';
+import {
+  createAppKeys,
+  createFileDataKeyRing,
+  createSecretDataKeyRing,
+  type DataKeyRing,
+} from './data-key';
+import { createFileSecretStore } from './file-store';
+import { createKeyVaultSecretStore } from './keyvault-store';
+import { createBlobLockProvider } from './lease';
+import { createRecordRepository, type RecordRepository } from './record';
+import { type CredentialService, createCredentialService } from './service';
+import { type SecretStore } from './store';
+import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint';
+import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager';
+import { type AppKeys } from './types';
+
+export type { AccessGrant, AppKeys, CredentialKey, TokenProvider } from './types';
+export type { CredentialService } from './service';
+export type { TokenManager } from './token-manager';
+
+export interface CredentialServicesDeps {
+  config: Config;
+  log: Logger;
+  storage: StorageClients | undefined;
+  azureCredential: () => TokenCredential;
+  fetch: typeof fetch;
+  /** Tests: a ready store (e.g. Key Vault with a trusted local certificate). */
+  secretStore?: SecretStore;
+  keyVaultClientOptions?: SecretClientOptions;
+  tokenManager?: Partial<TokenManagerOptions>;
+  /** Tests: shorter identity-platform retry budgets. */
+  tokenEndpoint?: { retryBudgetMs?: number; retryBaseMs?: number; attemptTimeoutMs?: number };
+}
+
+export interface CredentialServices {
+  store: SecretStore;
+  dataKeys: DataKeyRing;
+  repo: RecordRepository;
+  tokens: TokenManager;
+  credentials: CredentialService;
+  appKeys: AppKeys;
+  connect: ConnectFlow;
+}
+
+/**
+ * Builds the credential layer from config: Key Vault (SecretClient + the app's Azure credential)
+ * when KEY_VAULT_URL is set, the local encrypted file store otherwise (dev only).
+ */
+export function createCredentialServices(deps: CredentialServicesDeps): CredentialServices {
+  const { config, log } = deps;
+  const store =
+    deps.secretStore ??
+    (config.keyVaultUrl
+      ? createKeyVaultSecretStore({
+          url: config.keyVaultUrl,
+          credential: deps.azureCredential(),
+          ...(deps.keyVaultClientOptions ? { clientOptions: deps.keyVaultClientOptions } : {}),
+          log,
+        })
+      : createFileSecretStore({ dir: config.localDataDir, isProduction: config.isProduction }));
+  const dataKeys =
+    store.kind === 'keyvault'
+      ? createSecretDataKeyRing(store)
+      : createFileDataKeyRing(config.localDataDir, log);
+  const appKeys = createAppKeys(dataKeys);
+  const repo = createRecordRepository(store, dataKeys);
+
+  let endpoint: TokenEndpoint | undefined;
+  const tokenEndpoint = (): TokenEndpoint => {
+    if (!config.clientId || !config.clientSecret) {
+      throw new ConfigError([
+        { path: 'CLIENT_ID', message: 'and CLIENT_SECRET are required to use credentials' },
+      ]);
+    }
+    return (endpoint ??= createTokenEndpoint({
+      authorityHost: config.authorityHost,
+      tenantId: config.tenantId,
+      clientId: config.clientId,
+      clientSecret: config.clientSecret,
+      graphBaseUrl: config.graphBaseUrl,
+      fetch: deps.fetch,
+      log,
+      ...deps.tokenEndpoint,
+    }));
+  };
+  // The endpoint is resolved on first refresh, so a sandbox-mode app can start without CLIENT_ID.
+  const lazyEndpoint: TokenEndpoint = {
+    get clientId() {
+      return tokenEndpoint().clientId;
+    },
+    get tenantId() {
+      return tokenEndpoint().tenantId;
+    },
+    authorizeUrl: () => tokenEndpoint().authorizeUrl(),
+    refresh: (...args) => tokenEndpoint().refresh(...args),
+    redeemCode: (...args) => tokenEndpoint().redeemCode(...args),
+    me: (...args) => tokenEndpoint().me(...args),
+  };
+
+  const tokens = createTokenManager({
+    repo,
+    endpoint: lazyEndpoint,
+    locks: deps.storage ? createBlobLockProvider(deps.storage, log) : undefined,
+    log,
+    ...deps.tokenManager,
+  });
+  const connect = createConnectFlow({
+    appKeys,
+    authorizeEndpoint: `${config.authorityHost}/${config.tenantId}/oauth2/v2.0/authorize`,
+    clientId: () => lazyEndpoint.clientId,
+    publicBaseUrl: config.publicBaseUrl,
+    scopes: config.scopes,
+    states: deps.storage ? createTableStateStore(deps.storage) : createMemoryStateStore(),
+  });
+  const credentials = createCredentialService({
+    repo,
+    tokens,
+    endpoint: () => lazyEndpoint,
+    connect,
+    scopes: config.scopes,
+    keepAliveIdleDays: config.keepAliveIdleDays,
+    connectUrlFor: (id) => `${config.publicBaseUrl}/api/credentials/${id}/connect`,
+    log,
+  });
+  return { store, dataKeys, repo, tokens, credentials, appKeys, connect };
+}

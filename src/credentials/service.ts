@@ -1,0 +1,348 @@
+import { z } from 'zod';
+
+import { AppError, ConflictError, NotFoundError, UpstreamError, ValidationError } from '../errors';
+import { type HealthCheck } from '../health';
+import { type Logger } from '../http/logger';
+import { type ConnectFlow } from './connect';
+import { DATA_KEY_SECRET } from './data-key';
+import { RecordUnreadableError } from './envelope';
+import { type RecordRepository } from './record';
+import { isGrantRejected, type TokenEndpoint, type TokenResult } from './token-endpoint';
+import { type TokenManager } from './token-manager';
+import {
+  type CredentialKey,
+  type CredentialMeta,
+  type CredentialRecord,
+  type CredentialView,
+} from './types';
+
+const upn = z
+  .string()
+  .min(3)
+  .max(320)
+  .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address (UPN)');
+
+/** `PUT credentials/{id}` body: strict, so a misspelt field is named instead of ignored. */
+export const importBodySchema = z.strictObject({
+  refreshToken: z.string().min(1, 'is required').max(16_384),
+  /** Accepted for compatibility; the validating refresh supersedes it. */
+  accessToken: z.string().min(1).max(16_384).optional(),
+  tokenExpiry: z.union([z.iso.datetime({ offset: true }), z.number().int().positive()]).optional(),
+  clientId: z.string().min(1).optional(),
+  scopes: z
+    .array(z.string().regex(/^\S{1,200}$/, 'must be a scope name'))
+    .min(1)
+    .max(50)
+    .optional(),
+  mailbox: upn.optional(),
+});
+export type ImportInput = z.infer<typeof importBodySchema>;
+
+export interface ImportResult {
+  view: CredentialView;
+  created: boolean;
+}
+
+export interface KeepAliveSummary {
+  checked: number;
+  refreshed: number;
+  failed: Array<CredentialKey & { code: string }>;
+  reauthRequired: CredentialKey[];
+}
+
+export interface CredentialService {
+  get(key: CredentialKey, options?: { abortSignal?: AbortSignal }): Promise<CredentialView>;
+  list(serviceId: string, options?: { abortSignal?: AbortSignal }): Promise<CredentialView[]>;
+  /** Validates the refresh token by one refresh and `GET /me`; stores nothing when that fails. */
+  importRecord(
+    key: CredentialKey,
+    input: ImportInput,
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<ImportResult>;
+  delete(key: CredentialKey, options?: { abortSignal?: AbortSignal }): Promise<void>;
+  connectUrl(key: CredentialKey, options?: { loginHint?: string }): Promise<string>;
+  /** The OAuth callback: state check, code redemption, record stored. */
+  completeConnect(
+    query: { state?: string; code?: string; error?: string; errorDescription?: string },
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<ImportResult & { address: string }>;
+  keepAlive(options?: { idleDays?: number; now?: number }): Promise<KeepAliveSummary>;
+  healthChecks(): HealthCheck[];
+}
+
+export interface CredentialServiceOptions {
+  repo: RecordRepository;
+  tokens: TokenManager;
+  endpoint: () => TokenEndpoint;
+  connect: ConnectFlow;
+  scopes: readonly string[];
+  keepAliveIdleDays: number;
+  /** Where a caller re-connects a credential (logged for reauth_required ones). */
+  connectUrlFor(credentialId: string): string;
+  log: Logger;
+}
+
+const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+const DAY_MS = 24 * 60 * 60_000;
+
+export function viewOf(record: CredentialRecord): CredentialView {
+  return {
+    credentialId: record.credentialId,
+    serviceId: record.serviceId,
+    status: record.status,
+    account: { address: record.account.address, displayName: record.account.displayName },
+    scopes: [...record.scopes],
+    tokenExpiry: record.status === 'active' ? iso(record.accessTokenExpiresAt) : null,
+    lastRefreshedAt: iso(record.lastRefreshedAt),
+  };
+}
+
+export function createCredentialService(options: CredentialServiceOptions): CredentialService {
+  const { repo, tokens, log } = options;
+
+  async function viewFromMeta(
+    meta: CredentialMeta,
+    abortSignal?: AbortSignal,
+  ): Promise<CredentialView> {
+    if (meta.address !== undefined && meta.displayName !== undefined && meta.scopes !== undefined) {
+      return {
+        credentialId: meta.credentialId,
+        serviceId: meta.serviceId,
+        status: meta.status,
+        account: { address: meta.address, displayName: meta.displayName },
+        scopes: meta.scopes,
+        tokenExpiry: meta.status === 'active' ? iso(meta.tokenExpiry) : null,
+        lastRefreshedAt: iso(meta.lastRefreshedAt),
+      };
+    }
+    // A value too long for a tag: the record itself has it.
+    const stored = await repo.read(meta, abortSignal ? { abortSignal } : {});
+    if (!stored) throw new NotFoundError(`Credential ${meta.credentialId}`);
+    return viewOf(stored.record);
+  }
+
+  /** The current record, refusing to replace one that cannot be decrypted. */
+  async function existing(key: CredentialKey, abortSignal?: AbortSignal) {
+    try {
+      return await repo.read(key, abortSignal ? { abortSignal } : {});
+    } catch (error) {
+      if (!(error instanceof RecordUnreadableError)) throw error;
+      log.error('refusing to overwrite a credential record that cannot be decrypted', {
+        ...key,
+        reason: error.message,
+      });
+      throw new ConflictError(
+        'conflict',
+        `The stored record of credential ${key.credentialId} cannot be decrypted and is kept for investigation; DELETE it before storing a new one.`,
+      );
+    }
+  }
+
+  async function store(
+    key: CredentialKey,
+    tokensResult: TokenResult,
+    fallbackRefreshToken: string | undefined,
+    requestedScopes: readonly string[],
+    mailbox: string | undefined,
+    abortSignal?: AbortSignal,
+  ): Promise<ImportResult & { address: string }> {
+    const endpoint = options.endpoint();
+    const account = await endpoint.me(tokensResult.accessToken, abortSignal ? { abortSignal } : {});
+    const previous = await existing(key, abortSignal);
+    const refreshToken = tokensResult.refreshToken ?? fallbackRefreshToken;
+    if (!refreshToken) {
+      throw new UpstreamError(
+        'graph_error',
+        'The identity platform returned no refresh token (was offline_access requested?).',
+      );
+    }
+    const now = Date.now();
+    const record: CredentialRecord = {
+      serviceId: key.serviceId,
+      credentialId: key.credentialId,
+      clientId: endpoint.clientId,
+      tenantId: endpoint.tenantId,
+      scopes: tokensResult.scopes.length > 0 ? tokensResult.scopes : [...requestedScopes],
+      account,
+      ...(mailbox ? { mailbox } : {}),
+      refreshToken,
+      accessToken: tokensResult.accessToken,
+      accessTokenExpiresAt: tokensResult.expiresAt,
+      status: 'active',
+      createdAt: previous?.record.createdAt ?? now,
+      rotatedAt: now,
+      lastRefreshedAt: now,
+    };
+    await repo.write(record, abortSignal ? { abortSignal } : {});
+    tokens.forget(key);
+    if (previous) {
+      await repo
+        .disableVersion(key, previous.version)
+        .catch((error: unknown) => log.warn('could not disable the replaced record', { error }));
+    }
+    log.info(previous ? 'credential replaced' : 'credential stored', { ...key });
+    return { view: viewOf(record), created: !previous, address: account.address };
+  }
+
+  async function check(): Promise<{ ok: boolean; detail: string; data: unknown }> {
+    const metas = await repo.list(undefined);
+    const reauth = metas
+      .filter((m) => m.status === 'reauth_required')
+      .map((m) => ({ serviceId: m.serviceId, credentialId: m.credentialId }));
+    const unreadable = tokens.unreadable().map(({ serviceId, credentialId, reason }) => ({
+      serviceId,
+      credentialId,
+      reason,
+    }));
+    const unpersisted = tokens.unpersisted();
+    return {
+      ok: unreadable.length === 0 && unpersisted.length === 0,
+      detail: `${metas.length} credentials, ${reauth.length} need reconnecting`,
+      data: { count: metas.length, reauthRequired: reauth, unreadable, unpersisted },
+    };
+  }
+
+  return {
+    async get(key, opts = {}) {
+      const meta = await repo.meta(key, opts);
+      if (!meta) throw new NotFoundError(`Credential ${key.credentialId}`);
+      return viewFromMeta(meta, opts.abortSignal);
+    },
+    async list(serviceId, opts = {}) {
+      const metas = await repo.list(serviceId, opts);
+      return Promise.all(metas.map((m) => viewFromMeta(m, opts.abortSignal)));
+    },
+    async importRecord(key, input, opts = {}) {
+      const endpoint = options.endpoint();
+      if (
+        input.clientId !== undefined &&
+        input.clientId.toLowerCase() !== endpoint.clientId.toLowerCase()
+      ) {
+        throw new ValidationError({
+          path: 'clientId',
+          message: "must be this service's app registration (CLIENT_ID)",
+        });
+      }
+      const scopes = input.scopes ?? options.scopes;
+      let result: TokenResult;
+      try {
+        result = await endpoint.refresh(input.refreshToken, scopes, opts);
+      } catch (error) {
+        if (isGrantRejected(error)) {
+          throw new ValidationError({
+            path: 'refreshToken',
+            message: `was rejected by the Microsoft identity platform: ${error.reason}`,
+          });
+        }
+        if (error instanceof UpstreamError && error.upstreamCode === 'invalid_scope') {
+          throw new ValidationError({ path: 'scopes', message: error.message });
+        }
+        throw error;
+      }
+      return store(key, result, input.refreshToken, scopes, input.mailbox, opts.abortSignal);
+    },
+    async delete(key, opts = {}) {
+      const meta = await repo.meta(key, opts);
+      if (!meta) throw new NotFoundError(`Credential ${key.credentialId}`);
+      await repo.delete(key, opts);
+      tokens.forget(key);
+      log.info('credential deleted', { ...key });
+    },
+    connectUrl: (key, opts = {}) => options.connect.authorizeUrl(key, opts),
+    async completeConnect(query, opts = {}) {
+      if (!query.state) throw new ValidationError({ path: 'state', message: 'is required' });
+      const state = await options.connect.consumeState(query.state);
+      if (query.error) {
+        const why =
+          query.error === 'access_denied'
+            ? 'the sign-in was cancelled or consent was not given'
+            : 'the Microsoft sign-in did not complete';
+        throw new ValidationError({
+          path: 'error',
+          message: `${query.error}: ${why}${query.errorDescription ? ` (${query.errorDescription.slice(0, 300)})` : ''}`,
+        });
+      }
+      if (!query.code) throw new ValidationError({ path: 'code', message: 'is required' });
+      let result: TokenResult;
+      try {
+        result = await options.endpoint().redeemCode(
+          {
+            code: query.code,
+            codeVerifier: state.codeVerifier,
+            redirectUri: options.connect.redirectUri,
+            scopes: options.scopes,
+          },
+          opts,
+        );
+      } catch (error) {
+        if (isGrantRejected(error)) {
+          throw new ValidationError({
+            path: 'code',
+            message: `was rejected by the Microsoft identity platform: ${error.reason}`,
+          });
+        }
+        throw error;
+      }
+      return {
+        ...(await store(state.key, result, undefined, options.scopes, undefined, opts.abortSignal)),
+      };
+    },
+    async keepAlive(opts = {}) {
+      const now = opts.now ?? Date.now();
+      const idleMs = (opts.idleDays ?? options.keepAliveIdleDays) * DAY_MS;
+      const metas = await repo.list(undefined);
+      const summary: KeepAliveSummary = {
+        checked: metas.length,
+        refreshed: 0,
+        failed: [],
+        reauthRequired: [],
+      };
+      for (const meta of metas) {
+        const key = { serviceId: meta.serviceId, credentialId: meta.credentialId };
+        if (meta.status === 'reauth_required') {
+          summary.reauthRequired.push(key);
+          log.warn('credential needs to be connected again', {
+            ...key,
+            connectUrl: options.connectUrlFor(meta.credentialId),
+          });
+          continue;
+        }
+        const lastActivity = meta.lastRefreshedAt ?? meta.rotatedAt ?? meta.createdAt ?? 0;
+        if (now - lastActivity < idleMs) continue;
+        try {
+          await tokens.getAccessToken(key, { forceRefresh: true });
+          summary.refreshed++;
+        } catch (error) {
+          const code = error instanceof AppError ? error.code : 'internal';
+          if (code === 'reauth_required') {
+            summary.reauthRequired.push(key);
+            log.warn('credential needs to be connected again', {
+              ...key,
+              connectUrl: options.connectUrlFor(meta.credentialId),
+            });
+          } else {
+            summary.failed.push({ ...key, code });
+            log.error('keep-alive refresh failed', { ...key, error });
+          }
+        }
+      }
+      log.info('credential keep-alive finished', {
+        checked: summary.checked,
+        refreshed: summary.refreshed,
+        failed: summary.failed.length,
+        reauthRequired: summary.reauthRequired.length,
+      });
+      return summary;
+    },
+    healthChecks: () => [
+      {
+        name: 'secretStore',
+        async check({ abortSignal }) {
+          await repo.store.get(DATA_KEY_SECRET, { abortSignal });
+          return { ok: true, detail: repo.store.kind };
+        },
+      },
+      { name: 'credentials', check },
+    ],
+  };
+}

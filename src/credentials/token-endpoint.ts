@@ -1,0 +1,279 @@
+import { sleep } from '../deadline';
+import { UpstreamError } from '../errors';
+import { type Logger } from '../http/logger';
+
+/**
+ * The Microsoft identity platform token endpoint (confidential client, client secret) and the one
+ * Graph call credentials need (`GET /me`). Transient failures (5xx, 429, network, timeouts,
+ * `temporarily_unavailable`/`server_error`) are retried with backoff inside a time budget; errors
+ * that mean "the user must sign in again" are classified so callers stop refreshing.
+ */
+export interface TokenResult {
+  accessToken: string;
+  /** Epoch ms. */
+  expiresAt: number;
+  /** Absent when the endpoint did not rotate it (then the old one stays in use). */
+  refreshToken?: string;
+  scopes: string[];
+}
+
+export interface Account {
+  id: string;
+  address: string;
+  displayName: string;
+}
+
+/** The identity platform rejected the grant itself: the user has to connect again. */
+export class GrantRejectedError extends Error {
+  override name = 'GrantRejectedError' as const;
+  /** `error` and AADSTS codes, safe to store and log (no token). */
+  readonly reason: string;
+  constructor(
+    readonly error: string,
+    readonly codes: number[],
+  ) {
+    super(
+      `the identity platform rejected the grant: ${error} ${codes.map((c) => `AADSTS${c}`).join(',')}`,
+    );
+    this.reason = `${error}${codes.length ? ` (AADSTS${codes.join(', AADSTS')})` : ''}`;
+  }
+}
+
+/** AADSTS codes that mean "send the user through /authorize again" (FACTS §8). */
+const REAUTH_CODES = new Set([
+  70008, 700082, 700084, 50173, 70043, 70000, 50076, 50078, 50079, 65001,
+]);
+const REAUTH_ERRORS = new Set(['invalid_grant', 'interaction_required', 'consent_required']);
+const TRANSIENT_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
+
+export interface TokenEndpointOptions {
+  authorityHost: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  graphBaseUrl: string;
+  fetch?: typeof fetch;
+  log?: Logger;
+  /** Per-attempt timeout (default 10 s). */
+  attemptTimeoutMs?: number;
+  /** Total time for retries of one call (default 20 s). */
+  retryBudgetMs?: number;
+  /** First backoff (default 500 ms, doubling). */
+  retryBaseMs?: number;
+}
+
+export interface CallOptions {
+  abortSignal?: AbortSignal;
+  /** Overrides the default retry budget (e.g. the request's remaining time). */
+  budgetMs?: number;
+}
+
+export interface TokenEndpoint {
+  refresh(
+    refreshToken: string,
+    scopes: readonly string[],
+    options?: CallOptions,
+  ): Promise<TokenResult>;
+  redeemCode(
+    input: { code: string; codeVerifier: string; redirectUri: string; scopes: readonly string[] },
+    options?: CallOptions,
+  ): Promise<TokenResult>;
+  me(accessToken: string, options?: CallOptions): Promise<Account>;
+  authorizeUrl(): string;
+  readonly clientId: string;
+  readonly tenantId: string;
+}
+
+class TransientError extends Error {
+  constructor(
+    message: string,
+    readonly status?: number,
+    readonly retryAfterMs?: number,
+  ) {
+    super(message);
+  }
+}
+
+function retryAfter(response: Response): number | undefined {
+  const value = response.headers.get('retry-after');
+  const seconds = value === null ? NaN : Number(value);
+  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+}
+
+export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
+  const fetchImpl = options.fetch ?? fetch;
+  const tokenUrl = `${options.authorityHost}/${options.tenantId}/oauth2/v2.0/token`;
+  const attemptTimeoutMs = options.attemptTimeoutMs ?? 10_000;
+  const defaultBudgetMs = options.retryBudgetMs ?? 20_000;
+  const baseMs = options.retryBaseMs ?? 500;
+
+  async function withRetry<T>(
+    what: string,
+    attempt: (signal: AbortSignal) => Promise<T>,
+    call: CallOptions,
+  ): Promise<T> {
+    const giveUpAt = Date.now() + (call.budgetMs ?? defaultBudgetMs);
+    for (let n = 0; ; n++) {
+      const signal = call.abortSignal
+        ? AbortSignal.any([call.abortSignal, AbortSignal.timeout(attemptTimeoutMs)])
+        : AbortSignal.timeout(attemptTimeoutMs);
+      let failure: TransientError;
+      try {
+        return await attempt(signal);
+      } catch (error) {
+        if (call.abortSignal?.aborted) throw call.abortSignal.reason as Error;
+        if (error instanceof TransientError) failure = error;
+        else if (error instanceof GrantRejectedError || error instanceof UpstreamError) throw error;
+        else
+          failure = new TransientError(
+            `${what}: ${(error as Error).name} ${(error as Error).message}`,
+          );
+      }
+      const wait = Math.max(failure.retryAfterMs ?? 0, baseMs * 2 ** n);
+      if (Date.now() + wait > giveUpAt) {
+        throw new UpstreamError(
+          'graph_unavailable',
+          `The Microsoft identity platform did not answer the ${what} request.`,
+          {
+            ...(failure.status === undefined ? {} : { upstreamStatus: failure.status }),
+            ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
+            cause: failure,
+          },
+        );
+      }
+      options.log?.warn('identity platform call failed; retrying', {
+        what,
+        status: failure.status,
+        waitMs: wait,
+      });
+      await sleep(wait, call.abortSignal);
+    }
+  }
+
+  async function tokenRequest(form: Record<string, string>, what: string, call: CallOptions) {
+    return withRetry(
+      what,
+      async (signal) => {
+        const response = await fetchImpl(tokenUrl, {
+          method: 'POST',
+          headers: {
+            'content-type': 'application/x-www-form-urlencoded',
+            accept: 'application/json',
+          },
+          body: new URLSearchParams({
+            client_id: options.clientId,
+            client_secret: options.clientSecret,
+            ...form,
+          }).toString(),
+          signal,
+        });
+        const text = await response.text();
+        let body: Record<string, unknown> = {};
+        try {
+          body = JSON.parse(text) as Record<string, unknown>;
+        } catch {
+          // a proxy's HTML error page: judged by status below
+        }
+        if (response.ok && typeof body.access_token === 'string') {
+          const expiresIn = Number(body.expires_in ?? 3600);
+          return {
+            accessToken: body.access_token,
+            expiresAt: Date.now() + (Number.isFinite(expiresIn) ? expiresIn : 3600) * 1000,
+            ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
+            scopes:
+              typeof body.scope === 'string'
+                ? decodeURIComponent(body.scope).split(/\s+/).filter(Boolean)
+                : [],
+          } satisfies TokenResult;
+        }
+        const error = typeof body.error === 'string' ? body.error : '';
+        const codes = Array.isArray(body.error_codes)
+          ? body.error_codes.filter((c): c is number => typeof c === 'number')
+          : [];
+        if (response.status >= 500 || response.status === 429 || TRANSIENT_ERRORS.has(error)) {
+          throw new TransientError(
+            `${what}: HTTP ${response.status} ${error}`,
+            response.status,
+            retryAfter(response),
+          );
+        }
+        if (REAUTH_ERRORS.has(error) || codes.some((c) => REAUTH_CODES.has(c))) {
+          throw new GrantRejectedError(error || `HTTP ${response.status}`, codes);
+        }
+        // invalid_client, invalid_scope, unauthorized_client …: our configuration, not the user.
+        throw new UpstreamError(
+          'graph_error',
+          `The Microsoft identity platform refused the ${what} request (${error || `HTTP ${response.status}`}${codes.length ? `, AADSTS${codes.join(', AADSTS')}` : ''}).`,
+          { upstreamStatus: response.status, ...(error ? { upstreamCode: error } : {}) },
+        );
+      },
+      call,
+    );
+  }
+
+  return {
+    clientId: options.clientId,
+    tenantId: options.tenantId,
+    authorizeUrl: () => `${options.authorityHost}/${options.tenantId}/oauth2/v2.0/authorize`,
+    refresh: (refreshToken, scopes, call = {}) =>
+      tokenRequest(
+        { grant_type: 'refresh_token', refresh_token: refreshToken, scope: scopes.join(' ') },
+        'token refresh',
+        call,
+      ),
+    redeemCode: (input, call = {}) =>
+      tokenRequest(
+        {
+          grant_type: 'authorization_code',
+          code: input.code,
+          code_verifier: input.codeVerifier,
+          redirect_uri: input.redirectUri,
+          scope: input.scopes.join(' '),
+        },
+        'code redemption',
+        call,
+      ),
+    me: (accessToken, call = {}) =>
+      withRetry(
+        'GET /me',
+        async (signal) => {
+          const response = await fetchImpl(
+            `${options.graphBaseUrl}/v1.0/me?$select=id,displayName,mail,userPrincipalName`,
+            {
+              headers: { authorization: `Bearer ${accessToken}`, accept: 'application/json' },
+              signal,
+            },
+          );
+          if (response.status >= 500 || response.status === 429) {
+            await response.body?.cancel();
+            throw new TransientError(
+              `GET /me: HTTP ${response.status}`,
+              response.status,
+              retryAfter(response),
+            );
+          }
+          const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;
+          if (!response.ok || typeof body.id !== 'string') {
+            throw new UpstreamError(
+              'graph_error',
+              `Microsoft Graph refused GET /me (HTTP ${response.status}).`,
+              {
+                upstreamStatus: response.status,
+              },
+            );
+          }
+          const upn = typeof body.userPrincipalName === 'string' ? body.userPrincipalName : '';
+          return {
+            id: body.id,
+            address: typeof body.mail === 'string' && body.mail ? body.mail : upn,
+            displayName: typeof body.displayName === 'string' ? body.displayName : upn,
+          };
+        },
+        call,
+      ),
+  };
+}
+
+export function isGrantRejected(error: unknown): error is GrantRejectedError {
+  return error instanceof GrantRejectedError;
+}
