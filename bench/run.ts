@@ -1,0 +1,24 @@
+/**
+ * `npm run bench`: every figure is printed with a baseline measured in the same run, so the
+ * ratios hold on any machine. Areas add their benchmark to the list below.
+ */
+import { benchColdStart } from './cold-start';
+import { type BenchResult, formatResult } from './result';
+
+const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> = [
+  ['cold start', () => benchColdStart()],
+];
+
+async function main(): Promise<void> {
+  for (const [area, run] of benchmarks) {
+    const startedAt = Date.now();
+    console.log(`\n== ${area}`);
+    for (const result of await run()) console.log(`  ${formatResult(result)}`);
+    console.log(`  (${((Date.now() - startedAt) / 1000).toFixed(1)} s)`);
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
