@@ -1,0 +1,287 @@
+import { badRequest, GraphError } from './errors';
+import type { FaultRule } from './faults';
+import { messageInput } from './graph/message-input';
+import { applyInputFields, renderItemMime } from './graph/messages';
+import type { HttpResult } from './identity-http';
+import type { SandboxLimits } from './limits';
+import type { RequestLogEntry, SandboxState } from './state';
+import {
+  folderPath,
+  type Folder,
+  type Mailbox,
+  newMessage,
+  type StoredMessage,
+  type UserRecord,
+} from './store';
+import { isRecord } from './util';
+import { messageView } from './views';
+
+export interface TokenSet {
+  token_type: 'Bearer';
+  scope: string;
+  expires_in: number;
+  ext_expires_in: number;
+  access_token: string;
+  refresh_token?: string;
+  id_token?: string;
+}
+
+/** A folder as tests see it: Graph's fields plus the path (`Inbox/Projects/2026`, `/` in names as `\/`). */
+export interface FolderInfo {
+  id: string;
+  displayName: string;
+  parentFolderId: string;
+  path: string;
+  wellKnownName: string | null;
+  isHidden: boolean;
+  totalItemCount: number;
+  unreadItemCount: number;
+  childFolderCount: number;
+}
+
+/** A message as tests see it: Graph's default JSON (REST id) plus the immutable id. */
+export type MessageInfo = Record<string, unknown> & { id: string; immutableId: string };
+
+/**
+ * Test and tooling control over a running sandbox. Every method is also reachable over HTTP under
+ * `/_sandbox/...` (JSON), see `handleControlHttp`, so a sandbox in another process can be driven.
+ */
+export interface SandboxControl {
+  /** Revokes every refresh token issued so far for the user (Entra "revoke sessions"): next use → invalid_grant AADSTS50173. */
+  revokeRefreshTokens(upnOrId: string): void;
+  /** Issues tokens exactly as the token endpoint would after consent (refresh token only with `offline_access`). */
+  issueTokens(
+    upn: string,
+    options: { scopes: string[] | string; clientId?: string },
+  ): Promise<TokenSet>;
+  /** Adds a fault rule (see `FaultRule`); rules are checked in the order added. */
+  injectFault(rule: FaultRule): void;
+  clearFaults(): void;
+  /** Requests seen so far (Graph, identity, upload URLs; not `/_sandbox`), oldest first. Never token values. */
+  requestLog(): RequestLogEntry[];
+  clearRequestLog(): void;
+  /** Changes limits at run time (tests shrink windows); returns the limits now in force. */
+  setLimits(partial: Partial<SandboxLimits>): SandboxLimits;
+  /** Lifetime in seconds of access tokens issued from now on. */
+  setAccessTokenLifetime(seconds: number): void;
+  /** Every folder of the mailbox (depth-first, hidden ones included). */
+  folders(upn: string): FolderInfo[];
+  /** Messages in a folder given by well-known name, id or path (`Inbox/Projects/2026`), newest first. */
+  messages(upn: string, folder: string): MessageInfo[];
+  sentItems(upn: string): MessageInfo[];
+  /** Messages waiting for the mailbox's send rate (Exchange's 30/min) to let them go. */
+  outbox(upn: string): MessageInfo[];
+  /** Seeds one message from Graph-shaped JSON (plus `receivedDateTime`, `sentDateTime`, `isDraft`). */
+  addMessage(upn: string, folder: string, message: Record<string, unknown>): MessageInfo;
+  /** Gives `userUpn` rights on `targetUpn`'s mailbox (Exchange Full Access / Send As / Send on Behalf). */
+  grantSharedAccess(
+    userUpn: string,
+    targetUpn: string,
+    rights: { sendAs?: boolean; fullAccess?: boolean; sendOnBehalf?: boolean },
+  ): void;
+}
+
+export function createControl(
+  state: SandboxState,
+  settings: { accessTokenLifetimeSeconds: number },
+  defaultClientId: string,
+): SandboxControl {
+  const user = (upnOrId: string): UserRecord => {
+    const u = state.store.findUser(upnOrId);
+    if (!u)
+      throw new GraphError(404, 'ErrorInvalidUser', `The requested user '${upnOrId}' is invalid.`);
+    return u;
+  };
+  const mailbox = (upn: string): Mailbox => state.store.mailbox(user(upn).id);
+  const folder = (box: Mailbox, name: string): Folder => {
+    const f = state.store.folderByPath(box, name);
+    if (!f) throw new GraphError(404, 'ErrorItemNotFound', `No folder '${name}'.`);
+    return f;
+  };
+  const info = (m: StoredMessage): MessageInfo => ({
+    ...messageView(m, { select: null, bodyType: null, immutableIds: false }),
+    id: m.restId,
+    immutableId: m.immutableId,
+    internetMessageHeaders: m.internetMessageHeaders,
+  });
+  const listIn = (upn: string, name: string): MessageInfo[] =>
+    folder(mailbox(upn), name).messages.map(info);
+  return {
+    revokeRefreshTokens: (upnOrId) => state.idp.revoke(user(upnOrId).id),
+    issueTokens: async (upn, options) => {
+      const u = user(upn);
+      const scopes = state.idp.parseScopes(
+        Array.isArray(options.scopes) ? options.scopes.join(' ') : options.scopes,
+      );
+      const clientId = options.clientId ?? defaultClientId;
+      if (!state.idp.client(clientId)) throw badRequest(`Unknown client '${clientId}'.`);
+      return state.idp.issue(u.id, clientId, scopes);
+    },
+    injectFault: (rule) => state.faults.add(rule),
+    clearFaults: () => state.faults.clear(),
+    requestLog: () => state.log.map((e) => ({ ...e, headersPresent: [...e.headersPresent] })),
+    clearRequestLog: () => {
+      state.log.length = 0;
+    },
+    setLimits: (partial) => Object.assign(state.limits.limits, partial),
+    setAccessTokenLifetime: (seconds) => {
+      settings.accessTokenLifetimeSeconds = seconds;
+    },
+    folders: (upn) => {
+      const box = mailbox(upn);
+      const out: FolderInfo[] = [];
+      const walk = (f: Folder): void => {
+        for (const c of [...f.children].sort((a, b) =>
+          a.displayName.localeCompare(b.displayName),
+        )) {
+          out.push({
+            id: c.id,
+            displayName: c.displayName,
+            parentFolderId: c.parentId,
+            path: folderPath(box, c),
+            wellKnownName: c.wellKnownName,
+            isHidden: c.isHidden,
+            totalItemCount: c.messages.length,
+            unreadItemCount: c.messages.filter((m) => !m.isRead).length,
+            childFolderCount: c.children.length,
+          });
+          walk(c);
+        }
+      };
+      walk(box.msgFolderRoot);
+      return out;
+    },
+    messages: listIn,
+    sentItems: (upn) => listIn(upn, 'sentitems'),
+    outbox: (upn) => listIn(upn, 'outbox'),
+    addMessage: (upn, folderName, message) => {
+      const box = mailbox(upn);
+      const target = folder(box, folderName);
+      const { receivedDateTime, sentDateTime, isDraft, ...rest } = message;
+      const parseDate = (v: unknown): number | null =>
+        typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null;
+      const receivedMs = parseDate(receivedDateTime) ?? Date.now();
+      const input = messageInput(rest, renderItemMime);
+      const m = newMessage(state.store, box, target, {
+        receivedMs,
+        createdMs: receivedMs,
+        sentMs: parseDate(sentDateTime) ?? receivedMs,
+        isDraft: isDraft === true,
+        from: input.from ?? null,
+        sender: input.sender ?? input.from ?? null,
+      });
+      applyInputFields(state, box, m, input);
+      return info(m);
+    },
+    grantSharedAccess: (userUpn, targetUpn, rights) => {
+      state.store.setGrant(user(userUpn).id, user(targetUpn).id, {
+        fullAccess: rights.fullAccess ?? false,
+        sendAs: rights.sendAs ?? false,
+        sendOnBehalf: rights.sendOnBehalf ?? false,
+      });
+    },
+  };
+}
+
+const json = (status: number, value: unknown): HttpResult => ({
+  status,
+  headers: { 'Content-Type': 'application/json; charset=utf-8' },
+  ...(value === undefined ? {} : { body: JSON.stringify(value) }),
+});
+
+/**
+ * HTTP face of the control API (JSON, no auth: the sandbox only listens on 127.0.0.1):
+ * GET /_sandbox/info · POST /_sandbox/tokens {upn, scopes, clientId?} · POST /_sandbox/revoke {user} ·
+ * POST|DELETE /_sandbox/faults · GET|DELETE /_sandbox/requests · GET|PATCH /_sandbox/limits ·
+ * PUT /_sandbox/access-token-lifetime {seconds} · POST /_sandbox/grants {user, target, sendAs?, fullAccess?, sendOnBehalf?} ·
+ * GET /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=…
+ */
+export async function handleControlHttp(
+  control: SandboxControl,
+  info: () => unknown,
+  state: SandboxState,
+  method: string,
+  url: URL,
+  body: Buffer,
+): Promise<HttpResult> {
+  let payload: Record<string, unknown> = {};
+  if (body.length > 0) {
+    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    if (!isRecord(parsed)) return json(400, { error: 'JSON object expected' });
+    payload = parsed;
+  }
+  const path = url.pathname.replace(/^\/_sandbox/, '');
+  const str = (k: string): string => {
+    const v = payload[k];
+    if (typeof v !== 'string') throw badRequest(`'${k}' is required`);
+    return v;
+  };
+  try {
+    const mbox = /^\/mailboxes\/([^/]+)\/(folders|messages)$/.exec(path);
+    switch (`${method} ${mbox ? `/mailboxes/${mbox[2]}` : path}`) {
+      case 'GET /info':
+        return json(200, info());
+      case 'POST /tokens':
+        return json(
+          200,
+          await control.issueTokens(str('upn'), {
+            scopes: payload.scopes as string[] | string,
+            ...(typeof payload.clientId === 'string' ? { clientId: payload.clientId } : {}),
+          }),
+        );
+      case 'POST /revoke':
+        control.revokeRefreshTokens(str('user'));
+        return json(204, undefined);
+      case 'POST /faults':
+        control.injectFault(payload as unknown as FaultRule);
+        return json(204, undefined);
+      case 'DELETE /faults':
+        control.clearFaults();
+        return json(204, undefined);
+      case 'GET /requests':
+        return json(200, control.requestLog());
+      case 'DELETE /requests':
+        control.clearRequestLog();
+        return json(204, undefined);
+      case 'GET /limits':
+        return json(200, state.limits.limits);
+      case 'PATCH /limits':
+        return json(200, control.setLimits(payload));
+      case 'PUT /access-token-lifetime':
+        control.setAccessTokenLifetime(Number(payload.seconds));
+        return json(204, undefined);
+      case 'POST /grants':
+        control.grantSharedAccess(str('user'), str('target'), {
+          sendAs: payload.sendAs === true,
+          fullAccess: payload.fullAccess === true,
+          sendOnBehalf: payload.sendOnBehalf === true,
+        });
+        return json(204, undefined);
+      case 'GET /mailboxes/folders':
+        return json(200, control.folders(decodeURIComponent(mbox![1]!)));
+      case 'GET /mailboxes/messages':
+        return json(
+          200,
+          control.messages(
+            decodeURIComponent(mbox![1]!),
+            url.searchParams.get('folder') ?? 'inbox',
+          ),
+        );
+      case 'POST /mailboxes/messages':
+        return json(
+          201,
+          control.addMessage(
+            decodeURIComponent(mbox![1]!),
+            url.searchParams.get('folder') ?? 'inbox',
+            payload,
+          ),
+        );
+      default:
+        return json(404, { error: `unknown control endpoint ${method} ${url.pathname}` });
+    }
+  } catch (err) {
+    if (err instanceof GraphError)
+      return json(err.status, { error: err.code, message: err.message });
+    throw err;
+  }
+}

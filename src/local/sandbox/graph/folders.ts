@@ -1,0 +1,98 @@
+import { badRequest, GraphError, type GraphResponse } from '../errors';
+import { compileFilter, type FilterSchema } from '../odata/filter';
+import type { GraphContext } from '../state';
+import type { Folder } from '../store';
+import { contextUrl, FOLDER_PROPERTIES, folderView, parseSelect } from '../views';
+import { intParam, jsonBody, ok, requireScope, selfLink } from './helpers';
+
+const FOLDER_SCHEMA: FilterSchema<Folder> = {
+  typeName: 'microsoft.graph.mailFolder',
+  properties: {
+    id: { type: 'string', get: (f) => f.id },
+    displayName: { type: 'string', get: (f) => f.displayName },
+    parentFolderId: { type: 'string', get: (f) => f.parentId },
+    isHidden: { type: 'boolean', get: (f) => f.isHidden },
+    childFolderCount: { type: 'number', get: (f) => f.children.length },
+    totalItemCount: { type: 'number', get: (f) => f.messages.length },
+    unreadItemCount: { type: 'number', get: (f) => f.messages.filter((m) => !m.isRead).length },
+  },
+  collections: {},
+};
+
+export function resolveFolder(ctx: GraphContext, idOrName: string): Folder {
+  const folder = ctx.state.store.folder(ctx.mailbox, idOrName);
+  if (!folder)
+    throw new GraphError(
+      404,
+      'ErrorItemNotFound',
+      'The specified object was not found in the store.',
+    );
+  return folder;
+}
+
+/** GET mailFolders / childFolders: direct children only, hidden ones only with includeHiddenFolders=true. */
+export function listFolders(ctx: GraphContext, parent: Folder, contextTail: string): GraphResponse {
+  requireScope(ctx, 'read');
+  const includeHidden = (ctx.req.query.get('includeHiddenFolders') ?? '').toLowerCase() === 'true';
+  const select = parseSelect(
+    ctx.req.query.get('$select'),
+    FOLDER_PROPERTIES,
+    'microsoft.graph.mailFolder',
+  );
+  const top = intParam(ctx, '$top') ?? 10;
+  const skip = intParam(ctx, '$skip') ?? 0;
+  let folders = parent.children.filter((f) => includeHidden || !f.isHidden);
+  const filter = ctx.req.query.get('$filter');
+  if (filter) {
+    const { predicate } = compileFilter(filter, FOLDER_SCHEMA);
+    folders = folders.filter(predicate);
+  }
+  folders = [...folders].sort((a, b) => a.displayName.localeCompare(b.displayName));
+  const page = folders.slice(skip, skip + top);
+  const body: Record<string, unknown> = {
+    '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, contextTail),
+  };
+  if ((ctx.req.query.get('$count') ?? '').toLowerCase() === 'true')
+    body['@odata.count'] = folders.length;
+  body.value = page.map((f) => folderView(f, select));
+  if (skip + top < folders.length)
+    body['@odata.nextLink'] = selfLink(ctx, { $skip: String(skip + top) });
+  return ok(body);
+}
+
+export function getFolder(ctx: GraphContext, folder: Folder): GraphResponse {
+  requireScope(ctx, 'read');
+  const select = parseSelect(
+    ctx.req.query.get('$select'),
+    FOLDER_PROPERTIES,
+    'microsoft.graph.mailFolder',
+  );
+  return ok({
+    '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'mailFolders/$entity'),
+    ...folderView(folder, select),
+  });
+}
+
+/** POST mailFolders / childFolders: create a folder (names are unique among siblings). */
+export function createFolder(ctx: GraphContext, parent: Folder): GraphResponse {
+  requireScope(ctx, 'write');
+  const body = jsonBody(ctx);
+  const name = body.displayName;
+  if (typeof name !== 'string' || name.trim() === '')
+    throw badRequest('The displayName property is required.', 'ErrorInvalidParameter');
+  if (parent.children.some((c) => c.displayName.toLowerCase() === name.toLowerCase())) {
+    throw new GraphError(
+      409,
+      'ErrorFolderExists',
+      'A folder with the specified name already exists.',
+    );
+  }
+  const folder = ctx.state.store.addFolder(ctx.mailbox, parent, name, body.isHidden === true);
+  return ok(
+    {
+      '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'mailFolders/$entity'),
+      ...folderView(folder, null),
+    },
+    201,
+  );
+}

@@ -1,0 +1,351 @@
+import { badRequest, GraphError, type GraphResponse } from '../errors';
+import { renderMime, isMimeRequest, parseBase64Mime } from '../mime';
+import { compileFilter } from '../odata/filter';
+import { compileSearch } from '../search';
+import type { GraphContext, SandboxState } from '../state';
+import { type Folder, type Mailbox, newMessage, type StoredMessage } from '../store';
+import {
+  contextUrl,
+  MESSAGE_PROPERTIES,
+  messageView,
+  parseSelect,
+  type ViewOptions,
+} from '../views';
+import { intParam, jsonBody, noContent, ok, requireScope, selfLink } from './helpers';
+import { MESSAGE_SCHEMA } from './message-schema';
+import { messageInput, newAttachment, type MessageInput } from './message-input';
+
+export function viewOptions(ctx: GraphContext, select: string[] | null): ViewOptions {
+  return { select, bodyType: ctx.bodyType, immutableIds: ctx.immutableIds };
+}
+
+export function findMessage(ctx: GraphContext, id: string, folder?: Folder): StoredMessage {
+  if (!/^[A-Za-z0-9+/=_-]+$/.test(id))
+    throw new GraphError(400, 'ErrorInvalidIdMalformed', 'Id is malformed.');
+  const m = ctx.state.store.message(ctx.mailbox, id);
+  if (!m || (folder && m.folder !== folder)) {
+    throw new GraphError(
+      404,
+      'ErrorItemNotFound',
+      'The specified object was not found in the store.',
+    );
+  }
+  return m;
+}
+
+interface OrderKey {
+  path: string;
+  desc: boolean;
+}
+
+function parseOrderBy(raw: string | null): OrderKey[] {
+  if (!raw) return [];
+  return raw.split(',').map((part) => {
+    const [path, dir, extra] = part.trim().split(/\s+/);
+    if (!path || extra !== undefined || (dir !== undefined && !/^(asc|desc)$/i.test(dir))) {
+      throw badRequest(`Invalid $orderby clause '${raw}'.`);
+    }
+    const canonical = Object.keys(MESSAGE_SCHEMA.properties).find(
+      (k) => k.toLowerCase() === path.toLowerCase(),
+    );
+    if (!canonical)
+      throw badRequest(
+        `Could not find a property named '${path}' on type 'microsoft.graph.message'.`,
+      );
+    return { path: canonical, desc: dir?.toLowerCase() === 'desc' };
+  });
+}
+
+function sorter(keys: OrderKey[]): (a: StoredMessage, b: StoredMessage) => number {
+  const getters = keys.map((k) => ({ get: MESSAGE_SCHEMA.properties[k.path]!.get, desc: k.desc }));
+  return (a, b) => {
+    for (const { get, desc } of getters) {
+      const x = get(a);
+      const y = get(b);
+      if (x === y) continue;
+      const cmp =
+        x === null
+          ? -1
+          : y === null
+            ? 1
+            : typeof x === 'string'
+              ? x.localeCompare(String(y), undefined, { sensitivity: 'base' })
+              : Number(x) - Number(y);
+      if (cmp !== 0) return desc ? -cmp : cmp;
+    }
+    return b.receivedMs - a.receivedMs || b.key - a.key;
+  };
+}
+
+const SKIPTOKEN_PREFIX = 'search:';
+
+/** GET /messages and /mailFolders/{id}/messages with Graph's query options and restrictions. */
+export function listMessages(ctx: GraphContext, folder: Folder | null): GraphResponse {
+  requireScope(ctx, 'read');
+  const q = ctx.req.query;
+  const top = intParam(ctx, '$top') ?? 10;
+  if (top < 1 || top > 1000)
+    throw badRequest(
+      `The value '${top}' of the $top query option is out of range; it must be between 1 and 1000.`,
+      'ErrorInvalidUrlQuery',
+    );
+  const skip = intParam(ctx, '$skip');
+  const select = parseSelect(q.get('$select'), MESSAGE_PROPERTIES, 'microsoft.graph.message');
+  const filter = q.get('$filter');
+  const orderRaw = q.get('$orderby');
+  const search = q.get('$search');
+  const count = (q.get('$count') ?? '').toLowerCase() === 'true';
+  const source = folder ? folder.messages : ctx.mailbox.all;
+
+  let matched: StoredMessage[];
+  let offset = skip ?? 0;
+  let nextChanges: Record<string, string | null>;
+  if (search !== null) {
+    if (orderRaw)
+      throw badRequest(
+        "The query parameter '$orderBy' is not supported with '$search'.",
+        'SearchWithOrderBy',
+      );
+    if (filter)
+      throw badRequest(
+        "The query parameter '$filter' is not supported with '$search'.",
+        'SearchWithFilter',
+      );
+    if (skip !== null)
+      throw badRequest(
+        "The query parameter '$skip' is not supported with '$search'.",
+        'SearchWithSkip',
+      );
+    const pred = compileSearch(search);
+    const token = q.get('$skiptoken');
+    if (token !== null) {
+      const decoded = Buffer.from(token, 'base64url').toString('utf8');
+      if (
+        !decoded.startsWith(SKIPTOKEN_PREFIX) ||
+        !/^\d+$/.test(decoded.slice(SKIPTOKEN_PREFIX.length))
+      ) {
+        throw badRequest('The $skiptoken value is invalid.', 'ErrorInvalidUrlQuery');
+      }
+      offset = Number(decoded.slice(SKIPTOKEN_PREFIX.length));
+    }
+    matched = source
+      .filter(pred)
+      .sort((a, b) => (b.sentMs ?? b.receivedMs) - (a.sentMs ?? a.receivedMs) || b.key - a.key)
+      .slice(0, ctx.state.limits.limits.searchMaxResults);
+    nextChanges = {
+      $skiptoken: Buffer.from(`${SKIPTOKEN_PREFIX}${offset + top}`).toString('base64url'),
+    };
+  } else {
+    const order = parseOrderBy(orderRaw);
+    matched = source;
+    if (filter) {
+      const compiled = compileFilter(filter, MESSAGE_SCHEMA);
+      // Graph: $orderby properties must also lead the $filter, in the same order.
+      const leading = compiled.properties.slice(0, order.length);
+      if (order.some((o, i) => leading[i] !== o.path)) {
+        throw badRequest(
+          'The restriction or sort order is too complex for this operation.',
+          'InefficientFilter',
+        );
+      }
+      matched = source.filter(compiled.predicate);
+    }
+    const defaultOrder =
+      order.length === 0 ||
+      (order.length === 1 && order[0]!.path === 'receivedDateTime' && order[0]!.desc);
+    if (!defaultOrder) matched = [...matched].sort(sorter(order));
+    nextChanges = { $skip: String(offset + top) };
+  }
+  const page = matched.slice(offset, offset + top);
+  const selectSuffix = select ? `(${select.join(',')})` : '';
+  const body: Record<string, unknown> = {
+    '@odata.context': contextUrl(
+      ctx.state.origin(),
+      ctx.mailbox,
+      folder ? `mailFolders('${folder.id}')/messages${selectSuffix}` : `messages${selectSuffix}`,
+    ),
+  };
+  if (count) body['@odata.count'] = matched.length;
+  body.value = page.map((m) => messageView(m, viewOptions(ctx, select)));
+  if (offset + top < matched.length) body['@odata.nextLink'] = selfLink(ctx, nextChanges);
+  return ok(body);
+}
+
+export function getMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  requireScope(ctx, 'read');
+  const select = parseSelect(
+    ctx.req.query.get('$select'),
+    MESSAGE_PROPERTIES,
+    'microsoft.graph.message',
+  );
+  const selectSuffix = select ? `(${select.join(',')})` : '';
+  return ok({
+    '@odata.context': contextUrl(
+      ctx.state.origin(),
+      ctx.mailbox,
+      `messages${selectSuffix}/$entity`,
+    ),
+    ...messageView(m, viewOptions(ctx, select)),
+  });
+}
+
+export function getMessageMime(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  requireScope(ctx, 'read');
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, raw: renderMime(m) };
+}
+
+/** Renders an item attachment's payload (a message or event object) as MIME for `$value`. */
+export function renderItemMime(item: Record<string, unknown>): string {
+  const subject = typeof item.subject === 'string' ? item.subject : '';
+  const content =
+    typeof item.body === 'object' && item.body !== null && 'content' in item.body
+      ? String(item.body.content)
+      : '';
+  return `Subject: ${subject}\r\nMIME-Version: 1.0\r\nContent-Type: text/html; charset="utf-8"\r\n\r\n${content}\r\n`;
+}
+
+/** Applies writable fields to a stored message (create draft, PATCH, control API). */
+export function applyInputFields(
+  state: SandboxState,
+  mailbox: Mailbox,
+  m: StoredMessage,
+  input: MessageInput,
+): void {
+  const { attachments, ...fields } = input;
+  Object.assign(m, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+  if (attachments)
+    attachments.forEach((a, i) =>
+      m.attachments.push(newAttachment(a, m.immutableId, m.attachments.length + i)),
+    );
+  state.store.touch(mailbox, m);
+}
+
+export function applyInput(ctx: GraphContext, m: StoredMessage, input: MessageInput): void {
+  applyInputFields(ctx.state, ctx.mailbox, m, input);
+}
+
+/** Reads a message payload: JSON, or base64 MIME when `Content-Type: text/plain`. */
+export function readMessagePayload(raw: unknown): MessageInput {
+  if (typeof raw === 'string') {
+    const mime = parseBase64Mime(raw);
+    return {
+      subject: mime.subject,
+      body: mime.body,
+      toRecipients: mime.to,
+      ccRecipients: mime.cc,
+      bccRecipients: mime.bcc,
+      ...(mime.from ? { from: mime.from } : {}),
+      attachments: mime.attachments.map((a) => ({
+        kind: 'file' as const,
+        name: a.name,
+        contentType: a.contentType,
+        isInline: false,
+        contentId: null,
+        bytes: a.bytes,
+      })),
+    };
+  }
+  if (typeof raw !== 'object' || raw === null || Array.isArray(raw))
+    throw badRequest('Invalid message payload.', 'RequestBodyRead');
+  return messageInput(raw as Record<string, unknown>, renderItemMime);
+}
+
+/** POST /messages or /mailFolders/{id}/messages: create a draft (201, isDraft true, in Drafts by default). */
+export function createDraft(ctx: GraphContext, folder: Folder | null): GraphResponse {
+  requireScope(ctx, 'write');
+  const payload = isMimeRequest(ctx.req.headers['content-type'])
+    ? ctx.req.body.toString('utf8')
+    : jsonBody(ctx);
+  const input = readMessagePayload(payload);
+  const target = folder ?? ctx.mailbox.wellKnown.get('drafts')!;
+  const now = Date.now();
+  const m = newMessage(ctx.state.store, ctx.mailbox, target, {
+    receivedMs: now,
+    createdMs: now,
+    sentMs: now,
+    isDraft: true,
+    isRead: true,
+  });
+  applyInput(ctx, m, input);
+  return ok(
+    {
+      '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
+      ...messageView(m, viewOptions(ctx, null)),
+    },
+    201,
+  );
+}
+
+/** Properties that stay writable after a message was sent or received. */
+const NON_DRAFT_WRITABLE = new Set([
+  'isRead',
+  'categories',
+  'flag',
+  'importance',
+  'inferenceClassification',
+  'isDeliveryReceiptRequested',
+  'isReadReceiptRequested',
+  'subject',
+  'body',
+  'toRecipients',
+  'ccRecipients',
+  'bccRecipients',
+  'replyTo',
+  'from',
+  'sender',
+]);
+
+export function patchMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  requireScope(ctx, 'write');
+  const raw = jsonBody(ctx);
+  const input = messageInput(raw, renderItemMime);
+  if (!m.isDraft) {
+    const bad = Object.keys(input).find((k) => !NON_DRAFT_WRITABLE.has(k));
+    if (bad)
+      throw badRequest(
+        `The property '${bad}' can only be updated on a draft message.`,
+        'ErrorInvalidPropertyUpdateSentMessage',
+      );
+  }
+  if (input.attachments)
+    throw badRequest(
+      "Navigation property 'attachments' cannot be updated with PATCH; POST to the attachments collection.",
+      'RequestBodyRead',
+    );
+  applyInput(ctx, m, input);
+  return ok({
+    '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
+    ...messageView(m, viewOptions(ctx, null)),
+  });
+}
+
+/** DELETE: a soft delete into Recoverable Items (not visible under Deleted Items or /messages). */
+export function deleteMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  requireScope(ctx, 'write');
+  ctx.state.store.softDelete(ctx.mailbox, m);
+  return noContent();
+}
+
+/** POST /messages/{id}/move {destinationId}: 201 with the moved message (its REST id changes). */
+export function moveMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  requireScope(ctx, 'write');
+  const body = jsonBody(ctx);
+  const dest =
+    typeof body.destinationId === 'string'
+      ? ctx.state.store.folder(ctx.mailbox, body.destinationId)
+      : undefined;
+  if (!dest)
+    throw new GraphError(
+      404,
+      'ErrorItemNotFound',
+      'The specified folder could not be found in the store.',
+    );
+  ctx.state.store.move(ctx.mailbox, m, dest);
+  return ok(
+    {
+      '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
+      ...messageView(m, viewOptions(ctx, null)),
+    },
+    201,
+  );
+}

@@ -1,0 +1,247 @@
+import { badRequest, GraphError, type GraphResponse } from '../errors';
+import { isMimeRequest } from '../mime';
+import type { GraphContext, SandboxState } from '../state';
+import { type Mailbox, newMessage, type Recipient, type StoredMessage } from '../store';
+import { asText, exchangeId, isRecord } from '../util';
+import { wrapHtml } from '../views';
+import { jsonBody, noContent, requireScope } from './helpers';
+import { applyInput, readMessagePayload } from './messages';
+import type { MessageInput } from './message-input';
+
+const sendAsDenied = (): GraphError =>
+  new GraphError(
+    403,
+    'ErrorSendAsDenied',
+    'The user account which was used to submit this request does not have the right to send mail on behalf of the specified sending account. Cannot submit message.',
+  );
+
+/**
+ * Works out `from`/`sender` like Exchange: the mailbox owner by default; another `from` needs
+ * Mail.Send.Shared plus Send As (sender = from) or Send on Behalf (sender = the signed-in user).
+ */
+function resolveSender(
+  ctx: GraphContext,
+  requestedFrom: Recipient | null | undefined,
+): { from: Recipient; sender: Recipient } {
+  const store = ctx.state.store;
+  const asRecipient = (u: { displayName: string; mail: string }): Recipient => ({
+    emailAddress: { name: u.displayName, address: u.mail },
+  });
+  const owner = ctx.mailbox.user;
+  const fromUser = requestedFrom ? store.findUser(requestedFrom.emailAddress.address) : owner;
+  if (!fromUser) throw sendAsDenied();
+  if (fromUser.id === ctx.caller.id)
+    return { from: asRecipient(fromUser), sender: asRecipient(fromUser) };
+  if (!ctx.grant.scopes.has('Mail.Send.Shared')) throw sendAsDenied();
+  const grant = store.grant(ctx.caller.id, fromUser.id);
+  if (!grant || !(grant.sendAs || grant.sendOnBehalf)) throw sendAsDenied();
+  // Sending from another user's mailbox (/users/{id}/sendMail) also needs Full Access to it.
+  if (!ctx.isSelf && !grant.fullAccess)
+    throw new GraphError(
+      403,
+      'ErrorAccessDenied',
+      'Access is denied. Check credentials and try again.',
+    );
+  return {
+    from: asRecipient(fromUser),
+    sender: grant.sendAs ? asRecipient(fromUser) : asRecipient(ctx.caller),
+  };
+}
+
+function allRecipients(m: StoredMessage): Recipient[] {
+  return [...m.toRecipients, ...m.ccRecipients, ...m.bccRecipients];
+}
+
+/** Synchronous checks Graph makes before it accepts a send (202). */
+function validateForSend(m: StoredMessage): void {
+  if (allRecipients(m).length === 0) {
+    throw badRequest(
+      "At least one recipient isn't valid., A message can't be sent because it contains no recipients.",
+      'ErrorInvalidRecipients',
+    );
+  }
+  const bad = allRecipients(m).find(
+    (r) => !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(r.emailAddress.address),
+  );
+  if (bad)
+    throw badRequest(
+      `At least one recipient isn't valid., Recipient '${bad.emailAddress.address}' isn't resolved. All recipients must be resolved before a message can be submitted.`,
+      'ErrorInvalidRecipients',
+    );
+}
+
+/**
+ * Submits a message like Exchange: it waits in the Outbox until the mailbox's message rate allows
+ * it (no 429), then goes to Sent Items (or nowhere with saveToSentItems=false) and is delivered to
+ * every recipient that is a sandbox mailbox. Over the recipient limit it is not delivered and the
+ * sender gets a non-delivery report, as Exchange transport does.
+ */
+export function submit(
+  state: SandboxState,
+  mailbox: Mailbox,
+  m: StoredMessage,
+  saveToSentItems: boolean,
+): void {
+  const store = state.store;
+  m.isDraft = false;
+  store.move(mailbox, m, mailbox.wellKnown.get('outbox')!);
+  const now = Date.now();
+  const at = state.limits.reserveSend(mailbox.user.id, now);
+  const complete = (): void => {
+    if (m.folder !== mailbox.wellKnown.get('outbox')) return;
+    const sentMs = Date.now();
+    m.sentMs = sentMs;
+    store.reposition(mailbox, m, sentMs);
+    const recipients = allRecipients(m);
+    if (recipients.length > state.limits.limits.recipientsPerMessage)
+      nonDeliveryReport(state, mailbox, m, recipients.length);
+    else deliver(state, m, sentMs);
+    if (saveToSentItems) store.move(mailbox, m, mailbox.wellKnown.get('sentitems')!);
+    else store.remove(mailbox, m);
+  };
+  if (at <= now) complete();
+  else {
+    const timer = setTimeout(() => {
+      state.timers.delete(timer);
+      complete();
+    }, at - now);
+    state.timers.add(timer);
+  }
+}
+
+function deliver(state: SandboxState, m: StoredMessage, sentMs: number): void {
+  const seen = new Set<string>();
+  for (const r of allRecipients(m)) {
+    const user = state.store.findUser(r.emailAddress.address);
+    if (!user || seen.has(user.id)) continue;
+    seen.add(user.id);
+    const box = state.store.mailbox(user.id);
+    const copy = newMessage(state.store, box, box.wellKnown.get('inbox')!, {
+      receivedMs: Date.now(),
+      sentMs,
+      createdMs: Date.now(),
+      subject: m.subject,
+      body: m.body,
+      importance: m.importance,
+      from: m.from,
+      sender: m.sender,
+      toRecipients: m.toRecipients,
+      ccRecipients: m.ccRecipients,
+      replyTo: m.replyTo,
+      conversationId: m.conversationId,
+      conversationIndex: m.conversationIndex,
+      internetMessageId: m.internetMessageId,
+      internetMessageHeaders: m.internetMessageHeaders,
+      isReadReceiptRequested: m.isReadReceiptRequested,
+      isDeliveryReceiptRequested: m.isDeliveryReceiptRequested,
+    });
+    copy.attachments = m.attachments.map((a, i) => ({
+      ...a,
+      id: exchangeId('AAMkADAt', `${copy.immutableId}/att/${i}`),
+    }));
+  }
+}
+
+function nonDeliveryReport(
+  state: SandboxState,
+  mailbox: Mailbox,
+  m: StoredMessage,
+  count: number,
+): void {
+  const now = Date.now();
+  const postmaster: Recipient = {
+    emailAddress: {
+      name: 'Microsoft Outlook',
+      address: `MicrosoftExchange329e71ec88ae4615bbc36ab6ce41109e@${mailbox.user.mail.split('@')[1] ?? 'contoso.test'}`,
+    },
+  };
+  newMessage(state.store, mailbox, mailbox.wellKnown.get('inbox')!, {
+    receivedMs: now,
+    sentMs: now,
+    createdMs: now,
+    subject: `Undeliverable: ${m.subject}`,
+    body: {
+      contentType: 'html',
+      content: wrapHtml(
+        `<p>Your message couldn't be delivered because it has too many recipients (${count}; the limit is ${state.limits.limits.recipientsPerMessage}).</p><p>Remote Server returned '550 5.5.3 RESOLVER.ADR.RecipLimit; too many recipients'</p>`,
+      ),
+    },
+    from: postmaster,
+    sender: postmaster,
+    toRecipients: [
+      { emailAddress: { name: mailbox.user.displayName, address: mailbox.user.mail } },
+    ],
+    importance: 'normal',
+    conversationId: m.conversationId,
+  });
+}
+
+/** POST /messages/{id}/send: 202, no body; the draft leaves through the Outbox into Sent Items. */
+export function sendDraft(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  requireScope(ctx, 'send');
+  if (!m.isDraft) throw badRequest('Only draft messages can be sent.', 'ErrorInvalidOperation');
+  const { from, sender } = resolveSender(ctx, m.from);
+  m.from = from;
+  m.sender = sender;
+  validateForSend(m);
+  submit(ctx.state, ctx.mailbox, m, true);
+  return noContent(202);
+}
+
+function parseSaveFlag(value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  // The docs' own sample sends the string "false"; Graph's OData reader accepts it.
+  if (value === true || value === 'true') return true;
+  if (value === false || value === 'false') return false;
+  throw badRequest(
+    `Cannot convert the literal '${asText(value)}' to the expected type 'Edm.Boolean'.`,
+    'RequestBodyRead',
+  );
+}
+
+/** POST /sendMail: JSON `{message, saveToSentItems}` (OpenAPI casing also read) or base64 MIME. */
+export function sendMail(ctx: GraphContext): GraphResponse {
+  requireScope(ctx, 'send');
+  let input: MessageInput;
+  let save = true;
+  if (isMimeRequest(ctx.req.headers['content-type'])) {
+    input = readMessagePayload(ctx.req.body.toString('utf8'));
+  } else {
+    const body = jsonBody(ctx);
+    for (const key of Object.keys(body)) {
+      if (!['message', 'savetosentitems'].includes(key.toLowerCase())) {
+        throw badRequest(
+          `The parameter '${key}' in the request payload is not a valid parameter for the operation 'sendMail'.`,
+          'RequestBodyRead',
+        );
+      }
+    }
+    const message = body.message ?? body.Message;
+    if (!isRecord(message))
+      throw badRequest(
+        "The parameter 'Message' is required for the operation 'sendMail'.",
+        'ErrorInvalidParameter',
+      );
+    input = readMessagePayload(message);
+    save = parseSaveFlag(body.saveToSentItems ?? body.SaveToSentItems);
+  }
+  const { from, sender } = resolveSender(ctx, input.from);
+  const now = Date.now();
+  const m = newMessage(ctx.state.store, ctx.mailbox, ctx.mailbox.wellKnown.get('drafts')!, {
+    receivedMs: now,
+    createdMs: now,
+    sentMs: now,
+    isDraft: true,
+    isRead: true,
+  });
+  try {
+    applyInput(ctx, m, { ...input, from, sender });
+    validateForSend(m);
+  } catch (err) {
+    // Nothing is kept when sendMail is rejected.
+    ctx.state.store.remove(ctx.mailbox, m);
+    throw err;
+  }
+  submit(ctx.state, ctx.mailbox, m, save);
+  return noContent(202);
+}

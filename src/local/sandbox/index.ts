@@ -1,0 +1,131 @@
+/**
+ * Graph sandbox: a local Microsoft Graph mail service and identity platform, faithful to
+ * Microsoft's documented behaviour (limits and error shapes included). Used as the embedded
+ * default of `npm start` and as the ground truth of integration tests. Binds 127.0.0.1 only.
+ */
+import type { AddressInfo } from 'node:net';
+import { createControl, type SandboxControl } from './control';
+import { FaultInjector } from './faults';
+import { IdentityPlatform, type ClientRegistration } from './identity';
+import { IdentityHttp } from './identity-http';
+import { DEFAULT_LIMITS, LimitTracker, type SandboxLimits } from './limits';
+import { seedStore } from './seed';
+import { createSandboxServer } from './server';
+import type { SandboxState } from './state';
+import { MailStore, type SandboxUser } from './store';
+import { UploadSessions } from './uploads';
+import { createPrng, prngGuid } from './util';
+
+export type { SandboxControl, FolderInfo, MessageInfo, TokenSet } from './control';
+export type { FaultRule } from './faults';
+export type { SandboxLimits } from './limits';
+export type { RequestLogEntry } from './state';
+export type { SandboxUser } from './store';
+export { DEFAULT_LIMITS } from './limits';
+
+export interface SandboxOptions {
+  /** Default 0 (random); always binds 127.0.0.1. */
+  port?: number;
+  /** PRNG seed for the deterministic seed data, default 1. */
+  seed?: number;
+  /** Default 150; benchmarks ask for 50,000. */
+  messagesPerUser?: number;
+  /** Default 3599. */
+  accessTokenLifetimeSeconds?: number;
+  /** Added to every Graph request (and upload PUT). */
+  latencyMs?: number;
+  /** Every limit is configurable; tests shrink windows. */
+  limits?: Partial<SandboxLimits>;
+  /** Default: one well-known dev client (`DEV_CLIENT`), any redirect URI. */
+  clients?: ClientRegistration[];
+  /** Authorize redirects straight back with a code; default false = consent page. */
+  autoConsent?: boolean;
+}
+
+export interface Sandbox {
+  /** e.g. http://127.0.0.1:53123, used as both GRAPH_BASE_URL and AUTHORITY_HOST. */
+  url: string;
+  tenantId: string;
+  clientId: string;
+  clientSecret: string;
+  users: SandboxUser[];
+  control: SandboxControl;
+  close(): Promise<void>;
+}
+
+/** The default dev client when `clients` is not given (a well-known, non-secret development value). */
+export const DEV_CLIENT: ClientRegistration = {
+  clientId: '5a1d0c3e-7b2f-4e6a-9c48-0d5e2f1b7a90',
+  clientSecret: 'sandbox-dev-secret',
+};
+
+export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbox> {
+  const seed = options.seed ?? 1;
+  const clients = options.clients ?? [DEV_CLIENT];
+  const defaultClient = clients[0];
+  if (!defaultClient) throw new Error('startSandbox: clients must not be empty');
+  const limits: SandboxLimits = { ...DEFAULT_LIMITS, ...options.limits };
+  const settings = {
+    accessTokenLifetimeSeconds: options.accessTokenLifetimeSeconds ?? 3599,
+    limits,
+  };
+  const tenantId = prngGuid(createPrng(seed ^ 0x7e4a47));
+  const store = new MailStore();
+  seedStore(store, { seed, messagesPerUser: options.messagesPerUser ?? 150, nowMs: Date.now() });
+  let url = '';
+  const origin = (): string => url;
+  const idp = new IdentityPlatform(tenantId, clients, store, origin, settings);
+  await idp.init();
+  const state: SandboxState = {
+    store,
+    idp,
+    limits: new LimitTracker(limits),
+    faults: new FaultInjector(seed),
+    uploads: undefined as unknown as UploadSessions,
+    log: [],
+    origin,
+    tenantId,
+    latencyMs: options.latencyMs ?? 0,
+    timers: new Set(),
+  };
+  state.uploads = new UploadSessions(state);
+  const control = createControl(state, settings, defaultClient.clientId);
+  const users = store.users.map(({ id, userPrincipalName, mail, displayName }) => ({
+    id,
+    userPrincipalName,
+    mail,
+    displayName,
+  }));
+  const info = (): Record<string, unknown> => ({
+    url,
+    tenantId,
+    clientId: defaultClient.clientId,
+    clientSecret: defaultClient.clientSecret,
+    users,
+  });
+  const server = createSandboxServer({
+    state,
+    identity: new IdentityHttp(idp, store, () => options.autoConsent ?? false),
+    control,
+    info,
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  return {
+    url,
+    tenantId,
+    clientId: defaultClient.clientId,
+    clientSecret: defaultClient.clientSecret,
+    users,
+    control,
+    close: async () => {
+      for (const t of state.timers) clearTimeout(t);
+      state.timers.clear();
+      server.closeAllConnections();
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}

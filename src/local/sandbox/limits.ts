@@ -1,0 +1,162 @@
+import { throttled } from './errors';
+
+/** Every Graph/Exchange/identity limit the sandbox enforces; all configurable so tests can shrink windows. */
+export interface SandboxLimits {
+  /** Concurrent requests per app per mailbox (Outlook: 4). */
+  mailboxConcurrency: number;
+  /** Requests per app per mailbox per `requestWindowMs` (Outlook: 10,000 per 10 minutes). */
+  requestsPerWindow: number;
+  requestWindowMs: number;
+  /** Upload bytes (PATCH/POST/PUT) per app per mailbox per `uploadWindowMs` (Outlook: 150 MB per 5 minutes). */
+  uploadBytesPerWindow: number;
+  uploadWindowMs: number;
+  /** Messages sent per mailbox per `sendWindowMs` (Exchange: 30 per minute); excess waits in the Outbox. */
+  messagesPerSendWindow: number;
+  sendWindowMs: number;
+  /** To+Cc+Bcc per message (Exchange: 500). */
+  recipientsPerMessage: number;
+  /** Graph's total request size limit (4 MB). */
+  maxRequestBytes: number;
+  /** Largest PUT to an upload URL (docs: up to 4 MB per range). */
+  maxUploadChunkBytes: number;
+  /** Upload sessions are for attachments of at least 3 MB. */
+  minUploadSessionBytes: number;
+  /** Largest attachment through an upload session (150 MB). */
+  maxAttachmentBytes: number;
+  uploadSessionLifetimeSeconds: number;
+  /** Requests per JSON batch (20). */
+  maxBatchRequests: number;
+  /** `$search` returns at most this many messages (1,000). */
+  searchMaxResults: number;
+  /** Authorization codes live about 10 minutes. */
+  authCodeLifetimeSeconds: number;
+  /** Refresh tokens expire after 90 days without use. */
+  refreshTokenInactivitySeconds: number;
+}
+
+const MB = 1024 * 1024;
+
+export const DEFAULT_LIMITS: SandboxLimits = {
+  mailboxConcurrency: 4,
+  requestsPerWindow: 10_000,
+  requestWindowMs: 10 * 60_000,
+  uploadBytesPerWindow: 150 * MB,
+  uploadWindowMs: 5 * 60_000,
+  messagesPerSendWindow: 30,
+  sendWindowMs: 60_000,
+  recipientsPerMessage: 500,
+  maxRequestBytes: 4 * MB,
+  maxUploadChunkBytes: 4 * MB,
+  minUploadSessionBytes: 3 * MB,
+  maxAttachmentBytes: 150 * MB,
+  uploadSessionLifetimeSeconds: 15 * 60,
+  maxBatchRequests: 20,
+  searchMaxResults: 1000,
+  authCodeLifetimeSeconds: 600,
+  refreshTokenInactivitySeconds: 90 * 86_400,
+};
+
+/** Timestamps (and weights) inside a sliding window. */
+class Window {
+  private readonly events: Array<{ at: number; weight: number }> = [];
+  private total = 0;
+
+  trim(now: number, windowMs: number): void {
+    while (this.events.length > 0 && this.events[0]!.at <= now - windowMs) {
+      this.total -= this.events.shift()!.weight;
+    }
+  }
+  add(now: number, weight: number): void {
+    this.events.push({ at: now, weight });
+    this.total += weight;
+  }
+  sum(): number {
+    return this.total;
+  }
+  /** When enough weight has left the window for `needed` more to fit under `limit`. */
+  freeAt(windowMs: number, limit: number, needed: number): number {
+    let excess = this.total + needed - limit;
+    for (const e of this.events) {
+      excess -= e.weight;
+      if (excess <= 0) return e.at + windowMs;
+    }
+    return Date.now() + windowMs;
+  }
+}
+
+export class LimitTracker {
+  private readonly inFlight = new Map<string, number>();
+  private readonly requests = new Map<string, Window>();
+  private readonly uploads = new Map<string, Window>();
+  private readonly sends = new Map<string, number[]>();
+
+  constructor(readonly limits: SandboxLimits) {}
+
+  private window(map: Map<string, Window>, key: string): Window {
+    let w = map.get(key);
+    if (!w) map.set(key, (w = new Window()));
+    return w;
+  }
+
+  /**
+   * Admits one request for app+mailbox or throws Graph's 429. Every request accrues against the
+   * 10-minute budget, throttled ones included (Graph keeps counting while a client is throttled).
+   * Returns the release function for the concurrency slot.
+   */
+  admit(appId: string, mailboxId: string): () => void {
+    const key = `${appId}|${mailboxId}`;
+    const now = Date.now();
+    const w = this.window(this.requests, key);
+    w.trim(now, this.limits.requestWindowMs);
+    w.add(now, 1);
+    if (w.sum() > this.limits.requestsPerWindow) {
+      const retryMs = w.freeAt(this.limits.requestWindowMs, this.limits.requestsPerWindow, 0) - now;
+      throw throttled('Please retry again later.', retryMs / 1000);
+    }
+    const running = this.inFlight.get(key) ?? 0;
+    if (running >= this.limits.mailboxConcurrency) {
+      throw throttled('Application is over its MailboxConcurrency limit.', 1);
+    }
+    this.inFlight.set(key, running + 1);
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      this.inFlight.set(key, (this.inFlight.get(key) ?? 1) - 1);
+    };
+  }
+
+  /** Counts uploaded bytes (PATCH/POST/PUT bodies) against the per-mailbox upload budget. */
+  countUpload(appId: string, mailboxId: string, bytes: number): void {
+    if (bytes <= 0) return;
+    const now = Date.now();
+    const w = this.window(this.uploads, `${appId}|${mailboxId}`);
+    w.trim(now, this.limits.uploadWindowMs);
+    if (w.sum() + bytes > this.limits.uploadBytesPerWindow) {
+      const retryMs =
+        w.freeAt(this.limits.uploadWindowMs, this.limits.uploadBytesPerWindow, bytes) - now;
+      throw throttled(
+        'Application is over its upload limit. Please retry again later.',
+        retryMs / 1000,
+      );
+    }
+    w.add(now, bytes);
+  }
+
+  /**
+   * Reserves the next send slot for a mailbox (Exchange's message rate). Returns when the message may
+   * leave the Outbox: now if under the rate, otherwise the earliest time that keeps the rate.
+   */
+  reserveSend(mailboxId: string, now = Date.now()): number {
+    const limit = this.limits.messagesPerSendWindow;
+    const windowMs = this.limits.sendWindowMs;
+    const slots = this.sends.get(mailboxId) ?? [];
+    const recent = slots.filter((t) => t > now - windowMs);
+    // The slot after the limit-th most recent reservation keeps any window at `limit` messages.
+    const at =
+      recent.length < limit ? now : Math.max(now, recent[recent.length - limit]! + windowMs);
+    recent.push(at);
+    this.sends.set(mailboxId, recent);
+    return at;
+  }
+}

@@ -1,0 +1,445 @@
+import { exchangeId } from './util';
+
+export interface SandboxUser {
+  id: string;
+  userPrincipalName: string;
+  mail: string;
+  displayName: string;
+}
+
+export interface UserRecord extends SandboxUser {
+  givenName: string | null;
+  surname: string | null;
+  jobTitle: string | null;
+  /** Shared mailboxes are disabled accounts: they have a mailbox but cannot sign in. */
+  canSignIn: boolean;
+}
+
+export interface EmailAddress {
+  name?: string;
+  address: string;
+}
+export interface Recipient {
+  emailAddress: EmailAddress;
+}
+export interface ItemBody {
+  contentType: 'text' | 'html';
+  content: string;
+}
+export interface InternetMessageHeader {
+  name: string;
+  value: string;
+}
+
+export interface StoredAttachment {
+  id: string;
+  kind: 'file' | 'item';
+  name: string;
+  contentType: string | null;
+  isInline: boolean;
+  contentId: string | null;
+  lastModifiedMs: number;
+  /** fileAttachment bytes; for an item attachment the rendered MIME of `item`. */
+  bytes: Buffer;
+  /** itemAttachment payload as posted (a message or event), kept for `$expand`-free reads. */
+  item?: Record<string, unknown>;
+}
+
+export interface StoredMessage {
+  /** Internal, never exposed: survives moves and keeps sort order stable for equal dates. */
+  key: number;
+  restId: string;
+  immutableId: string;
+  folder: Folder;
+  createdMs: number;
+  lastModifiedMs: number;
+  receivedMs: number;
+  sentMs: number | null;
+  subject: string;
+  body: ItemBody;
+  importance: 'low' | 'normal' | 'high';
+  isRead: boolean;
+  isDraft: boolean;
+  from: Recipient | null;
+  sender: Recipient | null;
+  toRecipients: Recipient[];
+  ccRecipients: Recipient[];
+  bccRecipients: Recipient[];
+  replyTo: Recipient[];
+  conversationId: string;
+  conversationIndex: string;
+  internetMessageId: string;
+  internetMessageHeaders: InternetMessageHeader[];
+  categories: string[];
+  flag: Record<string, unknown>;
+  inferenceClassification: 'focused' | 'other';
+  isDeliveryReceiptRequested: boolean;
+  isReadReceiptRequested: boolean;
+  attachments: StoredAttachment[];
+  /** Mailbox change sequence of the last change (delta watermark). */
+  seq: number;
+  /** Sequence at which the message arrived in its current folder (delta changeType=created). */
+  arrivedSeq: number;
+  changeKey: string;
+  moves: number;
+}
+
+export interface Tombstone {
+  restId: string;
+  immutableId: string;
+  seq: number;
+}
+
+export interface Folder {
+  id: string;
+  displayName: string;
+  parentId: string;
+  wellKnownName: string | null;
+  isHidden: boolean;
+  children: Folder[];
+  /** Sorted newest first by (receivedMs, key): the default listing order, kept sorted on insert. */
+  messages: StoredMessage[];
+  tombstones: Tombstone[];
+}
+
+export interface Mailbox {
+  user: UserRecord;
+  /** The non-IPM root: parent of msgfolderroot and of folders Graph does not list (searchfolders, recoverable items). */
+  root: Folder;
+  msgFolderRoot: Folder;
+  foldersById: Map<string, Folder>;
+  wellKnown: Map<string, Folder>;
+  /** REST ids and immutable ids both resolve. */
+  byId: Map<string, StoredMessage>;
+  /** Mailbox-wide list, newest first (for /messages without a folder). */
+  all: StoredMessage[];
+  seq: number;
+  nextKey: number;
+}
+
+export interface Grant {
+  fullAccess: boolean;
+  sendAs: boolean;
+  sendOnBehalf: boolean;
+}
+
+const newestFirst = (a: StoredMessage, b: StoredMessage): number =>
+  b.receivedMs - a.receivedMs || b.key - a.key;
+
+/** Index of the first element that sorts after `m` (binary search; lists stay sorted without re-sorting 50k items). */
+function insertionIndex(list: StoredMessage[], m: StoredMessage): number {
+  let lo = 0;
+  let hi = list.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (newestFirst(list[mid]!, m) <= 0) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+function removeFrom(list: StoredMessage[], m: StoredMessage): void {
+  const at = insertionIndex(list, m) - 1;
+  if (list[at] === m) list.splice(at, 1);
+  else {
+    const i = list.indexOf(m);
+    if (i >= 0) list.splice(i, 1);
+  }
+}
+
+export const WELL_KNOWN_NAMES = [
+  'archive',
+  'clutter',
+  'conflicts',
+  'conversationhistory',
+  'deleteditems',
+  'drafts',
+  'inbox',
+  'junkemail',
+  'localfailures',
+  'msgfolderroot',
+  'outbox',
+  'recoverableitemsdeletions',
+  'scheduled',
+  'searchfolders',
+  'sentitems',
+  'serverfailures',
+  'syncissues',
+] as const;
+
+export class MailStore {
+  readonly users: UserRecord[] = [];
+  private readonly mailboxes = new Map<string, Mailbox>();
+  /** key `${userId}->${targetUserId}` */
+  private readonly grants = new Map<string, Grant>();
+
+  addUser(user: UserRecord): Mailbox {
+    this.users.push(user);
+    const folderId = (path: string): string => exchangeId('AQMkAD', `${user.id}/folder/${path}`);
+    const make = (
+      path: string,
+      displayName: string,
+      parent: Folder | null,
+      wellKnownName: string | null,
+      isHidden = false,
+    ): Folder => {
+      const folder: Folder = {
+        id: folderId(path),
+        displayName,
+        parentId: parent?.id ?? exchangeId('AQMkAD', `${user.id}/root-parent`),
+        wellKnownName,
+        isHidden,
+        children: [],
+        messages: [],
+        tombstones: [],
+      };
+      parent?.children.push(folder);
+      return folder;
+    };
+    const root = make('', 'Root', null, null, true);
+    const msgFolderRoot = make('ipm', 'Top of Information Store', root, 'msgfolderroot');
+    const mailbox: Mailbox = {
+      user,
+      root,
+      msgFolderRoot,
+      foldersById: new Map(),
+      wellKnown: new Map(),
+      byId: new Map(),
+      all: [],
+      seq: 1,
+      nextKey: 1,
+    };
+    const ipm: Array<[string, string, boolean?]> = [
+      ['archive', 'Archive'],
+      ['clutter', 'Clutter', true],
+      ['conversationhistory', 'Conversation History'],
+      ['deleteditems', 'Deleted Items'],
+      ['drafts', 'Drafts'],
+      ['inbox', 'Inbox'],
+      ['junkemail', 'Junk Email'],
+      ['outbox', 'Outbox'],
+      ['scheduled', 'Scheduled'],
+      ['sentitems', 'Sent Items'],
+      ['syncissues', 'Sync Issues'],
+    ];
+    for (const [wk, name, hidden] of ipm)
+      make(`ipm/${wk}`, name, msgFolderRoot, wk, hidden ?? false);
+    const syncIssues = msgFolderRoot.children.find((f) => f.wellKnownName === 'syncissues')!;
+    make('ipm/syncissues/conflicts', 'Conflicts', syncIssues, 'conflicts');
+    make('ipm/syncissues/localfailures', 'Local Failures', syncIssues, 'localfailures');
+    make('ipm/syncissues/serverfailures', 'Server Failures', syncIssues, 'serverfailures');
+    make('searchfolders', 'Finder', root, 'searchfolders', true);
+    make('recoverable', 'Deletions', root, 'recoverableitemsdeletions', true);
+    const index = (f: Folder): void => {
+      mailbox.foldersById.set(f.id, f);
+      if (f.wellKnownName) mailbox.wellKnown.set(f.wellKnownName, f);
+      f.children.forEach(index);
+    };
+    index(root);
+    this.mailboxes.set(user.id, mailbox);
+    return mailbox;
+  }
+
+  /** Creates a user folder under `parent` (seed data and control API). */
+  addFolder(mailbox: Mailbox, parent: Folder, displayName: string, isHidden = false): Folder {
+    const folder: Folder = {
+      id: exchangeId('AQMkAD', `${mailbox.user.id}/folder/${parent.id}/${displayName}`),
+      displayName,
+      parentId: parent.id,
+      wellKnownName: null,
+      isHidden,
+      children: [],
+      messages: [],
+      tombstones: [],
+    };
+    parent.children.push(folder);
+    mailbox.foldersById.set(folder.id, folder);
+    return folder;
+  }
+
+  /** Finds a user by object id or UPN/mail (case-insensitive), like `/users/{id | userPrincipalName}`. */
+  findUser(idOrUpn: string): UserRecord | undefined {
+    const needle = idOrUpn.toLowerCase();
+    return this.users.find(
+      (u) =>
+        u.id === needle ||
+        u.userPrincipalName.toLowerCase() === needle ||
+        u.mail.toLowerCase() === needle,
+    );
+  }
+
+  mailbox(userId: string): Mailbox {
+    const mailbox = this.mailboxes.get(userId);
+    if (!mailbox) throw new Error(`no mailbox for ${userId}`);
+    return mailbox;
+  }
+
+  /** Resolves a folder id or a well-known name (case-insensitive, as Graph accepts `Inbox`). */
+  folder(mailbox: Mailbox, idOrName: string): Folder | undefined {
+    return mailbox.foldersById.get(idOrName) ?? mailbox.wellKnown.get(idOrName.toLowerCase());
+  }
+
+  /** Resolves a path of display names such as `Inbox/Projects/2026` (tests and control API). */
+  folderByPath(mailbox: Mailbox, path: string): Folder | undefined {
+    const direct = this.folder(mailbox, path);
+    if (direct) return direct;
+    let current: Folder | undefined = mailbox.msgFolderRoot;
+    for (const part of path.split(/(?<!\\)\//).map((p) => p.replace(/\\\//g, '/'))) {
+      current = current?.children.find((c) => c.displayName.toLowerCase() === part.toLowerCase());
+    }
+    return current;
+  }
+
+  message(mailbox: Mailbox, id: string): StoredMessage | undefined {
+    return mailbox.byId.get(id);
+  }
+
+  grant(userId: string, targetId: string): Grant | undefined {
+    return this.grants.get(`${userId}->${targetId}`);
+  }
+
+  setGrant(userId: string, targetId: string, grant: Grant): void {
+    this.grants.set(`${userId}->${targetId}`, grant);
+  }
+
+  newKey(mailbox: Mailbox): number {
+    return mailbox.nextKey++;
+  }
+
+  ids(mailbox: Mailbox, key: number, moves: number): { restId: string; immutableId: string } {
+    return {
+      restId: exchangeId('AAMkAD', `${mailbox.user.id}/msg/${key}/${moves}`),
+      immutableId: exchangeId('AAkALg', `${mailbox.user.id}/msg/${key}`),
+    };
+  }
+
+  /** Stamps a new change: new sequence, changeKey and lastModified. */
+  touch(mailbox: Mailbox, m: StoredMessage, now = Date.now()): void {
+    m.seq = ++mailbox.seq;
+    m.lastModifiedMs = now;
+    m.changeKey = Buffer.from(`CQAAABYAAA${m.key.toString(36)}.${m.seq.toString(36)}`).toString(
+      'base64',
+    );
+  }
+
+  insert(mailbox: Mailbox, m: StoredMessage): void {
+    m.folder.messages.splice(insertionIndex(m.folder.messages, m), 0, m);
+    mailbox.all.splice(insertionIndex(mailbox.all, m), 0, m);
+    mailbox.byId.set(m.restId, m);
+    mailbox.byId.set(m.immutableId, m);
+  }
+
+  /** Moves a message: the REST id changes (a new item in the target folder), the immutable id stays. */
+  move(mailbox: Mailbox, m: StoredMessage, target: Folder): void {
+    if (m.folder === target) return;
+    this.tombstone(mailbox, m);
+    removeFrom(m.folder.messages, m);
+    mailbox.byId.delete(m.restId);
+    m.moves += 1;
+    m.restId = this.ids(mailbox, m.key, m.moves).restId;
+    m.folder = target;
+    mailbox.byId.set(m.restId, m);
+    target.messages.splice(insertionIndex(target.messages, m), 0, m);
+    this.touch(mailbox, m);
+    m.arrivedSeq = m.seq;
+  }
+
+  remove(mailbox: Mailbox, m: StoredMessage): void {
+    this.tombstone(mailbox, m);
+    removeFrom(m.folder.messages, m);
+    removeFrom(mailbox.all, m);
+    mailbox.byId.delete(m.restId);
+    mailbox.byId.delete(m.immutableId);
+  }
+
+  /** Soft delete: into Recoverable Items, out of the mailbox-wide listing. */
+  softDelete(mailbox: Mailbox, m: StoredMessage): void {
+    removeFrom(mailbox.all, m);
+    this.move(mailbox, m, mailbox.wellKnown.get('recoverableitemsdeletions')!);
+  }
+
+  private tombstone(mailbox: Mailbox, m: StoredMessage): void {
+    m.folder.tombstones.push({ restId: m.restId, immutableId: m.immutableId, seq: ++mailbox.seq });
+  }
+
+  rebuildIndexes(mailbox: Mailbox): void {
+    for (const f of mailbox.foldersById.values()) f.messages.sort(newestFirst);
+    mailbox.all.sort(newestFirst);
+  }
+
+  /** Re-sorts after a receivedDateTime change (sending a draft). */
+  reposition(mailbox: Mailbox, m: StoredMessage, receivedMs: number): void {
+    removeFrom(m.folder.messages, m);
+    removeFrom(mailbox.all, m);
+    m.receivedMs = receivedMs;
+    m.folder.messages.splice(insertionIndex(m.folder.messages, m), 0, m);
+    mailbox.all.splice(insertionIndex(mailbox.all, m), 0, m);
+  }
+}
+
+export function folderPath(mailbox: Mailbox, folder: Folder): string {
+  const parts: string[] = [];
+  let current: Folder | undefined = folder;
+  while (current && current !== mailbox.msgFolderRoot && current !== mailbox.root) {
+    parts.unshift(current.displayName.replace(/\//g, '\\/'));
+    current = mailbox.foldersById.get(current.parentId);
+  }
+  return parts.join('/');
+}
+
+export function newMessage(
+  store: MailStore,
+  mailbox: Mailbox,
+  folder: Folder,
+  fields: Partial<StoredMessage> & { receivedMs: number },
+  index = true,
+): StoredMessage {
+  const key = store.newKey(mailbox);
+  const { restId, immutableId } = store.ids(mailbox, key, 0);
+  const m: StoredMessage = {
+    key,
+    restId,
+    immutableId,
+    folder,
+    createdMs: fields.receivedMs,
+    lastModifiedMs: fields.receivedMs,
+    sentMs: fields.receivedMs,
+    subject: '',
+    body: { contentType: 'html', content: '' },
+    importance: 'normal',
+    isRead: false,
+    isDraft: false,
+    from: null,
+    sender: null,
+    toRecipients: [],
+    ccRecipients: [],
+    bccRecipients: [],
+    replyTo: [],
+    conversationId: exchangeId('AAQkAD', `${mailbox.user.id}/conv/${key}`),
+    conversationIndex: Buffer.from(`conv-${key}`).toString('base64'),
+    internetMessageId: `<${restId.slice(6, 30).replace(/[^A-Za-z0-9]/g, 'x')}@${mailbox.user.mail.split('@')[1] ?? 'sandbox.test'}>`,
+    internetMessageHeaders: [],
+    categories: [],
+    flag: { flagStatus: 'notFlagged' },
+    inferenceClassification: 'focused',
+    isDeliveryReceiptRequested: false,
+    isReadReceiptRequested: false,
+    attachments: [],
+    seq: 0,
+    arrivedSeq: 0,
+    changeKey: '',
+    moves: 0,
+    ...fields,
+  };
+  store.touch(mailbox, m, m.lastModifiedMs);
+  m.arrivedSeq = m.seq;
+  if (index) store.insert(mailbox, m);
+  else {
+    // Bulk seeding: append now, sort once in rebuildIndexes (50k sorted inserts would be quadratic).
+    folder.messages.push(m);
+    mailbox.all.push(m);
+    mailbox.byId.set(m.restId, m);
+    mailbox.byId.set(m.immutableId, m);
+  }
+  return m;
+}
