@@ -18,7 +18,7 @@ export interface MemoryStore extends SecretStore {
   secrets: Map<string, StoredSecret[]>;
   failWrites: number;
   writes: number;
-  onWrite?: () => void;
+  onWrite?: (() => void) | undefined;
 }
 
 export function memoryStore(): MemoryStore {
