@@ -1,3 +1,5 @@
+import { type ReadableStream as NodeReadableStream } from 'node:stream/web';
+
 import { type CredentialKey } from '../credentials/types';
 import { UpstreamError, ValidationError } from '../errors';
 import { type GraphFactory, segment } from './client';
@@ -14,7 +16,7 @@ export interface AttachmentView {
 
 export interface AttachmentContent {
   /** The bytes, streamed from Graph as they arrive. */
-  body: ReadableStream<Uint8Array>;
+  body: NodeReadableStream<Uint8Array>;
   contentType: string;
   /** Byte count when Graph declared it. */
   contentLength: number | undefined;
@@ -153,7 +155,8 @@ export function createAttachmentReader(deps: {
       const length = Number(response.headers.get('content-length') ?? NaN);
       const name = safeFileName(view.name);
       return {
-        body: response.body,
+        // fetch's body is Node's web stream; the DOM typing just does not say so.
+        body: response.body as unknown as NodeReadableStream<Uint8Array>,
         // Item attachments (a mail inside the mail) come as MIME: an .eml file.
         contentType: isItem
           ? 'message/rfc822'

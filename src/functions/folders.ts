@@ -1,0 +1,37 @@
+import { z } from 'zod';
+
+import { type FolderReader } from '../graph/folders';
+import { parseQuery, queryBoolean } from '../http/parse';
+import { credentialKey, graphIdParam, mailboxParam } from './messages';
+import { type HttpFunctionDefinition } from './types';
+
+const foldersQuery = z.strictObject({
+  parentId: graphIdParam.optional(),
+  recursive: queryBoolean.optional(),
+  includeHidden: queryBoolean.optional(),
+  mailbox: mailboxParam.optional(),
+});
+
+/** `GET credentials/{credentialId}/folders`: one level or the whole tree, flat and depth-first. */
+export function listFoldersFunction(deps: { folders: FolderReader }): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'listFolders',
+    methods: ['GET'],
+    route: 'credentials/{credentialId}/folders',
+    auth: 'caller',
+    async handler(invocation) {
+      const key = credentialKey(invocation);
+      const q = parseQuery(invocation.request, foldersQuery);
+      const folders = await deps.folders.list(key, {
+        parentId: q.parentId,
+        recursive: q.recursive ?? false,
+        includeHidden: q.includeHidden ?? false,
+        mailbox: q.mailbox,
+        deadline: invocation.deadline,
+        log: invocation.log,
+      });
+      return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: { folders } };
+    },
+  };
+}

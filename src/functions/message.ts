@@ -1,0 +1,34 @@
+import { z } from 'zod';
+
+import { type MessageReader } from '../graph/messages';
+import { parseQuery } from '../http/parse';
+import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from './messages';
+import { type HttpFunctionDefinition } from './types';
+
+const messageQuery = z.strictObject({
+  bodyFormat: bodyFormatParam.optional(),
+  mailbox: mailboxParam.optional(),
+});
+
+/** `GET credentials/{credentialId}/messages/{messageId}`: one message with its body. */
+export function getMessageFunction(deps: { messages: MessageReader }): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'getMessage',
+    methods: ['GET'],
+    route: 'credentials/{credentialId}/messages/{messageId}',
+    auth: 'caller',
+    async handler(invocation) {
+      const key = credentialKey(invocation);
+      const messageId = routeGraphId(invocation.request, 'messageId');
+      const q = parseQuery(invocation.request, messageQuery);
+      const message = await deps.messages.get(key, messageId, {
+        body: q.bodyFormat ?? 'html',
+        mailbox: q.mailbox,
+        deadline: invocation.deadline,
+        log: invocation.log,
+      });
+      return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: message };
+    },
+  };
+}

@@ -1,0 +1,195 @@
+import type { HttpRequest } from '@azure/functions';
+import { z } from 'zod';
+
+import { type CredentialKey } from '../credentials/types';
+import { ValidationError } from '../errors';
+import {
+  GRAPH_ID,
+  type ListMessagesQuery,
+  MESSAGE_FIELDS,
+  type MessageField,
+  type MessageReader,
+} from '../graph/messages';
+import { searchPhrase } from '../graph/odata';
+import { parseQuery, queryBoolean, routeId } from '../http/parse';
+import { type CallerInvocation, type HttpFunctionDefinition } from './types';
+
+/** An id or well-known name Graph gave us; loosely checked, always URL-encoded later. */
+export const graphIdParam = z
+  .string()
+  .regex(GRAPH_ID, 'must be a Graph id: at most 512 of A-Z a-z 0-9 _ = + / -');
+
+const ADDRESS = /^[^\s@/\\?#%"<>]{1,64}@[A-Za-z0-9.-]{1,253}$/;
+
+/** A shared mailbox to read instead of the credential's own (needs the `.Shared` scopes). */
+export const mailboxParam = z.string().regex(ADDRESS, 'must be a mailbox address (UPN)');
+
+export const bodyFormatParam = z.enum(['text', 'html'], { error: 'must be text or html' });
+
+/** The credential of the caller's service named in the route. */
+export function credentialKey(invocation: CallerInvocation): CredentialKey {
+  return {
+    serviceId: invocation.caller.serviceId,
+    credentialId: routeId(invocation.request, 'credentialId'),
+  };
+}
+
+/** A route parameter holding a Graph id (message, attachment). */
+export function routeGraphId(request: HttpRequest, name: string): string {
+  const result = graphIdParam.safeParse(request.params[name] ?? '');
+  if (!result.success)
+    throw new ValidationError({ path: name, message: result.error.issues[0]!.message });
+  return result.data;
+}
+
+const ISO_DATE =
+  /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,7})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$/;
+
+/** ISO 8601: a date (midnight UTC) or a date-time with `Z` or an offset; never a local time. */
+const isoDate = z.string().transform((value, ctx) => {
+  const m = ISO_DATE.exec(value);
+  const [year = NaN, month = NaN, day = NaN] = [m?.[1], m?.[2], m?.[3]].map(Number);
+  // Date.UTC rolls 2026-02-30 over to March: a real calendar day comes back unchanged.
+  const realDay = new Date(Date.UTC(year, month - 1, day)).getUTCMonth() === month - 1;
+  const date = new Date(m?.[4] === undefined ? `${value}T00:00:00Z` : value);
+  if (!realDay || Number.isNaN(date.getTime())) {
+    ctx.addIssue({
+      code: 'custom',
+      message:
+        'must be an ISO 8601 date (2026-01-31) or date-time with a zone (2026-01-31T08:00:00Z)',
+    });
+    return z.NEVER;
+  }
+  return date;
+});
+
+const selectParam = z.string().transform((value, ctx) => {
+  const known = new Set<string>([...MESSAGE_FIELDS, 'body']);
+  const names = value.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !known.has(n));
+  if (unknown.length > 0) {
+    ctx.addIssue({
+      code: 'custom',
+      message: `has unknown field(s) ${unknown.map((n) => `'${n}'`).join(', ')}; choose from ${[...known].join(', ')}`,
+    });
+    return z.NEVER;
+  }
+  return [...new Set(names)] as Array<MessageField | 'body'>;
+});
+
+const FILTERS = [
+  'unread',
+  'from',
+  'receivedAfter',
+  'receivedBefore',
+  'hasAttachments',
+  'subject',
+] as const;
+const QUERY_SHAPING = [
+  'folder',
+  ...FILTERS,
+  'search',
+  'top',
+  'select',
+  'includeBody',
+  'bodyFormat',
+] as const;
+
+const listQuery = z
+  .strictObject({
+    folder: graphIdParam.optional(),
+    unread: queryBoolean.optional(),
+    from: z.string().regex(ADDRESS, 'must be an email address').optional(),
+    receivedAfter: isoDate.optional(),
+    receivedBefore: isoDate.optional(),
+    hasAttachments: queryBoolean.optional(),
+    subject: z.string().min(1, 'must not be empty').max(255).optional(),
+    search: z
+      .string()
+      .max(500)
+      .refine((s) => searchPhrase(s) !== undefined, 'must contain text to search for')
+      .optional(),
+    top: z
+      .string()
+      .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
+      .transform(Number)
+      .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
+      .optional(),
+    cursor: z.string().min(1).max(8192).optional(),
+    select: selectParam.optional(),
+    includeBody: queryBoolean.optional(),
+    bodyFormat: bodyFormatParam.optional(),
+    mailbox: mailboxParam.optional(),
+  })
+  .superRefine((q, ctx) => {
+    const issue = (path: string, message: string) =>
+      ctx.addIssue({ code: 'custom', path: [path], message });
+    if (q.cursor !== undefined) {
+      for (const name of QUERY_SHAPING) {
+        if (q[name] !== undefined) {
+          issue(name, 'cannot be combined with cursor: the cursor carries the whole query');
+        }
+      }
+      return;
+    }
+    if (q.search !== undefined) {
+      for (const name of FILTERS) {
+        if (q[name] !== undefined) {
+          issue(name, 'cannot be combined with search (Graph does not filter search results)');
+        }
+      }
+    }
+    if (q.receivedAfter && q.receivedBefore && q.receivedBefore <= q.receivedAfter) {
+      issue('receivedBefore', 'must be later than receivedAfter');
+    }
+    if (q.includeBody === false && (q.bodyFormat !== undefined || q.select?.includes('body'))) {
+      issue('includeBody', 'is false, but bodyFormat or select asks for the body');
+    }
+  });
+
+type ListQuery = z.output<typeof listQuery>;
+
+function toListMessagesQuery(q: ListQuery): ListMessagesQuery {
+  const wantsBody =
+    q.includeBody === true || q.bodyFormat !== undefined || q.select?.includes('body');
+  const common = {
+    folder: q.folder,
+    top: q.top ?? 25,
+    fields: (q.select ?? MESSAGE_FIELDS).filter((f): f is MessageField => f !== 'body'),
+    body: wantsBody ? (q.bodyFormat ?? 'html') : undefined,
+  };
+  return q.search !== undefined
+    ? { ...common, search: q.search }
+    : {
+        ...common,
+        filters: {
+          unread: q.unread,
+          from: q.from,
+          receivedAfter: q.receivedAfter,
+          receivedBefore: q.receivedBefore,
+          hasAttachments: q.hasAttachments,
+          subject: q.subject,
+        },
+      };
+}
+
+/** `GET credentials/{credentialId}/messages`: one page of a folder or the whole mailbox. */
+export function listMessagesFunction(deps: { messages: MessageReader }): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'listMessages',
+    methods: ['GET'],
+    route: 'credentials/{credentialId}/messages',
+    auth: 'caller',
+    async handler(invocation) {
+      const key = credentialKey(invocation);
+      const q = parseQuery(invocation.request, listQuery);
+      const options = { mailbox: q.mailbox, deadline: invocation.deadline, log: invocation.log };
+      const page =
+        q.cursor !== undefined
+          ? await deps.messages.resume(key, q.cursor, options)
+          : await deps.messages.list(key, toListMessagesQuery(q), options);
+      return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: page };
+    },
+  };
+}
