@@ -143,6 +143,16 @@ const list = z.string().transform((value) =>
     .filter(Boolean),
 );
 
+/** Checked at start-up: an unknown zone would otherwise fail the report in the middle of a run. */
+function isTimeZone(value: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: value });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 const identifier = z.string().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
 
 export const reportDefinitionSchema = z.strictObject({
@@ -163,7 +173,10 @@ export const reportDefinitionSchema = z.strictObject({
     .max(24 * 30)
     .default(24),
   /** IANA time zone for per-day and per-hour figures. */
-  timeZone: z.string().default('UTC'),
+  timeZone: z
+    .string()
+    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin')
+    .default('UTC'),
 });
 
 export type ReportDefinition = z.infer<typeof reportDefinitionSchema>;
