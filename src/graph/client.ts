@@ -186,7 +186,8 @@ export interface GraphFactory<K> {
   readonly limiter: MailboxLimiter;
 }
 
-const SHARED_SCOPE = /^Mail\.(Read|ReadWrite|Send)\.Shared$/i;
+// Token responses may name scopes with their resource prefix (https://graph.microsoft.com/Mail.Send.Shared).
+const SHARED_SCOPE = /(^|\/)Mail\.(Read|ReadWrite|Send)\.Shared$/i;
 
 /** The one Graph helper: a single SDK client and limiter shared by every function in the process. */
 export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFactory<K> {

@@ -14,7 +14,7 @@ import { ConfigError } from '../errors';
 import { hostRegistrations } from '../registration';
 import { startAzurite } from './azurite';
 import { startLocalHost } from './host';
-import { startSandbox } from './sandbox';
+import { type Sandbox, startSandbox } from './sandbox';
 
 const projectDir = path.resolve(__dirname, '../..');
 
@@ -42,9 +42,11 @@ async function main(): Promise<void> {
   const stops: Array<() => Promise<void>> = [];
   const lines: string[] = [];
 
+  let sandbox: Sandbox | undefined;
   if (!env.CLIENT_ID) {
-    const sandbox = await startSandbox({ port: Number(env.SANDBOX_PORT ?? 0) });
-    stops.push(() => sandbox.close());
+    sandbox = await startSandbox({ port: Number(env.SANDBOX_PORT ?? 0) });
+    const started = sandbox;
+    stops.push(() => started.close());
     Object.assign(env, {
       GRAPH_BASE_URL: sandbox.url,
       AUTHORITY_HOST: sandbox.url,
@@ -53,7 +55,7 @@ async function main(): Promise<void> {
       CLIENT_SECRET: sandbox.clientSecret,
     });
     lines.push(
-      `Graph sandbox:  ${sandbox.url} (mailboxes: ${sandbox.users.map((u) => u.userPrincipalName).join(', ')})`,
+      `Graph sandbox:   ${sandbox.url} (mailboxes: ${sandbox.users.map((u) => u.userPrincipalName).join(', ')})`,
     );
   }
   if (!env.AzureWebJobsStorage && !env.AzureWebJobsStorage__accountName) {
@@ -61,7 +63,7 @@ async function main(): Promise<void> {
     stops.push(() => azurite.stop());
     env.AzureWebJobsStorage = azurite.connectionString;
     lines.push(
-      `Azurite:        blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table}`,
+      `Azurite:         blob ${azurite.ports.blob}, queue ${azurite.ports.queue}, table ${azurite.ports.table}`,
     );
   }
   let apiKey: string | undefined;
@@ -71,6 +73,27 @@ async function main(): Promise<void> {
   }
 
   const app = createApp({ env, localBaseUrl: baseUrl, projectDir });
+  const tryLines: string[] = [];
+  if (sandbox && apiKey) {
+    // Zero configuration means a mailbox to explore at once: connect the sandbox's first user.
+    const demo = { serviceId: 'dev', credentialId: 'demo' };
+    const user = sandbox.users[0]!;
+    const tokens = await sandbox.control.issueTokens(user.userPrincipalName, {
+      scopes: [...app.config.scopes],
+    });
+    await app.services.credentials.importRecord(demo, {
+      refreshToken: tokens.refresh_token!,
+      scopes: [...app.config.scopes],
+    });
+    const curl = `curl -H 'x-api-key: ${apiKey}'`;
+    tryLines.push(
+      `  ${curl} '${baseUrl}/api/credentials/demo/folders?recursive=true'`,
+      `  ${curl} '${baseUrl}/api/credentials/demo/messages?folder=inbox&unread=true&top=5'`,
+      `  ${curl} -H 'content-type: application/json' -d '{"to":"${sandbox.users[1]?.userPrincipalName ?? user.userPrincipalName}","subject":"Hello","body":"Hi from the sandbox"}' ${baseUrl}/api/credentials/demo/send`,
+      `  connect another mailbox in a browser: ${curl} -i ${baseUrl}/api/credentials/mine/connect  (open the Location)`,
+    );
+    lines.push(`Demo credential: 'demo' (service 'dev') is connected to ${user.userPrincipalName}`);
+  }
   const host = await startLocalHost({
     registrations: hostRegistrations(app),
     port,
@@ -78,11 +101,13 @@ async function main(): Promise<void> {
   });
   stops.unshift(() => host.close());
 
-  const functions = app.functions.map((f) =>
-    f.kind === 'http'
-      ? `${f.methods.join('|')} /api/${f.route}`
-      : `${f.kind} ${f.name} (POST /admin/functions/${f.name})`,
-  );
+  const functions = app.functions
+    .filter((f) => f.name !== 'fallback')
+    .map((f) =>
+      f.kind === 'http'
+        ? `${f.methods.join('|')} /api/${f.route}`
+        : `${f.kind} ${f.name} (POST /admin/functions/${f.name})`,
+    );
   console.log(
     [
       '',
@@ -95,6 +120,7 @@ async function main(): Promise<void> {
       'Try it:',
       `  curl ${host.url}/api/health`,
       ...(apiKey ? [`  curl -H 'x-api-key: ${apiKey}' ${host.url}/api/credentials`] : []),
+      ...tryLines,
       '',
     ].join('\n'),
   );
