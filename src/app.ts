@@ -12,8 +12,15 @@ import {
   type CredentialService,
   type TokenProvider,
 } from './credentials';
+import { credentialsConnectFunction } from './functions/credentials-connect';
+import { credentialsDeleteFunction } from './functions/credentials-delete';
+import { credentialsGetFunction } from './functions/credentials-get';
+import { credentialsListFunction } from './functions/credentials-list';
+import { credentialsPutFunction } from './functions/credentials-put';
 import { fallbackFunction } from './functions/fallback';
 import { healthFunction } from './functions/health';
+import { keepAliveFunction } from './functions/keepalive';
+import { oauthCallbackFunction } from './functions/oauth-callback';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
 import { createHealthService, type HealthService, reachabilityCheck } from './health';
 import { createAuthenticator } from './http/auth';
@@ -128,7 +135,17 @@ export function createApp(options: CreateAppOptions): AppContext {
     connectUrl: (credentialId) => `${config.publicBaseUrl}/api/credentials/${credentialId}/connect`,
   };
 
-  const functions: FunctionDefinition[] = [healthFunction(health), fallbackFunction(() => routes)];
+  const functions: FunctionDefinition[] = [
+    healthFunction(health),
+    credentialsListFunction(services.credentials),
+    credentialsGetFunction(services.credentials),
+    credentialsPutFunction(services.credentials),
+    credentialsDeleteFunction(services.credentials),
+    credentialsConnectFunction(services.credentials),
+    oauthCallbackFunction(services.credentials),
+    keepAliveFunction(services.credentials, config.keepAliveSchedule),
+    fallbackFunction(() => routes),
+  ];
   const http = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');
   // Every route but the catch-all itself: what the catch-all consults to tell 404 from 405.
   const routes = new RouteTable(

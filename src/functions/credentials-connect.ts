@@ -1,0 +1,36 @@
+import { z } from 'zod';
+
+import { type CredentialService } from '../credentials/service';
+import { parseQuery, routeId } from '../http/parse';
+import { type HttpFunctionDefinition } from './types';
+
+const querySchema = z.strictObject({
+  loginHint: z
+    .string()
+    .max(320)
+    .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address')
+    .optional(),
+});
+
+/** `GET credentials/{credentialId}/connect`: 302 to the Microsoft authorize URL (code + PKCE). */
+export function credentialsConnectFunction(credentials: CredentialService): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'credentialsConnect',
+    methods: ['GET'],
+    route: 'credentials/{credentialId}/connect',
+    auth: 'caller',
+    async handler({ request, caller }) {
+      const credentialId = routeId(request, 'credentialId');
+      const query = parseQuery(request, querySchema);
+      const location = await credentials.connectUrl(
+        { serviceId: caller.serviceId, credentialId },
+        query.loginHint ? { loginHint: query.loginHint } : {},
+      );
+      return {
+        status: 302,
+        headers: { location, 'cache-control': 'no-store', 'referrer-policy': 'no-referrer' },
+      };
+    },
+  };
+}

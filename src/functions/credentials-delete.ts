@@ -1,0 +1,22 @@
+import { type CredentialService } from '../credentials/service';
+import { routeId } from '../http/parse';
+import { type HttpFunctionDefinition } from './types';
+
+/** `DELETE credentials/{credentialId}`: disconnect (Key Vault soft delete); 404 when absent. */
+export function credentialsDeleteFunction(credentials: CredentialService): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'credentialsDelete',
+    methods: ['DELETE'],
+    route: 'credentials/{credentialId}',
+    auth: 'caller',
+    async handler({ request, caller, deadline }) {
+      const credentialId = routeId(request, 'credentialId');
+      await credentials.delete(
+        { serviceId: caller.serviceId, credentialId },
+        { abortSignal: deadline.signal },
+      );
+      return { status: 204 };
+    },
+  };
+}

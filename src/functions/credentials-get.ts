@@ -1,0 +1,22 @@
+import { type CredentialService } from '../credentials/service';
+import { routeId } from '../http/parse';
+import { type HttpFunctionDefinition } from './types';
+
+/** `GET credentials/{credentialId}`: one public view; another service's credential is a 404. */
+export function credentialsGetFunction(credentials: CredentialService): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'credentialsGet',
+    methods: ['GET'],
+    route: 'credentials/{credentialId}',
+    auth: 'caller',
+    async handler({ request, caller, deadline }) {
+      const credentialId = routeId(request, 'credentialId');
+      const view = await credentials.get(
+        { serviceId: caller.serviceId, credentialId },
+        { abortSignal: deadline.signal },
+      );
+      return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: view };
+    },
+  };
+}
