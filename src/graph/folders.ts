@@ -114,6 +114,8 @@ interface Pending {
  */
 export function createFolderReader(options: {
   graph: GraphFactory<CredentialKey>;
+  /** Folders per page (default 1000). */
+  pageSize?: number;
   cacheTtlMs?: number;
   maxCacheEntries?: number;
   now?: () => number;
@@ -145,7 +147,7 @@ export function createFolderReader(options: {
       const headers = readPreferHeaders();
       const query = {
         $select: FOLDER_SELECT,
-        $top: FOLDER_PAGE_SIZE,
+        $top: options.pageSize ?? FOLDER_PAGE_SIZE,
         includeHiddenFolders: listOptions.includeHidden ? 'true' : undefined,
       };
       const childrenUrl = (id: string) =>
