@@ -91,6 +91,18 @@ export function createApp(options: CreateAppOptions): AppContext {
   );
   const fetchImpl = options.fetch ?? fetch;
   const health = createHealthService(log);
+  health.add({
+    name: 'appRegistration',
+    // App Service passes a Key Vault reference through verbatim when it cannot resolve it.
+    check: () =>
+      Promise.resolve(
+        !config.clientId || !config.clientSecret
+          ? { ok: false, detail: 'CLIENT_ID or CLIENT_SECRET is not set' }
+          : config.clientSecret.startsWith('@Microsoft.KeyVault(')
+            ? { ok: false, detail: 'CLIENT_SECRET is a Key Vault reference that did not resolve' }
+            : { ok: true, detail: `client ${config.clientId}` },
+      ),
+  });
   health.add(
     reachabilityCheck(
       'identity',

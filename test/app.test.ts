@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+
+import { createApp } from '../src/app';
+
+const env = {
+  CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+  GRAPH_BASE_URL: 'http://127.0.0.1:9',
+  AUTHORITY_HOST: 'http://127.0.0.1:9',
+};
+
+describe('composition root', () => {
+  it('reports a Key Vault reference the platform could not resolve', async () => {
+    const app = createApp({
+      env: {
+        ...env,
+        CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=https://kv.vault.azure.net/secrets/x)',
+      },
+      localBaseUrl: 'http://127.0.0.1:7071',
+    });
+    const report = await app.services.health.report();
+    expect(report.status).toBe('degraded');
+    expect(report.checks.appRegistration).toMatchObject({
+      ok: false,
+      detail: expect.stringMatching(/did not resolve/),
+    });
+  });
+
+  it('registers every function under a unique name and route', () => {
+    const app = createApp({
+      env: { ...env, CLIENT_SECRET: 's' },
+      localBaseUrl: 'http://127.0.0.1:7071',
+    });
+    const names = app.functions.map((f) => f.name);
+    expect(new Set(names).size).toBe(names.length);
+    const routes = app.functions.flatMap((f) =>
+      f.kind === 'http' ? f.methods.map((m) => `${m} ${f.route}`) : [],
+    );
+    expect(new Set(routes).size).toBe(routes.length);
+  });
+});
