@@ -9,6 +9,7 @@ import {
   type AppKeys,
   createCredentialServices,
   type CredentialServicesDeps,
+  type CredentialKey,
   type CredentialService,
   type TokenProvider,
 } from './credentials';
@@ -17,16 +18,26 @@ import { credentialsDeleteFunction } from './functions/credentials-delete';
 import { credentialsGetFunction } from './functions/credentials-get';
 import { credentialsListFunction } from './functions/credentials-list';
 import { credentialsPutFunction } from './functions/credentials-put';
+import { attachmentContentFunction, listAttachmentsFunction } from './functions/attachments';
 import { fallbackFunction } from './functions/fallback';
+import { listFoldersFunction } from './functions/folders';
 import { healthFunction } from './functions/health';
 import { keepAliveFunction } from './functions/keepalive';
+import { getMessageFunction } from './functions/message';
+import { listMessagesFunction } from './functions/messages';
 import { oauthCallbackFunction } from './functions/oauth-callback';
+import { sendFunction } from './functions/send';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
+import { createGraphFactory, type GraphFactory } from './graph/client';
+import { createReaders } from './graph/read';
 import { createHealthService, type HealthService, reachabilityCheck } from './health';
 import { createAuthenticator } from './http/auth';
 import { type EdgeDependencies } from './http/edge';
 import { consoleSink, createLogger, type Logger, registerSecretForRedaction } from './http/logger';
 import { compileRoute, RouteTable } from './http/routes';
+import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
+import { createSendService, type IdempotentSendOutcome } from './mail/send';
+import { type SendService } from './mail/send-types';
 import { createStorageClients, type StorageClients } from './storage';
 
 /** The services shared by every function, built once per process. */
@@ -45,6 +56,10 @@ export interface AppServices {
   credentials: CredentialService;
   /** HMAC keys (cursors, OAuth state) derived from the data key. */
   appKeys: AppKeys;
+  /** The Graph helper: one SDK client and per-mailbox limiter for the process. */
+  graph: GraphFactory<CredentialKey>;
+  /** Sends mail (route, bulk jobs, reports): any attachment size, idempotent, never twice. */
+  send: SendService;
 }
 
 export interface AppContext {
@@ -125,6 +140,22 @@ export function createApp(options: CreateAppOptions): AppContext {
   });
   for (const check of credentialLayer.credentials.healthChecks()) health.add(check);
 
+  const graph = createGraphFactory<CredentialKey>({
+    graphBaseUrl: config.graphBaseUrl,
+    tokens: credentialLayer.tokens,
+  });
+  const send = createSendService({
+    graph,
+    idempotency: createIdempotencyStore<IdempotentSendOutcome>({
+      table: () =>
+        storage
+          ? storage.table(IDEMPOTENCY_TABLE)
+          : Promise.reject(new Error('Idempotency keys need AzureWebJobsStorage.')),
+    }),
+    maxMessageSizeBytes: config.maxMessageSizeBytes,
+    fetch: fetchImpl,
+  });
+
   const services: AppServices = {
     config,
     log,
@@ -135,6 +166,8 @@ export function createApp(options: CreateAppOptions): AppContext {
     tokens: credentialLayer.tokens,
     credentials: credentialLayer.credentials,
     appKeys: credentialLayer.appKeys,
+    graph,
+    send,
   };
 
   const edge: EdgeDependencies = {
@@ -147,6 +180,10 @@ export function createApp(options: CreateAppOptions): AppContext {
     connectUrl: (credentialId) => `${config.publicBaseUrl}/api/credentials/${credentialId}/connect`,
   };
 
+  const readers = createReaders({
+    graph: services.graph,
+    cursorKey: () => services.appKeys.hmacKey('cursor'),
+  });
   const functions: FunctionDefinition[] = [
     healthFunction(health),
     credentialsListFunction(services.credentials),
@@ -156,6 +193,12 @@ export function createApp(options: CreateAppOptions): AppContext {
     credentialsConnectFunction(services.credentials),
     oauthCallbackFunction(services.credentials),
     keepAliveFunction(services.credentials, config.keepAliveSchedule),
+    sendFunction({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
+    listFoldersFunction(readers),
+    listMessagesFunction(readers),
+    getMessageFunction(readers),
+    listAttachmentsFunction(readers),
+    attachmentContentFunction(readers),
     fallbackFunction(() => routes),
   ];
   const http = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');

@@ -21,6 +21,8 @@ export interface SpooledFile {
   filename: string;
   contentType: string;
   size: number;
+  /** sha256 hex of the file's bytes (a fingerprint that does not depend on the boundary). */
+  sha256: string;
   path: string;
 }
 
@@ -115,7 +117,7 @@ export async function readMultipart(
       });
     }
     const source = request.body
-      ? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>)
+      ? Readable.fromWeb(request.body as NodeReadableStream<Uint8Array>)
       : Readable.from([]);
 
     const done = new Promise<void>((resolve, reject) => {
@@ -178,13 +180,16 @@ export async function readMultipart(
           filename: info.filename,
           contentType: info.mimeType || 'application/octet-stream',
           size: 0,
+          sha256: '',
           path: join(dir, String(index)),
         };
+        const fileHash = createHash('sha256');
         files.push(file);
         stream.on('limit', () =>
           fail(tooLarge(`File part ${path} (${info.filename})`, options.maxFileBytes, path)),
         );
         const counter = tap((chunk) => {
+          fileHash.update(chunk);
           file.size += chunk.length;
           fileBytes += chunk.length;
           if (fileBytes > options.maxTotalFileBytes) {
@@ -192,8 +197,9 @@ export async function readMultipart(
           }
         });
         writes.push(
-          pipeline(stream, counter, createWriteStream(file.path)).catch((error: Error) =>
-            fail(error),
+          pipeline(stream, counter, createWriteStream(file.path)).then(
+            () => void (file.sha256 = fileHash.digest('hex')),
+            (error: Error) => fail(error),
           ),
         );
       });

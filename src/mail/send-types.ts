@@ -22,6 +22,8 @@ export interface AttachmentInput {
   contentId?: string;
   /** Reads the content from the start; called again if an upload has to start over. */
   open(): AsyncIterable<Uint8Array>;
+  /** Where the attachment came from in the request (`attachments[0]`, `files[1]`), for errors. */
+  path?: string;
 }
 
 export interface OutgoingMessage {
@@ -62,5 +64,9 @@ export interface SendResult {
 }
 
 export interface SendService {
-  send(credential: CredentialKey, message: OutgoingMessage, options: SendOptions): Promise<SendResult>;
+  send(
+    credential: CredentialKey,
+    message: OutgoingMessage,
+    options: SendOptions,
+  ): Promise<SendResult>;
 }

@@ -1,0 +1,65 @@
+import type { HttpRequest } from '@azure/functions';
+
+import { ValidationError } from '../errors';
+import { routeId } from '../http/parse';
+import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
+import { maxSendBodyBytes, readSendRequest } from '../mail/send-request';
+import { type SendService } from '../mail/send-types';
+import { type HttpFunctionDefinition } from './types';
+
+export interface SendFunctionDependencies {
+  send: SendService;
+  maxMessageSizeBytes: number;
+  /** Where multipart file parts are spooled (default: the OS temp folder). */
+  tempDir?: string;
+}
+
+function idempotencyKey(request: HttpRequest): string | undefined {
+  const value = request.headers.get('idempotency-key');
+  if (value === null) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
+    throw new ValidationError({
+      path: 'header.Idempotency-Key',
+      message: 'must be 1–200 printable ASCII characters',
+    });
+  }
+  return value;
+}
+
+/**
+ * `POST /api/credentials/{credentialId}/send`: JSON or multipart/form-data (files streamed to
+ * temporary files, deleted when the send is over), optional Idempotency-Key → 202 with ids.
+ */
+export function sendFunction(deps: SendFunctionDependencies): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: 'send',
+    methods: ['POST'],
+    route: 'credentials/{credentialId}/send',
+    auth: 'caller',
+    maxBodyBytes: maxSendBodyBytes(deps.maxMessageSizeBytes),
+    async handler({ request, caller, log, deadline }) {
+      const credentialId = routeId(request, 'credentialId');
+      const key = idempotencyKey(request);
+      const parsed = await readSendRequest(request, {
+        maxMessageSizeBytes: deps.maxMessageSizeBytes,
+        abortSignal: deadline.signal,
+        ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
+      });
+      try {
+        const result = await deps.send.send(
+          { serviceId: caller.serviceId, credentialId },
+          parsed.message,
+          {
+            deadline,
+            log,
+            ...(key === undefined ? {} : { idempotency: { key, fingerprint: parsed.fingerprint } }),
+          },
+        );
+        return { status: 202, headers: { 'cache-control': 'no-store' }, jsonBody: result };
+      } finally {
+        await parsed.dispose();
+      }
+    },
+  };
+}

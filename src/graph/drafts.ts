@@ -1,0 +1,73 @@
+import { NotFoundError } from '../errors';
+import { type MailboxGraph, segment } from './client';
+import {
+  type GraphFileAttachment,
+  type GraphOutgoingMessage,
+  IMMUTABLE_ID_HEADERS,
+  MESSAGE_REF_SELECT,
+  type MessageRef,
+  toMessageRef,
+} from './send';
+
+/** Draft operations for the draft → attach → send flow (large attachments). */
+
+/** `POST {root}/messages` → 201 with the draft; its immutable id survives the move to Sent Items. */
+export async function createDraft(
+  graph: MailboxGraph,
+  message: GraphOutgoingMessage,
+): Promise<MessageRef> {
+  const result = await graph.client.json<{
+    id: string;
+    internetMessageId?: string | null;
+    isDraft?: boolean;
+  }>('POST', `${graph.root}/messages`, {
+    body: message,
+    headers: IMMUTABLE_ID_HEADERS,
+    retry: 'throttle-only',
+  });
+  return toMessageRef(result.body);
+}
+
+/** `POST …/messages/{id}/attachments`: one file under 3 MB in a single request. */
+export async function addFileAttachment(
+  graph: MailboxGraph,
+  messageId: string,
+  attachment: GraphFileAttachment,
+): Promise<void> {
+  await graph.client.send('POST', `${graph.root}/messages/${segment(messageId)}/attachments`, {
+    body: attachment,
+    retry: 'throttle-only',
+  });
+}
+
+/** The message's state by (immutable) id, or null when it does not exist (any more). */
+export async function getMessageRef(
+  graph: MailboxGraph,
+  messageId: string,
+): Promise<MessageRef | null> {
+  try {
+    const result = await graph.client.get<{
+      id: string;
+      internetMessageId?: string | null;
+      isDraft?: boolean;
+    }>(`${graph.root}/messages/${segment(messageId)}`, {
+      query: { $select: MESSAGE_REF_SELECT },
+      headers: IMMUTABLE_ID_HEADERS,
+    });
+    return toMessageRef(result.body);
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
+  }
+}
+
+/** `DELETE {root}/messages/{id}`; a message that is already gone is fine. */
+export async function deleteMessage(graph: MailboxGraph, messageId: string): Promise<void> {
+  try {
+    await graph.client.send('DELETE', `${graph.root}/messages/${segment(messageId)}`, {
+      retry: 'idempotent',
+    });
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+}

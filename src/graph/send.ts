@@ -1,0 +1,123 @@
+import { type AppError, isAppError, UpstreamError } from '../errors';
+import { type MailboxGraph, segment } from './client';
+
+/**
+ * Graph operations that send mail. Neither `sendMail` nor `/send` is idempotent and a 5xx or a
+ * lost answer can hide a send that happened, so both go out with retries on 429 only (Graph
+ * answers 429 before doing anything) and every message carries a send id to look it up by.
+ */
+
+/** Asks Graph for ids that survive moves (the draft's id is still valid in Sent Items). */
+export const IMMUTABLE_ID_HEADERS = { prefer: 'IdType="ImmutableId"' } as const;
+
+/**
+ * The single-value extended property that marks our messages with their send id: a named
+ * String property in the app's own property set, searchable with `$filter` (docs:
+ * singlevaluelegacyextendedproperty-get, "filter by property value").
+ */
+export const SEND_ID_PROPERTY = 'String {c0f3960d-cc47-401e-8983-777b1c79c168} Name omfSendId';
+
+export interface GraphRecipient {
+  emailAddress: { address: string; name?: string };
+}
+
+export interface GraphFileAttachment {
+  '@odata.type': '#microsoft.graph.fileAttachment';
+  name: string;
+  contentType: string;
+  contentBytes: string;
+  isInline?: boolean;
+  contentId?: string;
+}
+
+export interface GraphOutgoingMessage {
+  subject: string;
+  body: { contentType: 'Text' | 'HTML'; content: string };
+  toRecipients: GraphRecipient[];
+  ccRecipients: GraphRecipient[];
+  bccRecipients: GraphRecipient[];
+  replyTo: GraphRecipient[];
+  importance: 'low' | 'normal' | 'high';
+  from?: GraphRecipient;
+  /** Left out when empty: Graph rejects an empty collection. */
+  internetMessageHeaders?: Array<{ name: string; value: string }>;
+  singleValueExtendedProperties: Array<{ id: string; value: string }>;
+  attachments?: GraphFileAttachment[];
+}
+
+/** What we read back about a message to report it and to tell sent from unsent. */
+export interface MessageRef {
+  id: string;
+  internetMessageId: string | null;
+  isDraft: boolean;
+}
+
+interface GraphMessageRef {
+  id: string;
+  internetMessageId?: string | null;
+  isDraft?: boolean;
+}
+
+export const MESSAGE_REF_SELECT = 'id,internetMessageId,isDraft';
+
+export function toMessageRef(message: GraphMessageRef): MessageRef {
+  return {
+    id: message.id,
+    internetMessageId: message.internetMessageId ?? null,
+    isDraft: message.isDraft ?? false,
+  };
+}
+
+/** `POST {root}/sendMail`: one request, 202 with no body and no id. */
+export async function sendMail(
+  graph: MailboxGraph,
+  message: GraphOutgoingMessage,
+  saveToSentItems: boolean,
+): Promise<void> {
+  await graph.client.send('POST', `${graph.root}/sendMail`, {
+    body: { message, saveToSentItems },
+    retry: 'throttle-only',
+  });
+}
+
+/** `POST {root}/messages/{id}/send`: sends a draft (and saves it to Sent Items). */
+export async function sendDraft(graph: MailboxGraph, messageId: string): Promise<void> {
+  await graph.client.send('POST', `${graph.root}/messages/${segment(messageId)}/send`, {
+    retry: 'throttle-only',
+  });
+}
+
+/** An OData string literal (quotes doubled); the values here are our own GUIDs. */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** The Sent Items copy of the message marked with `sendId`, if it is there yet. */
+export async function findSentBySendId(
+  graph: MailboxGraph,
+  sendId: string,
+): Promise<MessageRef | null> {
+  const filter =
+    `singleValueExtendedProperties/Any(ep: ep/id eq ${literal(SEND_ID_PROPERTY)}` +
+    ` and ep/value eq ${literal(sendId)})`;
+  const result = await graph.client.get<{ value?: GraphMessageRef[] }>(
+    `${graph.root}/mailFolders/sentitems/messages`,
+    {
+      query: { $filter: filter, $select: MESSAGE_REF_SELECT, $top: 1 },
+      headers: IMMUTABLE_ID_HEADERS,
+    },
+  );
+  const found = result.body?.value?.[0];
+  return found ? toMessageRef(found) : null;
+}
+
+/**
+ * Whether a failed send may still have gone out: timeouts, lost connections and 5xx answers.
+ * Throttling (429), permission and validation answers mean Graph did not send.
+ */
+export function isUncertainSendFailure(error: unknown): boolean {
+  if (!isAppError(error)) return true;
+  const known: AppError = error;
+  if (known instanceof UpstreamError) return known.code === 'graph_unavailable';
+  return known.code === 'internal';
+}

@@ -1,0 +1,284 @@
+import { type Deadline, sleep } from '../deadline';
+import { UpstreamError } from '../errors';
+import { type Logger } from '../http/logger';
+import { type MailboxGraph, segment } from './client';
+import { retryAfterMs, toGraphError } from './errors';
+import { backoffMs } from './middleware';
+
+/**
+ * Outlook attachment upload sessions (3 MB – 150 MB): create the session through Graph, then PUT
+ * the bytes in order to the pre-authenticated upload URL with a plain fetch (never our token),
+ * honouring the server's `nextExpectedRanges`.
+ */
+
+/** Files from this size go through an upload session (Graph refuses smaller ones there). */
+export const UPLOAD_SESSION_MIN_BYTES = 3 * 1024 * 1024;
+/** 12 × 320 KiB = 3.75 MiB per PUT: under Outlook's 4 MB per range, a OneDrive-friendly multiple. */
+export const UPLOAD_CHUNK_BYTES = 12 * 320 * 1024;
+const MAX_CHUNK_ATTEMPTS = 6;
+
+export interface AttachmentItem {
+  attachmentType: 'file';
+  name: string;
+  size: number;
+  contentType?: string;
+  isInline?: boolean;
+  contentId?: string;
+}
+
+export interface UploadSession {
+  uploadUrl: string;
+  expirationDateTime?: string;
+  nextExpectedRanges: string[];
+}
+
+/** Bytes to upload: read from the start each time `open` is called. */
+export interface UploadSource {
+  size: number;
+  open(): AsyncIterable<Uint8Array>;
+}
+
+function isLoopback(hostname: string): boolean {
+  const host = hostname.replace(/^\[|\]$/g, '');
+  return host === 'localhost' || host === '::1' || /^127(\.\d{1,3}){3}$/.test(host);
+}
+
+/** The upload URL carries its own credential: only ever sent over https (or to a loopback test host). */
+export function checkUploadUrl(value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new UpstreamError(
+      'graph_error',
+      'Microsoft Graph returned an upload URL that is not a URL.',
+    );
+  }
+  if (url.protocol === 'https:' || (url.protocol === 'http:' && isLoopback(url.hostname))) {
+    return url;
+  }
+  throw new UpstreamError(
+    'graph_error',
+    'Microsoft Graph returned an upload URL that is not https; refusing to upload to it.',
+  );
+}
+
+/** `POST …/messages/{id}/attachments/createUploadSession` → 201 uploadSession. */
+export async function createUploadSession(
+  graph: MailboxGraph,
+  messageId: string,
+  item: AttachmentItem,
+): Promise<UploadSession> {
+  const result = await graph.client.json<Partial<UploadSession>>(
+    'POST',
+    `${graph.root}/messages/${segment(messageId)}/attachments/createUploadSession`,
+    { body: { AttachmentItem: item }, retry: 'throttle-only' },
+  );
+  const uploadUrl = result.body?.uploadUrl;
+  if (typeof uploadUrl !== 'string') {
+    throw new UpstreamError(
+      'graph_error',
+      'Microsoft Graph created an upload session without an upload URL.',
+    );
+  }
+  checkUploadUrl(uploadUrl);
+  return {
+    uploadUrl,
+    nextExpectedRanges: result.body.nextExpectedRanges ?? ['0-'],
+    ...(result.body.expirationDateTime
+      ? { expirationDateTime: result.body.expirationDateTime }
+      : {}),
+  };
+}
+
+/** The start of the first expected range (`"2097152"` or `"2097152-"`; Outlook sends one). */
+export function nextOffset(ranges: unknown): number | undefined {
+  if (!Array.isArray(ranges) || typeof ranges[0] !== 'string') return undefined;
+  const start = /^(\d+)/.exec(ranges[0]);
+  return start ? Number(start[1]) : undefined;
+}
+
+/**
+ * Reads `[offset, offset + length)` from a source that can only be read from the start: moves
+ * forward through the stream, re-serves the last chunk for a retry, and reopens the stream only
+ * when asked for bytes before that. Holds one chunk plus one stream buffer in memory.
+ */
+export class ChunkReader {
+  private iterator: AsyncIterator<Uint8Array> | undefined;
+  /** Stream offset of `pending[0]`. */
+  private position = 0;
+  private pending: Buffer = Buffer.alloc(0);
+  private last: { offset: number; bytes: Buffer } | undefined;
+
+  constructor(private readonly source: UploadSource) {}
+
+  async read(offset: number, length: number): Promise<Buffer> {
+    const last = this.last;
+    if (last && offset >= last.offset && offset + length <= last.offset + last.bytes.length) {
+      return last.bytes.subarray(offset - last.offset, offset - last.offset + length);
+    }
+    if (!this.iterator || offset < this.position) await this.reopen();
+    const out = Buffer.allocUnsafe(length);
+    let filled = 0;
+    while (filled < length) {
+      if (this.pending.length === 0) {
+        const next = await this.iterator!.next();
+        if (next.done) {
+          throw new UpstreamError(
+            'graph_error',
+            `The attachment ended after ${this.position} of ${this.source.size} bytes.`,
+          );
+        }
+        this.pending = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
+        continue;
+      }
+      if (this.position < offset) {
+        const skip = Math.min(offset - this.position, this.pending.length);
+        this.pending = this.pending.subarray(skip);
+        this.position += skip;
+        continue;
+      }
+      const take = Math.min(length - filled, this.pending.length);
+      this.pending.copy(out, filled, 0, take);
+      filled += take;
+      this.pending = this.pending.subarray(take);
+      this.position += take;
+    }
+    this.last = { offset, bytes: out };
+    return out;
+  }
+
+  async close(): Promise<void> {
+    await this.iterator?.return?.();
+    this.iterator = undefined;
+  }
+
+  private async reopen(): Promise<void> {
+    await this.close();
+    this.iterator = this.source.open()[Symbol.asyncIterator]();
+    this.position = 0;
+    this.pending = Buffer.alloc(0);
+  }
+}
+
+export interface UploadOptions {
+  deadline: Deadline;
+  log: Logger;
+  fetch?: typeof fetch;
+  /** Holds one of the mailbox's concurrency slots for the duration of each PUT. */
+  slot?: (abortSignal: AbortSignal) => Promise<() => void>;
+  chunkBytes?: number;
+}
+
+export interface UploadResult {
+  /** From the final answer's `Location` header (`…/Attachments('{id}')`), when Graph gives one. */
+  attachmentId: string | null;
+  chunks: number;
+}
+
+function attachmentIdFrom(location: string | null): string | null {
+  const match = location ? /Attachments\('([^']+)'\)/i.exec(location) : null;
+  return match ? decodeURIComponent(match[1]!) : null;
+}
+
+async function readJson(response: Response): Promise<Record<string, unknown>> {
+  const text = await response.text();
+  try {
+    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+  } catch {
+    return {};
+  }
+}
+
+/**
+ * Uploads `source` to an upload session, chunk by chunk in order. A failed or throttled chunk is
+ * retried from the offset the server expects, within the deadline. No Authorization header is
+ * ever sent: the URL is pre-authenticated.
+ */
+export async function uploadToSession(
+  session: UploadSession,
+  source: UploadSource,
+  options: UploadOptions,
+): Promise<UploadResult> {
+  const doFetch = options.fetch ?? fetch;
+  const chunkBytes = options.chunkBytes ?? UPLOAD_CHUNK_BYTES;
+  const { deadline, log } = options;
+  const url = checkUploadUrl(session.uploadUrl);
+  const reader = new ChunkReader(source);
+  let offset = nextOffset(session.nextExpectedRanges) ?? 0;
+  let chunks = 0;
+  let attempt = 0;
+  try {
+    for (;;) {
+      const length = Math.min(chunkBytes, source.size - offset);
+      const body = await reader.read(offset, length);
+      const release = options.slot ? await options.slot(deadline.signal) : () => {};
+      let response: Response;
+      try {
+        response = await doFetch(url, {
+          method: 'PUT',
+          headers: {
+            'content-type': 'application/octet-stream',
+            'content-range': `bytes ${offset}-${offset + length - 1}/${source.size}`,
+          },
+          body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length),
+          signal: deadline.signal,
+        });
+      } catch (error) {
+        release();
+        if (deadline.signal.aborted) {
+          throw new UpstreamError('graph_unavailable', 'The attachment upload ran out of time.', {
+            cause: error,
+          });
+        }
+        response = Response.error();
+      }
+      const status = response.status;
+      if (status === 200 || status === 201 || status === 202) {
+        const answer = await readJson(response);
+        release();
+        chunks++;
+        attempt = 0;
+        const next = nextOffset(answer.nextExpectedRanges ?? answer.NextExpectedRanges);
+        if (status === 201 || next === undefined || next >= source.size) {
+          return { attachmentId: attachmentIdFrom(response.headers.get('location')), chunks };
+        }
+        offset = next;
+        continue;
+      }
+      const text = status === 0 ? '' : await response.text();
+      release();
+      const retryable = status === 0 || status === 429 || status >= 500;
+      const wait =
+        (status === 0 ? undefined : retryAfterMs(response.headers)) ?? backoffMs(attempt);
+      if (!retryable || ++attempt >= MAX_CHUNK_ATTEMPTS || wait > deadline.remainingMs() - 250) {
+        if (status === 0) {
+          throw new UpstreamError(
+            'graph_unavailable',
+            'The attachment upload could not reach Microsoft Graph.',
+          );
+        }
+        throw toGraphError(status, response.headers, text);
+      }
+      log.warn('upload chunk failed, retrying', { status, offset, attempt, waitMs: wait });
+      await sleep(wait, deadline.signal);
+    }
+  } finally {
+    await reader.close();
+  }
+}
+
+/** `DELETE uploadUrl` (no Authorization): cancels an unfinished session. */
+export async function cancelUploadSession(
+  uploadUrl: string,
+  options: { fetch?: typeof fetch; abortSignal?: AbortSignal },
+): Promise<void> {
+  const response = await (options.fetch ?? fetch)(checkUploadUrl(uploadUrl), {
+    method: 'DELETE',
+    ...(options.abortSignal ? { signal: options.abortSignal } : {}),
+  });
+  await response.body?.cancel();
+  if (!response.ok && response.status !== 404) {
+    throw toGraphError(response.status, response.headers, '');
+  }
+}

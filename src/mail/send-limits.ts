@@ -1,0 +1,81 @@
+import { PayloadTooLargeError, ValidationError, type FieldError } from '../errors';
+import { type OutgoingMessage } from './send-types';
+
+/**
+ * Exchange Online's per-message limits, checked before anything reaches Graph so a message
+ * that would be refused fails fast, naming the field (FACTS §2–§4).
+ */
+
+const MiB = 1024 * 1024;
+/** Largest attachment, through an upload session. */
+export const MAX_ATTACHMENT_BYTES = 150 * MiB;
+/** To + Cc + Bcc per message. */
+export const MAX_RECIPIENTS = 500;
+/** Custom internet headers per message; names must start with `x-`. */
+export const MAX_CUSTOM_HEADERS = 5;
+const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9A-Za-z-]+$/i;
+
+/** Size counts body, subject and attachment bytes (before base64), per API.md's MAX_MESSAGE_SIZE_MB. */
+export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes: number): void {
+  const errors: FieldError[] = [];
+  const recipientCount = message.to.length + message.cc.length + message.bcc.length;
+  if (recipientCount === 0) {
+    errors.push({ path: 'to', message: 'at least one recipient is required in to, cc or bcc' });
+  } else if (recipientCount > MAX_RECIPIENTS) {
+    errors.push({
+      path: 'to',
+      message: `to, cc and bcc together name ${recipientCount} recipients; Exchange accepts at most ${MAX_RECIPIENTS} per message`,
+    });
+  }
+  const headerNames = Object.keys(message.headers);
+  if (headerNames.length > MAX_CUSTOM_HEADERS) {
+    errors.push({
+      path: 'headers',
+      message: `has ${headerNames.length} headers; Graph accepts at most ${MAX_CUSTOM_HEADERS}`,
+    });
+  }
+  for (const name of headerNames) {
+    if (!HEADER_NAME.test(name)) {
+      errors.push({
+        path: `headers.${name}`,
+        message: 'custom header names must start with x- (Graph accepts no other headers)',
+      });
+    } else if (/[\r\n]/.test(message.headers[name]!)) {
+      errors.push({ path: `headers.${name}`, message: 'must not contain line breaks' });
+    }
+  }
+  message.attachments.forEach((attachment, index) => {
+    const path = attachment.path ?? `attachments[${index}]`;
+    if (attachment.isInline && !attachment.contentId) {
+      errors.push({ path: `${path}.contentId`, message: 'is required for an inline attachment' });
+    }
+  });
+  if (errors.length > 0) throw new ValidationError(errors);
+
+  let total = Buffer.byteLength(message.body, 'utf8') + Buffer.byteLength(message.subject, 'utf8');
+  if (total > maxMessageSizeBytes) {
+    throw new PayloadTooLargeError(
+      `The message body is larger than the ${maxMessageSizeBytes}-byte message size limit.`,
+      maxMessageSizeBytes,
+      'body',
+    );
+  }
+  message.attachments.forEach((attachment, index) => {
+    const path = attachment.path ?? `attachments[${index}]`;
+    if (attachment.size > MAX_ATTACHMENT_BYTES) {
+      throw new PayloadTooLargeError(
+        `Attachment ${path} (${attachment.name}) has ${attachment.size} bytes; the largest attachment is ${MAX_ATTACHMENT_BYTES} bytes (150 MiB).`,
+        MAX_ATTACHMENT_BYTES,
+        path,
+      );
+    }
+    total += attachment.size;
+    if (total > maxMessageSizeBytes) {
+      throw new PayloadTooLargeError(
+        `With attachment ${path} (${attachment.name}) the message exceeds the ${maxMessageSizeBytes}-byte message size limit (MAX_MESSAGE_SIZE_MB).`,
+        maxMessageSizeBytes,
+        path,
+      );
+    }
+  });
+}

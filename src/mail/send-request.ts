@@ -1,0 +1,336 @@
+import { createHash } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+
+import type { HttpRequest } from '@azure/functions';
+import { z } from 'zod';
+
+import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { type MultipartBody, readMultipart } from '../http/multipart';
+import { mediaType, parseWith, readJson } from '../http/parse';
+import { MAX_ATTACHMENT_BYTES } from './send-limits';
+import { type AttachmentInput, type OutgoingMessage, type Recipient } from './send-types';
+
+/**
+ * The send route's request: JSON with base64 attachments, or multipart/form-data with a
+ * `message` JSON part and streamed file parts. Syntax is checked here (addresses, base64, enums,
+ * unknown fields); Exchange's limits are checked by the send service for every sender.
+ */
+
+const MiB = 1024 * 1024;
+/** JSON, multipart headers and the message part on top of the files themselves. */
+export const MULTIPART_OVERHEAD_BYTES = 10 * MiB;
+const MAX_MESSAGE_PART_BYTES = 4 * MiB;
+
+/** The largest JSON body: the message size limit after base64 (4/3), plus 1 MiB for the rest. */
+export function maxJsonBodyBytes(maxMessageSizeBytes: number): number {
+  return Math.ceil((maxMessageSizeBytes * 4) / 3) + MiB;
+}
+
+/**
+ * The largest multipart body: files of up to 150 MiB always stream in (so an oversized file is
+ * refused naming its part, not the whole body), plus the per-part overhead.
+ */
+export function maxMultipartBodyBytes(): number {
+  return MAX_ATTACHMENT_BYTES + MULTIPART_OVERHEAD_BYTES;
+}
+
+/** The route's body limit: whichever of the two encodings allows more. */
+export function maxSendBodyBytes(maxMessageSizeBytes: number): number {
+  return Math.max(maxJsonBodyBytes(maxMessageSizeBytes), maxMultipartBodyBytes());
+}
+
+const emailFormat = z.email();
+
+function isEmail(value: string): boolean {
+  return value.length <= 320 && emailFormat.safeParse(value).success;
+}
+
+/** A recipient as a string or `{address, name}`. */
+const recipient = z.unknown().transform((value, ctx): Recipient => {
+  if (typeof value === 'string') {
+    if (!isEmail(value)) ctx.addIssue({ code: 'custom', message: 'is not a valid email address' });
+    return { address: value };
+  }
+  const parsed = z
+    .strictObject({
+      address: z.string().refine(isEmail, 'is not a valid email address'),
+      name: z.string().max(255).optional(),
+    })
+    .safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue(
+        issue.code === 'unrecognized_keys'
+          ? { code: 'custom', message: `has unknown fields: ${issue.keys.join(', ')}` }
+          : { code: 'custom', message: issue.message, path: issue.path },
+      );
+    }
+    return { address: '' };
+  }
+  return parsed.data.name === undefined
+    ? { address: parsed.data.address }
+    : { address: parsed.data.address, name: parsed.data.name };
+});
+
+/** A single recipient or a list of them. */
+const recipients = z.preprocess(
+  (value) => (value === undefined || Array.isArray(value) ? value : [value]),
+  z.array(recipient).max(1000, 'has too many entries').default([]),
+);
+
+const BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
+
+const attachmentSchema = z
+  .strictObject({
+    name: z.string().min(1).max(255).optional(),
+    contentType: z.string().regex(MEDIA_TYPE, 'is not a media type').max(255).optional(),
+    contentBase64: z.string().regex(BASE64, 'is not valid base64').optional(),
+    /** multipart only: the form field name of the file part this entry describes. */
+    file: z.string().min(1).max(255).optional(),
+    isInline: z.boolean().default(false),
+    contentId: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 printable characters')
+      .optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.contentBase64 === undefined) === (value.file === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contentBase64'],
+        message: 'give either contentBase64 or (multipart) file',
+      });
+    }
+    if (value.contentBase64 !== undefined && value.name === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required' });
+    }
+    if (value.isInline && value.contentId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contentId'],
+        message: 'is required for an inline attachment (referenced as cid: in the HTML body)',
+      });
+    }
+  });
+
+export const sendRequestSchema = z.strictObject({
+  to: recipients,
+  cc: recipients,
+  bcc: recipients,
+  replyTo: recipients,
+  subject: z
+    .string()
+    .max(16 * 1024)
+    .default(''),
+  body: z.string().default(''),
+  contentType: z.enum(['text', 'html'], { error: 'must be text or html' }).default('text'),
+  importance: z
+    .enum(['low', 'normal', 'high'], { error: 'must be low, normal or high' })
+    .default('normal'),
+  saveToSentItems: z.boolean().default(true),
+  headers: z.record(z.string(), z.string()).default({}),
+  attachments: z.array(attachmentSchema).max(250, 'has too many entries').default([]),
+  mailbox: z.string().refine(isEmail, 'must be the email address (UPN) of a mailbox').optional(),
+  from: recipient.optional(),
+});
+
+export type SendRequest = z.output<typeof sendRequestSchema>;
+
+export interface ParsedSendRequest {
+  message: OutgoingMessage;
+  /** sha256 of what was asked, for Idempotency-Key repeats. */
+  fingerprint: string;
+  /** Deletes spooled files; call once the send is over. */
+  dispose(): Promise<void>;
+}
+
+export interface ReadSendRequestOptions {
+  maxMessageSizeBytes: number;
+  tempDir?: string;
+  abortSignal?: AbortSignal;
+}
+
+function bufferSource(bytes: Buffer): () => AsyncIterable<Uint8Array> {
+  return () => Readable.from([bytes], { objectMode: false });
+}
+
+function fileSource(path: string): () => AsyncIterable<Uint8Array> {
+  return () => createReadStream(path, { highWaterMark: 256 * 1024 });
+}
+
+function toMessage(request: SendRequest, attachments: AttachmentInput[]): OutgoingMessage {
+  return {
+    to: request.to,
+    cc: request.cc,
+    bcc: request.bcc,
+    replyTo: request.replyTo,
+    subject: request.subject,
+    body: request.body,
+    contentType: request.contentType,
+    importance: request.importance,
+    saveToSentItems: request.saveToSentItems,
+    headers: request.headers,
+    attachments,
+    ...(request.mailbox === undefined ? {} : { mailbox: request.mailbox }),
+    ...(request.from === undefined ? {} : { from: request.from }),
+  };
+}
+
+function inlineFields(
+  entry: SendRequest['attachments'][number],
+): Pick<AttachmentInput, 'isInline' | 'contentId'> {
+  return {
+    ...(entry.isInline ? { isInline: true } : {}),
+    ...(entry.contentId === undefined ? {} : { contentId: entry.contentId }),
+  };
+}
+
+function base64Attachment(
+  entry: SendRequest['attachments'][number],
+  index: number,
+): AttachmentInput {
+  const bytes = Buffer.from(entry.contentBase64 ?? '', 'base64');
+  return {
+    name: entry.name ?? 'attachment',
+    contentType: entry.contentType ?? 'application/octet-stream',
+    size: bytes.length,
+    open: bufferSource(bytes),
+    path: `attachments[${index}]`,
+    ...inlineFields(entry),
+  };
+}
+
+function jsonAttachments(request: SendRequest): AttachmentInput[] {
+  const errors = request.attachments.flatMap((entry, index): FieldError[] =>
+    entry.file === undefined
+      ? []
+      : [
+          {
+            path: `attachments[${index}].file`,
+            message: 'refers to a file part, which only a multipart/form-data request has',
+          },
+        ],
+  );
+  if (errors.length > 0) throw new ValidationError(errors);
+  return request.attachments.map(base64Attachment);
+}
+
+/**
+ * Multipart attachments: `attachments` entries with `contentBase64` as in JSON, entries with
+ * `file` describe the file part of that field name (inline flags, another name or type), and every
+ * file part nobody described is attached as it came.
+ */
+function multipartAttachments(request: SendRequest, body: MultipartBody): AttachmentInput[] {
+  const errors: FieldError[] = [];
+  const described = new Set<number>();
+  const fromFile = (file: MultipartBody['files'][number]) => ({
+    name: file.filename,
+    contentType: file.contentType,
+    size: file.size,
+    open: fileSource(file.path),
+    path: `files[${file.index}]`,
+  });
+  const attachments = request.attachments.map((entry, index): AttachmentInput => {
+    if (entry.file === undefined) return base64Attachment(entry, index);
+    const matches = body.files.filter((f) => f.field === entry.file);
+    const file = matches[0];
+    if (matches.length !== 1 || !file || described.has(file.index)) {
+      errors.push({
+        path: `attachments[${index}].file`,
+        message:
+          matches.length === 0
+            ? `no file part is named "${entry.file}"`
+            : `must name exactly one file part, described once ("${entry.file}")`,
+      });
+      return base64Attachment({ ...entry, contentBase64: '' }, index);
+    }
+    described.add(file.index);
+    return {
+      ...fromFile(file),
+      ...(entry.name === undefined ? {} : { name: entry.name }),
+      ...(entry.contentType === undefined ? {} : { contentType: entry.contentType }),
+      ...inlineFields(entry),
+    };
+  });
+  if (errors.length > 0) throw new ValidationError(errors);
+  return [...attachments, ...body.files.filter((f) => !described.has(f.index)).map(fromFile)];
+}
+
+/**
+ * A fingerprint of a multipart request's content (message part, then each file's field, name,
+ * type and sha256) rather than its raw bytes: a client retrying with a new boundary is the same
+ * request.
+ */
+function multipartFingerprint(body: MultipartBody): string {
+  const hash = createHash('sha256').update(body.fields.get('message') ?? '', 'utf8');
+  for (const file of body.files) {
+    hash.update(`\n${file.field}\n${file.filename}\n${file.contentType}\n${file.sha256}`, 'utf8');
+  }
+  return hash.digest('hex');
+}
+
+async function readMultipartSend(
+  request: HttpRequest,
+  options: ReadSendRequestOptions,
+): Promise<ParsedSendRequest> {
+  const body = await readMultipart(request, {
+    fieldNames: ['message'],
+    maxBodyBytes: maxMultipartBodyBytes(),
+    maxFileBytes: MAX_ATTACHMENT_BYTES,
+    maxTotalFileBytes: options.maxMessageSizeBytes,
+    maxFieldBytes: MAX_MESSAGE_PART_BYTES,
+    ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }),
+    ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
+  });
+  try {
+    const text = body.fields.get('message');
+    if (text === undefined) {
+      throw new ValidationError({
+        path: 'message',
+        message: 'is required: a form field with the message as JSON',
+      });
+    }
+    let json: unknown;
+    try {
+      json = JSON.parse(text);
+    } catch (error) {
+      throw new ValidationError({
+        path: 'message',
+        message: `is not valid JSON: ${(error as Error).message}`,
+      });
+    }
+    const parsed = parseWith(sendRequestSchema, json);
+    return {
+      message: toMessage(parsed, multipartAttachments(parsed, body)),
+      fingerprint: multipartFingerprint(body),
+      dispose: () => body.dispose(),
+    };
+  } catch (error) {
+    await body.dispose();
+    throw error;
+  }
+}
+
+/** Reads and checks a send request in either encoding; 415 for anything else. */
+export async function readSendRequest(
+  request: HttpRequest,
+  options: ReadSendRequestOptions,
+): Promise<ParsedSendRequest> {
+  const type = mediaType(request);
+  if (type === 'multipart/form-data') return readMultipartSend(request, options);
+  if (type !== 'application/json' && !type.endsWith('+json')) {
+    throw new UnsupportedMediaTypeError(
+      'Send the message as application/json, or as multipart/form-data with a message part and file parts.',
+    );
+  }
+  const { value, bytes } = await readJson(request, sendRequestSchema, {
+    maxBytes: maxJsonBodyBytes(options.maxMessageSizeBytes),
+  });
+  return {
+    message: toMessage(value, jsonAttachments(value)),
+    fingerprint: createHash('sha256').update(bytes).digest('hex'),
+    dispose: async () => {},
+  };
+}
