@@ -1,0 +1,97 @@
+import { z } from 'zod';
+
+import { parseQuery, readJson, routeId } from '../http/parse';
+import { type BulkJobs, bulkRequestSchema } from '../mail/bulk/jobs';
+import { type HttpFunctionDefinition } from './types';
+
+/**
+ * 10,000 recipients with variables and notes, plus shared attachments as base64: a bulk request
+ * is large by design. (Azure's own limit is 100 MB unless FUNCTIONS_REQUEST_BODY_SIZE_LIMIT.)
+ */
+export const BULK_MAX_BODY_BYTES = 64 * 1024 * 1024;
+
+const statusQuery = z.strictObject({
+  cursor: z.string().min(1).max(500).optional(),
+  top: z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(1000))
+    .default(100),
+});
+
+function jobKey(request: Parameters<typeof routeId>[0], serviceId: string) {
+  return { serviceId, credentialId: routeId(request, 'credentialId') };
+}
+
+const noStore = { 'cache-control': 'no-store' };
+
+export function bulkSendFunctions(
+  jobs: () => BulkJobs,
+  publicBaseUrl: string,
+): HttpFunctionDefinition[] {
+  return [
+    {
+      kind: 'http',
+      name: 'bulkSendsCreate',
+      methods: ['POST'],
+      route: 'credentials/{credentialId}/bulk-sends',
+      auth: 'caller',
+      maxBodyBytes: BULK_MAX_BODY_BYTES,
+      async handler({ request, caller, deadline, log }) {
+        const key = jobKey(request, caller.serviceId);
+        const { value } = await readJson(request, bulkRequestSchema, {
+          maxBytes: BULK_MAX_BODY_BYTES,
+        });
+        const { jobId } = await jobs().create(key, value, { abortSignal: deadline.signal, log });
+        const statusUrl = `${publicBaseUrl}/api/credentials/${key.credentialId}/bulk-sends/${jobId}`;
+        return {
+          status: 202,
+          headers: { ...noStore, location: statusUrl },
+          jsonBody: { jobId, statusUrl },
+        };
+      },
+    },
+    {
+      kind: 'http',
+      name: 'bulkSendsStatus',
+      methods: ['GET'],
+      route: 'credentials/{credentialId}/bulk-sends/{jobId}',
+      auth: 'caller',
+      async handler({ request, caller }) {
+        const key = jobKey(request, caller.serviceId);
+        const jobId = routeId(request, 'jobId');
+        const query = parseQuery(request, statusQuery);
+        const view = await jobs().status(key, jobId, {
+          top: query.top,
+          ...(query.cursor ? { cursor: query.cursor } : {}),
+        });
+        return { status: 200, headers: noStore, jsonBody: view };
+      },
+    },
+    {
+      kind: 'http',
+      name: 'bulkSendsCancel',
+      methods: ['POST'],
+      route: 'credentials/{credentialId}/bulk-sends/{jobId}/cancel',
+      auth: 'caller',
+      async handler({ request, caller }) {
+        const key = jobKey(request, caller.serviceId);
+        const view = await jobs().cancel(key, routeId(request, 'jobId'));
+        return { status: 200, headers: noStore, jsonBody: view };
+      },
+    },
+    {
+      kind: 'http',
+      name: 'bulkSendsResume',
+      methods: ['POST'],
+      route: 'credentials/{credentialId}/bulk-sends/{jobId}/resume',
+      auth: 'caller',
+      async handler({ request, caller }) {
+        const key = jobKey(request, caller.serviceId);
+        const view = await jobs().resume(key, routeId(request, 'jobId'));
+        return { status: 200, headers: noStore, jsonBody: view };
+      },
+    },
+  ];
+}

@@ -1,0 +1,88 @@
+import { type Config } from '../../config';
+import { type TokenProvider } from '../../credentials/types';
+import { UpstreamError } from '../../errors';
+import { type SendService } from '../send-types';
+import { ATTACHMENT_CONTAINER, createAttachmentBlobs } from '../template-storage';
+import { createTemplateService, TEMPLATE_TABLE, type TemplateService } from '../templates';
+import { type StorageClients } from '../../storage';
+import { type BulkJobs, type BulkSettings, createBulkJobs, DEFAULT_BULK_SETTINGS } from './jobs';
+import { createPacer } from './pacing';
+import { BULK_QUEUE, createBulkQueue } from './queue';
+import { createBulkStore, JOBS_TABLE, RECIPIENTS_TABLE } from './store';
+import { type BulkWorker, createBulkWorker } from './worker';
+
+export const PACING_TABLE = 'bulkpacing';
+
+export interface MailingDependencies {
+  config: Config;
+  storage: StorageClients | undefined;
+  tokens: TokenProvider;
+  /** Late-bound: the send service is built after this layer in the composition root. */
+  send: () => SendService;
+  /** Tests and the benchmark shrink Exchange's windows. */
+  settings?: Partial<BulkSettings>;
+}
+
+export interface Mailing {
+  templates(): TemplateService;
+  jobs(): BulkJobs;
+  worker(): BulkWorker;
+}
+
+/** Templates and bulk sends over one set of storage clients, built on first use. */
+export function createMailing(deps: MailingDependencies): Mailing {
+  const storage = (): StorageClients => {
+    if (!deps.storage) {
+      throw new UpstreamError('store_unavailable', 'AzureWebJobsStorage is not configured.');
+    }
+    return deps.storage;
+  };
+  const settings: BulkSettings = {
+    ...DEFAULT_BULK_SETTINGS,
+    ratePerMinute: deps.config.sendRatePerMinute,
+    dailyRecipientLimit: deps.config.dailyRecipientLimit,
+    maxMessageBytes: deps.config.maxMessageSizeBytes,
+    ...deps.settings,
+  };
+  let built: { templates: TemplateService; jobs: BulkJobs; worker: BulkWorker } | undefined;
+  const build = () => {
+    if (built) return built;
+    const clients = storage();
+    const attachments = createAttachmentBlobs(() => clients.container(ATTACHMENT_CONTAINER));
+    const templates = createTemplateService({
+      table: () => clients.table(TEMPLATE_TABLE),
+      attachments,
+    });
+    const bulk = {
+      store: createBulkStore({
+        jobs: () => clients.table(JOBS_TABLE),
+        recipients: () => clients.table(RECIPIENTS_TABLE),
+      }),
+      queue: createBulkQueue(() => clients.queue(BULK_QUEUE)),
+      pacer: createPacer(() => clients.table(PACING_TABLE), {
+        ratePerMinute: settings.ratePerMinute,
+        dailyRecipientLimit: settings.dailyRecipientLimit,
+        dailyWindowMs: settings.dailyWindowMs,
+        maxConcurrent: 4,
+      }),
+      templates,
+      attachments,
+      send: deps.send,
+      async senderMailbox(
+        key: Parameters<TokenProvider['getAccessToken']>[0],
+        options: { abortSignal?: AbortSignal },
+      ) {
+        const grant = await deps.tokens.getAccessToken(key, options);
+        return grant.mailbox ?? grant.account.address;
+      },
+      settings,
+    };
+    built = { templates, jobs: createBulkJobs(bulk), worker: createBulkWorker(bulk) };
+    return built;
+  };
+  return {
+    templates: () => build().templates,
+    jobs: () => build().jobs,
+    worker: () => build().worker,
+  };
+}

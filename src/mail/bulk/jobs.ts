@@ -1,0 +1,406 @@
+import { randomUUID } from 'node:crypto';
+
+import { z } from 'zod';
+
+import { type CredentialKey } from '../../credentials/types';
+import { type FieldError, InvalidCursorError, NotFoundError, ValidationError } from '../../errors';
+import { type Logger } from '../../http/logger';
+import { type SendService } from '../send-types';
+import { renderTemplate, type TemplateParts, variablesSchema } from '../template-render';
+import {
+  type AttachmentBlobs,
+  attachmentInputSchema,
+  decodeAttachments,
+} from '../template-storage';
+import { templateIdSchema, templatePartsSchema, type TemplateService } from '../templates';
+import { type Pacer } from './pacing';
+import { type BulkQueue } from './queue';
+import { type BulkStore, type Counts, type JobHeader, type NewRecipient } from './store';
+
+export const MAX_RECIPIENTS = 10_000;
+export const MAX_RECIPIENTS_PER_MESSAGE = 500;
+export const MAX_SCHEDULE_AHEAD_MS = 30 * 24 * 3600_000;
+export const MAX_BULK_ATTACHMENTS = 10;
+const MAX_PERSONAL_NOTE = 2000;
+/** Each recipient's variables fit one Table string property (32 Ki UTF-16 units). */
+const MAX_VARIABLES_JSON = 16_000;
+
+export interface BulkSettings {
+  ratePerMinute: number;
+  dailyRecipientLimit: number;
+  dailyWindowMs: number;
+  /** Largest message, body and attachments together (the tenant's MaxSendSize). */
+  maxMessageBytes: number;
+  /** How far ahead the dispatcher reserves send slots. */
+  horizonMs: number;
+  /** Recipients a dispatch looks at in one go. */
+  dispatchBatch: number;
+  /** How long a worker owns a recipient it is sending; a crashed worker's claim expires after it. */
+  sendLeaseMs: number;
+  /** Transient failures (throttling, 5xx) tolerated per recipient before it is failed. */
+  maxAttempts: number;
+}
+
+export const DEFAULT_BULK_SETTINGS: Omit<
+  BulkSettings,
+  'ratePerMinute' | 'dailyRecipientLimit' | 'maxMessageBytes'
+> = {
+  dailyWindowMs: 24 * 3600_000,
+  horizonMs: 30_000,
+  dispatchBatch: 100,
+  sendLeaseMs: 5 * 60_000,
+  maxAttempts: 8,
+};
+
+export interface BulkDependencies {
+  store: BulkStore;
+  queue: BulkQueue;
+  pacer: Pacer;
+  templates: TemplateService;
+  attachments: AttachmentBlobs;
+  send: () => SendService;
+  /**
+   * The mailbox a credential sends from (the pacing key). Throws NotFoundError for an unknown
+   * credential and ReauthRequiredError for a dead one, so a job is never accepted for either.
+   */
+  senderMailbox(key: CredentialKey, options: { abortSignal?: AbortSignal }): Promise<string>;
+  settings: BulkSettings;
+  now?: () => number;
+}
+
+const recipientSchema = z.strictObject({
+  to: z.email('must be an email address'),
+  cc: z.array(z.email('must be an email address')).default([]),
+  variables: variablesSchema.default({}),
+  personalNote: z.string().max(MAX_PERSONAL_NOTE).optional(),
+});
+
+export const bulkRequestSchema = z
+  .strictObject({
+    templateId: templateIdSchema.optional(),
+    template: templatePartsSchema.optional(),
+    recipients: z.array(recipientSchema).min(1, 'needs at least one recipient'),
+    attachments: z.array(attachmentInputSchema).optional(),
+    scheduledAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.templateId === undefined) === (value.template === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['templateId'],
+        message: 'give either templateId or template',
+      });
+    }
+  });
+
+export type BulkRequest = z.output<typeof bulkRequestSchema>;
+
+export interface JobView {
+  jobId: string;
+  credentialId: string;
+  status: 'queued' | 'running' | 'completed' | 'cancelled' | 'failed';
+  /** Set while the job waits for the credential to be connected again. */
+  paused: { reason: string } | null;
+  /** Why the job failed as a whole. */
+  reason: string | null;
+  total: number;
+  counts: Counts & { queued: number };
+  percent: number;
+  eta: string | null;
+  scheduledAt: string | null;
+  createdAt: string;
+  startedAt: string | null;
+  templateId: string | null;
+  templateVersion: number | null;
+  results: Array<{ index: number; to: string; status: string; messageId?: string; error?: string }>;
+  nextCursor: string | null;
+}
+
+function encodeCursor(jobId: string, index: number): string {
+  return Buffer.from(JSON.stringify({ j: jobId, i: index })).toString('base64url');
+}
+
+function decodeCursor(jobId: string, cursor: string): number {
+  try {
+    const value = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8')) as {
+      j?: unknown;
+      i?: unknown;
+    };
+    if (value.j === jobId && Number.isInteger(value.i) && (value.i as number) >= 0)
+      return value.i as number;
+  } catch {
+    // falls through to the error below
+  }
+  throw new InvalidCursorError('The cursor was not issued for this bulk send or has been altered.');
+}
+
+export interface BulkJobs {
+  create(
+    key: CredentialKey,
+    request: BulkRequest,
+    options: { abortSignal?: AbortSignal; log: Logger },
+  ): Promise<{ jobId: string }>;
+  status(
+    key: CredentialKey,
+    jobId: string,
+    page: { cursor?: string; top: number },
+  ): Promise<JobView>;
+  cancel(key: CredentialKey, jobId: string): Promise<JobView>;
+  /** Continues a job paused for reauthentication, once the credential is connected again. */
+  resume(key: CredentialKey, jobId: string): Promise<JobView>;
+}
+
+export function createBulkJobs(deps: BulkDependencies): BulkJobs {
+  const now = deps.now ?? Date.now;
+  const { settings } = deps;
+
+  async function resolveTemplate(serviceId: string, request: BulkRequest) {
+    if (request.template)
+      return { parts: request.template, attachments: [], id: undefined, version: undefined };
+    try {
+      const template = await deps.templates.get(serviceId, request.templateId!);
+      return {
+        parts: template,
+        attachments: template.attachments,
+        id: template.templateId,
+        version: template.version,
+      };
+    } catch (error) {
+      if (error instanceof NotFoundError) {
+        throw new ValidationError({
+          path: 'templateId',
+          message: 'is not a template of this service',
+        });
+      }
+      throw error;
+    }
+  }
+
+  /** Every problem of every row, so a caller fixes the list in one round. */
+  function checkRecipients(
+    parts: TemplateParts,
+    request: BulkRequest,
+    attachmentBytes: number,
+  ): FieldError[] {
+    const errors: FieldError[] = [];
+    if (request.recipients.length > MAX_RECIPIENTS) {
+      errors.push({
+        path: 'recipients',
+        message: `at most ${MAX_RECIPIENTS} recipients per bulk send`,
+      });
+    }
+    const seen = new Map<string, number>();
+    const perMessage = Math.min(MAX_RECIPIENTS_PER_MESSAGE, settings.dailyRecipientLimit);
+    request.recipients.forEach((recipient, index) => {
+      const path = `recipients[${index}]`;
+      const address = recipient.to.toLowerCase();
+      const first = seen.get(address);
+      if (first !== undefined)
+        errors.push({ path: `${path}.to`, message: `duplicates recipients[${first}].to` });
+      else seen.set(address, index);
+      if (1 + recipient.cc.length > perMessage) {
+        errors.push({
+          path: `${path}.cc`,
+          message: `a message may have at most ${perMessage} recipients`,
+        });
+      }
+      if (JSON.stringify(recipient.variables).length > MAX_VARIABLES_JSON) {
+        errors.push({
+          path: `${path}.variables`,
+          message: `at most ${MAX_VARIABLES_JSON} characters as JSON`,
+        });
+      }
+      try {
+        const rendered = renderTemplate(parts, recipient, `${path}.`);
+        const size =
+          Buffer.byteLength(rendered.body) + Buffer.byteLength(rendered.subject) + attachmentBytes;
+        if (size > settings.maxMessageBytes) {
+          errors.push({
+            path,
+            message: `the message would be ${size} bytes; the limit is ${settings.maxMessageBytes}`,
+          });
+        }
+      } catch (error) {
+        if (error instanceof ValidationError) errors.push(...error.errors);
+        else throw error;
+      }
+    });
+    return errors;
+  }
+
+  function checkSchedule(scheduledAt: string | undefined): number {
+    if (scheduledAt === undefined) return 0;
+    const at = Date.parse(scheduledAt);
+    if (at < now() - 60_000)
+      throw new ValidationError({ path: 'scheduledAt', message: 'is in the past' });
+    if (at > now() + MAX_SCHEDULE_AHEAD_MS) {
+      throw new ValidationError({ path: 'scheduledAt', message: 'is more than 30 days ahead' });
+    }
+    return at;
+  }
+
+  async function ownedHeader(key: CredentialKey, jobId: string): Promise<JobHeader> {
+    const header = await deps.store.header(key.serviceId, jobId);
+    if (header.credentialId !== key.credentialId) throw new NotFoundError('The bulk send');
+    return header;
+  }
+
+  async function view(header: JobHeader, page: { cursor?: string; top: number }): Promise<JobView> {
+    const counts = await deps.store.counts(header.jobId);
+    const done = counts.sent + counts.failed + counts.skipped;
+    const queued = header.total - done;
+    let status: JobView['status'];
+    if (header.status === 'cancelled' || header.status === 'failed') status = header.status;
+    else if (queued === 0) status = counts.sent === 0 && counts.failed > 0 ? 'failed' : 'completed';
+    else status = header.status === 'running' ? 'running' : 'queued';
+    const from = page.cursor ? decodeCursor(header.jobId, page.cursor) : 0;
+    const rows = await deps.store.page(header.jobId, from, page.top + 1);
+    const more = rows.length > page.top;
+    const shown = rows.slice(0, page.top);
+    let eta: string | null = null;
+    if ((status === 'queued' || status === 'running') && header.status !== 'paused') {
+      const intervalMs = 60_000 / settings.ratePerMinute;
+      const remainingRecipients = Math.ceil((queued * header.totalRecipients) / header.total);
+      const days = Math.floor(Math.max(0, remainingRecipients - 1) / settings.dailyRecipientLimit);
+      eta = new Date(
+        Math.max(now(), header.scheduledAt) + queued * intervalMs + days * settings.dailyWindowMs,
+      ).toISOString();
+    }
+    return {
+      jobId: header.jobId,
+      credentialId: header.credentialId,
+      status,
+      paused: header.status === 'paused' ? { reason: header.reason ?? 'paused' } : null,
+      reason: header.status === 'failed' ? (header.reason ?? null) : null,
+      total: header.total,
+      counts: { queued, ...counts },
+      percent: header.total === 0 ? 100 : Math.round((1000 * done) / header.total) / 10,
+      eta,
+      scheduledAt: header.scheduledAt ? new Date(header.scheduledAt).toISOString() : null,
+      createdAt: header.createdAt,
+      startedAt: header.startedAt ?? null,
+      templateId: header.templateId ?? null,
+      templateVersion: header.templateVersion ?? null,
+      results: shown.map((row) => ({
+        index: row.index,
+        to: row.to,
+        status: row.state,
+        ...(row.messageId ? { messageId: row.messageId } : {}),
+        ...(row.error ? { error: row.error } : {}),
+      })),
+      nextCursor: more ? encodeCursor(header.jobId, rows[page.top]!.index) : null,
+    };
+  }
+
+  /** Applies a status change under the header's ETag, re-reading on a concurrent change. */
+  async function changeStatus(
+    key: CredentialKey,
+    jobId: string,
+    decide: (header: JobHeader) => Partial<Omit<JobHeader, 'etag'>> | undefined,
+  ): Promise<{ header: JobHeader; changed: boolean }> {
+    for (let attempt = 0; attempt < 10; attempt++) {
+      const header = await ownedHeader(key, jobId);
+      const patch = decide(header);
+      if (!patch) return { header, changed: false };
+      if (await deps.store.updateHeader(header, patch)) {
+        return { header: await ownedHeader(key, jobId), changed: true };
+      }
+    }
+    throw new ValidationError({
+      path: 'jobId',
+      message: 'the job is changing too fast; try again',
+    });
+  }
+
+  return {
+    async create(key, request, options) {
+      const template = await resolveTemplate(key.serviceId, request);
+      const extra = decodeAttachments(request.attachments ?? [], {
+        maxCount: MAX_BULK_ATTACHMENTS,
+        maxTotalBytes: settings.maxMessageBytes,
+      });
+      const attachmentBytes =
+        template.attachments.reduce((sum, a) => sum + a.size, 0) +
+        extra.reduce((sum, a) => sum + a.bytes.length, 0);
+      const scheduledAt = checkSchedule(request.scheduledAt);
+      const errors = checkRecipients(template.parts, request, attachmentBytes);
+      if (errors.length > 0) throw new ValidationError(errors);
+
+      const mailbox = await deps.senderMailbox(
+        key,
+        options.abortSignal ? { abortSignal: options.abortSignal } : {},
+      );
+      const stored = await Promise.all(extra.map((a) => deps.attachments.put(key.serviceId, a)));
+      const jobId = randomUUID();
+      const recipients: NewRecipient[] = request.recipients.map((r) => ({
+        to: r.to,
+        cc: r.cc,
+        variables: r.variables,
+        personalNote: r.personalNote,
+      }));
+      await deps.store.createJob(
+        {
+          serviceId: key.serviceId,
+          jobId,
+          credentialId: key.credentialId,
+          mailbox,
+          total: recipients.length,
+          totalRecipients: recipients.reduce((sum, r) => sum + 1 + r.cc.length, 0),
+          scheduledAt,
+          createdAt: new Date(now()).toISOString(),
+          templateId: template.id,
+          templateVersion: template.version,
+        },
+        {
+          subject: template.parts.subject,
+          body: template.parts.body,
+          contentType: template.parts.contentType,
+          attachments: [...template.attachments, ...stored],
+        },
+        recipients,
+      );
+      try {
+        await deps.queue.enqueue({ v: 1, k: 'dispatch', s: key.serviceId, j: jobId }, scheduledAt);
+      } catch (error) {
+        // Without its first message the job would never start: take it back and fail the request.
+        await deps.store.deleteJob(key.serviceId, jobId).catch(() => undefined);
+        throw error;
+      }
+      options.log.info('bulk send accepted', {
+        jobId,
+        total: recipients.length,
+        scheduled: scheduledAt > 0,
+      });
+      return { jobId };
+    },
+
+    async status(key, jobId, page) {
+      return view(await ownedHeader(key, jobId), page);
+    },
+
+    async cancel(key, jobId) {
+      const current = await view(await ownedHeader(key, jobId), { top: 0 });
+      if (
+        current.status === 'completed' ||
+        current.status === 'cancelled' ||
+        current.status === 'failed'
+      ) {
+        return view(await ownedHeader(key, jobId), { top: 100 });
+      }
+      const { header, changed } = await changeStatus(key, jobId, (h) =>
+        h.status === 'cancelled' || h.status === 'failed' ? undefined : { status: 'cancelled' },
+      );
+      // The dispatcher marks every recipient not yet sent as skipped.
+      if (changed) await deps.queue.enqueue({ v: 1, k: 'dispatch', s: key.serviceId, j: jobId });
+      return view(header, { top: 100 });
+    },
+
+    async resume(key, jobId) {
+      const { header, changed } = await changeStatus(key, jobId, (h) =>
+        h.status === 'paused' ? { status: 'running', reason: '', dispatched: 0 } : undefined,
+      );
+      if (changed) await deps.queue.enqueue({ v: 1, k: 'dispatch', s: key.serviceId, j: jobId });
+      return view(header, { top: 100 });
+    },
+  };
+}

@@ -1,0 +1,184 @@
+import { createHash } from 'node:crypto';
+
+import { type ContainerClient } from '@azure/storage-blob';
+import { z } from 'zod';
+
+import { type FieldError, UpstreamError, ValidationError } from '../errors';
+import { type AttachmentInput } from './send-types';
+
+/**
+ * Storage helpers shared by templates and bulk jobs: long text split over Table properties, and
+ * attachments kept once in blob storage and streamed into each message.
+ */
+
+/** The service's error code of an Azure Storage error (data-tables puts it in `details.errorCode`). */
+export function storageErrorCode(error: unknown): string | undefined {
+  const e = error as { details?: { errorCode?: unknown }; code?: unknown; statusCode?: unknown };
+  if (typeof e?.details?.errorCode === 'string') return e.details.errorCode;
+  if (typeof e?.code === 'string') return e.code;
+  return undefined;
+}
+
+export function storageStatus(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** A storage failure a caller cannot fix; 503 at the edge. */
+export function storageUnavailable(what: string, cause: unknown): UpstreamError {
+  return new UpstreamError('store_unavailable', `Storage failed while ${what}.`, { cause });
+}
+
+// A Table string property holds 64 KiB of UTF-16, i.e. 32 Ki code units; stay below it.
+const CHUNK_CHARS = 30_000;
+
+/**
+ * Splits text over properties `${prefix}0…n` (a whole entity is at most 1 MiB), never between
+ * the two halves of a surrogate pair.
+ */
+export function splitText(prefix: string, text: string): Record<string, string | number> {
+  const out: Record<string, string | number> = {};
+  let index = 0;
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + CHUNK_CHARS, text.length);
+    const last = text.charCodeAt(end - 1);
+    if (end < text.length && last >= 0xd800 && last <= 0xdbff) end--;
+    out[`${prefix}${index++}`] = text.slice(start, end);
+    start = end;
+  }
+  out[`${prefix}Chunks`] = index;
+  return out;
+}
+
+export function joinText(prefix: string, entity: Record<string, unknown>): string {
+  const count = Number(entity[`${prefix}Chunks`] ?? 0);
+  let text = '';
+  for (let i = 0; i < count; i++) {
+    const chunk = entity[`${prefix}${i}`];
+    if (typeof chunk === 'string') text += chunk;
+  }
+  return text;
+}
+
+/** An attachment as stored: content-addressed, so one blob serves every template version and job. */
+export interface AttachmentRef {
+  name: string;
+  contentType: string;
+  size: number;
+  sha256: string;
+}
+
+export const attachmentInputSchema = z.strictObject({
+  name: z
+    .string()
+    .min(1)
+    .max(255)
+    .refine(
+      (name) => !/[\\/:*?"<>|]/.test(name) && ![...name].some((c) => c.charCodeAt(0) < 0x20),
+      'must be a file name without path or control characters',
+    ),
+  contentType: z
+    .string()
+    .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a media type like application/pdf')
+    .default('application/octet-stream'),
+  contentBase64: z
+    .string()
+    .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64'),
+});
+
+export type AttachmentUpload = z.output<typeof attachmentInputSchema>;
+
+export interface AttachmentLimits {
+  maxCount: number;
+  /** Decoded bytes of all attachments together. */
+  maxTotalBytes: number;
+}
+
+/** Decodes uploads and checks the limits, naming the offending entry (`attachments[1]`). */
+export function decodeAttachments(
+  uploads: readonly AttachmentUpload[],
+  limits: AttachmentLimits,
+  path = 'attachments',
+): Array<{ name: string; contentType: string; bytes: Buffer }> {
+  const errors: FieldError[] = [];
+  if (uploads.length > limits.maxCount) {
+    errors.push({ path, message: `at most ${limits.maxCount} attachments` });
+  }
+  let total = 0;
+  const decoded = uploads.map((upload, index) => {
+    const bytes = Buffer.from(upload.contentBase64, 'base64');
+    total += bytes.length;
+    if (bytes.length === 0) errors.push({ path: `${path}[${index}]`, message: 'is empty' });
+    return { name: upload.name, contentType: upload.contentType, bytes };
+  });
+  if (total > limits.maxTotalBytes) {
+    errors.push({ path, message: `together larger than ${limits.maxTotalBytes} bytes` });
+  }
+  if (errors.length > 0) throw new ValidationError(errors);
+  return decoded;
+}
+
+export interface AttachmentBlobs {
+  put(
+    serviceId: string,
+    attachment: { name: string; contentType: string; bytes: Buffer },
+  ): Promise<AttachmentRef>;
+  /** A send-path attachment whose content streams from the blob each time it is opened. */
+  open(serviceId: string, ref: AttachmentRef): AttachmentInput;
+}
+
+export const ATTACHMENT_CONTAINER = 'mail-attachments';
+
+export function createAttachmentBlobs(container: () => Promise<ContainerClient>): AttachmentBlobs {
+  const blobName = (serviceId: string, sha256: string) => `${serviceId}/${sha256}`;
+  return {
+    async put(serviceId, attachment) {
+      const sha256 = createHash('sha256').update(attachment.bytes).digest('hex');
+      const blob = (await container()).getBlockBlobClient(blobName(serviceId, sha256));
+      try {
+        // Same content, same name: an existing blob already holds these bytes.
+        await blob.uploadData(attachment.bytes, {
+          conditions: { ifNoneMatch: '*' },
+          blobHTTPHeaders: { blobContentType: attachment.contentType },
+        });
+      } catch (error) {
+        const code = storageErrorCode(error);
+        if (code !== 'BlobAlreadyExists' && storageStatus(error) !== 409) {
+          throw storageUnavailable('storing an attachment', error);
+        }
+      }
+      return {
+        name: attachment.name,
+        contentType: attachment.contentType,
+        size: attachment.bytes.length,
+        sha256,
+      };
+    },
+    open(serviceId, ref) {
+      return {
+        name: ref.name,
+        contentType: ref.contentType,
+        size: ref.size,
+        async *open() {
+          const blob = (await container()).getBlobClient(blobName(serviceId, ref.sha256));
+          const response = await blob.download();
+          const stream = response.readableStreamBody;
+          if (!stream) throw storageUnavailable('reading an attachment', 'no body');
+          for await (const chunk of stream as AsyncIterable<Buffer>) yield chunk;
+        },
+      };
+    },
+  };
+}
+
+export const attachmentRefSchema = z.strictObject({
+  name: z.string(),
+  contentType: z.string(),
+  size: z.number().int().nonnegative(),
+  sha256: z.string().regex(/^[0-9a-f]{64}$/),
+});
+
+export function parseAttachmentRefs(json: unknown): AttachmentRef[] {
+  return z.array(attachmentRefSchema).parse(JSON.parse(typeof json === 'string' ? json : '[]'));
+}

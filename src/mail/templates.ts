@@ -1,0 +1,288 @@
+import { randomUUID } from 'node:crypto';
+
+import { type TableClient } from '@azure/data-tables';
+import { z } from 'zod';
+
+import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import {
+  checkTemplate,
+  type ContentType,
+  type Rendered,
+  type RenderInput,
+  renderTemplate,
+} from './template-render';
+import {
+  type AttachmentBlobs,
+  type AttachmentRef,
+  attachmentInputSchema,
+  decodeAttachments,
+  joinText,
+  parseAttachmentRefs,
+  splitText,
+  storageErrorCode,
+  storageUnavailable,
+} from './template-storage';
+
+/**
+ * Mail templates per service in Table Storage (partition = serviceId, row = templateId).
+ *
+ * Size: a Table entity holds at most 1 MiB and a string property 64 KiB, so the body is split over
+ * `body0…bodyN` properties of the same entity (at most MAX_BODY_CHARS). Keeping the whole template
+ * in one entity means one read, and one ETag guards every update, so versions never interleave.
+ * Default attachments live in blob storage (content-addressed); the entity keeps their references.
+ */
+
+export const MAX_BODY_CHARS = 400_000;
+export const MAX_TEMPLATE_ATTACHMENTS = 10;
+export const MAX_TEMPLATE_ATTACHMENT_BYTES = 10 * 1024 * 1024;
+export const TEMPLATE_TABLE = 'templates';
+
+export interface Template {
+  templateId: string;
+  name: string;
+  subject: string;
+  body: string;
+  contentType: ContentType;
+  attachments: AttachmentRef[];
+  version: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+/** The public view: attachments without their storage hash. */
+export function templateView(template: Template) {
+  return {
+    ...template,
+    attachments: template.attachments.map(({ name, contentType, size }) => ({
+      name,
+      contentType,
+      size,
+    })),
+  };
+}
+
+export const templateIdSchema = z
+  .string()
+  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
+
+/** Subject, body and content type: also accepted inline by a bulk send. */
+export const templatePartsSchema = z.strictObject({
+  subject: z.string().min(1, 'is required').max(998),
+  body: z.string().max(MAX_BODY_CHARS, `at most ${MAX_BODY_CHARS} characters`),
+  contentType: z.enum(['text', 'html']).default('text'),
+});
+
+export const templateInputSchema = templatePartsSchema.extend({
+  name: z.string().min(1, 'is required').max(200),
+  attachments: z.array(attachmentInputSchema).max(MAX_TEMPLATE_ATTACHMENTS).optional(),
+});
+
+export const createTemplateSchema = templateInputSchema.extend({
+  templateId: templateIdSchema.optional(),
+});
+
+export type TemplateInput = z.output<typeof templateInputSchema>;
+
+/** An If-Match version that is not the current one (412 at the edge). */
+export class TemplateVersionConflict extends ConflictError {
+  readonly currentVersion: number;
+  constructor(templateId: string, currentVersion: number) {
+    super(
+      'conflict',
+      `Template ${templateId} is at version ${currentVersion}, not the version given in If-Match.`,
+    );
+    this.currentVersion = currentVersion;
+  }
+}
+
+export interface TemplateService {
+  create(serviceId: string, input: z.output<typeof createTemplateSchema>): Promise<Template>;
+  list(serviceId: string): Promise<Template[]>;
+  get(serviceId: string, templateId: string): Promise<Template>;
+  /** Replaces the template and bumps its version; `attachments` omitted keeps the current ones. */
+  replace(
+    serviceId: string,
+    templateId: string,
+    input: TemplateInput,
+    options?: { ifMatchVersion?: number },
+  ): Promise<Template>;
+  remove(
+    serviceId: string,
+    templateId: string,
+    options?: { ifMatchVersion?: number },
+  ): Promise<void>;
+  preview(serviceId: string, templateId: string, input: RenderInput): Promise<Rendered>;
+}
+
+export interface TemplateDependencies {
+  table: () => Promise<TableClient>;
+  attachments: AttachmentBlobs;
+}
+
+type Entity = Record<string, unknown> & { etag?: string };
+
+function fromEntity(entity: Entity): Template {
+  return {
+    templateId: String(entity.rowKey),
+    name: String(entity.name),
+    subject: String(entity.subject),
+    body: joinText('body', entity),
+    contentType: entity.contentType === 'html' ? 'html' : 'text',
+    attachments: parseAttachmentRefs(entity.attachments),
+    version: Number(entity.version),
+    createdAt: String(entity.createdAt),
+    updatedAt: String(entity.updatedAt),
+  };
+}
+
+function toEntity(serviceId: string, template: Template) {
+  return {
+    partitionKey: serviceId,
+    rowKey: template.templateId,
+    name: template.name,
+    subject: template.subject,
+    contentType: template.contentType,
+    attachments: JSON.stringify(template.attachments),
+    version: template.version,
+    createdAt: template.createdAt,
+    updatedAt: template.updatedAt,
+    ...splitText('body', template.body),
+  };
+}
+
+export function createTemplateService(deps: TemplateDependencies): TemplateService {
+  async function read(serviceId: string, templateId: string): Promise<Entity> {
+    const table = await deps.table();
+    try {
+      return await table.getEntity<Entity>(serviceId, templateId);
+    } catch (error) {
+      if (storageErrorCode(error) === 'ResourceNotFound') throw new NotFoundError('The template');
+      throw storageUnavailable('reading a template', error);
+    }
+  }
+
+  async function storeAttachments(serviceId: string, input: TemplateInput) {
+    if (!input.attachments) return undefined;
+    const decoded = decodeAttachments(input.attachments, {
+      maxCount: MAX_TEMPLATE_ATTACHMENTS,
+      maxTotalBytes: MAX_TEMPLATE_ATTACHMENT_BYTES,
+    });
+    return Promise.all(decoded.map((a) => deps.attachments.put(serviceId, a)));
+  }
+
+  function checkVersion(templateId: string, current: number, expected: number | undefined) {
+    if (expected !== undefined && expected !== current) {
+      throw new TemplateVersionConflict(templateId, current);
+    }
+  }
+
+  return {
+    async create(serviceId, input) {
+      checkTemplate(input);
+      const now = new Date().toISOString();
+      const template: Template = {
+        templateId: input.templateId ?? randomUUID(),
+        name: input.name,
+        subject: input.subject,
+        body: input.body,
+        contentType: input.contentType,
+        attachments: (await storeAttachments(serviceId, input)) ?? [],
+        version: 1,
+        createdAt: now,
+        updatedAt: now,
+      };
+      const table = await deps.table();
+      try {
+        await table.createEntity(toEntity(serviceId, template));
+      } catch (error) {
+        if (storageErrorCode(error) === 'EntityAlreadyExists') {
+          throw new ConflictError('conflict', `Template ${template.templateId} already exists.`);
+        }
+        throw storageUnavailable('storing a template', error);
+      }
+      return template;
+    },
+
+    async list(serviceId) {
+      const table = await deps.table();
+      const templates: Template[] = [];
+      try {
+        const pages = table.listEntities<Entity>({
+          queryOptions: { filter: `PartitionKey eq '${serviceId.replace(/'/g, "''")}'` },
+        });
+        for await (const entity of pages) templates.push(fromEntity(entity));
+      } catch (error) {
+        throw storageUnavailable('listing templates', error);
+      }
+      return templates;
+    },
+
+    async get(serviceId, templateId) {
+      return fromEntity(await read(serviceId, templateId));
+    },
+
+    async replace(serviceId, templateId, input, options = {}) {
+      checkTemplate(input);
+      const attachments = await storeAttachments(serviceId, input);
+      const entity = await read(serviceId, templateId);
+      const current = fromEntity(entity);
+      checkVersion(templateId, current.version, options.ifMatchVersion);
+      const next: Template = {
+        ...current,
+        name: input.name,
+        subject: input.subject,
+        body: input.body,
+        contentType: input.contentType,
+        attachments: attachments ?? current.attachments,
+        version: current.version + 1,
+        updatedAt: new Date().toISOString(),
+      };
+      const table = await deps.table();
+      try {
+        // Replace (not Merge) drops body chunks a shorter body no longer uses; the ETag makes a
+        // concurrent writer lose instead of silently overwriting.
+        await table.updateEntity(toEntity(serviceId, next), 'Replace', { etag: entity.etag! });
+      } catch (error) {
+        if (storageErrorCode(error) === 'UpdateConditionNotSatisfied') {
+          const now = fromEntity(await read(serviceId, templateId));
+          throw new TemplateVersionConflict(templateId, now.version);
+        }
+        throw storageUnavailable('updating a template', error);
+      }
+      return next;
+    },
+
+    async remove(serviceId, templateId, options = {}) {
+      const entity = await read(serviceId, templateId);
+      checkVersion(templateId, Number(entity.version), options.ifMatchVersion);
+      const table = await deps.table();
+      try {
+        await table.deleteEntity(serviceId, templateId, { etag: entity.etag! });
+      } catch (error) {
+        const code = storageErrorCode(error);
+        if (code === 'ResourceNotFound') throw new NotFoundError('The template');
+        if (code === 'UpdateConditionNotSatisfied') {
+          throw new TemplateVersionConflict(templateId, Number(entity.version) + 1);
+        }
+        throw storageUnavailable('deleting a template', error);
+      }
+    },
+
+    async preview(serviceId, templateId, input) {
+      return renderTemplate(await this.get(serviceId, templateId), input);
+    },
+  };
+}
+
+/** `If-Match: "3"` (or `3`, or a weak `W/"3"`) → 3; `*` or absent → undefined. */
+export function parseIfMatchVersion(header: string | null): number | undefined {
+  if (header === null || header.trim() === '*') return undefined;
+  const match = /^\s*(?:W\/)?"?(\d{1,9})"?\s*$/.exec(header);
+  if (!match) {
+    throw new ValidationError({
+      path: 'If-Match',
+      message: 'must be the template version in quotes, e.g. "3"',
+    });
+  }
+  return Number(match[1]);
+}
