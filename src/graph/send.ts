@@ -11,11 +11,14 @@ import { type MailboxGraph, segment } from './client';
 export const IMMUTABLE_ID_HEADERS = { prefer: 'IdType="ImmutableId"' } as const;
 
 /**
- * The single-value extended property that marks our messages with their send id: a named
- * String property in the app's own property set, searchable with `$filter` (docs:
- * singlevaluelegacyextendedproperty-get, "filter by property value").
+ * The internet header that marks our messages with their send id. A header rather than an
+ * extended property: it needs nothing beyond `internetMessageHeaders` (which every Graph mail
+ * client uses) to write and read back, and it travels with the message, so recipients' systems
+ * can de-duplicate on it too.
  */
-export const SEND_ID_PROPERTY = 'String {c0f3960d-cc47-401e-8983-777b1c79c168} Name omfSendId';
+export const SEND_ID_HEADER = 'x-omf-send-id';
+/** How many of the newest Sent Items a lookup reads (newest first). */
+const SENT_LOOKUP_WINDOW = 50;
 
 export interface GraphRecipient {
   emailAddress: { address: string; name?: string };
@@ -41,7 +44,6 @@ export interface GraphOutgoingMessage {
   from?: GraphRecipient;
   /** Left out when empty: Graph rejects an empty collection. */
   internetMessageHeaders?: Array<{ name: string; value: string }>;
-  singleValueExtendedProperties: Array<{ id: string; value: string }>;
   attachments?: GraphFileAttachment[];
 }
 
@@ -87,27 +89,30 @@ export async function sendDraft(graph: MailboxGraph, messageId: string): Promise
   });
 }
 
-/** An OData string literal (quotes doubled); the values here are our own GUIDs. */
-function literal(value: string): string {
-  return `'${value.replace(/'/g, "''")}'`;
-}
-
-/** The Sent Items copy of the message marked with `sendId`, if it is there yet. */
+/**
+ * The Sent Items copy of the message marked with `sendId`, if it is there yet. Graph cannot
+ * filter on internet headers, so the newest Sent Items are read with their headers and matched.
+ */
 export async function findSentBySendId(
   graph: MailboxGraph,
   sendId: string,
 ): Promise<MessageRef | null> {
-  const filter =
-    `singleValueExtendedProperties/Any(ep: ep/id eq ${literal(SEND_ID_PROPERTY)}` +
-    ` and ep/value eq ${literal(sendId)})`;
-  const result = await graph.client.get<{ value?: GraphMessageRef[] }>(
-    `${graph.root}/mailFolders/sentitems/messages`,
-    {
-      query: { $filter: filter, $select: MESSAGE_REF_SELECT, $top: 1 },
-      headers: IMMUTABLE_ID_HEADERS,
+  const result = await graph.client.get<{
+    value?: Array<
+      GraphMessageRef & { internetMessageHeaders?: Array<{ name: string; value: string }> }
+    >;
+  }>(`${graph.root}/mailFolders/sentitems/messages`, {
+    query: {
+      $select: `${MESSAGE_REF_SELECT},internetMessageHeaders`,
+      $top: SENT_LOOKUP_WINDOW,
     },
+    headers: IMMUTABLE_ID_HEADERS,
+  });
+  const found = result.body?.value?.find((m) =>
+    m.internetMessageHeaders?.some(
+      (h) => h.name.toLowerCase() === SEND_ID_HEADER && h.value.trim() === sendId,
+    ),
   );
-  const found = result.body?.value?.[0];
   return found ? toMessageRef(found) : null;
 }
 

@@ -12,7 +12,7 @@ import {
   type GraphRecipient,
   isUncertainSendFailure,
   type MessageRef,
-  SEND_ID_PROPERTY,
+  SEND_ID_HEADER,
   sendDraft,
   sendMail,
 } from '../graph/send';
@@ -24,7 +24,7 @@ import {
 } from '../graph/uploads';
 import { type Logger } from '../http/logger';
 import { type IdempotencyStore } from './idempotency';
-import { checkMessageLimits } from './send-limits';
+import { checkMessageLimits, MAX_CUSTOM_HEADERS } from './send-limits';
 import {
   type AttachmentInput,
   type OutgoingMessage,
@@ -90,9 +90,18 @@ function toGraphRecipient(recipient: Recipient): GraphRecipient {
   };
 }
 
-export function toGraphMessage(message: OutgoingMessage, sendId: string): GraphOutgoingMessage {
+/**
+ * The message as Graph takes it, marked with the send id header when a header slot is free
+ * (Graph allows 5); `marked` says whether it was.
+ */
+export function toGraphMessage(
+  message: OutgoingMessage,
+  sendId: string,
+): { payload: GraphOutgoingMessage; marked: boolean } {
   const headers = Object.entries(message.headers).map(([name, value]) => ({ name, value }));
-  return {
+  const marked = headers.length < MAX_CUSTOM_HEADERS;
+  if (marked) headers.push({ name: SEND_ID_HEADER, value: sendId });
+  const payload: GraphOutgoingMessage = {
     subject: message.subject,
     body: { contentType: message.contentType === 'html' ? 'HTML' : 'Text', content: message.body },
     toRecipients: message.to.map(toGraphRecipient),
@@ -102,8 +111,8 @@ export function toGraphMessage(message: OutgoingMessage, sendId: string): GraphO
     importance: message.importance,
     ...(message.from ? { from: toGraphRecipient(message.from) } : {}),
     ...(headers.length > 0 ? { internetMessageHeaders: headers } : {}),
-    singleValueExtendedProperties: [{ id: SEND_ID_PROPERTY, value: sendId }],
   };
+  return { payload, marked };
 }
 
 async function readAll(attachment: AttachmentInput): Promise<Buffer> {
@@ -349,12 +358,14 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       log,
       commit,
     };
-    const payload = toGraphMessage(message, sendId);
+    const { payload, marked } = toGraphMessage(message, sendId);
     const requestBytes =
       Buffer.byteLength(
         JSON.stringify({ message: payload, saveToSentItems: message.saveToSentItems }),
       ) + message.attachments.reduce((sum, a) => sum + attachmentJsonBytes(a), 0);
-    const single = message.attachments.every(isSmall) && requestBytes <= SINGLE_REQUEST_LIMIT_BYTES;
+    // Unmarked messages (all 5 header slots taken) go by draft: its immutable id finds them.
+    const single =
+      marked && message.attachments.every(isSmall) && requestBytes <= SINGLE_REQUEST_LIMIT_BYTES;
     try {
       return await (single ? sendSingle(attempt, payload) : sendViaDraft(attempt, payload));
     } catch (error) {
