@@ -290,7 +290,7 @@ export function renderReportHtml(f: ReportFigures, options: RenderOptions = {}):
       `</div></td></tr>`,
   ].join('');
   return (
-    `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">` +
+    `<!doctype html><html lang="en"><head><meta charset="utf-8">` +
     `<meta name="viewport" content="width=device-width, initial-scale=1"><title>${escapeHtml(f.title)}</title></head>` +
     `<body style="margin:0;padding:0;background:#f3f4f6;">` +
     `<div style="display:none;max-height:0;overflow:hidden;mso-hide:all;">${escapeHtml(preheader)}</div>` +
