@@ -1,0 +1,80 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { secretNameFor } from '../../src/credentials/record';
+import { AppError } from '../../src/errors';
+import { type Harness, startHarness, tokenCalls } from './harness';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ storage: true });
+});
+afterAll(async () => {
+  await h?.close();
+});
+
+const key = (credentialId: string) => ({ serviceId: 'svc', credentialId });
+
+async function importStale(credentialId: string) {
+  h.sandbox.control.setAccessTokenLifetime(1);
+  await h.app.services.credentials.importRecord(key(credentialId), {
+    refreshToken: await h.issueRefreshToken(),
+  });
+  h.sandbox.control.setAccessTokenLifetime(3599);
+}
+
+describe('several instances (Azurite blob lease, shared Key Vault)', () => {
+  it('refresh once across two instances with 50 concurrent requests each', async () => {
+    await importStale('shared');
+    const a = h.makeApp();
+    const b = h.makeApp();
+    const before = tokenCalls(h.sandbox);
+    const grants = await Promise.all([
+      ...Array.from({ length: 50 }, () => a.services.tokens.getAccessToken(key('shared'))),
+      ...Array.from({ length: 50 }, () => b.services.tokens.getAccessToken(key('shared'))),
+    ]);
+    expect(tokenCalls(h.sandbox) - before).toBe(1);
+    expect(new Set(grants.map((g) => g.accessToken)).size).toBe(1);
+  });
+
+  it('refuses a replayed OAuth state on another instance (used states in Table storage)', async () => {
+    const location = (
+      await h.api('/api/credentials/multi/connect', { redirect: 'manual' })
+    ).headers.get('location')!;
+    const back = await fetch(location, { redirect: 'manual' });
+    const query = new URL(back.headers.get('location')!).searchParams;
+    const input = { state: query.get('state')!, code: query.get('code')! };
+    await h.app.services.credentials.completeConnect(input);
+    await expect(h.makeApp().services.credentials.completeConnect(input)).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+  });
+
+  it('reports a record that cannot be decrypted and never overwrites it', async () => {
+    await importStale('broken');
+    const name = secretNameFor(key('broken'));
+    h.vault.control.putRaw(
+      name,
+      '{"v":1,"alg":"A256GCM","kid":"k-lost","iv":"AA","ct":"AA","tag":"AA"}',
+    );
+    const versions = h.vault.control.versionCount(name);
+    const app = h.makeApp();
+    const error = await app.services.tokens.getAccessToken(key('broken')).catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(AppError);
+    expect((error as AppError).code).toBe('internal');
+    const report = await app.services.health.report();
+    expect(report.checks.credentials?.ok).toBe(false);
+    expect(JSON.stringify(report.checks.credentials?.data)).toContain('broken');
+    await expect(
+      app.services.credentials.importRecord(key('broken'), {
+        refreshToken: await h.issueRefreshToken(),
+      }),
+    ).rejects.toMatchObject({ code: 'conflict' });
+    expect(h.vault.control.versionCount(name)).toBe(versions);
+    expect(h.lines.some((l) => l.includes('cannot be decrypted'))).toBe(true);
+    // An explicit DELETE clears the way.
+    await app.services.credentials.delete(key('broken'));
+    await app.services.credentials.importRecord(key('broken'), {
+      refreshToken: await h.issueRefreshToken(),
+    });
+  });
+});
