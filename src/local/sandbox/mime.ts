@@ -1,7 +1,7 @@
 import { badRequest, GraphError } from './errors';
 import type { Recipient, StoredAttachment, StoredMessage } from './store';
 
-const addressList = (rs: Recipient[]): string =>
+const addressList = (rs: readonly Recipient[]): string =>
   rs
     .map((r) =>
       r.emailAddress.name

@@ -11,7 +11,7 @@ type Pred = (m: StoredMessage) => boolean;
 
 const text = (m: StoredMessage): string =>
   (m.body.contentType === 'html' ? htmlToText(m.body.content) : m.body.content).toLowerCase();
-const people = (rs: Array<Recipient | null>): string =>
+const people = (rs: ReadonlyArray<Recipient | null>): string =>
   rs
     .filter((r): r is Recipient => r !== null)
     .map((r) => `${r.emailAddress.name ?? ''} ${r.emailAddress.address}`)

@@ -2,13 +2,18 @@ import {
   type MailStore,
   type Mailbox,
   type Folder,
+  type ItemBody,
   type Recipient,
   type UserRecord,
   newMessage,
+  NOT_FLAGGED,
   type StoredMessage,
 } from './store';
 import { wrapHtml } from './views';
-import { createPrng, exchangeId, pick, prngGuid, type Prng } from './util';
+import { createPrng, pick, prngGuid, type Prng, structuredId } from './util';
+
+const CONVERSATION_PREFIX = Buffer.from('AAQkADAw', 'base64');
+const ATTACHMENT_PREFIX = Buffer.from('AAMkADAtAAAB', 'base64');
 
 export interface SeedOptions {
   seed: number;
@@ -17,6 +22,8 @@ export interface SeedOptions {
 }
 
 const DAY = 86_400_000;
+const FLAGGED = Object.freeze({ flagStatus: 'flagged' });
+const BLUE = Object.freeze(['Blue category']);
 
 const EXTERNAL_SENDERS: Array<[string, string]> = [
   ['Dana Swope', 'danas@fabrikam.example'],
@@ -54,6 +61,32 @@ const SENTENCES = [
   'Thanks for the quick turnaround on this.',
   'The group represents Nevada.',
 ];
+
+const bodies = new Map<string, ItemBody>();
+
+/** Bodies are shared between seeded messages (never mutated in place; PATCH replaces them). */
+function seedBody(paragraphs: number[], html: boolean, firstName: string): ItemBody {
+  const key = `${html ? 'h' : `t${firstName}`}:${paragraphs.join(',')}`;
+  let body = bodies.get(key);
+  if (!body) {
+    const texts = paragraphs.map((i) => SENTENCES[i]!);
+    body = html
+      ? {
+          contentType: 'html',
+          content: wrapHtml(
+            texts
+              .map(
+                (p) =>
+                  `<p>${p.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</p>`,
+              )
+              .join('\r\n'),
+          ),
+        }
+      : { contentType: 'text', content: `Hi ${firstName},\r\n\r\n${texts.join('\r\n')}\r\n` };
+    bodies.set(key, body);
+  }
+  return body;
+}
 
 /** Deterministic seed data: users, folder trees and realistic mail, a function of `seed` only (plus now). */
 export function seedStore(store: MailStore, opts: SeedOptions): void {
@@ -98,7 +131,13 @@ export function seedStore(store: MailStore, opts: SeedOptions): void {
     sendOnBehalf: false,
   });
   const colleagues: Array<[string, string]> = people.map((p) => [p.displayName, p.mail]);
-  for (const mailbox of mailboxes) seedMailbox(store, mailbox, rnd, opts, colleagues);
+  for (const mailbox of mailboxes) {
+    // The shared mailbox is a queue, not a person's mailbox: a fifth of the volume.
+    const count = mailbox.user.canSignIn
+      ? opts.messagesPerUser
+      : Math.ceil(opts.messagesPerUser / 5);
+    seedMailbox(store, mailbox, rnd, { ...opts, messagesPerUser: count }, colleagues);
+  }
 }
 
 function seedMailbox(
@@ -121,6 +160,12 @@ function seedMailbox(
     emailAddress: { name: mailbox.user.displayName, address: mailbox.user.mail },
   };
   const senders = [...EXTERNAL_SENDERS, ...colleagues.filter(([, a]) => a !== mailbox.user.mail)];
+  // Shared, never mutated in place: 100k+ seeded messages must not each allocate their recipients.
+  const senderRecipients: Recipient[] = senders.map(([name, address]) => ({
+    emailAddress: { name, address },
+  }));
+  const toMe = [me];
+  const replyTo = new Map(senderRecipients.map((r) => [r, [r]]));
 
   // Weighted folder choice for received mail.
   const incoming: Array<[Folder, number]> = [
@@ -150,32 +195,15 @@ function seedMailbox(
   let n = 0;
   while (created < count) {
     n++;
-    const [name, address] = pick(rnd, senders);
-    const from: Recipient = { emailAddress: { name, address } };
+    const from = pick(rnd, senderRecipients);
     const subject = pick(rnd, TOPICS).replace('{n}', String(1000 + Math.floor(rnd() * 9000)));
     const receivedMs = opts.nowMs - Math.floor(rnd() * 180 * DAY) - 60_000;
     const folder = chooseFolder();
     const paragraphs = Array.from({ length: 1 + Math.floor(rnd() * 3) }, () =>
-      pick(rnd, SENTENCES),
+      Math.floor(rnd() * SENTENCES.length),
     );
-    const html = rnd() < 0.85;
-    const body = html
-      ? {
-          contentType: 'html' as const,
-          content: wrapHtml(
-            paragraphs
-              .map(
-                (p) =>
-                  `<p>${p.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;')}</p>`,
-              )
-              .join('\r\n'),
-          ),
-        }
-      : {
-          contentType: 'text' as const,
-          content: `Hi ${mailbox.user.displayName.split(' ')[0]},\r\n\r\n${paragraphs.join('\r\n')}\r\n`,
-        };
-    const conversationId = exchangeId('AAQkAD', `${mailbox.user.id}/seedconv/${n}`);
+    const body = seedBody(paragraphs, rnd() < 0.85, mailbox.user.displayName.split(' ')[0] ?? '');
+    const conversationId = structuredId(CONVERSATION_PREFIX, mailbox.user.id, n);
     const cc =
       rnd() < 0.2
         ? [{ emailAddress: { name: pick(rnd, senders)[0], address: pick(rnd, senders)[1] } }]
@@ -192,19 +220,19 @@ function seedMailbox(
         body,
         from,
         sender: from,
-        toRecipients: [me],
+        toRecipients: toMe,
         ccRecipients: cc,
         isRead: folder === inbox ? rnd() < 0.6 : rnd() < 0.9,
         importance: rnd() < 0.1 ? 'high' : rnd() < 0.05 ? 'low' : 'normal',
         conversationId,
         inferenceClassification: rnd() < 0.8 ? 'focused' : 'other',
-        flag: rnd() < 0.05 ? { flagStatus: 'flagged' } : { flagStatus: 'notFlagged' },
-        categories: rnd() < 0.1 ? ['Blue category'] : [],
+        flag: rnd() < 0.05 ? FLAGGED : NOT_FLAGGED,
+        categories: rnd() < 0.1 ? BLUE : [],
       },
       false,
     );
     created++;
-    if (rnd() < 0.12) addSeedAttachment(m, rnd, n);
+    if (rnd() < 0.12) addSeedAttachment(m, rnd, n, mailbox.user.id);
     // A third of the conversations get a reply from the mailbox owner, saved in Sent Items.
     if (created < count && rnd() < 0.3) {
       const replyMs = receivedMs + Math.floor(rnd() * 2 * DAY) + 60_000;
@@ -221,7 +249,7 @@ function seedMailbox(
             body: { contentType: 'html', content: wrapHtml(`<p>${pick(rnd, SENTENCES)}</p>`) },
             from: me,
             sender: me,
-            toRecipients: [from],
+            toRecipients: replyTo.get(from)!,
             isRead: true,
             conversationId,
           },
@@ -254,7 +282,7 @@ function seedMailbox(
   store.rebuildIndexes(mailbox);
 }
 
-function addSeedAttachment(m: StoredMessage, rnd: Prng, n: number): void {
+function addSeedAttachment(m: StoredMessage, rnd: Prng, n: number, mailboxGuid: string): void {
   const kinds: Array<[string, string]> = [
     ['report.pdf', 'application/pdf'],
     ['photo.jpg', 'image/jpeg'],
@@ -264,14 +292,16 @@ function addSeedAttachment(m: StoredMessage, rnd: Prng, n: number): void {
   const [name, contentType] = pick(rnd, kinds);
   const size = 1024 + Math.floor(rnd() * 6 * 1024);
   const bytes = Buffer.alloc(size, `sandbox attachment ${n} `);
-  m.attachments.push({
-    id: exchangeId('AAMkADAt', `${m.immutableId}/att/0`),
-    kind: 'file',
-    name,
-    contentType,
-    isInline: false,
-    contentId: null,
-    lastModifiedMs: m.receivedMs,
-    bytes,
-  });
+  m.attachments = [
+    {
+      id: structuredId(ATTACHMENT_PREFIX, mailboxGuid, m.key, 0),
+      kind: 'file',
+      name,
+      contentType,
+      isInline: false,
+      contentId: null,
+      lastModifiedMs: m.receivedMs,
+      bytes,
+    },
+  ];
 }

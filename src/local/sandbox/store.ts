@@ -1,4 +1,10 @@
-import { exchangeId } from './util';
+import { exchangeId, structuredId } from './util';
+
+/** Id prefixes: REST ids start `AAMkAD…`, immutable ids `AAkALg…`, like Exchange's. */
+const REST_PREFIX = Buffer.from('AAMkADAAAAEARgAA', 'base64');
+const CONVERSATION_PREFIX = Buffer.from('AAQkAD', 'base64');
+const CONVERSATION_INDEX_PREFIX = Buffer.from('AQHT', 'base64');
+const IMMUTABLE_PREFIX = Buffer.from('AAkALgAAAAAAHYQDEapmEc2byACqAC', 'base64');
 
 export interface SandboxUser {
   id: string;
@@ -62,20 +68,21 @@ export interface StoredMessage {
   isDraft: boolean;
   from: Recipient | null;
   sender: Recipient | null;
-  toRecipients: Recipient[];
-  ccRecipients: Recipient[];
-  bccRecipients: Recipient[];
-  replyTo: Recipient[];
+  toRecipients: readonly Recipient[];
+  ccRecipients: readonly Recipient[];
+  bccRecipients: readonly Recipient[];
+  replyTo: readonly Recipient[];
   conversationId: string;
   conversationIndex: string;
   internetMessageId: string;
-  internetMessageHeaders: InternetMessageHeader[];
-  categories: string[];
-  flag: Record<string, unknown>;
+  internetMessageHeaders: readonly InternetMessageHeader[];
+  categories: readonly string[];
+  flag: Readonly<Record<string, unknown>>;
   inferenceClassification: 'focused' | 'other';
   isDeliveryReceiptRequested: boolean;
   isReadReceiptRequested: boolean;
-  attachments: StoredAttachment[];
+  /** Copy-on-write: defaults share one frozen empty array (seeding 100k+ messages is GC-bound). */
+  attachments: readonly StoredAttachment[];
   /** Mailbox change sequence of the last change (delta watermark). */
   seq: number;
   /** Sequence at which the message arrived in its current folder (delta changeType=created). */
@@ -115,6 +122,9 @@ export interface Mailbox {
   all: StoredMessage[];
   seq: number;
   nextKey: number;
+  /** For internetMessageId values: `<{stem}{key}@{domain}>`. */
+  messageIdStem: string;
+  domain: string;
 }
 
 export interface Grant {
@@ -122,6 +132,12 @@ export interface Grant {
   sendAs: boolean;
   sendOnBehalf: boolean;
 }
+
+const NONE: readonly never[] = Object.freeze([]);
+const EMPTY_BODY: ItemBody = Object.freeze({ contentType: 'html' as const, content: '' });
+export const NOT_FLAGGED: Readonly<Record<string, unknown>> = Object.freeze({
+  flagStatus: 'notFlagged',
+});
 
 const newestFirst = (a: StoredMessage, b: StoredMessage): number =>
   b.receivedMs - a.receivedMs || b.key - a.key;
@@ -208,6 +224,8 @@ export class MailStore {
       all: [],
       seq: 1,
       nextKey: 1,
+      messageIdStem: `${user.id.slice(0, 8).toUpperCase()}.SBX.`,
+      domain: user.mail.split('@')[1] ?? 'sandbox.test',
     };
     const ipm: Array<[string, string, boolean?]> = [
       ['archive', 'Archive'],
@@ -308,8 +326,8 @@ export class MailStore {
 
   ids(mailbox: Mailbox, key: number, moves: number): { restId: string; immutableId: string } {
     return {
-      restId: exchangeId('AAMkAD', `${mailbox.user.id}/msg/${key}/${moves}`),
-      immutableId: exchangeId('AAkALg', `${mailbox.user.id}/msg/${key}`),
+      restId: structuredId(REST_PREFIX, mailbox.user.id, key, moves),
+      immutableId: structuredId(IMMUTABLE_PREFIX, mailbox.user.id, key),
     };
   }
 
@@ -317,9 +335,7 @@ export class MailStore {
   touch(mailbox: Mailbox, m: StoredMessage, now = Date.now()): void {
     m.seq = ++mailbox.seq;
     m.lastModifiedMs = now;
-    m.changeKey = Buffer.from(`CQAAABYAAA${m.key.toString(36)}.${m.seq.toString(36)}`).toString(
-      'base64',
-    );
+    m.changeKey = `CQAAABYAAA${m.key.toString(36).padStart(6, '0')}${m.seq.toString(36).padStart(8, '0')}`;
   }
 
   insert(mailbox: Mailbox, m: StoredMessage): void {
@@ -396,40 +412,44 @@ export function newMessage(
 ): StoredMessage {
   const key = store.newKey(mailbox);
   const { restId, immutableId } = store.ids(mailbox, key, 0);
+  const f = fields;
+  // Every property spelled out (no spread): one object shape for all messages keeps 100k+ fast.
   const m: StoredMessage = {
     key,
     restId,
     immutableId,
     folder,
-    createdMs: fields.receivedMs,
-    lastModifiedMs: fields.receivedMs,
-    sentMs: fields.receivedMs,
-    subject: '',
-    body: { contentType: 'html', content: '' },
-    importance: 'normal',
-    isRead: false,
-    isDraft: false,
-    from: null,
-    sender: null,
-    toRecipients: [],
-    ccRecipients: [],
-    bccRecipients: [],
-    replyTo: [],
-    conversationId: exchangeId('AAQkAD', `${mailbox.user.id}/conv/${key}`),
-    conversationIndex: Buffer.from(`conv-${key}`).toString('base64'),
-    internetMessageId: `<${restId.slice(6, 30).replace(/[^A-Za-z0-9]/g, 'x')}@${mailbox.user.mail.split('@')[1] ?? 'sandbox.test'}>`,
-    internetMessageHeaders: [],
-    categories: [],
-    flag: { flagStatus: 'notFlagged' },
-    inferenceClassification: 'focused',
-    isDeliveryReceiptRequested: false,
-    isReadReceiptRequested: false,
-    attachments: [],
+    createdMs: f.createdMs ?? f.receivedMs,
+    lastModifiedMs: f.lastModifiedMs ?? f.receivedMs,
+    receivedMs: f.receivedMs,
+    sentMs: f.sentMs === undefined ? f.receivedMs : f.sentMs,
+    subject: f.subject ?? '',
+    body: f.body ?? EMPTY_BODY,
+    importance: f.importance ?? 'normal',
+    isRead: f.isRead ?? false,
+    isDraft: f.isDraft ?? false,
+    from: f.from ?? null,
+    sender: f.sender ?? null,
+    toRecipients: f.toRecipients ?? NONE,
+    ccRecipients: f.ccRecipients ?? NONE,
+    bccRecipients: f.bccRecipients ?? NONE,
+    replyTo: f.replyTo ?? NONE,
+    conversationId: f.conversationId ?? structuredId(CONVERSATION_PREFIX, mailbox.user.id, key),
+    conversationIndex:
+      f.conversationIndex ?? structuredId(CONVERSATION_INDEX_PREFIX, mailbox.user.id, key),
+    internetMessageId:
+      f.internetMessageId ?? `<${mailbox.messageIdStem}${key.toString(36)}@${mailbox.domain}>`,
+    internetMessageHeaders: f.internetMessageHeaders ?? NONE,
+    categories: f.categories ?? NONE,
+    flag: f.flag ?? NOT_FLAGGED,
+    inferenceClassification: f.inferenceClassification ?? 'focused',
+    isDeliveryReceiptRequested: f.isDeliveryReceiptRequested ?? false,
+    isReadReceiptRequested: f.isReadReceiptRequested ?? false,
+    attachments: f.attachments ?? NONE,
     seq: 0,
     arrivedSeq: 0,
     changeKey: '',
     moves: 0,
-    ...fields,
   };
   store.touch(mailbox, m, m.lastModifiedMs);
   m.arrivedSeq = m.seq;

@@ -192,7 +192,7 @@ export class UploadSessions {
       s.message.immutableId,
       s.message.attachments.length,
     );
-    s.message.attachments.push(attachment);
+    s.message.attachments = [...s.message.attachments, attachment];
     this.state.store.touch(s.mailbox, s.message);
     return {
       status: 201,

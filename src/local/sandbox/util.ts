@@ -46,6 +46,22 @@ export function exchangeId(prefix: string, material: string): string {
   return b64.replace(/\+/g, '-').replace(/\//g, '_');
 }
 
+/**
+ * Structured Exchange-style id without hashing (seeding 100k+ messages must stay fast): prefix,
+ * mailbox GUID bytes and a counter, base64 like real REST ids (which embed the mailbox GUID too).
+ */
+const guidBytes = new Map<string, Buffer>();
+
+export function structuredId(prefix: Buffer, mailboxGuid: string, ...numbers: number[]): string {
+  let guid = guidBytes.get(mailboxGuid);
+  if (!guid) guidBytes.set(mailboxGuid, (guid = Buffer.from(mailboxGuid.replace(/-/g, ''), 'hex')));
+  const buf = Buffer.allocUnsafe(prefix.length + 16 + numbers.length * 4);
+  prefix.copy(buf, 0);
+  guid.copy(buf, prefix.length);
+  numbers.forEach((n, i) => buf.writeUInt32BE(n >>> 0, prefix.length + 16 + i * 4));
+  return buf.toString('base64').replace(/\+/g, '-').replace(/\//g, '_');
+}
+
 export function opaqueToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }

@@ -140,6 +140,13 @@ function responseSchema(ref: JsonObject, responses: JsonObject): Json | undefine
   return isObject(media) ? media.schema : undefined;
 }
 
+function hasContent(ref: JsonObject, responses: JsonObject): boolean {
+  let r: Json = ref;
+  while (isObject(r) && typeof r.$ref === 'string')
+    r = responses[r.$ref.slice('#/components/responses/'.length)] ?? null;
+  return isObject(r) && isObject(r.content);
+}
+
 export function validateGraphResponse(
   method: string,
   path: string,
@@ -170,6 +177,10 @@ export function validateGraphResponse(
       template: compiled.template,
     };
   const schema = responseSchema(response, responses);
+  if (schema === undefined && hasContent(response, responses)) {
+    // Non-JSON content (MIME, octet streams): nothing to validate structurally.
+    return { matched: true, valid: true, errors: [], template: compiled.template };
+  }
   if (schema === undefined) {
     // No content described (e.g. 202/204 actions): the body must be empty.
     const empty = body === undefined || body === null || body === '';

@@ -47,9 +47,10 @@ export async function call(
 ): Promise<CallResult> {
   const headers: Record<string, string> = { ...(options.headers ?? {}) };
   if (accessToken !== null) headers.Authorization = `Bearer ${accessToken}`;
-  let body: string | Buffer | undefined;
+  let body: BodyInit | undefined;
   if (options.body !== undefined) {
-    if (typeof options.body === 'string' || Buffer.isBuffer(options.body)) body = options.body;
+    if (typeof options.body === 'string') body = options.body;
+    else if (Buffer.isBuffer(options.body)) body = Uint8Array.from(options.body);
     else {
       body = JSON.stringify(options.body);
       headers['Content-Type'] ??= 'application/json';

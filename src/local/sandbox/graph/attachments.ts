@@ -69,7 +69,7 @@ export function getAttachmentValue(ctx: GraphContext, m: StoredMessage, id: stri
 export function deleteAttachment(ctx: GraphContext, m: StoredMessage, id: string): GraphResponse {
   requireScope(ctx, 'write');
   const a = findAttachment(m, id);
-  m.attachments.splice(m.attachments.indexOf(a), 1);
+  m.attachments = m.attachments.filter((x) => x !== a);
   ctx.state.store.touch(ctx.mailbox, m);
   return noContent();
 }
@@ -86,7 +86,7 @@ export function addAttachment(ctx: GraphContext, m: StoredMessage): GraphRespons
     );
   }
   const attachment = newAttachment(input, m.immutableId, m.attachments.length);
-  m.attachments.push(attachment);
+  m.attachments = [...m.attachments, attachment];
   ctx.state.store.touch(ctx.mailbox, m);
   const view = attachmentView(attachment, null, true);
   return ok(

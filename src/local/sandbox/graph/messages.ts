@@ -213,10 +213,12 @@ export function applyInputFields(
 ): void {
   const { attachments, ...fields } = input;
   Object.assign(m, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
-  if (attachments)
-    attachments.forEach((a, i) =>
-      m.attachments.push(newAttachment(a, m.immutableId, m.attachments.length + i)),
-    );
+  if (attachments) {
+    m.attachments = [
+      ...m.attachments,
+      ...attachments.map((a, i) => newAttachment(a, m.immutableId, m.attachments.length + i)),
+    ];
+  }
   state.store.touch(mailbox, m);
 }
 

@@ -14,7 +14,7 @@ export interface PropertyDef<T> {
 export interface CollectionDef<T> {
   /** Lambda variable paths (e.g. `emailAddress/address`) to element values. */
   element: Record<string, PropertyDef<unknown>>;
-  get: (item: T) => unknown[];
+  get: (item: T) => readonly unknown[];
 }
 export interface FilterSchema<T> {
   typeName: string;
