@@ -15,7 +15,7 @@ export const DEFINITION: ReportDefinition = {
   id: 'weekly-support',
   serviceId: 'svc',
   credentialId: 'c1',
-  recipients: ['lead@contoso.test'],
+  recipients: ['megan@contoso.test'],
   periodDays: 7,
   folders: ['inbox'],
   title: 'Support mailbox — weekly',

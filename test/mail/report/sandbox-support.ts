@@ -1,0 +1,69 @@
+import { type CredentialKey } from '../../../src/credentials/types';
+import { NotFoundError, ReauthRequiredError } from '../../../src/errors';
+import { type GraphAccess, type GraphTokenSource } from '../../../src/graph/client';
+import { type Sandbox } from '../../../src/local/sandbox';
+import { periodBefore } from '../../../src/mail/report/period';
+import { DEFINITION, MESSAGES, PERIOD_END } from './scenario';
+
+export const MAILBOX = 'adele@contoso.test';
+export const RECIPIENT = 'megan@contoso.test';
+export const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
+
+/**
+ * Stands in for the credential layer in service tests: credential ids map to sandbox users
+ * (tokens issued by the sandbox's identity platform), `dead` needs reconnecting, others are unknown.
+ */
+export function sandboxTokens(
+  sandbox: Sandbox,
+  credentials: Record<string, string>,
+): GraphTokenSource<CredentialKey> {
+  return {
+    async getAccessToken(key): Promise<GraphAccess> {
+      if (key.credentialId === 'dead') throw new ReauthRequiredError(key.credentialId);
+      const upn = credentials[key.credentialId];
+      const user = sandbox.users.find((u) => u.userPrincipalName === upn);
+      if (!user) throw new NotFoundError(`Credential ${key.credentialId}`);
+      const tokens = await sandbox.control.issueTokens(user.userPrincipalName, { scopes: SCOPES });
+      return {
+        accessToken: tokens.access_token,
+        scopes: SCOPES,
+        account: { id: user.id, address: user.mail, displayName: user.displayName },
+      };
+    },
+  };
+}
+
+/** Whole days from the scenario's week to the week before today (UTC), so it becomes "last week". */
+export function shiftToLastWeek(now = Date.now()): number {
+  return periodBefore(now, DEFINITION.periodDays, 'UTC').end - PERIOD_END;
+}
+
+/**
+ * Seeds the scenario into a sandbox mailbox. The sandbox gives every added message its own
+ * conversation, so there threads are single messages (threading is covered by the unit tests).
+ */
+export function seedScenario(sandbox: Sandbox, upn: string, shiftMs: number): void {
+  for (const m of MESSAGES) {
+    const at = new Date(Date.parse(m.at) + shiftMs).toISOString();
+    sandbox.control.addMessage(upn, m.direction === 'sent' ? 'sentitems' : 'inbox', {
+      subject: m.subject,
+      from: { emailAddress: m.direction === 'sent' ? { address: upn } : m.from },
+      toRecipients: m.to.map((address) => ({ emailAddress: { address } })),
+      body: { contentType: 'text', content: 'Body text the report never reads.' },
+      isRead: m.isRead,
+      receivedDateTime: at,
+      sentDateTime: at,
+    });
+  }
+}
+
+/** The scenario's figures when every message is its own conversation (as the sandbox seeds it). */
+export const SANDBOX_EXPECTED = {
+  received: 9,
+  sent: 5,
+  unread: 4,
+  conversations: 14,
+  firstResponse: { answered: 0, unanswered: 9, medianMs: null, p90Ms: null },
+  // Every inbound message but r6 (1–25 h old, whenever the run day the test runs) waits > 36 h.
+  awaiting: 8,
+};
