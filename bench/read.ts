@@ -70,7 +70,7 @@ function sdkClient(sandbox: Sandbox, accessToken: string): Client {
       if (typeof context.request === 'string') {
         context.request = context.request.replace(/\/v1\.0\/http:\/+[^/]+\/v1\.0\//, '/v1.0/');
       }
-      const headers = new Headers(context.options?.headers as HeadersInit | undefined);
+      const headers = new Headers(context.options?.headers);
       headers.set('authorization', `Bearer ${accessToken}`);
       context.options = { ...context.options, headers };
       await auth.next!.execute(context);
