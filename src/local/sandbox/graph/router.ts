@@ -183,8 +183,14 @@ export async function handleGraph(
   };
   let mailboxUpn: string | null = null;
   let release: (() => void) | null = null;
+  // The configured latency is spent inside the request (holding its concurrency slot), once.
+  let slept = false;
+  const latency = async (): Promise<void> => {
+    if (slept || state.latencyMs <= 0) return;
+    slept = true;
+    await sleep(state.latencyMs);
+  };
   try {
-    if (state.latencyMs > 0) await sleep(state.latencyMs);
     const segs = splitPath(req.path);
     let userSegment = 'me';
     let rest = segs;
@@ -251,6 +257,7 @@ export async function handleGraph(
         state.limits.countUpload(grant.clientId, mailbox.user.id, req.body.length);
       }
     }
+    await latency();
     const fault = state.faults.decide(req.method, `/v1.0${req.path}`);
     if (fault) {
       if (fault.latencyMs > 0) await sleep(fault.latencyMs);
@@ -264,6 +271,7 @@ export async function handleGraph(
     return finish(response, baseHeaders, mailboxUpn);
   } catch (err) {
     if (!(err instanceof GraphError)) throw err;
+    await latency();
     return finish(
       {
         status: err.status,

@@ -1,0 +1,165 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Sandbox } from '../../../src/local/sandbox';
+import { call, token, withSandbox } from './support';
+
+describe('limits', () => {
+  let sb: Sandbox | undefined;
+  afterEach(async () => {
+    await sb?.close();
+    sb = undefined;
+  });
+
+  it('allows 4 concurrent requests per app and mailbox, then 429 MailboxConcurrency with Retry-After', async () => {
+    sb = await withSandbox({ messagesPerUser: 5, latencyMs: 150 });
+    const t = await token(sb);
+    const results = await Promise.all(
+      Array.from({ length: 6 }, () => call(sb!, t, 'GET', '/v1.0/me/messages?$top=1')),
+    );
+    const throttled = results.filter((r) => r.status === 429);
+    expect(throttled).toHaveLength(2);
+    expect(throttled[0]!.headers.get('retry-after')).toMatch(/^\d+$/);
+    expect(throttled[0]!.json).toMatchObject({
+      error: {
+        code: 'TooManyRequests',
+        message: 'Application is over its MailboxConcurrency limit.',
+      },
+    });
+    // Another mailbox is not affected.
+    const other = await Promise.all(
+      Array.from({ length: 4 }, () =>
+        call(sb!, t, 'GET', '/v1.0/users/support@contoso.test/messages?$top=1'),
+      ),
+    );
+    expect(other.every((r) => r.status === 200)).toBe(true);
+  });
+
+  it('counts requests per app and mailbox in a sliding window', async () => {
+    sb = await withSandbox({
+      messagesPerUser: 5,
+      limits: { requestsPerWindow: 3, requestWindowMs: 400 },
+    });
+    const t = await token(sb);
+    const statuses = [];
+    for (let i = 0; i < 4; i++)
+      statuses.push((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status);
+    expect(statuses).toEqual([200, 200, 200, 429]);
+    const megan = await token(sb, 'megan@contoso.test');
+    expect((await call(sb, megan, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+    await new Promise((r) => setTimeout(r, 450));
+    expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+  });
+
+  it('limits upload volume per window (uploads and upload-session PUTs)', async () => {
+    sb = await withSandbox({
+      messagesPerUser: 5,
+      limits: { uploadBytesPerWindow: 4000, uploadWindowMs: 60_000 },
+    });
+    const t = await token(sb);
+    const body = { subject: 'x'.repeat(1500) };
+    expect((await call(sb, t, 'POST', '/v1.0/me/messages', { body })).status).toBe(201);
+    expect((await call(sb, t, 'POST', '/v1.0/me/messages', { body })).status).toBe(201);
+    const third = await call(sb, t, 'POST', '/v1.0/me/messages', { body });
+    expect(third.status).toBe(429);
+    expect(Number(third.headers.get('retry-after'))).toBeGreaterThan(0);
+  });
+
+  it('refuses request bodies over the 4 MB limit with 413', async () => {
+    sb = await withSandbox({ messagesPerUser: 5, limits: { maxRequestBytes: 1000 } });
+    const t = await token(sb);
+    const r = await call(sb, t, 'POST', '/v1.0/me/messages', {
+      body: { subject: 'y'.repeat(2000) },
+    });
+    expect(r.status).toBe(413);
+    expect(r.json).toMatchObject({ error: { code: 'RequestEntityTooLarge' } });
+  });
+});
+
+describe('fault injection', () => {
+  let sb: Sandbox;
+  afterEach(() => sb.close());
+
+  it('answers 429/503 with Retry-After for a limited count, then recovers', async () => {
+    sb = await withSandbox({ messagesPerUser: 5 });
+    const t = await token(sb);
+    sb.control.injectFault({
+      method: 'GET',
+      path: '/v1.0/me/messages*',
+      status: 503,
+      retryAfterSeconds: 2,
+      count: 2,
+    });
+    const a = await call(sb, t, 'GET', '/v1.0/me/messages');
+    expect(a.status).toBe(503);
+    expect(a.headers.get('retry-after')).toBe('2');
+    expect((await call(sb, t, 'GET', '/v1.0/me/messages')).status).toBe(503);
+    expect((await call(sb, t, 'GET', '/v1.0/me/messages')).status).toBe(200);
+    expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+    sb.control.injectFault({ path: '*/mailFolders', status: 429 });
+    expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).json).toMatchObject({
+      error: { code: 'TooManyRequests' },
+    });
+    sb.control.clearFaults();
+    expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+  });
+
+  it('adds latency, drops connections, and fires with a seeded probability', async () => {
+    sb = await withSandbox({ messagesPerUser: 5 });
+    const t = await token(sb);
+    sb.control.injectFault({ path: '/v1.0/me', latencyMs: 200, count: 1 });
+    const started = Date.now();
+    expect((await call(sb, t, 'GET', '/v1.0/me')).status).toBe(200);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(190);
+    sb.control.injectFault({ path: '/v1.0/me/mailFolders', drop: true, count: 1 });
+    await expect(
+      fetch(`${sb.url}/v1.0/me/mailFolders`, { headers: { Authorization: `Bearer ${t}` } }),
+    ).rejects.toThrow();
+    sb.control.injectFault({ path: '/v1.0/me/messages', status: 504, probability: 0.5 });
+    const statuses = [];
+    for (let i = 0; i < 20; i++)
+      statuses.push((await call(sb, t, 'GET', '/v1.0/me/messages')).status);
+    expect(statuses.filter((s) => s === 504).length).toBeGreaterThan(2);
+    expect(statuses.filter((s) => s === 200).length).toBeGreaterThan(2);
+  });
+
+  it('"504 after accept": the send happens but the caller gets 504', async () => {
+    sb = await withSandbox({ messagesPerUser: 5 });
+    const t = await token(sb);
+    sb.control.injectFault({
+      method: 'POST',
+      path: '/v1.0/me/sendMail',
+      afterAccept: true,
+      count: 1,
+    });
+    const r = await call(sb, t, 'POST', '/v1.0/me/sendMail', {
+      body: {
+        message: {
+          subject: 'ghost',
+          toRecipients: [{ emailAddress: { address: 'megan@contoso.test' } }],
+        },
+      },
+    });
+    expect(r.status).toBe(504);
+    expect(sb.control.sentItems('adele@contoso.test').map((m) => m.subject)).toContain('ghost');
+    expect(sb.control.messages('megan@contoso.test', 'inbox').map((m) => m.subject)).toContain(
+      'ghost',
+    );
+  });
+
+  it('logs requests without token values', async () => {
+    sb = await withSandbox({ messagesPerUser: 5 });
+    const t = await token(sb);
+    sb.control.clearRequestLog();
+    await call(sb, t, 'GET', '/v1.0/me/messages?$top=2');
+    const [entry] = sb.control.requestLog();
+    expect(entry).toMatchObject({
+      method: 'GET',
+      path: '/v1.0/me/messages',
+      query: '%24top=2',
+      status: 200,
+      mailbox: 'adele@contoso.test',
+      bodyBytes: 0,
+    });
+    expect(entry!.headersPresent).toContain('authorization');
+    expect(JSON.stringify(sb.control.requestLog())).not.toContain(t);
+  });
+});
