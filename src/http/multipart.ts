@@ -104,7 +104,8 @@ export async function readMultipart(
         headers: { 'content-type': contentType },
         defParamCharset: 'utf8',
         limits: {
-          fileSize: options.maxFileBytes,
+          // busboy reports reaching the limit; one byte more means "over" it.
+          fileSize: options.maxFileBytes + 1,
           fieldSize: options.maxFieldBytes,
           files: options.maxFiles ?? 100,
           fields: options.fieldNames.length + 10,
@@ -122,8 +123,14 @@ export async function readMultipart(
 
     const done = new Promise<void>((resolve, reject) => {
       const fail = (error: Error) => {
-        failure ??= error;
-        source.destroy();
+        if (!failure) {
+          failure = error;
+          // Stop parsing (ends the file streams) but keep reading what the client still sends,
+          // up to the body limit, so it gets our answer instead of a reset connection.
+          // Deferred: busboy is still inside its own event when most failures are noticed.
+          setImmediate(() => parser.destroy());
+          source.resume();
+        }
         reject(failure);
       };
 
@@ -220,19 +227,32 @@ export async function readMultipart(
       );
       parser.on('close', () => resolve());
 
-      const counter = tap((chunk) => {
-        bytes += chunk.length;
-        if (bytes > options.maxBodyBytes) {
-          throw tooLarge('The request body', options.maxBodyBytes, 'body');
-        }
-        hash.update(chunk);
-      });
       options.abortSignal?.addEventListener(
         'abort',
-        () => fail(new Error('The request was aborted while its body was being read.')),
+        () => {
+          fail(new Error('The request was aborted while its body was being read.'));
+          source.destroy();
+        },
         { once: true },
       );
-      pipeline(source, counter, parser).catch((error: Error) => fail(failure ?? error));
+      source.on('data', (chunk: Buffer) => {
+        bytes += chunk.length;
+        if (bytes > options.maxBodyBytes) {
+          fail(tooLarge('The request body', options.maxBodyBytes, 'body'));
+          source.destroy();
+          return;
+        }
+        if (failure) return;
+        hash.update(chunk);
+        if (!parser.write(chunk)) {
+          source.pause();
+          parser.once('drain', () => source.resume());
+        }
+      });
+      source.on('end', () => {
+        if (!failure) parser.end();
+      });
+      source.on('error', (error: Error) => fail(error));
     });
 
     await done;

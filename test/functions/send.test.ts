@@ -1,10 +1,23 @@
+import { randomBytes } from 'node:crypto';
+import { readdir } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { UPLOAD_CHUNK_BYTES } from '../../src/graph/uploads';
 import { startTestStack, type TestStack } from '../support/stack';
+
+/**
+ * The send route end to end: the local host, the real Graph helper and the Graph sandbox over
+ * HTTP, Azurite for idempotency keys.
+ */
 
 let stack: TestStack;
 let sender: string;
 let recipient: string;
+let third: string;
+
+const MiB = 1024 * 1024;
 
 const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
   method: 'POST',
@@ -12,10 +25,60 @@ const json = (body: unknown, headers: Record<string, string> = {}): RequestInit 
   body: JSON.stringify(body),
 });
 
+function multipart(
+  message: unknown,
+  files: Array<{ field: string; name: string; type?: string; bytes: Buffer }>,
+  headers: Record<string, string> = {},
+): RequestInit {
+  const form = new FormData();
+  form.append('message', JSON.stringify(message));
+  for (const file of files) {
+    const blob = new Blob([new Uint8Array(file.bytes)], {
+      type: file.type ?? 'application/octet-stream',
+    });
+    form.append(file.field, blob, file.name);
+  }
+  return { method: 'POST', body: form, headers };
+}
+
+/** A hand-written multipart body, for parts FormData cannot express (no file name). */
+function rawMultipart(parts: Array<{ headers: string; body: string }>): RequestInit {
+  const boundary = 'omf-test-boundary';
+  const body =
+    parts.map((p) => `--${boundary}\r\n${p.headers}\r\n\r\n${p.body}\r\n`).join('') +
+    `--${boundary}--\r\n`;
+  return {
+    method: 'POST',
+    headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+    body,
+  };
+}
+
+async function send(init: RequestInit, credentialId = 'c1') {
+  const response = await stack.api(`/api/credentials/${credentialId}/send`, init);
+  const body = (await response.json()) as Record<string, unknown>;
+  return { status: response.status, body, contentType: response.headers.get('content-type') };
+}
+
+const graphCalls = () =>
+  stack.sandbox.control
+    .requestLog()
+    .filter((e) => e.path.startsWith('/v1.0/') || /AttachmentSessions/i.test(e.path));
+const sendCalls = () => graphCalls().filter((e) => /\/(sendmail|send)$/i.test(e.path));
+const sentWithSubject = (subject: string) =>
+  stack.sandbox.control.sentItems(sender).filter((m) => m.subject === subject);
+const drafts = () => stack.sandbox.control.messages(sender, 'drafts');
+const uploadDirs = async () =>
+  (await readdir(tmpdir())).filter((name) => name.startsWith('omf-upload-'));
+
 beforeAll(async () => {
-  stack = await startTestStack();
+  stack = await startTestStack({
+    // 150 MiB plus the rest must fit the sandbox's per-mailbox upload window in one go.
+    sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } },
+  });
   sender = stack.sandbox.users[0]!.userPrincipalName;
   recipient = stack.sandbox.users[1]!.userPrincipalName;
+  third = stack.sandbox.users[2]!.userPrincipalName;
   await stack.connect('c1');
 }, 60_000);
 
@@ -28,20 +91,489 @@ beforeEach(() => {
   stack.sandbox.control.clearRequestLog();
 });
 
-describe('POST /api/credentials/{id}/send (JSON)', () => {
+describe('send: JSON, one sendMail', () => {
   it('sends the seed example in one sendMail and reports the Sent Items ids', async () => {
-    const response = await stack.api(
-      '/api/credentials/c1/send',
+    const { status, body } = await send(
       json({ to: recipient, subject: 'Hello', body: '<b>Hi</b>', contentType: 'html' }),
     );
-    const body = (await response.json()) as Record<string, unknown>;
-    expect(response.status, JSON.stringify(body)).toBe(202);
+    expect(status, JSON.stringify(body)).toBe(202);
     expect(body).toMatchObject({ status: 'sent', sendId: expect.any(String) });
-    const sends = stack.sandbox.control.requestLog().filter((e) => /sendmail$/i.test(e.path));
-    expect(sends).toHaveLength(1);
-    const sent = stack.sandbox.control.sentItems(sender);
-    expect(sent.some((m) => m.subject === 'Hello')).toBe(true);
-    expect(body.messageId).toBeTruthy();
-    expect(body.internetMessageId).toBeTruthy();
+    expect(sendCalls()).toHaveLength(1);
+    const [sent] = sentWithSubject('Hello');
+    expect(sent).toBeDefined();
+    expect(body.messageId).toBe(sent!.immutableId);
+    expect(body.internetMessageId).toBe(sent!.internetMessageId);
+  });
+
+  it('takes every recipient form, reply-to, importance, x- headers and a small inline image', async () => {
+    const png = randomBytes(2048);
+    const { status, body } = await send(
+      json({
+        to: [recipient, { address: third, name: 'Third Person' }],
+        cc: { address: recipient },
+        bcc: [third],
+        replyTo: ['replies@example.com'],
+        subject: 'All fields',
+        body: '<p>logo <img src="cid:logo1"></p>',
+        contentType: 'html',
+        importance: 'high',
+        headers: { 'x-campaign': 'spring', 'X-Ticket': '42' },
+        attachments: [
+          {
+            name: 'r.txt',
+            contentType: 'text/plain',
+            contentBase64: Buffer.from('report').toString('base64'),
+          },
+          {
+            name: 'logo.png',
+            contentType: 'image/png',
+            contentBase64: png.toString('base64'),
+            isInline: true,
+            contentId: 'logo1',
+          },
+        ],
+      }),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(sendCalls().map((c) => c.path)).toEqual([expect.stringMatching(/\/me\/sendMail$/)]);
+    const [sent] = sentWithSubject('All fields');
+    expect(sent).toMatchObject({
+      importance: 'high',
+      toRecipients: [
+        { emailAddress: { address: recipient } },
+        { emailAddress: { address: third, name: 'Third Person' } },
+      ],
+      replyTo: [{ emailAddress: { address: 'replies@example.com' } }],
+      hasAttachments: true,
+    });
+    const inbox = stack.sandbox.control
+      .messages(recipient, 'inbox')
+      .find((m) => m.subject === 'All fields');
+    expect(inbox).toBeDefined();
+  });
+
+  it('honours saveToSentItems=false: nothing in Sent Items, ids reported as null', async () => {
+    const { status, body } = await send(
+      json({ to: recipient, subject: 'Not saved', body: 'x', saveToSentItems: false }),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(body).toMatchObject({ messageId: null, internetMessageId: null });
+    expect(sentWithSubject('Not saved')).toHaveLength(0);
+    expect(
+      stack.sandbox.control.messages(recipient, 'inbox').some((m) => m.subject === 'Not saved'),
+    ).toBe(true);
+  });
+
+  it('explains a refused send-as (ErrorSendAsDenied) as a 403', async () => {
+    const { status, body, contentType } = await send(
+      json({ to: recipient, subject: 'As someone else', from: third }),
+    );
+    expect(status).toBe(403);
+    expect(contentType).toContain('application/problem+json');
+    expect(String(body.detail)).toContain(third);
+    expect(sentWithSubject('As someone else')).toHaveLength(0);
+  });
+});
+
+describe('send: bad input never reaches Graph', () => {
+  const cases: Array<[string, RequestInit, number, string]> = [
+    ['an invalid address', json({ to: [recipient, 'not-an-address'], subject: 's' }), 400, 'to[1]'],
+    ['an invalid object address', json({ to: [{ address: 'x@' }] }), 400, 'to[0].address'],
+    ['no recipients at all', json({ to: [], subject: 's' }), 400, 'to'],
+    [
+      'an unknown contentType',
+      json({ to: recipient, contentType: 'markdown' }),
+      400,
+      'contentType',
+    ],
+    ['an unknown field', json({ to: recipient, subjet: 'typo' }), 400, 'subjet'],
+    ['an unknown importance', json({ to: recipient, importance: 'urgent' }), 400, 'importance'],
+    [
+      'bad base64',
+      json({ to: recipient, attachments: [{ name: 'a', contentBase64: 'abc$==' }] }),
+      400,
+      'attachments[0].contentBase64',
+    ],
+    [
+      'base64 with bad padding',
+      json({ to: recipient, attachments: [{ name: 'a', contentBase64: 'abcde' }] }),
+      400,
+      'attachments[0].contentBase64',
+    ],
+    [
+      'an attachment without a name',
+      json({ to: recipient, attachments: [{ contentBase64: 'AAAA' }] }),
+      400,
+      'attachments[0].name',
+    ],
+    [
+      'an inline attachment without contentId',
+      json({ to: recipient, attachments: [{ name: 'a', contentBase64: 'AAAA', isInline: true }] }),
+      400,
+      'attachments[0].contentId',
+    ],
+    [
+      'a header not starting with x-',
+      json({ to: recipient, headers: { 'List-Unsubscribe': '<mailto:u@x.com>' } }),
+      400,
+      'headers.List-Unsubscribe',
+    ],
+    [
+      'six custom headers',
+      json({
+        to: recipient,
+        headers: Object.fromEntries([1, 2, 3, 4, 5, 6].map((i) => [`x-h${i}`, 'v'])),
+      }),
+      400,
+      'headers',
+    ],
+    [
+      '501 recipients',
+      json({ to: Array.from({ length: 501 }, (_, i) => `r${i}@example.com`) }),
+      400,
+      'to',
+    ],
+    [
+      'a body that is not JSON',
+      { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{"to":' },
+      400,
+      'body',
+    ],
+    [
+      'an Idempotency-Key that is too long',
+      json({ to: recipient }, { 'idempotency-key': 'k'.repeat(201) }),
+      400,
+      'header.Idempotency-Key',
+    ],
+    [
+      'an Idempotency-Key with a control character',
+      json({ to: recipient }, { 'idempotency-key': 'a\tb' }),
+      400,
+      'header.Idempotency-Key',
+    ],
+    [
+      'a file part without a file name',
+      rawMultipart([
+        {
+          headers: 'Content-Disposition: form-data; name="message"',
+          body: '{"to":"a@example.com"}',
+        },
+        {
+          headers: 'Content-Disposition: form-data; name="doc"\r\nContent-Type: application/pdf',
+          body: '%PDF-1.4',
+        },
+      ]),
+      400,
+      'files[0]',
+    ],
+    [
+      'a multipart body without message',
+      rawMultipart([
+        { headers: 'Content-Disposition: form-data; name="f"; filename="a.txt"', body: 'x' },
+      ]),
+      400,
+      'message',
+    ],
+    [
+      'a multipart message that is not JSON',
+      rawMultipart([{ headers: 'Content-Disposition: form-data; name="message"', body: '{to:' }]),
+      400,
+      'message',
+    ],
+    [
+      'a multipart description naming no file part',
+      multipart(
+        { to: 'a@example.com', attachments: [{ file: 'nope', isInline: true, contentId: 'c' }] },
+        [{ field: 'f', name: 'a.txt', bytes: Buffer.from('x') }],
+      ),
+      400,
+      'attachments[0].file',
+    ],
+    [
+      'a file reference in JSON',
+      json({ to: recipient, attachments: [{ file: 'doc' }] }),
+      400,
+      'attachments[0].file',
+    ],
+  ];
+
+  it.each(cases)(
+    'refuses %s (%i, names %s) without calling Graph',
+    async (_name, init, status, path) => {
+      const before = await uploadDirs();
+      const result = await send(init);
+      expect(result.status, JSON.stringify(result.body)).toBe(status);
+      expect(result.contentType).toContain('application/problem+json');
+      const errors = result.body.errors as Array<{ path: string }>;
+      expect(errors.map((e) => e.path)).toContain(path);
+      expect(graphCalls()).toEqual([]);
+      expect(await uploadDirs()).toEqual(before);
+    },
+  );
+
+  it('answers 415 for another media type and 400 for a bad credential id', async () => {
+    const text = await send({
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'hi',
+    });
+    expect(text.status).toBe(415);
+    const badId = await send(json({ to: recipient }), 'bad.id');
+    expect(badId.status).toBe(400);
+    expect(graphCalls()).toEqual([]);
+  });
+
+  it('refuses a message over MAX_MESSAGE_SIZE_MB with 413 naming the file and the limit', async () => {
+    const before = await uploadDirs();
+    const big = Buffer.alloc(36 * MiB, 1);
+    const result = await send(
+      multipart({ to: recipient, subject: 'too big' }, [
+        { field: 'a', name: 'small.bin', bytes: Buffer.alloc(10) },
+        { field: 'b', name: 'big.bin', bytes: big },
+      ]),
+    );
+    expect(result.status).toBe(413);
+    expect(result.body).toMatchObject({ code: 'payload_too_large', limitBytes: 35 * MiB });
+    expect((result.body.errors as Array<{ path: string }>)[0]!.path).toBe('files[1]');
+    expect(graphCalls()).toEqual([]);
+    expect(await uploadDirs()).toEqual(before);
+  });
+
+  it('refuses JSON attachments over the size limit with 413 naming the attachment', async () => {
+    const result = await send(
+      json({
+        to: recipient,
+        body: 'b'.repeat(2 * MiB),
+        attachments: [
+          { name: 'big.bin', contentBase64: Buffer.alloc(34 * MiB).toString('base64') },
+        ],
+      }),
+    );
+    expect(result.status).toBe(413);
+    expect((result.body.errors as Array<{ path: string }>)[0]!.path).toBe('attachments[0]');
+    expect(graphCalls()).toEqual([]);
+  });
+});
+
+describe('send: large attachments by draft and upload session', () => {
+  it('sends a 5 MB JSON attachment through a draft and an upload session', async () => {
+    const bytes = randomBytes(5 * MiB);
+    const { status, body } = await send(
+      json({
+        to: recipient,
+        subject: 'Five MB',
+        attachments: [
+          {
+            name: 'five.bin',
+            contentType: 'application/octet-stream',
+            contentBase64: bytes.toString('base64'),
+          },
+          {
+            name: 'note.txt',
+            contentType: 'text/plain',
+            contentBase64: Buffer.from('hi').toString('base64'),
+          },
+        ],
+      }),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    const log = graphCalls();
+    const puts = log.filter((e) => e.method === 'PUT');
+    expect(puts).toHaveLength(Math.ceil((5 * MiB) / UPLOAD_CHUNK_BYTES));
+    for (const put of puts) {
+      expect(put.headersPresent).not.toContain('authorization');
+      expect(put.bodyBytes).toBeLessThanOrEqual(4 * MiB);
+    }
+    expect(log.some((e) => /\/messages$/.test(e.path) && e.method === 'POST')).toBe(true);
+    expect(sendCalls().map((c) => c.path)).toEqual([
+      expect.stringMatching(/\/messages\/[^/]+\/send$/),
+    ]);
+    const [sent] = sentWithSubject('Five MB');
+    expect(body.messageId).toBe(sent!.immutableId);
+    expect(body.internetMessageId).toBe(sent!.internetMessageId);
+    expect(drafts()).toEqual([]);
+    const delivered = stack.sandbox.control
+      .messages(recipient, 'inbox')
+      .find((m) => m.subject === 'Five MB');
+    expect(delivered?.hasAttachments).toBe(true);
+  });
+
+  it('streams a 20 MB multipart file with an inline image described by its part', async () => {
+    const before = await uploadDirs();
+    const file = randomBytes(20 * MiB);
+    const { status, body } = await send(
+      multipart(
+        {
+          to: recipient,
+          subject: 'Twenty MB',
+          body: '<img src="cid:chart">',
+          contentType: 'html',
+          attachments: [{ file: 'chart', isInline: true, contentId: 'chart' }],
+        },
+        [
+          { field: 'report', name: 'report.pdf', type: 'application/pdf', bytes: file },
+          { field: 'chart', name: 'chart.png', type: 'image/png', bytes: randomBytes(4 * MiB) },
+        ],
+      ),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(sentWithSubject('Twenty MB')).toHaveLength(1);
+    expect(drafts()).toEqual([]);
+    expect(await uploadDirs()).toEqual(before);
+    const sessions = graphCalls().filter((e) => /createUploadSession$/i.test(e.path));
+    expect(sessions).toHaveLength(2);
+  });
+
+  it('retries a throttled chunk from where the server expects it', async () => {
+    // The sandbox applies only connection drops to upload URLs.
+    stack.sandbox.control.injectFault({ method: 'PUT', path: '/api/v2.0/*', drop: true, count: 1 });
+    const { status, body } = await send(
+      multipart({ to: recipient, subject: 'Retried chunk' }, [
+        { field: 'f', name: 'f.bin', bytes: randomBytes(8 * MiB) },
+      ]),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    const puts = stack.sandbox.control.requestLog().filter((e) => e.method === 'PUT');
+    expect(puts.map((p) => p.status)).toEqual([0, 200, 200, 201]);
+    expect(sentWithSubject('Retried chunk')).toHaveLength(1);
+  });
+
+  it('deletes the draft when creating the upload session fails', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/createUploadSession',
+      status: 503,
+      count: 1,
+    });
+    const { status } = await send(
+      multipart({ to: recipient, subject: 'No session' }, [
+        { field: 'f', name: 'f.bin', bytes: randomBytes(4 * MiB) },
+      ]),
+    );
+    expect(status).toBe(503);
+    expect(drafts()).toEqual([]);
+    expect(sendCalls()).toEqual([]);
+  });
+});
+
+describe('send: never twice', () => {
+  it('replays a repeat with the same Idempotency-Key and sends once', async () => {
+    const request = { to: recipient, subject: 'Idempotent', body: 'once' };
+    const first = await send(json(request, { 'idempotency-key': 'order-1' }));
+    const second = await send(json(request, { 'idempotency-key': 'order-1' }));
+    expect(first.status).toBe(202);
+    expect(second).toEqual(first);
+    expect(sendCalls()).toHaveLength(1);
+    expect(sentWithSubject('Idempotent')).toHaveLength(1);
+  });
+
+  it('answers 409 idempotency_conflict for the same key with another body', async () => {
+    await send(json({ to: recipient, subject: 'K2' }, { 'idempotency-key': 'order-2' }));
+    const other = await send(
+      json({ to: recipient, subject: 'K2 changed' }, { 'idempotency-key': 'order-2' }),
+    );
+    expect(other.status).toBe(409);
+    expect(other.body.code).toBe('idempotency_conflict');
+    expect(sentWithSubject('K2 changed')).toHaveLength(0);
+  });
+
+  it('scopes keys per credential and service', async () => {
+    await stack.connect('c2');
+    const a = await send(
+      json({ to: recipient, subject: 'Scoped' }, { 'idempotency-key': 'same' }),
+      'c1',
+    );
+    const b = await send(
+      json({ to: recipient, subject: 'Scoped' }, { 'idempotency-key': 'same' }),
+      'c2',
+    );
+    expect(a.status).toBe(202);
+    expect(b.status).toBe(202);
+    expect(b.body.sendId).not.toBe(a.body.sendId);
+  });
+
+  it('lets a corrected retry reuse the key of a request that failed validation', async () => {
+    const bad = await send(
+      json({ to: 'nope', subject: 'Fixed' }, { 'idempotency-key': 'order-3' }),
+    );
+    expect(bad.status).toBe(400);
+    const good = await send(
+      json({ to: recipient, subject: 'Fixed' }, { 'idempotency-key': 'order-3' }),
+    );
+    expect(good.status).toBe(202);
+  });
+
+  it('releases the key after a definite failure before sending', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/createUploadSession',
+      status: 503,
+      count: 1,
+    });
+    const init = () =>
+      multipart(
+        { to: recipient, subject: 'Second try' },
+        [{ field: 'f', name: 'f.bin', bytes: Buffer.alloc(4 * MiB, 3) }],
+        {
+          'idempotency-key': 'order-4',
+        },
+      );
+    expect((await send(init())).status).toBe(503);
+    expect((await send(init())).status).toBe(202);
+    expect(sentWithSubject('Second try')).toHaveLength(1);
+  });
+
+  it('makes concurrent repeats wait for the first and send once', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/sendMail',
+      latencyMs: 800,
+      count: 5,
+    });
+    const request = json(
+      { to: recipient, subject: 'Concurrent' },
+      { 'idempotency-key': 'order-5' },
+    );
+    const results = await Promise.all([send(request), send(request), send(request)]);
+    expect(results.map((r) => r.status)).toEqual([202, 202, 202]);
+    expect(new Set(results.map((r) => r.body.sendId)).size).toBe(1);
+    expect(sendCalls()).toHaveLength(1);
+    expect(sentWithSubject('Concurrent')).toHaveLength(1);
+  });
+
+  it('finds a sendMail whose answer was a 504 after accepting it, and does not send again', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/sendMail',
+      afterAccept: true,
+      count: 1,
+    });
+    const { status, body } = await send(json({ to: recipient, subject: 'Lost answer' }));
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(sendCalls()).toHaveLength(1);
+    const sent = sentWithSubject('Lost answer');
+    expect(sent).toHaveLength(1);
+    expect(body.messageId).toBe(sent[0]!.immutableId);
+    expect(
+      stack.sandbox.control.messages(recipient, 'inbox').filter((m) => m.subject === 'Lost answer'),
+    ).toHaveLength(1);
+  });
+
+  it('finds a draft /send whose answer was a 504 after accepting it, and does not send again', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/send',
+      afterAccept: true,
+      count: 1,
+    });
+    const { status, body } = await send(
+      multipart({ to: recipient, subject: 'Lost draft answer' }, [
+        { field: 'f', name: 'f.bin', bytes: randomBytes(4 * MiB) },
+      ]),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(sendCalls()).toHaveLength(1);
+    expect(sentWithSubject('Lost draft answer')).toHaveLength(1);
+    expect(drafts()).toEqual([]);
   });
 });
