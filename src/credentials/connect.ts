@@ -7,6 +7,8 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 
+import { odata } from '@azure/data-tables';
+
 import { UpstreamError, ValidationError } from '../errors';
 import { type StorageClients } from '../storage';
 import { type AppKeys, type CredentialKey } from './types';
@@ -20,6 +22,8 @@ export const STATE_LIFETIME_MS = 10 * 60_000;
 export interface UsedStateStore {
   /** True the first time an id is presented, false on every replay. */
   consume(id: string, expiresAt: number): Promise<boolean>;
+  /** Forgets ids whose state has expired anyway (the keep-alive timer calls it). */
+  prune(): Promise<number>;
 }
 
 export function createMemoryStateStore(): UsedStateStore {
@@ -31,6 +35,12 @@ export function createMemoryStateStore(): UsedStateStore {
       if (used.has(id)) return Promise.resolve(false);
       used.set(id, expiresAt);
       return Promise.resolve(true);
+    },
+    prune() {
+      const now = Date.now();
+      let n = 0;
+      for (const [k, exp] of used) if (exp < now && used.delete(k)) n++;
+      return Promise.resolve(n);
     },
   };
 }
@@ -50,6 +60,18 @@ export function createTableStateStore(storage: StorageClients): UsedStateStore {
         });
       }
     },
+    async prune() {
+      const table = await storage.table('oauthstates');
+      let n = 0;
+      const expired = table.listEntities<{ expiresAt: number }>({
+        queryOptions: { filter: odata`PartitionKey eq 'state' and expiresAt lt ${Date.now()}` },
+      });
+      for await (const entity of expired) {
+        await table.deleteEntity(entity.partitionKey!, entity.rowKey!);
+        n++;
+      }
+      return n;
+    },
   };
 }
 
@@ -66,6 +88,8 @@ export interface ConnectFlow {
   authorizeUrl(key: CredentialKey, options?: { loginHint?: string }): Promise<string>;
   /** Checks signature and expiry and marks the state used; throws ValidationError naming `state`. */
   consumeState(state: string): Promise<ConnectState>;
+  /** Drops remembered state ids that have expired. */
+  pruneStates(): Promise<number>;
 }
 
 export interface ConnectFlowOptions {
@@ -88,6 +112,7 @@ export function createConnectFlow(options: ConnectFlowOptions): ConnectFlow {
 
   return {
     redirectUri,
+    pruneStates: () => options.states.prune(),
     async authorizeUrl(key, opts = {}) {
       const { mac, enc } = await keys();
       const codeVerifier = randomBytes(32).toString('base64url');

@@ -326,6 +326,9 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
           }
         }
       }
+      await options.connect
+        .pruneStates()
+        .catch((error: unknown) => log.warn('could not prune used OAuth states', { error }));
       log.info('credential keep-alive finished', {
         checked: summary.checked,
         refreshed: summary.refreshed,

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
 import { AppError } from '../../src/errors';
 import { type Harness, startHarness, tokenCalls } from './harness';
@@ -47,6 +48,15 @@ describe('several instances (Azurite blob lease, shared Key Vault)', () => {
     await expect(h.makeApp().services.credentials.completeConnect(input)).rejects.toMatchObject({
       code: 'validation_failed',
     });
+  });
+
+  it('prunes expired used-state ids from Table storage', async () => {
+    const states = createTableStateStore(h.app.services.storage!);
+    expect(await states.consume('old-state', Date.now() - 1_000)).toBe(true);
+    expect(await states.consume('old-state', Date.now() - 1_000)).toBe(false);
+    expect(await states.consume('live-state', Date.now() + 60_000)).toBe(true);
+    expect(await states.prune()).toBeGreaterThanOrEqual(1);
+    expect(await states.consume('live-state', Date.now() + 60_000)).toBe(false);
   });
 
   it('reports a record that cannot be decrypted and never overwrites it', async () => {
