@@ -335,7 +335,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     const sendId = newSendId();
     const log = options.log.child({ sendId });
     // Keep back enough of the budget to find out what happened if the send's answer is lost.
-    const reserveMs = Math.min(timings.lostAnswerMs + 2000, deadline.remainingMs() / 3);
+    const reserveMs = Math.floor(Math.min(timings.lostAnswerMs + 2000, deadline.remainingMs() / 3));
     const workDeadline = createDeadline(
       Math.max(1, deadline.remainingMs() - reserveMs),
       deadline.signal,

@@ -1,0 +1,221 @@
+import { randomBytes } from 'node:crypto';
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { createDeadline } from '../../src/deadline';
+import { SendOutcomeUnknownError } from '../../src/errors';
+import { createLogger } from '../../src/http/logger';
+import { createIdempotencyStore } from '../../src/mail/idempotency';
+import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
+import {
+  type AttachmentInput,
+  type OutgoingMessage,
+  type SendService,
+} from '../../src/mail/send-types';
+import { startTestStack, type TestStack } from '../support/stack';
+
+/**
+ * The send service against the sandbox with short lookup windows: lost answers that cannot be
+ * resolved, cleanup after failed uploads, and the record that stops a repeat from sending.
+ */
+
+const MiB = 1024 * 1024;
+const log = createLogger(() => undefined, {});
+const key = { serviceId: 'svc', credentialId: 'c1' };
+let stack: TestStack;
+let service: SendService;
+let sender: string;
+let recipient: string;
+
+function message(subject: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
+  return {
+    to: [{ address: recipient }],
+    cc: [],
+    bcc: [],
+    replyTo: [],
+    subject,
+    body: 'body',
+    contentType: 'text',
+    importance: 'normal',
+    saveToSentItems: true,
+    headers: {},
+    attachments: [],
+    ...extra,
+  };
+}
+
+function file(name: string, bytes: Buffer): AttachmentInput {
+  return {
+    name,
+    contentType: 'application/octet-stream',
+    size: bytes.length,
+    async *open() {
+      yield bytes;
+    },
+  };
+}
+
+const sendCalls = () =>
+  stack.sandbox.control.requestLog().filter((e) => /\/(sendmail|send)$/i.test(e.path));
+const sent = (subject: string) =>
+  stack.sandbox.control.sentItems(sender).filter((m) => m.subject === subject);
+const drafts = (subject: string) =>
+  stack.sandbox.control.messages(sender, 'drafts').filter((m) => m.subject === subject);
+const delivered = (subject: string) =>
+  stack.sandbox.control.messages(recipient, 'inbox').filter((m) => m.subject === subject);
+
+beforeAll(async () => {
+  stack = await startTestStack({ services: ['svc'] });
+  sender = stack.sandbox.users[0]!.userPrincipalName;
+  recipient = stack.sandbox.users[1]!.userPrincipalName;
+  await stack.connect('c1');
+  service = createSendService({
+    graph: stack.app.services.graph,
+    idempotency: createIdempotencyStore<IdempotentSendOutcome>({
+      table: () => stack.app.services.storage!.table('idempotencysvctest'),
+    }),
+    maxMessageSizeBytes: 35 * MiB,
+    confirm: { lostAnswerMs: 600, afterSendMs: 300, firstDelayMs: 100 },
+  });
+}, 60_000);
+
+afterAll(async () => {
+  await stack?.close();
+});
+
+beforeEach(() => {
+  stack.sandbox.control.clearFaults();
+  stack.sandbox.control.clearRequestLog();
+});
+
+describe('send service: outcomes Graph does not tell', () => {
+  it('reports send_outcome_unknown after a 503 it cannot resolve, and a repeat sends nothing', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/sendMail',
+      status: 503,
+      count: 1,
+    });
+    const options = () => ({
+      deadline: createDeadline(20_000),
+      log,
+      idempotency: { key: 'unknown-1', fingerprint: 'f1' },
+    });
+    const first = await service.send(key, message('Unknown 1'), options()).catch((e: unknown) => e);
+    expect(first).toBeInstanceOf(SendOutcomeUnknownError);
+    expect(sendCalls()).toHaveLength(1);
+
+    const repeat = await service
+      .send(key, message('Unknown 1'), options())
+      .catch((e: unknown) => e);
+    expect(repeat).toBeInstanceOf(SendOutcomeUnknownError);
+    expect((repeat as SendOutcomeUnknownError).sendId).toBe(
+      (first as SendOutcomeUnknownError).sendId,
+    );
+    expect(sendCalls()).toHaveLength(1);
+    expect(sent('Unknown 1')).toHaveLength(0);
+  });
+
+  it('does not retry a lost sendMail with saveToSentItems=false (nothing to look up)', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/sendMail',
+      afterAccept: true,
+      count: 1,
+    });
+    const error = await service
+      .send(key, message('Unsaved lost', { saveToSentItems: false }), {
+        deadline: createDeadline(20_000),
+        log,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SendOutcomeUnknownError);
+    expect(sendCalls()).toHaveLength(1);
+    expect(delivered('Unsaved lost')).toHaveLength(1);
+  });
+
+  it('keeps the draft when a /send answer is lost and the message cannot be found', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/messages/*/send',
+      status: 504,
+      count: 1,
+    });
+    const error = await service
+      .send(key, message('Draft unknown', { attachments: [file('a.bin', randomBytes(4 * MiB))] }), {
+        deadline: createDeadline(20_000),
+        log,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(SendOutcomeUnknownError);
+    expect(sendCalls()).toHaveLength(1);
+    expect(drafts('Draft unknown')).toHaveLength(1);
+  });
+
+  it('repeats a throttled sendMail (429 is answered before anything is sent)', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/sendMail',
+      status: 429,
+      retryAfterSeconds: 0,
+      count: 1,
+    });
+    const result = await service.send(key, message('After 429'), {
+      deadline: createDeadline(20_000),
+      log,
+    });
+    expect(result.status).toBe('sent');
+    expect(sendCalls()).toHaveLength(2);
+    expect(delivered('After 429')).toHaveLength(1);
+  });
+});
+
+describe('send service: failures before sending leave nothing behind', () => {
+  it('deletes the draft and cancels the upload session when chunks keep failing', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'PUT',
+      path: '/api/v2.0/*',
+      drop: true,
+      count: 1000,
+    });
+    const error = await service
+      .send(key, message('Upload fails', { attachments: [file('b.bin', randomBytes(8 * MiB))] }), {
+        deadline: createDeadline(6000),
+        log,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'graph_unavailable' });
+    expect(sendCalls()).toHaveLength(0);
+    expect(drafts('Upload fails')).toEqual([]);
+    const log2 = stack.sandbox.control.requestLog();
+    expect(log2.some((e) => e.method === 'DELETE' && /AttachmentSessions/i.test(e.path))).toBe(
+      true,
+    );
+    expect(log2.some((e) => e.method === 'DELETE' && /\/messages\//.test(e.path))).toBe(true);
+  }, 20_000);
+
+  it('deletes the draft when adding a small attachment fails', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/attachments',
+      status: 503,
+      count: 1,
+    });
+    const error = await service
+      .send(
+        key,
+        message('Attach fails', {
+          attachments: [
+            file('big.bin', randomBytes(3 * MiB + 1)),
+            file('s1', randomBytes(2 * MiB)),
+            file('s2', randomBytes(2 * MiB)),
+          ],
+        }),
+        { deadline: createDeadline(20_000), log },
+      )
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'graph_unavailable' });
+    expect(drafts('Attach fails')).toEqual([]);
+    expect(sendCalls()).toHaveLength(0);
+  });
+});
