@@ -26,6 +26,8 @@ import { keepAliveFunction } from './functions/keepalive';
 import { getMessageFunction } from './functions/message';
 import { listMessagesFunction } from './functions/messages';
 import { oauthCallbackFunction } from './functions/oauth-callback';
+import { reportTimerFunction } from './functions/report-timer';
+import { reportFunctions } from './functions/reports';
 import { sendFunction } from './functions/send';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
 import { createGraphFactory, type GraphFactory } from './graph/client';
@@ -36,6 +38,8 @@ import { type EdgeDependencies } from './http/edge';
 import { consoleSink, createLogger, type Logger, registerSecretForRedaction } from './http/logger';
 import { compileRoute, RouteTable } from './http/routes';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
+import { createReportService } from './mail/report/service';
+import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
 import { type SendService } from './mail/send-types';
 import { createStorageClients, type StorageClients } from './storage';
@@ -184,6 +188,18 @@ export function createApp(options: CreateAppOptions): AppContext {
     graph: services.graph,
     cursorKey: () => services.appKeys.hmacKey('cursor'),
   });
+  const reports = createReportService({
+    definitions: config.reports,
+    graph: services.graph,
+    send: services.send,
+    runs: createRunStore({
+      table: () =>
+        storage
+          ? storage.table(REPORT_RUNS_TABLE)
+          : Promise.reject(new Error('Report runs need AzureWebJobsStorage.')),
+    }),
+  });
+  if (config.reports.length > 0) health.add(reports.healthCheck());
   const functions: FunctionDefinition[] = [
     healthFunction(health),
     credentialsListFunction(services.credentials),
@@ -199,6 +215,8 @@ export function createApp(options: CreateAppOptions): AppContext {
     getMessageFunction(readers),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
+    ...reportFunctions(() => reports),
+    reportTimerFunction(() => reports, config.reportSchedule),
     fallbackFunction(() => routes),
   ];
   const http = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');

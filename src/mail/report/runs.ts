@@ -46,7 +46,7 @@ export interface LastRun {
   serviceId: string;
   reportId: string;
   runId: string;
-  status: 'sent' | 'skipped' | 'failed';
+  status: 'sent' | 'failed';
   at: number;
   errorCode: string | null;
 }

@@ -326,17 +326,20 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
         error,
       });
     }
-    try {
-      await deps.runs.recordLast({
-        serviceId: summary.serviceId,
-        reportId: summary.reportId,
-        runId: summary.runId ?? '',
-        status: summary.status,
-        at: now(),
-        errorCode: summary.errorCode,
-      });
-    } catch (error) {
-      request.log.warn('could not record the last report run', { error });
+    // A skipped run says nothing new about the report's health; the last real outcome stands.
+    if (summary.status !== 'skipped') {
+      try {
+        await deps.runs.recordLast({
+          serviceId: summary.serviceId,
+          reportId: summary.reportId,
+          runId: summary.runId ?? '',
+          status: summary.status,
+          at: now(),
+          errorCode: summary.errorCode,
+        });
+      } catch (error) {
+        request.log.warn('could not record the last report run', { error });
+      }
     }
     return { summary, ...(outcome ? { outcome } : {}), ...(failure ? { error: failure } : {}) };
   }
