@@ -23,7 +23,7 @@ function store(
   options: { pollMs?: number; leaseGraceMs?: number } = {},
 ): IdempotencyStore<{ n: number }> {
   return createIdempotencyStore<{ n: number }>({
-    table: async () => table,
+    table: () => Promise.resolve(table),
     now: () => clock,
     pollMs: options.pollMs ?? 20,
     leaseGraceMs: options.leaseGraceMs ?? 0,

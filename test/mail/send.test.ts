@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
@@ -49,9 +50,7 @@ function file(name: string, bytes: Buffer): AttachmentInput {
     name,
     contentType: 'application/octet-stream',
     size: bytes.length,
-    async *open() {
-      yield bytes;
-    },
+    open: () => Readable.from([bytes]),
   };
 }
 
