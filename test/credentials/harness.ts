@@ -35,7 +35,7 @@ export interface Harness {
   close(): Promise<void>;
 }
 
-export function vaultStore(vault: LocalKeyVault, retryBudgetMs = 3_000): SecretStore {
+export function vaultStore(vault: LocalKeyVault, retryBudgetMs = 1_000): SecretStore {
   return createKeyVaultSecretStore({
     url: vault.url,
     credential: fakeAzureCredential,

@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
+import { type TokenManager } from '../../src/credentials/token-manager';
+import { sleep } from '../../src/deadline';
 import { AppError } from '../../src/errors';
 import { type Harness, startHarness, tokenCalls } from './harness';
 
@@ -48,6 +50,42 @@ describe('several instances (Azurite blob lease, shared Key Vault)', () => {
     await expect(h.makeApp().services.credentials.completeConnect(input)).rejects.toMatchObject({
       code: 'validation_failed',
     });
+  });
+
+  it('persists a rotated token through Key Vault throttling, and keeps it in memory while the vault is down', async () => {
+    await importStale('kvfaults');
+    const app = h.makeApp();
+    const tokens = app.services.tokens as TokenManager;
+    h.vault.control.injectFault({
+      method: 'PUT',
+      path: '/secrets/cred-',
+      status: 429,
+      retryAfterSeconds: 0,
+      times: 2,
+    });
+    const first = await tokens.getAccessToken(key('kvfaults'));
+    expect(first.expiresAt).toBeGreaterThan(Date.now() + 30 * 60_000);
+
+    await sleep(350); // past the "just refreshed" window, so the forced call refreshes
+    h.vault.control.injectFault({
+      method: 'PUT',
+      path: '/secrets/cred-',
+      status: 503,
+      times: Infinity,
+    });
+    const before = tokenCalls(h.sandbox);
+    const failed = await tokens
+      .getAccessToken(key('kvfaults'), { forceRefresh: true })
+      .catch((e: unknown) => e);
+    h.vault.control.clearFaults();
+    expect((failed as AppError).code).toBe('store_unavailable');
+    expect(tokens.unpersisted()).toEqual([key('kvfaults')]);
+    await expect.poll(() => tokens.unpersisted().length, { timeout: 5_000 }).toBe(0);
+    // The token refreshed while the vault was down is the one stored now; no extra refresh.
+    const stored = await h.makeApp().services.tokens.getAccessToken(key('kvfaults'));
+    expect(stored.accessToken).not.toBe(first.accessToken);
+    expect(tokenCalls(h.sandbox) - before).toBe(1);
+    tokens.close();
   });
 
   it('prunes expired used-state ids from Table storage', async () => {
