@@ -148,7 +148,7 @@ export function createAttachmentReader(deps: {
       }
       const view = toView(meta);
       const isItem = kind === ITEM_ATTACHMENT;
-      const response = await client.send('GET', `${base}/$value`, { headers });
+      const response = await client.send('GET', `${base}/$value`, { headers, streamBody: true });
       if (!response.body) {
         throw new UpstreamError('graph_error', 'Microsoft Graph returned no attachment content.');
       }

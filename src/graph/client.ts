@@ -23,6 +23,8 @@ export interface GraphRequestOptions {
   retry?: RetryMode;
   /** Slots of the mailbox's concurrency limit this request holds (a $batch holds 4). */
   weight?: number;
+  /** For downloads passed through to our caller: only the wait for headers counts against the budget. */
+  streamBody?: boolean;
 }
 
 export interface GraphResult<T> {
@@ -87,6 +89,7 @@ export class GraphClient {
       deadline: this.settings.deadline,
       retry: options.retry ?? (method === 'GET' ? 'idempotent' : 'throttle-only'),
       weight: options.weight ?? 1,
+      streamBody: options.streamBody ?? false,
       log: this.settings.log,
     });
     const headers: Record<string, string> = { ...options.headers };

@@ -30,6 +30,8 @@ export class GraphCall implements MiddlewareOptions {
       retry: RetryMode;
       /** Slots taken from the mailbox's 4 (a $batch takes 4). */
       weight: number;
+      /** The body is streamed to our caller: the budget bounds the wait for headers, not the download. */
+      streamBody: boolean;
       log: Logger;
     },
   ) {}
@@ -151,7 +153,7 @@ export class ConcurrencyMiddleware extends Link {
 
   async execute(context: Context): Promise<void> {
     const call = callOf(context);
-    const { mailboxKey, weight, deadline, log } = call.settings;
+    const { mailboxKey, weight, deadline, log, streamBody } = call.settings;
     const clientRequestId = randomUUID();
     setHeader(context, 'client-request-id', clientRequestId);
     const release = await this.limiter.acquire(mailboxKey, {
@@ -159,11 +161,15 @@ export class ConcurrencyMiddleware extends Link {
       abortSignal: deadline.signal,
     });
     const startedAt = Date.now();
+    const controller = new AbortController();
+    const abort = () => controller.abort(deadline.signal.reason);
+    deadline.signal.addEventListener('abort', abort, { once: true });
     try {
-      context.options = { ...context.options, signal: deadline.signal };
+      context.options = { ...context.options, signal: controller.signal };
       await this.forward(context);
     } finally {
       release();
+      if (streamBody) deadline.signal.removeEventListener('abort', abort);
     }
     log.debug('graph request', {
       method: context.options?.method,

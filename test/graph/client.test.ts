@@ -184,6 +184,41 @@ describe('Graph helper client', () => {
     expect(() => client.nextLinkPath(`${server.url}/beta/me/messages`)).toThrow(/another host/);
   });
 
+  it('lets a streamed download outlive the budget once headers arrived, and only then', async () => {
+    const slow = await startServer(async (_req, res) => {
+      res.writeHead(200, { 'content-type': 'application/octet-stream' });
+      for (let i = 0; i < 6; i++) {
+        res.write(Buffer.alloc(1024, i));
+        await new Promise((r) => setTimeout(r, 150));
+      }
+      res.end();
+    });
+    try {
+      const graph = createGraphFactory<string>({
+        graphBaseUrl: slow.url,
+        tokens: {
+          getAccessToken: () =>
+            Promise.resolve({
+              accessToken: 't',
+              scopes: [],
+              account: { id: 'u', address: 'a@b.c' },
+            }),
+        },
+      });
+      const open = async (streamBody: boolean) => {
+        const { client } = await graph.forCredential('k', { deadline: createDeadline(400), log });
+        const response = await client.send('GET', '/me/messages/m/attachments/a/$value', {
+          streamBody,
+        });
+        return (await response.arrayBuffer()).byteLength;
+      };
+      await expect(open(true)).resolves.toBe(6 * 1024);
+      await expect(open(false)).rejects.toThrow();
+    } finally {
+      await slow.close();
+    }
+  });
+
   it('refuses a shared mailbox without the .Shared scopes before calling Graph', async () => {
     await expect(graphFor(10_000, 'support@contoso.test')).rejects.toMatchObject({
       code: 'forbidden',
