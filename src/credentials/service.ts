@@ -84,6 +84,7 @@ export interface CredentialServiceOptions {
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
 const DAY_MS = 24 * 60 * 60_000;
+const HEALTH_LIST_TTL_MS = 60_000;
 
 export function viewOf(record: CredentialRecord): CredentialView {
   return {
@@ -184,8 +185,14 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
     return { view: viewOf(record), created: !previous, address: account.address };
   }
 
+  // Listing pages through every secret: done at most once a minute however often probes come.
+  let listed: { at: number; metas: Promise<CredentialMeta[]> } | undefined;
   async function check(): Promise<{ ok: boolean; detail: string; data: unknown }> {
-    const metas = await repo.list(undefined);
+    if (!listed || Date.now() - listed.at > HEALTH_LIST_TTL_MS) {
+      listed = { at: Date.now(), metas: repo.list(undefined) };
+      listed.metas.catch(() => (listed = undefined));
+    }
+    const metas = await listed.metas;
     const reauth = metas
       .filter((m) => m.status === 'reauth_required')
       .map((m) => ({ serviceId: m.serviceId, credentialId: m.credentialId }));
