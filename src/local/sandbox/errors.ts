@@ -31,17 +31,15 @@ export function graphErrorBody(
   requestId: string,
   clientRequestId: string,
 ): Record<string, unknown> {
-  return {
-    error: {
-      code,
-      message,
-      innerError: {
-        date: isoSeconds(Date.now()).replace('Z', ''),
-        'request-id': requestId,
-        'client-request-id': clientRequestId,
-      },
-    },
+  const innerError: Record<string, string> = {
+    date: isoSeconds(Date.now()).replace('Z', ''),
+    'request-id': requestId,
+    'client-request-id': clientRequestId,
   };
+  // Graph's throttling responses carry the status again inside innerError (docs sample).
+  if (code === 'TooManyRequests')
+    Object.assign(innerError, { code: '429', status: '429', message: 'Please retry after' });
+  return { error: { code, message, innerError } };
 }
 
 export const badRequest = (message: string, code = 'BadRequest'): GraphError =>

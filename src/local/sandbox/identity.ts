@@ -397,10 +397,8 @@ export class IdentityPlatform {
       );
     }
     record.lastUsedMs = now;
-    // A refresh token keeps offline_access even when the refresh asks for a subset of scopes.
-    const kept = record.scopes.includes('offline_access')
-      ? [...new Set([...scopes, 'offline_access'])]
-      : scopes;
+    // OIDC scopes of the original grant stay (id_token and refresh token keep coming, as in the docs).
+    const kept = [...new Set([...scopes, ...record.scopes.filter((x) => OIDC_SCOPES.includes(x))])];
     return this.issue(record.userId, client.clientId, kept);
   }
 

@@ -3,7 +3,7 @@ import type { GraphContext } from '../state';
 import type { StoredAttachment, StoredMessage } from '../store';
 import { asText, isoSeconds, isRecord } from '../util';
 import { ATTACHMENT_PROPERTIES, attachmentView, contextUrl, parseSelect } from '../views';
-import { jsonBody, noContent, ok, requireScope } from './helpers';
+import { jsonBody, noContent, ok } from './helpers';
 import { attachmentInput, newAttachment } from './message-input';
 import { renderItemMime } from './messages';
 
@@ -19,7 +19,6 @@ function findAttachment(m: StoredMessage, id: string): StoredAttachment {
 }
 
 export function listAttachments(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'read');
   const select = parseSelect(
     ctx.req.query.get('$select'),
     ATTACHMENT_PROPERTIES,
@@ -36,7 +35,6 @@ export function listAttachments(ctx: GraphContext, m: StoredMessage): GraphRespo
 }
 
 export function getAttachment(ctx: GraphContext, m: StoredMessage, id: string): GraphResponse {
-  requireScope(ctx, 'read');
   const select = parseSelect(
     ctx.req.query.get('$select'),
     ATTACHMENT_PROPERTIES,
@@ -53,8 +51,7 @@ export function getAttachment(ctx: GraphContext, m: StoredMessage, id: string): 
 }
 
 /** `$value`: file bytes as stored, an item attachment as message/rfc822 MIME. */
-export function getAttachmentValue(ctx: GraphContext, m: StoredMessage, id: string): GraphResponse {
-  requireScope(ctx, 'read');
+export function getAttachmentValue(m: StoredMessage, id: string): GraphResponse {
   const a = findAttachment(m, id);
   return {
     status: 200,
@@ -67,7 +64,6 @@ export function getAttachmentValue(ctx: GraphContext, m: StoredMessage, id: stri
 }
 
 export function deleteAttachment(ctx: GraphContext, m: StoredMessage, id: string): GraphResponse {
-  requireScope(ctx, 'write');
   const a = findAttachment(m, id);
   m.attachments = m.attachments.filter((x) => x !== a);
   ctx.state.store.touch(ctx.mailbox, m);
@@ -76,7 +72,6 @@ export function deleteAttachment(ctx: GraphContext, m: StoredMessage, id: string
 
 /** POST attachments: one attachment under 3 MB in a request under 4 MB (the body limit answers 413 first). */
 export function addAttachment(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'write');
   const input = attachmentInput(jsonBody(ctx), renderItemMime);
   if (input.bytes.length >= ctx.state.limits.limits.minUploadSessionBytes) {
     throw new GraphError(

@@ -4,7 +4,7 @@ import { compileFilter } from '../odata/filter';
 import type { GraphContext } from '../state';
 import type { Folder, StoredMessage } from '../store';
 import { MESSAGE_PROPERTIES, messageView, parseSelect } from '../views';
-import { ok, requireScope } from './helpers';
+import { ok } from './helpers';
 import { MESSAGE_SCHEMA } from './message-schema';
 import { viewOptions } from './messages';
 
@@ -62,7 +62,6 @@ type Entry = {
  * Only `$select`, `$top`, `$filter` on receivedDateTime ge/gt and `changeType` are accepted, as documented.
  */
 export function folderDelta(ctx: GraphContext, folder: Folder): GraphResponse {
-  requireScope(ctx, 'read');
   const q = ctx.req.query;
   const skipToken = q.get('$skiptoken');
   const deltaToken = q.get('$deltatoken');

@@ -3,7 +3,7 @@ import { compileFilter, type FilterSchema } from '../odata/filter';
 import type { GraphContext } from '../state';
 import type { Folder } from '../store';
 import { contextUrl, FOLDER_PROPERTIES, folderView, parseSelect } from '../views';
-import { intParam, jsonBody, ok, requireScope, selfLink } from './helpers';
+import { intParam, jsonBody, ok, selfLink } from './helpers';
 
 const FOLDER_SCHEMA: FilterSchema<Folder> = {
   typeName: 'microsoft.graph.mailFolder',
@@ -32,7 +32,6 @@ export function resolveFolder(ctx: GraphContext, idOrName: string): Folder {
 
 /** GET mailFolders / childFolders: direct children only, hidden ones only with includeHiddenFolders=true. */
 export function listFolders(ctx: GraphContext, parent: Folder, contextTail: string): GraphResponse {
-  requireScope(ctx, 'read');
   const includeHidden = (ctx.req.query.get('includeHiddenFolders') ?? '').toLowerCase() === 'true';
   const select = parseSelect(
     ctx.req.query.get('$select'),
@@ -61,7 +60,6 @@ export function listFolders(ctx: GraphContext, parent: Folder, contextTail: stri
 }
 
 export function getFolder(ctx: GraphContext, folder: Folder): GraphResponse {
-  requireScope(ctx, 'read');
   const select = parseSelect(
     ctx.req.query.get('$select'),
     FOLDER_PROPERTIES,
@@ -75,7 +73,6 @@ export function getFolder(ctx: GraphContext, folder: Folder): GraphResponse {
 
 /** POST mailFolders / childFolders: create a folder (names are unique among siblings). */
 export function createFolder(ctx: GraphContext, parent: Folder): GraphResponse {
-  requireScope(ctx, 'write');
   const body = jsonBody(ctx);
   const name = body.displayName;
   if (typeof name !== 'string' || name.trim() === '')

@@ -89,7 +89,8 @@ export const requireScope = (ctx: GraphContext, kind: 'read' | 'write' | 'send')
       'Access is denied. Check credentials and try again.',
     );
   }
-  if (!ctx.isSelf && kind !== 'send') {
+  // Other mailboxes need Exchange Full Access (sending from them is checked against Send As later).
+  if (!ctx.isSelf) {
     const grant = ctx.state.store.grant(ctx.caller.id, ctx.mailbox.user.id);
     if (!grant?.fullAccess) {
       throw new GraphError(

@@ -11,7 +11,7 @@ import {
   parseSelect,
   type ViewOptions,
 } from '../views';
-import { intParam, jsonBody, noContent, ok, requireScope, selfLink } from './helpers';
+import { intParam, jsonBody, noContent, ok, selfLink } from './helpers';
 import { MESSAGE_SCHEMA } from './message-schema';
 import { messageInput, newAttachment, type MessageInput } from './message-input';
 
@@ -81,7 +81,6 @@ const SKIPTOKEN_PREFIX = 'search:';
 
 /** GET /messages and /mailFolders/{id}/messages with Graph's query options and restrictions. */
 export function listMessages(ctx: GraphContext, folder: Folder | null): GraphResponse {
-  requireScope(ctx, 'read');
   const q = ctx.req.query;
   const top = intParam(ctx, '$top') ?? 10;
   if (top < 1 || top > 1000)
@@ -172,7 +171,6 @@ export function listMessages(ctx: GraphContext, folder: Folder | null): GraphRes
 }
 
 export function getMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'read');
   const select = parseSelect(
     ctx.req.query.get('$select'),
     MESSAGE_PROPERTIES,
@@ -189,8 +187,7 @@ export function getMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
   });
 }
 
-export function getMessageMime(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'read');
+export function getMessageMime(m: StoredMessage): GraphResponse {
   return { status: 200, headers: { 'Content-Type': 'text/plain' }, raw: renderMime(m) };
 }
 
@@ -236,7 +233,7 @@ export function readMessagePayload(raw: unknown): MessageInput {
       toRecipients: mime.to,
       ccRecipients: mime.cc,
       bccRecipients: mime.bcc,
-      ...(mime.from ? { from: mime.from } : {}),
+      ...(mime.from ? { from: mime.from, sender: mime.from } : {}),
       attachments: mime.attachments.map((a) => ({
         kind: 'file' as const,
         name: a.name,
@@ -254,7 +251,6 @@ export function readMessagePayload(raw: unknown): MessageInput {
 
 /** POST /messages or /mailFolders/{id}/messages: create a draft (201, isDraft true, in Drafts by default). */
 export function createDraft(ctx: GraphContext, folder: Folder | null): GraphResponse {
-  requireScope(ctx, 'write');
   const payload = isMimeRequest(ctx.req.headers['content-type'])
     ? ctx.req.body.toString('utf8')
     : jsonBody(ctx);
@@ -298,7 +294,6 @@ const NON_DRAFT_WRITABLE = new Set([
 ]);
 
 export function patchMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'write');
   const raw = jsonBody(ctx);
   const input = messageInput(raw, renderItemMime);
   if (!m.isDraft) {
@@ -323,14 +318,12 @@ export function patchMessage(ctx: GraphContext, m: StoredMessage): GraphResponse
 
 /** DELETE: a soft delete into Recoverable Items (not visible under Deleted Items or /messages). */
 export function deleteMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'write');
   ctx.state.store.softDelete(ctx.mailbox, m);
   return noContent();
 }
 
 /** POST /messages/{id}/move {destinationId}: 201 with the moved message (its REST id changes). */
 export function moveMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'write');
   const body = jsonBody(ctx);
   const dest =
     typeof body.destinationId === 'string'

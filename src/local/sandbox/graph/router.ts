@@ -3,7 +3,7 @@ import type { GraphContext, GraphRequest, SandboxState } from '../state';
 import type { Folder, UserRecord } from '../store';
 import { sleep } from '../util';
 import { createFolder, getFolder, listFolders, resolveFolder } from './folders';
-import { methodNotAllowed, parsePrefer } from './helpers';
+import { methodNotAllowed, parsePrefer, requireScope } from './helpers';
 import {
   createDraft,
   deleteMessage,
@@ -149,7 +149,7 @@ function messageRoute(
     throw methodNotAllowed();
   }
   if (action === '$value' && rest.length === 0) {
-    if (m === 'GET') return (ctx) => getMessageMime(ctx, msg(ctx));
+    if (m === 'GET') return (ctx) => getMessageMime(msg(ctx));
     throw methodNotAllowed();
   }
   if (kw(action) === 'move' && rest.length === 0) {
@@ -159,6 +159,12 @@ function messageRoute(
   const extra = mailRoutes(m, ['messages', id!, action, ...rest]);
   if (extra) return extra;
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${action}'.`);
+}
+
+function permissionFor(method: string, segs: string[]): 'read' | 'write' | 'send' {
+  const last = kw(segs[segs.length - 1]);
+  if (last === 'sendmail' || (last === 'send' && kw(segs[0]) === 'messages')) return 'send';
+  return method.toUpperCase() === 'GET' ? 'read' : 'write';
 }
 
 /** Graph pipeline for one request: auth → routing → permissions → limits → faults → handler. */
@@ -252,6 +258,8 @@ export async function handleGraph(
     };
     // /me and /users/{id} themselves are directory calls, not Outlook calls: no mailbox limits.
     if (rest.length > 0) {
+      // Permissions come before any lookup: a caller learns nothing about a mailbox it may not use.
+      requireScope(ctx, permissionFor(req.method, rest));
       release = state.limits.admit(grant.clientId, mailbox.user.id);
       if (['POST', 'PATCH', 'PUT'].includes(req.method.toUpperCase())) {
         state.limits.countUpload(grant.clientId, mailbox.user.id, req.body.length);

@@ -10,7 +10,7 @@ import {
 } from './attachments';
 import { folderDelta } from './delta';
 import { resolveFolder } from './folders';
-import { methodNotAllowed, ok, requireScope } from './helpers';
+import { methodNotAllowed, ok } from './helpers';
 import { findMessage } from './messages';
 import { sendDraft, sendMail } from './send';
 
@@ -57,7 +57,6 @@ export function mailRoutes(method: string, segs: string[]): Handler | undefined 
   }
   if (k.length === 4 && k[3] === 'createuploadsession') {
     return only(method, 'POST', (ctx) => {
-      requireScope(ctx, 'write');
       // Known issue: with delegated permissions large attachments work only in the signed-in user's mailbox.
       if (!ctx.isSelf)
         throw new GraphError(
@@ -76,6 +75,6 @@ export function mailRoutes(method: string, segs: string[]): Handler | undefined 
     return only(method, 'DELETE', (ctx) => deleteAttachment(ctx, msg(ctx), attachmentId));
   }
   if (k.length === 5 && k[4] === '$value')
-    return only(method, 'GET', (ctx) => getAttachmentValue(ctx, msg(ctx), attachmentId));
+    return only(method, 'GET', (ctx) => getAttachmentValue(msg(ctx), attachmentId));
   return undefined;
 }

@@ -4,7 +4,7 @@ import type { GraphContext, SandboxState } from '../state';
 import { type Mailbox, newMessage, type Recipient, type StoredMessage } from '../store';
 import { asText, exchangeId, isRecord } from '../util';
 import { wrapHtml } from '../views';
-import { jsonBody, noContent, requireScope } from './helpers';
+import { jsonBody, noContent } from './helpers';
 import { applyInput, readMessagePayload } from './messages';
 import type { MessageInput } from './message-input';
 
@@ -178,7 +178,6 @@ function nonDeliveryReport(
 
 /** POST /messages/{id}/send: 202, no body; the draft leaves through the Outbox into Sent Items. */
 export function sendDraft(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  requireScope(ctx, 'send');
   if (!m.isDraft) throw badRequest('Only draft messages can be sent.', 'ErrorInvalidOperation');
   const { from, sender } = resolveSender(ctx, m.from);
   m.from = from;
@@ -201,7 +200,6 @@ function parseSaveFlag(value: unknown): boolean {
 
 /** POST /sendMail: JSON `{message, saveToSentItems}` (OpenAPI casing also read) or base64 MIME. */
 export function sendMail(ctx: GraphContext): GraphResponse {
-  requireScope(ctx, 'send');
   let input: MessageInput;
   let save = true;
   if (isMimeRequest(ctx.req.headers['content-type'])) {
