@@ -3,10 +3,14 @@
  * ratios hold on any machine. Areas add their benchmark to the list below.
  */
 import { benchColdStart } from './cold-start';
+import { benchRead } from './read';
 import { type BenchResult, formatResult } from './result';
+import { benchTokens } from './tokens';
 
 const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> = [
   ['cold start', () => benchColdStart()],
+  ['tokens', benchTokens],
+  ['read', benchRead],
 ];
 
 async function main(): Promise<void> {
