@@ -29,6 +29,11 @@ import { oauthCallbackFunction } from './functions/oauth-callback';
 import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
 import { sendFunction } from './functions/send';
+import { bulkSendFunctions } from './functions/bulk-sends';
+import { bulkWorkerFunctions } from './functions/bulk-worker';
+import { templateFunctions } from './functions/templates';
+import { createMailing } from './mail/bulk';
+import { type BulkSettings } from './mail/bulk/jobs';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
 import { createGraphFactory, type GraphFactory } from './graph/client';
 import { createReaders } from './graph/read';
@@ -83,6 +88,8 @@ export interface CreateAppOptions extends LoadConfigOptions {
     CredentialServicesDeps,
     'secretStore' | 'keyVaultClientOptions' | 'tokenManager' | 'tokenEndpoint'
   >;
+  /** Tests and the benchmark: bulk-send timings (shrunk Exchange windows, shorter leases). */
+  bulk?: Partial<BulkSettings>;
 }
 
 function lazy<T>(make: () => T): () => T {
@@ -188,6 +195,13 @@ export function createApp(options: CreateAppOptions): AppContext {
     graph: services.graph,
     cursorKey: () => services.appKeys.hmacKey('cursor'),
   });
+  const mailing = createMailing({
+    config,
+    storage,
+    tokens: services.tokens,
+    send: () => services.send,
+    ...(options.bulk ? { settings: options.bulk } : {}),
+  });
   const reports = createReportService({
     definitions: config.reports,
     graph: services.graph,
@@ -215,6 +229,9 @@ export function createApp(options: CreateAppOptions): AppContext {
     getMessageFunction(readers),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
+    ...templateFunctions(mailing.templates),
+    ...bulkSendFunctions(mailing.jobs, config.publicBaseUrl),
+    ...bulkWorkerFunctions(mailing.worker),
     ...reportFunctions(() => reports),
     reportTimerFunction(() => reports, config.reportSchedule),
     fallbackFunction(() => routes),

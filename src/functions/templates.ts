@@ -6,7 +6,7 @@ import { readJson, routeId } from '../http/parse';
 import { variablesSchema } from '../mail/template-render';
 import {
   createTemplateSchema,
-  MAX_BODY_CHARS,
+  MAX_BODY_BYTES,
   MAX_TEMPLATE_ATTACHMENT_BYTES,
   parseIfMatchVersion,
   type Template,
@@ -17,8 +17,8 @@ import {
 } from '../mail/templates';
 import { type CallerInvocation, type HttpFunctionDefinition } from './types';
 
-// Base64 grows attachments by a third; the body is UTF-8 JSON (escaping can double HTML).
-const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_CHARS * 6;
+// Base64 grows attachments by a third; JSON escaping can double a body's bytes.
+const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_BYTES * 2;
 
 export const previewSchema = z.strictObject({
   variables: variablesSchema.default({}),

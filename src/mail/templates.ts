@@ -26,13 +26,14 @@ import {
 /**
  * Mail templates per service in Table Storage (partition = serviceId, row = templateId).
  *
- * Size: a Table entity holds at most 1 MiB and a string property 64 KiB, so the body is split over
- * `body0…bodyN` properties of the same entity (at most MAX_BODY_CHARS). Keeping the whole template
+ * Size: a Table entity holds at most 1 MiB and a property 64 KiB, so the body is stored as UTF-8
+ * split over binary `body0…bodyN` properties of the same entity (at most MAX_BODY_BYTES). Keeping the whole template
  * in one entity means one read, and one ETag guards every update, so versions never interleave.
  * Default attachments live in blob storage (content-addressed); the entity keeps their references.
  */
 
-export const MAX_BODY_CHARS = 400_000;
+/** UTF-8 bytes of a body: what fits one entity beside the other properties. */
+export const MAX_BODY_BYTES = 900_000;
 export const MAX_TEMPLATE_ATTACHMENTS = 10;
 export const MAX_TEMPLATE_ATTACHMENT_BYTES = 10 * 1024 * 1024;
 export const TEMPLATE_TABLE = 'templates';
@@ -68,7 +69,12 @@ export const templateIdSchema = z
 /** Subject, body and content type: also accepted inline by a bulk send. */
 export const templatePartsSchema = z.strictObject({
   subject: z.string().min(1, 'is required').max(998),
-  body: z.string().max(MAX_BODY_CHARS, `at most ${MAX_BODY_CHARS} characters`),
+  body: z
+    .string()
+    .refine(
+      (body) => Buffer.byteLength(body, 'utf8') <= MAX_BODY_BYTES,
+      `at most ${MAX_BODY_BYTES} bytes as UTF-8`,
+    ),
   contentType: z.enum(['text', 'html']).default('text'),
 });
 
@@ -124,8 +130,8 @@ type Entity = Record<string, unknown> & { etag?: string };
 function fromEntity(entity: Entity): Template {
   return {
     templateId: String(entity.rowKey),
-    name: String(entity.name),
-    subject: String(entity.subject),
+    name: joinText('name', entity),
+    subject: joinText('subject', entity),
     body: joinText('body', entity),
     contentType: entity.contentType === 'html' ? 'html' : 'text',
     attachments: parseAttachmentRefs(entity.attachments),
@@ -139,8 +145,8 @@ function toEntity(serviceId: string, template: Template) {
   return {
     partitionKey: serviceId,
     rowKey: template.templateId,
-    name: template.name,
-    subject: template.subject,
+    ...splitText('name', template.name),
+    ...splitText('subject', template.subject),
     contentType: template.contentType,
     attachments: JSON.stringify(template.attachments),
     version: template.version,

@@ -24,9 +24,9 @@ export interface MailingDependencies {
 }
 
 export interface Mailing {
-  templates(): TemplateService;
-  jobs(): BulkJobs;
-  worker(): BulkWorker;
+  templates: () => TemplateService;
+  jobs: () => BulkJobs;
+  worker: () => BulkWorker;
 }
 
 /** Templates and bulk sends over one set of storage clients, built on first use. */

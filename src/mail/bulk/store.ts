@@ -118,17 +118,21 @@ function optionalString(value: unknown): string | undefined {
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
+/**
+ * cc, variables and the note travel as one UTF-8 JSON binary property: transactions of 100 rows
+ * are large requests, and binary (base64) keeps multi-byte characters intact (see splitText).
+ */
+function personalData(e: Entity): Pick<RecipientRow, 'cc' | 'variables' | 'personalNote'> {
+  const data = JSON.parse(joinText('data', e) || '{}') as Partial<NewRecipient>;
+  return { cc: data.cc ?? [], variables: data.variables ?? {}, personalNote: data.personalNote };
+}
+
 function toRecipient(e: Entity): RecipientRow {
   return {
     jobId: String(e.partitionKey),
     index: Number(String(e.rowKey).slice(1)),
     to: String(e.to),
-    cc: JSON.parse(typeof e.cc === 'string' ? e.cc : '[]') as string[],
-    variables: JSON.parse(typeof e.variables === 'string' ? e.variables : '{}') as Record<
-      string,
-      unknown
-    >,
-    personalNote: typeof e.personalNote === 'string' ? e.personalNote : undefined,
+    ...personalData(e),
     recipientCount: Number(e.recipientCount ?? 1),
     state: String(e.state) as RecipientState,
     attempts: Number(e.attempts ?? 0),
@@ -249,9 +253,10 @@ export function createBulkStore(tables: {
           partitionKey: job.jobId,
           rowKey: rowKey(index),
           to: r.to,
-          cc: JSON.stringify(r.cc),
-          variables: JSON.stringify(r.variables),
-          ...(r.personalNote === undefined ? {} : { personalNote: r.personalNote }),
+          ...splitText(
+            'data',
+            JSON.stringify({ cc: r.cc, variables: r.variables, personalNote: r.personalNote }),
+          ),
           recipientCount: 1 + r.cc.length,
           state: 'queued',
           attempts: 0,
@@ -284,7 +289,7 @@ export function createBulkStore(tables: {
           createdAt: job.createdAt,
           ...(job.templateId ? { templateId: job.templateId } : {}),
           ...(job.templateVersion === undefined ? {} : { templateVersion: job.templateVersion }),
-          subject: snapshot.subject,
+          ...splitText('subject', snapshot.subject),
           contentType: snapshot.contentType,
           attachments: JSON.stringify(snapshot.attachments),
           ...splitText('body', snapshot.body),
@@ -324,7 +329,7 @@ export function createBulkStore(tables: {
         throw storageUnavailable('reading the job', error);
       }
       return {
-        subject: String(e.subject),
+        subject: joinText('subject', e),
         body: joinText('body', e),
         contentType: e.contentType === 'html' ? 'html' : 'text',
         attachments: parseAttachmentRefs(e.attachments),
