@@ -1,8 +1,8 @@
-import type { HttpResponseInit } from '@azure/functions';
+import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 
-import { UnsupportedMediaTypeError, ValidationError } from '../errors';
-import { mediaType, parseQuery, parseWith, readBodyBytes, routeId } from '../http/parse';
+import { ValidationError } from '../errors';
+import { parseQuery, parseWith, readJson, routeId } from '../http/parse';
 import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
 import { type ReportService, type RunIdentity } from '../mail/report/service';
 import { type HttpFunctionDefinition } from './types';
@@ -25,24 +25,12 @@ const PREVIEW_HEADERS = {
   'cache-control': 'no-store',
 };
 
-async function readRunBody(request: Parameters<HttpFunctionDefinition['handler']>[0]['request']) {
-  const bytes = await readBodyBytes(request, MAX_RUN_BODY_BYTES);
-  // No body at all is the common case: `POST …/run` with defaults.
-  if (bytes.length === 0) return parseWith(runBody, {});
-  const type = mediaType(request);
-  if (type !== 'application/json' && !type.endsWith('+json')) {
-    throw new UnsupportedMediaTypeError('Send the body as application/json.');
-  }
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(bytes.toString('utf8'));
-  } catch (error) {
-    throw new ValidationError({
-      path: 'body',
-      message: `is not valid JSON: ${(error as Error).message}`,
-    });
-  }
-  return parseWith(runBody, parsed);
+/** `POST …/run` with no body at all is the common case: the defaults apply. */
+async function readRunBody(request: HttpRequest): Promise<z.output<typeof runBody>> {
+  const length = request.headers.get('content-length');
+  const hasBody = (length !== null && length !== '0') || request.headers.has('transfer-encoding');
+  if (!hasBody) return parseWith(runBody, {});
+  return (await readJson(request, runBody, { maxBytes: MAX_RUN_BODY_BYTES })).value;
 }
 
 function identityFor(dedupe: 'none' | 'period', idempotencyKey: string | null): RunIdentity {

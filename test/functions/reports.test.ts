@@ -95,6 +95,19 @@ describe('report routes and the mailReport timer', () => {
       body: JSON.stringify({ dedupe: 'sometimes' }),
     });
     expect(badBody.status).toBe(400);
+    const both = await stack.api('/api/reports/weekly-support/run', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', 'idempotency-key': 'k1' },
+      body: JSON.stringify({ dedupe: 'period' }),
+    });
+    expect(both.status).toBe(400);
+    expect(await both.json()).toMatchObject({ errors: [{ path: 'dedupe' }] });
+    const notJson = await stack.api('/api/reports/weekly-support/run', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain' },
+      body: 'dedupe=period',
+    });
+    expect(notJson.status).toBe(415);
     expect(reportsFor()).toBe(0);
   });
 
