@@ -1,0 +1,135 @@
+import { randomBytes } from 'node:crypto';
+import { Readable } from 'node:stream';
+
+import { afterEach, describe, expect, it } from 'vitest';
+
+import { createDeadline } from '../../src/deadline';
+import {
+  checkUploadUrl,
+  ChunkReader,
+  nextOffset,
+  uploadToSession,
+  type UploadSource,
+} from '../../src/graph/uploads';
+import { createLogger } from '../../src/http/logger';
+import { startServer } from '../support/http';
+
+const log = createLogger(() => undefined);
+
+/** A source that yields `bytes` in uneven pieces and counts how often it was opened. */
+function source(bytes: Buffer, piece = 1000): UploadSource & { opens: number } {
+  const result = {
+    size: bytes.length,
+    opens: 0,
+    open() {
+      result.opens++;
+      const pieces: Buffer[] = [];
+      for (let i = 0; i < bytes.length; i += piece) pieces.push(bytes.subarray(i, i + piece));
+      return Readable.from(pieces);
+    },
+  };
+  return result;
+}
+
+let close: (() => Promise<void>) | undefined;
+afterEach(async () => {
+  await close?.();
+  close = undefined;
+});
+
+describe('ChunkReader', () => {
+  it('reads forward, re-serves the last chunk and reopens only to go back', async () => {
+    const bytes = randomBytes(10_000);
+    const src = source(bytes, 777);
+    const reader = new ChunkReader(src);
+    expect(await reader.read(0, 4000)).toEqual(bytes.subarray(0, 4000));
+    expect(await reader.read(4000, 4000)).toEqual(bytes.subarray(4000, 8000));
+    expect(await reader.read(4000, 4000)).toEqual(bytes.subarray(4000, 8000)); // retry
+    expect(src.opens).toBe(1);
+    expect(await reader.read(9000, 1000)).toEqual(bytes.subarray(9000)); // skips forward
+    expect(await reader.read(100, 50)).toEqual(bytes.subarray(100, 150)); // goes back
+    expect(src.opens).toBe(2);
+    await reader.close();
+  });
+
+  it('fails clearly when the source is shorter than declared', async () => {
+    const reader = new ChunkReader({ size: 10, open: () => Readable.from([Buffer.alloc(5)]) });
+    await expect(reader.read(0, 10)).rejects.toThrow(/ended after 5 of 10/);
+  });
+});
+
+describe('uploadToSession', () => {
+  it('PUTs in order without Authorization, follows nextExpectedRanges and retries a failed chunk', async () => {
+    const bytes = randomBytes(25_000);
+    const received = Buffer.alloc(bytes.length);
+    const seen: string[] = [];
+    let next = 0;
+    let failOnce = true;
+    const server = await startServer((req, res, body) => {
+      seen.push(`${req.headers['content-range']} auth=${req.headers.authorization ?? '-'}`);
+      const [, start, end] = /bytes (\d+)-(\d+)\//.exec(req.headers['content-range']!)!.map(Number);
+      if (start === 10_000 && failOnce) {
+        failOnce = false;
+        res.writeHead(503, { 'retry-after': '0' }).end();
+        return;
+      }
+      body.copy(received, start);
+      // The server accepts only part of the second chunk: the client must continue from there.
+      next = start === 10_000 ? start + 5000 : end! + 1;
+      if (next >= bytes.length) {
+        res.writeHead(201, { location: "https://x/Attachments('att-1')" }).end();
+        return;
+      }
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ NextExpectedRanges: [`${next}-`] }));
+    });
+    close = () => server.close();
+    const result = await uploadToSession(
+      { uploadUrl: `${server.url}/upload?authtoken=secret`, nextExpectedRanges: ['0-'] },
+      source(bytes),
+      { deadline: createDeadline(10_000), log, chunkBytes: 10_000 },
+    );
+    expect(result).toEqual({ attachmentId: 'att-1', chunks: 3 });
+    expect(received).toEqual(bytes);
+    expect(seen).toEqual([
+      'bytes 0-9999/25000 auth=-',
+      'bytes 10000-19999/25000 auth=-',
+      'bytes 10000-19999/25000 auth=-',
+      'bytes 15000-24999/25000 auth=-',
+    ]);
+  });
+
+  it('stops on a 4xx and reports it in our taxonomy', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(404, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: { code: 'ErrorItemNotFound', message: 'gone' } }));
+    });
+    close = () => server.close();
+    const error = await uploadToSession(
+      { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
+      source(Buffer.alloc(100)),
+      { deadline: createDeadline(5000), log },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('upload URL checks', () => {
+  it('accepts https and loopback http only', () => {
+    expect(checkUploadUrl('https://outlook.office.com/api/v2.0/x?authtoken=a').host).toBe(
+      'outlook.office.com',
+    );
+    expect(checkUploadUrl('http://127.0.0.1:8080/x').port).toBe('8080');
+    expect(checkUploadUrl('http://[::1]:8080/x').port).toBe('8080');
+    expect(() => checkUploadUrl('http://outlook.office.com/x')).toThrow(/not https/);
+    expect(() => checkUploadUrl('ftp://127.0.0.1/x')).toThrow(/not https/);
+    expect(() => checkUploadUrl('not a url')).toThrow(/not a URL/);
+  });
+
+  it('reads the start of nextExpectedRanges in either spelling', () => {
+    expect(nextOffset(['2097152'])).toBe(2097152);
+    expect(nextOffset(['2097152-'])).toBe(2097152);
+    expect(nextOffset([])).toBeUndefined();
+    expect(nextOffset(undefined)).toBeUndefined();
+  });
+});
