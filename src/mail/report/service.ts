@@ -157,7 +157,10 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
   ): Promise<RenderedReport> {
     const at = options.at ?? now();
     const period = periodBefore(at, definition.periodDays, definition.timeZone);
-    const graph = await deps.graph.forCredential(credentialOf(definition), options);
+    const graph = await deps.graph.forCredential(credentialOf(definition), {
+      deadline: options.deadline,
+      log: options.log,
+    });
     const snapshot = await readMailbox(graph, {
       folders: definition.folders,
       start: period.start,
