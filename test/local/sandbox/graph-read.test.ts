@@ -340,6 +340,27 @@ describe('Graph reads', () => {
     expect(mime.text).toContain(`Subject: ${withAttachment.subject as string}`);
   });
 
+  it('expands attachments, counts with $count segments and rejects unknown query options', async () => {
+    const withAtt = value(
+      await call(
+        sb,
+        tok,
+        'GET',
+        '/v1.0/me/messages?$filter=hasAttachments eq true&$top=2&$expand=attachments($select=name,size)',
+      ),
+    );
+    expect(withAtt.length).toBeGreaterThan(0);
+    for (const m of withAtt)
+      expect((m.attachments as Array<Record<string, unknown>>)[0]).toHaveProperty('name');
+    expect((await call(sb, tok, 'GET', '/v1.0/me/messages?$expand=extensions')).status).toBe(400);
+    const count = await call(sb, tok, 'GET', '/v1.0/me/mailFolders/inbox/messages/$count');
+    expect(Number(count.text)).toBe(
+      sb.control.folders('adele@contoso.test').find((f) => f.wellKnownName === 'inbox')!
+        .totalItemCount,
+    );
+    expect((await call(sb, tok, 'GET', '/v1.0/me/messages?$frobnicate=1')).status).toBe(400);
+  });
+
   it('generates a 50,000-message mailbox and pages its last page', async () => {
     const big = await withSandbox({ messagesPerUser: 50_000 });
     try {

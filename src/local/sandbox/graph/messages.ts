@@ -5,6 +5,8 @@ import { compileSearch } from '../search';
 import type { GraphContext, SandboxState } from '../state';
 import { type Folder, type Mailbox, newMessage, type StoredMessage } from '../store';
 import {
+  ATTACHMENT_PROPERTIES,
+  attachmentView,
   contextUrl,
   MESSAGE_PROPERTIES,
   messageView,
@@ -17,6 +19,47 @@ import { messageInput, newAttachment, type MessageInput } from './message-input'
 
 export function viewOptions(ctx: GraphContext, select: string[] | null): ViewOptions {
   return { select, bodyType: ctx.bodyType, immutableIds: ctx.immutableIds };
+}
+
+/** `$expand=attachments` (optionally `attachments($select=name,size)`); other navigations → 400. */
+function parseExpand(raw: string | null): { select: string[] | null } | null {
+  if (raw === null || raw.trim() === '') return null;
+  const m = /^\s*attachments\s*(?:\(\s*\$select\s*=\s*([^)]*)\))?\s*$/i.exec(raw);
+  if (!m) {
+    const name = raw.split(/[(,]/)[0]!.trim();
+    throw badRequest(
+      `Could not find a property named '${name}' on type 'microsoft.graph.message'.`,
+      'BadRequest',
+    );
+  }
+  return {
+    select:
+      m[1] === undefined
+        ? null
+        : parseSelect(m[1], ATTACHMENT_PROPERTIES, 'microsoft.graph.attachment'),
+  };
+}
+
+/** A message's JSON with `$expand=attachments` applied. */
+function expandedView(
+  ctx: GraphContext,
+  m: StoredMessage,
+  select: string[] | null,
+  expand: { select: string[] | null } | null,
+): Record<string, unknown> {
+  const view = messageView(m, viewOptions(ctx, select));
+  if (expand) view.attachments = m.attachments.map((a) => attachmentView(a, expand.select, true));
+  return view;
+}
+
+/** GET …/messages/$count: the number as text/plain, honouring `$filter`. */
+export function countMessages(ctx: GraphContext, folder: Folder | null): GraphResponse {
+  const source = folder ? folder.messages : ctx.mailbox.all;
+  const filter = ctx.req.query.get('$filter');
+  const count = filter
+    ? source.filter(compileFilter(filter, MESSAGE_SCHEMA).predicate).length
+    : source.length;
+  return { status: 200, headers: { 'Content-Type': 'text/plain' }, raw: String(count) };
 }
 
 export function findMessage(ctx: GraphContext, id: string, folder?: Folder): StoredMessage {
@@ -165,7 +208,8 @@ export function listMessages(ctx: GraphContext, folder: Folder | null): GraphRes
     ),
   };
   if (count) body['@odata.count'] = matched.length;
-  body.value = page.map((m) => messageView(m, viewOptions(ctx, select)));
+  const expand = parseExpand(q.get('$expand'));
+  body.value = page.map((m) => expandedView(ctx, m, select, expand));
   if (offset + top < matched.length) body['@odata.nextLink'] = selfLink(ctx, nextChanges);
   return ok(body);
 }
@@ -183,7 +227,7 @@ export function getMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
       ctx.mailbox,
       `messages${selectSuffix}/$entity`,
     ),
-    ...messageView(m, viewOptions(ctx, select)),
+    ...expandedView(ctx, m, select, parseExpand(ctx.req.query.get('$expand'))),
   });
 }
 

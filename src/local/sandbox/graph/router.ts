@@ -5,6 +5,7 @@ import { sleep } from '../util';
 import { createFolder, getFolder, listFolders, resolveFolder } from './folders';
 import { methodNotAllowed, parsePrefer, requireScope } from './helpers';
 import {
+  countMessages,
   createDraft,
   deleteMessage,
   findMessage,
@@ -141,6 +142,10 @@ function messageRoute(
   folderOf: (ctx: GraphContext) => Folder | null,
 ): (ctx: GraphContext) => GraphResponse | Promise<GraphResponse> {
   const [id, action, ...rest] = segs;
+  if (id === '$count' && action === undefined) {
+    if (m === 'GET') return (ctx) => countMessages(ctx, folderOf(ctx));
+    throw methodNotAllowed();
+  }
   const msg = (ctx: GraphContext) => findMessage(ctx, id!, folderOf(ctx) ?? undefined);
   if (action === undefined) {
     if (m === 'GET') return (ctx) => getMessage(ctx, msg(ctx));
@@ -160,6 +165,19 @@ function messageRoute(
   if (extra) return extra;
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${action}'.`);
 }
+
+const SYSTEM_QUERY_OPTIONS = new Set([
+  '$top',
+  '$skip',
+  '$select',
+  '$filter',
+  '$orderby',
+  '$count',
+  '$search',
+  '$expand',
+  '$skiptoken',
+  '$deltatoken',
+]);
 
 function permissionFor(method: string, segs: string[]): 'read' | 'write' | 'send' {
   const last = kw(segs[segs.length - 1]);
@@ -197,6 +215,11 @@ export async function handleGraph(
     await sleep(state.latencyMs);
   };
   try {
+    for (const key of req.query.keys()) {
+      if (key.startsWith('$') && !SYSTEM_QUERY_OPTIONS.has(key.toLowerCase())) {
+        throw new GraphError(400, 'BadRequest', `Query option '${key}' is not supported.`);
+      }
+    }
     const segs = splitPath(req.path);
     let userSegment = 'me';
     let rest = segs;
