@@ -33,6 +33,8 @@ describe('Graph reads', () => {
   it('enforces scopes and shared-mailbox grants', async () => {
     const userOnly = await token(sb, 'adele@contoso.test', 'User.Read');
     expect((await call(sb, userOnly, 'GET', '/v1.0/me')).status).toBe(200);
+    const selected = await call(sb, userOnly, 'GET', '/v1.0/me?$select=mail,displayName');
+    expect(Object.keys(selected.json).sort()).toEqual(['@odata.context', 'displayName', 'mail']);
     expect((await call(sb, userOnly, 'GET', '/v1.0/me/messages')).json).toMatchObject({
       error: { code: 'ErrorAccessDenied' },
     });

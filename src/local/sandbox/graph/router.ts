@@ -2,6 +2,7 @@ import { GraphError, graphErrorBody, JSON_CONTENT_TYPE, type GraphResponse } fro
 import type { GraphContext, GraphRequest, SandboxState } from '../state';
 import type { Folder, UserRecord } from '../store';
 import { sleep } from '../util';
+import { parseSelect } from '../views';
 import { createFolder, getFolder, listFolders, resolveFolder } from './folders';
 import { methodNotAllowed, parsePrefer, requireScope } from './helpers';
 import {
@@ -39,6 +40,24 @@ export function splitPath(path: string): string[] {
 const kw = (seg: string | undefined): string =>
   (seg ?? '').toLowerCase().replace(/^microsoft\.graph\./, '');
 
+/** The default user properties plus a few common ones a `$select` may ask for. */
+const USER_PROPERTIES = [
+  'id',
+  'businessPhones',
+  'displayName',
+  'givenName',
+  'jobTitle',
+  'mail',
+  'mobilePhone',
+  'officeLocation',
+  'preferredLanguage',
+  'surname',
+  'userPrincipalName',
+  'accountEnabled',
+  'otherMails',
+  'proxyAddresses',
+];
+
 function userView(ctx: GraphContext, user: UserRecord): GraphResponse {
   const s = ctx.grant.scopes;
   const self = user.id === ctx.caller.id;
@@ -51,22 +70,36 @@ function userView(ctx: GraphContext, user: UserRecord): GraphResponse {
       'Authorization_RequestDenied',
       'Insufficient privileges to complete the operation.',
     );
+  const all: Record<string, unknown> = {
+    businessPhones: [],
+    displayName: user.displayName,
+    givenName: user.givenName,
+    jobTitle: user.jobTitle,
+    mail: user.mail,
+    mobilePhone: null,
+    officeLocation: null,
+    preferredLanguage: 'en-US',
+    surname: user.surname,
+    userPrincipalName: user.userPrincipalName,
+    id: user.id,
+  };
+  const select = parseSelect(ctx.req.query.get('$select'), USER_PROPERTIES, 'microsoft.graph.user');
+  // Not in the default set, but selectable.
+  const extra: Record<string, unknown> = {
+    accountEnabled: user.canSignIn,
+    otherMails: [],
+    proxyAddresses: [`SMTP:${user.mail}`],
+  };
+  const picked = select
+    ? Object.fromEntries(select.map((k) => [k, all[k] ?? extra[k] ?? null]))
+    : all;
+  const suffix = select ? `(${select.join(',')})` : '';
   return {
     status: 200,
     headers: {},
     body: {
-      '@odata.context': `${ctx.state.origin()}/v1.0/$metadata#users/$entity`,
-      businessPhones: [],
-      displayName: user.displayName,
-      givenName: user.givenName,
-      jobTitle: user.jobTitle,
-      mail: user.mail,
-      mobilePhone: null,
-      officeLocation: null,
-      preferredLanguage: 'en-US',
-      surname: user.surname,
-      userPrincipalName: user.userPrincipalName,
-      id: user.id,
+      '@odata.context': `${ctx.state.origin()}/v1.0/$metadata#users${suffix}/$entity`,
+      ...picked,
     },
   };
 }
