@@ -5,12 +5,14 @@
 import { benchColdStart } from './cold-start';
 import { benchRead } from './read';
 import { type BenchResult, formatResult } from './result';
+import { benchSend } from './send';
 import { benchTokens } from './tokens';
 
 const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> = [
   ['cold start', () => benchColdStart()],
   ['tokens', benchTokens],
   ['read', benchRead],
+  ['send', benchSend],
 ];
 
 async function main(): Promise<void> {

@@ -8,7 +8,8 @@ export interface Deadline {
 
 export function createDeadline(budgetMs: number, parent?: AbortSignal): Deadline {
   const expiresAt = Date.now() + budgetMs;
-  const timeout = AbortSignal.timeout(Math.max(1, budgetMs));
+  // AbortSignal.timeout takes whole milliseconds only; budgets are often computed fractions.
+  const timeout = AbortSignal.timeout(Math.max(1, Math.floor(budgetMs)));
   const signal = parent ? AbortSignal.any([parent, timeout]) : timeout;
   return { expiresAt, signal, remainingMs: () => Math.max(0, expiresAt - Date.now()) };
 }

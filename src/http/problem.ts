@@ -7,6 +7,7 @@ import {
   MethodNotAllowedError,
   PayloadTooLargeError,
   ReauthRequiredError,
+  SendOutcomeUnknownError,
   ThrottledError,
   UpstreamError,
   ValidationError,
@@ -90,6 +91,7 @@ export function toProblemResponse(error: unknown, context: ProblemContext): Http
     if (known.connectUrl) body.connectUrl = known.connectUrl;
   }
   if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(', ');
+  if (known instanceof SendOutcomeUnknownError) body.sendId = known.sendId;
   if (known) {
     const retryAfter = retryAfterSeconds(known);
     if (retryAfter !== undefined) {

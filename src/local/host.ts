@@ -54,6 +54,29 @@ function contextFor(
   });
 }
 
+/**
+ * The request body as a web stream that touches the socket only when a handler reads it. A handler
+ * that answers without reading (a 413 from Content-Length, say) leaves Node free to drain the rest,
+ * so the client gets the answer instead of a connection reset.
+ */
+function lazyBody(req: http.IncomingMessage): ReadableStream<Uint8Array> {
+  let chunks: AsyncIterator<Buffer> | undefined;
+  return new ReadableStream<Uint8Array>(
+    {
+      async pull(controller) {
+        chunks ??= req[Symbol.asyncIterator]() as AsyncIterator<Buffer>;
+        const next = await chunks.next();
+        if (next.done) controller.close();
+        else controller.enqueue(new Uint8Array(next.value));
+      },
+      cancel() {
+        req.resume();
+      },
+    },
+    { highWaterMark: 0 },
+  );
+}
+
 function toRequest(
   req: http.IncomingMessage,
   url: URL,
@@ -67,7 +90,7 @@ function toRequest(
   const nativeRequest = new Request(url, {
     method: req.method ?? 'GET',
     headers,
-    ...(hasBody ? { body: Readable.toWeb(req), duplex: 'half' as const } : {}),
+    ...(hasBody ? { body: lazyBody(req), duplex: 'half' as const } : {}),
   } as RequestInit);
   const init: StreamingRequestInit = { nativeRequest, params };
   return new HttpRequest(init);

@@ -143,6 +143,13 @@ describe('HTTP edge through the local host', () => {
     });
     expect(big.status).toBe(413);
     expect(await big.json()).toMatchObject({ code: 'payload_too_large', limitBytes: 64 });
+    // A body far larger than the socket buffers still gets the 413, not a connection reset.
+    const huge = await call('/api/things/t-1', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ name: 'x'.repeat(8 * 1024 * 1024) }),
+    });
+    expect(huge.status).toBe(413);
   });
 
   it('answers an opaque 500 and keeps secrets and keys out of logs', async () => {
