@@ -2,6 +2,7 @@ import { badRequest, GraphError } from './errors';
 import type { FaultRule } from './faults';
 import { messageInput } from './graph/message-input';
 import { applyInputFields, renderItemMime } from './graph/messages';
+import type { TokenResponse } from './identity';
 import type { HttpResult } from './identity-http';
 import type { SandboxLimits } from './limits';
 import type { RequestLogEntry, SandboxState } from './state';
@@ -16,15 +17,8 @@ import {
 import { isRecord } from './util';
 import { messageView } from './views';
 
-export interface TokenSet {
-  token_type: 'Bearer';
-  scope: string;
-  expires_in: number;
-  ext_expires_in: number;
-  access_token: string;
-  refresh_token?: string;
-  id_token?: string;
-}
+/** What the token endpoint answers (refresh_token only with offline_access, id_token only with openid). */
+export type TokenSet = TokenResponse;
 
 /** A folder as tests see it: Graph's fields plus the path (`Inbox/Projects/2026`, `/` in names as `\/`). */
 export interface FolderInfo {

@@ -45,13 +45,6 @@ export function graphErrorBody(
 export const badRequest = (message: string, code = 'BadRequest'): GraphError =>
   new GraphError(400, code, message);
 
-export const notFound = (
-  message = 'The specified object was not found in the store.',
-): GraphError => new GraphError(404, 'ErrorItemNotFound', message);
-
-export const accessDenied = (): GraphError =>
-  new GraphError(403, 'ErrorAccessDenied', 'Access is denied. Check credentials and try again.');
-
 export function throttled(message: string, retryAfterSeconds: number): GraphError {
   return new GraphError(429, 'TooManyRequests', message, {
     'Retry-After': String(Math.max(1, Math.ceil(retryAfterSeconds))),

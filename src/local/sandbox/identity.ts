@@ -257,14 +257,14 @@ export class IdentityPlatform {
     const client = this.authenticateClient(form, authorization);
     const requested = form.get('scope');
     const requestedScopes = requested ? this.parseScopes(requested) : null;
-    if (grantType === 'authorization_code') return this.redeemCode(form, client, requestedScopes);
+    // Scopes on code redemption are validated above but do not change what the code grants.
+    if (grantType === 'authorization_code') return this.redeemCode(form, client);
     return this.redeemRefreshToken(form, client, requestedScopes);
   }
 
   private async redeemCode(
     form: URLSearchParams,
     client: ClientRegistration,
-    _requestedScopes: string[] | null,
   ): Promise<TokenResponse> {
     const code = form.get('code');
     if (!code) {

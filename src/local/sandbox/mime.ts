@@ -1,4 +1,4 @@
-import { badRequest, GraphError } from './errors';
+import { GraphError } from './errors';
 import type { Recipient, StoredAttachment, StoredMessage } from './store';
 
 const addressList = (rs: readonly Recipient[]): string =>
@@ -167,6 +167,3 @@ export function parseBase64Mime(payload: string): ParsedMime {
 export function isMimeRequest(contentType: string | undefined): boolean {
   return (contentType ?? '').toLowerCase().startsWith('text/plain');
 }
-
-export const unsupportedMedia = (): GraphError =>
-  badRequest('Unsupported Content-Type.', 'UnsupportedMediaType');

@@ -163,26 +163,6 @@ function removeFrom(list: StoredMessage[], m: StoredMessage): void {
   }
 }
 
-export const WELL_KNOWN_NAMES = [
-  'archive',
-  'clutter',
-  'conflicts',
-  'conversationhistory',
-  'deleteditems',
-  'drafts',
-  'inbox',
-  'junkemail',
-  'localfailures',
-  'msgfolderroot',
-  'outbox',
-  'recoverableitemsdeletions',
-  'scheduled',
-  'searchfolders',
-  'sentitems',
-  'serverfailures',
-  'syncissues',
-] as const;
-
 export class MailStore {
   readonly users: UserRecord[] = [];
   private readonly mailboxes = new Map<string, Mailbox>();

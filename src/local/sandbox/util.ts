@@ -30,10 +30,6 @@ export function prngGuid(rnd: Prng): string {
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-a${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
-export function randomGuid(): string {
-  return crypto.randomUUID();
-}
-
 /**
  * Exchange-style ids: standard base64 (so they contain `=`, `+`→`-`, `/`→`_` like real REST ids),
  * derived from a prefix that tells the id kind apart. Real ids are opaque; clients must escape them.

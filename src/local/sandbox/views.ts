@@ -138,10 +138,6 @@ export function bodyPreview(body: ItemBody): string {
   return text.trim().slice(0, 255);
 }
 
-export function messageId(m: StoredMessage, immutable: boolean): string {
-  return immutable ? m.immutableId : m.restId;
-}
-
 const recipientOut = (r: {
   emailAddress: { name?: string; address: string };
 }): Record<string, unknown> => ({
@@ -153,7 +149,7 @@ const recipientOut = (r: {
 
 /** Graph's JSON for a message, honouring `$select` and the Prefer headers. */
 export function messageView(m: StoredMessage, opts: ViewOptions): Record<string, unknown> {
-  const id = messageId(m, opts.immutableIds);
+  const id = opts.immutableIds ? m.immutableId : m.restId;
   const all: Record<string, () => unknown> = {
     id: () => id,
     createdDateTime: () => isoSeconds(m.createdMs),

@@ -14,6 +14,10 @@ describe('identity platform', () => {
   });
   afterAll(() => sb.close());
 
+  /** Token request as the registered confidential client. */
+  const asApp = (form: Record<string, string>) =>
+    tokenRequest(sb, { client_id: 'app-1', client_secret: 's3cret', ...form });
+
   const authorizeUrl = (params: Record<string, string>): string =>
     `${sb.url}/${sb.tenantId}/oauth2/v2.0/authorize?${new URLSearchParams({ client_id: 'app-1', response_type: 'code', redirect_uri: REDIRECT, scope: 'offline_access User.Read Mail.Read', state: 'xyz', ...params }).toString()}`;
 
@@ -63,9 +67,7 @@ describe('identity platform', () => {
     expect(back.origin + back.pathname).toBe(REDIRECT);
     expect(back.searchParams.get('state')).toBe('xyz');
     const code = back.searchParams.get('code')!;
-    const r = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const r = await asApp({
       grant_type: 'authorization_code',
       code,
       redirect_uri: REDIRECT,
@@ -77,9 +79,7 @@ describe('identity platform', () => {
     const me = await call(sb, r.json.access_token as string, 'GET', '/v1.0/me');
     expect(me.json.userPrincipalName).toBe('megan@contoso.test');
     // Codes are single use.
-    const again = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const again = await asApp({
       grant_type: 'authorization_code',
       code,
       redirect_uri: REDIRECT,
@@ -97,9 +97,7 @@ describe('identity platform', () => {
     const code = (
       await consent({ code_challenge: challenge, code_challenge_method: 'S256' })
     ).searchParams.get('code')!;
-    const bad = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const bad = await asApp({
       grant_type: 'authorization_code',
       code,
       redirect_uri: REDIRECT,
@@ -109,9 +107,7 @@ describe('identity platform', () => {
     const code2 = (
       await consent({ code_challenge: challenge, code_challenge_method: 'S256' })
     ).searchParams.get('code')!;
-    const missing = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const missing = await asApp({
       grant_type: 'authorization_code',
       code: code2,
       redirect_uri: REDIRECT,
@@ -126,9 +122,7 @@ describe('identity platform', () => {
     expect(page.status).toBe(400);
     expect(await page.text()).toContain('AADSTS50011');
     const code = (await consent({})).searchParams.get('code')!;
-    const r = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const r = await asApp({
       grant_type: 'authorization_code',
       code,
       redirect_uri: 'http://127.0.0.1:7071/other',
@@ -144,9 +138,7 @@ describe('identity platform', () => {
 
   it('gives no refresh token without offline_access, and rotates refresh tokens (old stays valid until revoked)', async () => {
     const noOffline = (await consent({ scope: 'User.Read Mail.Read' })).searchParams.get('code')!;
-    const r0 = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const r0 = await asApp({
       grant_type: 'authorization_code',
       code: noOffline,
       redirect_uri: REDIRECT,
@@ -154,13 +146,7 @@ describe('identity platform', () => {
     expect(r0.json.refresh_token).toBeUndefined();
 
     const code = (await consent({ login_hint: 'adele@contoso.test' })).searchParams.get('code')!;
-    const first = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
-      grant_type: 'authorization_code',
-      code,
-      redirect_uri: REDIRECT,
-    });
+    const first = await asApp({ grant_type: 'authorization_code', code, redirect_uri: REDIRECT });
     const rt1 = first.json.refresh_token as string;
     // Basic client authentication works as well as the form field.
     const basic = `Basic ${Buffer.from('app-1:s3cret').toString('base64')}`;
@@ -172,21 +158,11 @@ describe('identity platform', () => {
     expect(second.status).toBe(200);
     const rt2 = second.json.refresh_token as string;
     expect(rt2).not.toBe(rt1);
-    const reuse = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
-      grant_type: 'refresh_token',
-      refresh_token: rt1,
-    });
+    const reuse = await asApp({ grant_type: 'refresh_token', refresh_token: rt1 });
     expect(reuse.status).toBe(200);
     sb.control.revokeRefreshTokens('adele@contoso.test');
     for (const rt of [rt1, rt2]) {
-      const dead = await tokenRequest(sb, {
-        client_id: 'app-1',
-        client_secret: 's3cret',
-        grant_type: 'refresh_token',
-        refresh_token: rt,
-      });
+      const dead = await asApp({ grant_type: 'refresh_token', refresh_token: rt });
       expect(dead.status).toBe(400);
       expect(dead.json).toMatchObject({ error: 'invalid_grant', error_codes: [50173] });
     }
@@ -197,9 +173,7 @@ describe('identity platform', () => {
     try {
       const code = (await consent({})).searchParams.get('code')!;
       await new Promise((r) => setTimeout(r, 5));
-      const expired = await tokenRequest(sb, {
-        client_id: 'app-1',
-        client_secret: 's3cret',
+      const expired = await asApp({
         grant_type: 'authorization_code',
         code,
         redirect_uri: REDIRECT,
@@ -212,12 +186,7 @@ describe('identity platform', () => {
         })
       ).refresh_token!;
       await new Promise((r) => setTimeout(r, 5));
-      const idle = await tokenRequest(sb, {
-        client_id: 'app-1',
-        client_secret: 's3cret',
-        grant_type: 'refresh_token',
-        refresh_token: rt,
-      });
+      const idle = await asApp({ grant_type: 'refresh_token', refresh_token: rt });
       expect(idle.json).toMatchObject({ error: 'invalid_grant', error_codes: [700082] });
     } finally {
       sb.control.setLimits({
@@ -242,27 +211,19 @@ describe('identity platform', () => {
     });
     expect(badSecret.status).toBe(401);
     expect(badSecret.json).toMatchObject({ error: 'invalid_client', error_codes: [7000215] });
-    const badScope = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const badScope = await asApp({
       grant_type: 'refresh_token',
       refresh_token: rt,
       scope: 'https://foo.microsoft.com/mail.read',
     });
     expect(badScope.json).toMatchObject({ error: 'invalid_scope', error_codes: [70011] });
-    const wider = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
+    const wider = await asApp({
       grant_type: 'refresh_token',
       refresh_token: rt,
       scope: 'Mail.Send',
     });
     expect(wider.json).toMatchObject({ error: 'invalid_grant' });
-    const grant = await tokenRequest(sb, {
-      client_id: 'app-1',
-      client_secret: 's3cret',
-      grant_type: 'password',
-    });
+    const grant = await asApp({ grant_type: 'password' });
     expect(grant.json).toMatchObject({ error: 'unsupported_grant_type' });
     const jsonBody = await fetch(`${sb.url}/${sb.tenantId}/oauth2/v2.0/token`, {
       method: 'POST',

@@ -1,7 +1,7 @@
 import { badRequest, GraphError } from '../errors';
 import type { InternetMessageHeader, ItemBody, Recipient, StoredAttachment } from '../store';
 import { asText, exchangeId, isRecord } from '../util';
-import { textToHtml, wrapHtml } from '../views';
+import { wrapHtml } from '../views';
 
 /** Message fields a client may write (JSON create/PATCH/sendMail). */
 export interface MessageInput {
@@ -303,5 +303,3 @@ export function newAttachment(
     lastModifiedMs: Date.now(),
   };
 }
-
-export { textToHtml };

@@ -25,7 +25,7 @@ const unauthorized = (message: string): GraphError =>
   });
 
 /** Splits a path into segments, turning OData key syntax `mailFolders('id')` into `mailFolders/id`. */
-export function splitPath(path: string): string[] {
+function splitPath(path: string): string[] {
   const out: string[] = [];
   for (const raw of path.split('/').filter(Boolean)) {
     const seg = decodeURIComponent(raw);
