@@ -159,9 +159,7 @@ describe('bulk jobs against Azurite', () => {
     ).toEqual([{ path: 'scheduledAt', message: 'is more than 30 days ahead' }]);
     // Neither or both of templateId/template
     expect(
-      await validationErrors(() =>
-        parseWith(bulkRequestSchema, { recipients: recipients(1) }),
-      ),
+      await validationErrors(() => parseWith(bulkRequestSchema, { recipients: recipients(1) })),
     ).toEqual([{ path: 'templateId', message: 'give either templateId or template' }]);
     expect(await h.queue.peekMessages({ numberOfMessages: 32 })).toMatchObject({
       peekedMessageItems: [],
