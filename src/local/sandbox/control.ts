@@ -200,7 +200,12 @@ export async function handleControlHttp(
 ): Promise<HttpResult> {
   let payload: Record<string, unknown> = {};
   if (body.length > 0) {
-    const parsed: unknown = JSON.parse(body.toString('utf8'));
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(body.toString('utf8'));
+    } catch {
+      return json(400, { error: 'invalid JSON' });
+    }
     if (!isRecord(parsed)) return json(400, { error: 'JSON object expected' });
     payload = parsed;
   }

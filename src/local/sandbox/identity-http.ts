@@ -32,12 +32,20 @@ const htmlPage = (status: number, title: string, inner: string): HttpResult => (
 const errorPage = (err: IdentityError): HttpResult =>
   htmlPage(400, 'Sign in', `<p id="error">AADSTS${err.aadsts}: ${escapeHtml(err.description)}</p>`);
 
+const IDENTITY_PATH =
+  /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token|v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys)$/;
+
 export class IdentityHttp {
   constructor(
     private readonly idp: IdentityPlatform,
     private readonly store: MailStore,
     private readonly autoConsent: () => boolean,
   ) {}
+
+  /** Whether a path is one of the identity platform's endpoints. */
+  static matches(pathname: string): RegExpExecArray | null {
+    return IDENTITY_PATH.exec(pathname);
+  }
 
   /** Routes `/{tenant}/...` identity paths; returns undefined when the path is not an identity path. */
   async handle(
@@ -47,14 +55,37 @@ export class IdentityHttp {
     headers: Record<string, string | undefined>,
     origin: string,
   ): Promise<HttpResult | undefined> {
-    const m =
-      /^\/([^/]+)\/(oauth2\/v2\.0\/authorize|oauth2\/v2\.0\/token|v2\.0\/\.well-known\/openid-configuration|discovery\/v2\.0\/keys)$/.exec(
-        url.pathname,
-      );
+    const m = IdentityHttp.matches(url.pathname);
     if (!m) return undefined;
-    const tenant = decodeURIComponent(m[1]!);
-    const endpoint = m[2]!;
     const correlationId = headers['client-request-id'] ?? crypto.randomUUID();
+    const tenant = decodeURIComponent(m[1]!);
+    const result = await this.route(
+      method,
+      url,
+      body,
+      headers,
+      origin,
+      tenant,
+      m[2]!,
+      correlationId,
+    );
+    // Entra echoes the caller's client-request-id and names its own request id.
+    result.headers['x-ms-request-id'] = crypto.randomUUID();
+    if (headers['client-request-id'])
+      result.headers['client-request-id'] = headers['client-request-id'];
+    return result;
+  }
+
+  private async route(
+    method: string,
+    url: URL,
+    body: Buffer,
+    headers: Record<string, string | undefined>,
+    origin: string,
+    tenant: string,
+    endpoint: string,
+    correlationId: string,
+  ): Promise<HttpResult> {
     if (!this.idp.knownTenant(tenant)) {
       const err = new IdentityError(
         400,

@@ -2,10 +2,19 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { handleBatch } from './batch';
 import type { SandboxControl } from './control';
 import { handleControlHttp } from './control';
-import { GraphError, graphErrorBody, JSON_CONTENT_TYPE, type GraphResponse } from './errors';
-import { handleGraph } from './graph/router';
-import type { HttpResult, IdentityHttp } from './identity-http';
+import {
+  GraphError,
+  graphErrorBody,
+  IdentityError,
+  identityErrorBody,
+  JSON_CONTENT_TYPE,
+  type GraphResponse,
+} from './errors';
+import type { FaultDecision } from './faults';
+import { faultError, handleGraph } from './graph/router';
+import { type HttpResult, IdentityHttp } from './identity-http';
 import type { GraphRequest, SandboxState } from './state';
+import { sleep } from './util';
 
 /** Hard cap on what the sandbox reads from a socket; anything larger is refused without buffering. */
 const READ_CAP = 200 * 1024 * 1024;
@@ -33,6 +42,39 @@ function toHttp(r: GraphResponse): HttpResult {
     return { status: r.status, headers: r.headers, body: JSON.stringify(r.body) };
   if (r.raw !== undefined) return { status: r.status, headers: r.headers, body: r.raw };
   return { status: r.status, headers: { ...r.headers, 'Content-Length': '0' } };
+}
+
+/** A fault's answer outside Graph: Entra's error JSON on identity paths, Graph's on upload URLs. */
+function faultResult(
+  fault: FaultDecision,
+  isIdentity: boolean,
+  headers: Record<string, string>,
+): HttpResult {
+  const status = fault.status ?? 504;
+  const retry: Record<string, string> =
+    fault.retryAfterSeconds !== null ? { 'Retry-After': String(fault.retryAfterSeconds) } : {};
+  const requestId = crypto.randomUUID();
+  if (isIdentity) {
+    const err = new IdentityError(
+      status,
+      'temporarily_unavailable',
+      90033,
+      'A transient error has occurred. Please try again.',
+    );
+    return {
+      status,
+      headers: { 'Content-Type': 'application/json; charset=utf-8', ...retry },
+      body: JSON.stringify(identityErrorBody(err, headers['client-request-id'] ?? requestId)),
+    };
+  }
+  const err = faultError(status, fault.retryAfterSeconds);
+  return {
+    status,
+    headers: { 'Content-Type': JSON_CONTENT_TYPE, 'request-id': requestId, ...err.headers },
+    body: JSON.stringify(
+      graphErrorBody(err.code, err.message, requestId, headers['client-request-id'] ?? requestId),
+    ),
+  };
 }
 
 export interface ServerParts {
@@ -152,19 +194,28 @@ export function createSandboxServer(parts: ServerParts): Server {
       return;
     }
     const fault = state.faults.decide(method, url.pathname);
+    if (fault && fault.latencyMs > 0) await sleep(fault.latencyMs);
     if (fault?.drop) {
       logOther(0, body.length);
       res.socket?.destroy();
       return;
     }
-    const result =
-      (await state.uploads.handle(method, url, body, headers)) ??
-      (await parts.identity.handle(method, url, body, headers, state.origin())) ??
-      ({
-        status: 404,
-        headers: { 'Content-Type': 'text/plain' },
-        body: 'Not found',
-      } satisfies HttpResult);
+    const isIdentity = IdentityHttp.matches(url.pathname) !== null;
+    let result: HttpResult;
+    if (fault && fault.status !== null && !fault.afterAccept) {
+      result = faultResult(fault, isIdentity, headers);
+    } else {
+      result =
+        (await state.uploads.handle(method, url, body, headers)) ??
+        (await parts.identity.handle(method, url, body, headers, state.origin())) ??
+        ({
+          status: 404,
+          headers: { 'Content-Type': 'text/plain' },
+          body: 'Not found',
+        } satisfies HttpResult);
+      // "504 after accept": the chunk or token request was processed, the answer is lost.
+      if (fault?.afterAccept) result = faultResult(fault, isIdentity, headers);
+    }
     logOther(result.status, body.length);
     write(result);
   };

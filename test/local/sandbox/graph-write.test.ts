@@ -47,6 +47,21 @@ describe('Graph writes, attachments and upload sessions', () => {
     expect(
       (await call(sb, tok, 'POST', '/v1.0/me/messages', { body: { subjekt: 'typo' } })).json,
     ).toMatchObject({ error: { code: 'RequestBodyRead' } });
+    const received = sb.control.messages('adele@contoso.test', 'inbox')[0]!;
+    expect(
+      (
+        await call(sb, tok, 'PATCH', `/v1.0/me/messages/${received.id}`, {
+          body: { isRead: true, categories: ['Red'] },
+        })
+      ).status,
+    ).toBe(200);
+    expect(
+      (
+        await call(sb, tok, 'PATCH', `/v1.0/me/messages/${received.id}`, {
+          body: { subject: 'rewritten' },
+        })
+      ).status,
+    ).toBe(400);
     expect((await call(sb, tok, 'DELETE', `/v1.0/me/messages/${d.id as string}`)).status).toBe(204);
     expect((await call(sb, tok, 'GET', `/v1.0/me/messages/${d.id as string}`)).status).toBe(404);
     const readOnly = await token(sb, 'adele@contoso.test', 'Mail.Read');

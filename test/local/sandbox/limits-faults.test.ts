@@ -145,6 +145,70 @@ describe('fault injection', () => {
     );
   });
 
+  it('injects faults on identity and upload paths with their own error shapes', async () => {
+    sb = await withSandbox({ messagesPerUser: 5 });
+    const rt = (
+      await sb.control.issueTokens('adele@contoso.test', {
+        scopes: 'Mail.ReadWrite offline_access',
+      })
+    ).refresh_token!;
+    sb.control.injectFault({
+      method: 'POST',
+      path: '*/oauth2/v2.0/token',
+      status: 503,
+      retryAfterSeconds: 1,
+      count: 1,
+    });
+    const refresh = () =>
+      fetch(`${sb.url}/${sb.tenantId}/oauth2/v2.0/token`, {
+        method: 'POST',
+        headers: {
+          'Content-Type': 'application/x-www-form-urlencoded',
+          'client-request-id': 'corr-1',
+        },
+        body: new URLSearchParams({
+          grant_type: 'refresh_token',
+          refresh_token: rt,
+          client_id: sb.clientId,
+          client_secret: sb.clientSecret,
+        }).toString(),
+      });
+    const failed = await refresh();
+    expect(failed.status).toBe(503);
+    expect(failed.headers.get('retry-after')).toBe('1');
+    expect(await failed.json()).toMatchObject({
+      error: 'temporarily_unavailable',
+      correlation_id: 'corr-1',
+    });
+    const ok = await refresh();
+    expect(ok.status).toBe(200);
+    expect(ok.headers.get('client-request-id')).toBe('corr-1');
+    const t = await token(sb);
+    const draft = await call(sb, t, 'POST', '/v1.0/me/messages', { body: { subject: 'u' } });
+    const session = await call(
+      sb,
+      t,
+      'POST',
+      `/v1.0/me/messages/${draft.json.id as string}/attachments/createUploadSession`,
+      {
+        body: { AttachmentItem: { attachmentType: 'file', name: 'a.bin', size: 3 * 1024 * 1024 } },
+      },
+    );
+    sb.control.injectFault({ method: 'PUT', path: '/api/v2.0/*', afterAccept: true, count: 1 });
+    const put = (start: number) =>
+      fetch(session.json.uploadUrl as string, {
+        method: 'PUT',
+        headers: { 'Content-Range': `bytes ${start}-${start + 9}/${3 * 1024 * 1024}` },
+        body: new Uint8Array(10),
+      });
+    const lost = await put(0);
+    expect(lost.status).toBe(504);
+    expect(await lost.json()).toMatchObject({ error: { code: 'GatewayTimeout' } });
+    // The chunk was stored: resending it is out of order, the next one is expected.
+    expect((await put(0)).status).toBe(416);
+    expect((await put(10)).status).toBe(200);
+  });
+
   it('logs requests without token values', async () => {
     sb = await withSandbox({ messagesPerUser: 5 });
     const t = await token(sb);

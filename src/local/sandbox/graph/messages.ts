@@ -319,22 +319,14 @@ export function createDraft(ctx: GraphContext, folder: Folder | null): GraphResp
 }
 
 /** Properties that stay writable after a message was sent or received. */
+/** The message-update docs mark everything else "Updatable only if isDraft = true". */
 const NON_DRAFT_WRITABLE = new Set([
   'isRead',
   'categories',
   'flag',
-  'importance',
   'inferenceClassification',
   'isDeliveryReceiptRequested',
   'isReadReceiptRequested',
-  'subject',
-  'body',
-  'toRecipients',
-  'ccRecipients',
-  'bccRecipients',
-  'replyTo',
-  'from',
-  'sender',
 ]);
 
 export function patchMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
