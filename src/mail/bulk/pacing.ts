@@ -61,6 +61,12 @@ interface PaceState {
 }
 
 const BUCKETS_PER_WINDOW = 96;
+/**
+ * A message leaves at or after its slot, never before, but up to a couple of seconds after it
+ * (whole-second queue visibility, polling). The daily window is widened by that much so the
+ * real send times, not just the slots, stay within the limit.
+ */
+export const SEND_LATENESS_MS = 2000;
 const MAX_ATTEMPTS = 20;
 
 export function mailboxPartition(mailbox: string): string {
@@ -77,8 +83,8 @@ export function dailyFit(
   weight: number,
   limit: number,
   windowMs: number,
+  bucketMs = windowMs / BUCKETS_PER_WINDOW,
 ): number {
-  const bucketMs = windowMs / BUCKETS_PER_WINDOW;
   const live = buckets
     .filter(([start]) => start + bucketMs > t - windowMs)
     .sort((a, b) => a[0] - b[0]);
@@ -98,6 +104,7 @@ export function createPacer(
 ): Pacer {
   const intervalMs = 60_000 / limits.ratePerMinute;
   const bucketMs = limits.dailyWindowMs / BUCKETS_PER_WINDOW;
+  const fitWindowMs = limits.dailyWindowMs + SEND_LATENESS_MS;
 
   async function readPace(client: TableClient, partition: string): Promise<PaceState> {
     try {
@@ -156,9 +163,7 @@ export function createPacer(
     reserve(mailbox, recipientCounts, horizonMs) {
       return updatePace(mailbox, (state) => {
         const t0 = now();
-        state.buckets = state.buckets.filter(
-          ([start]) => start + bucketMs > t0 - limits.dailyWindowMs,
-        );
+        state.buckets = state.buckets.filter(([start]) => start + bucketMs > t0 - fitWindowMs);
         let slot = Math.max(state.tat, t0);
         const slots: number[] = [];
         let retryAt = slot;
@@ -172,7 +177,8 @@ export function createPacer(
             slot,
             weight,
             limits.dailyRecipientLimit,
-            limits.dailyWindowMs,
+            fitWindowMs,
+            bucketMs,
           );
           if (fits > slot) {
             // The daily budget is spent: keep the order and come back when it frees up.

@@ -313,6 +313,29 @@ describe('bulk jobs against Azurite', () => {
     expect((await h.jobs.cancel(h.key, jobId)).counts).toEqual(view.counts);
   });
 
+  it('keeps the rolling daily recipient budget, counting cc (window shrunk to 3 s)', async () => {
+    const send = fakeSend();
+    const h = await bulkHarness(storage, send.service, {
+      ratePerMinute: 60_000,
+      dailyRecipientLimit: 4,
+      dailyWindowMs: 3000,
+    });
+    const req = request(5);
+    req.recipients[0]!.cc = ['cc@example.test'];
+    const { jobId } = await h.jobs.create(h.key, req, { log: silentLog });
+    await drain(h, () => finished(h, jobId));
+    const sends = send.sent
+      .map((s) => ({ at: s.at, weight: 1 + s.cc.length }))
+      .sort((a, b) => a.at - b.at);
+    expect(sends).toHaveLength(5);
+    // In any 3 s window at most 4 recipients; so the last messages waited for the window to move.
+    for (const first of sends) {
+      const inWindow = sends.filter((s) => s.at >= first.at && s.at < first.at + 3000);
+      expect(inWindow.reduce((sum, s) => sum + s.weight, 0)).toBeLessThanOrEqual(4);
+    }
+    expect(sends[4]!.at - sends[0]!.at).toBeGreaterThanOrEqual(2900);
+  });
+
   it('scheduledAt delays the start', async () => {
     const send = fakeSend();
     const h = await bulkHarness(storage, send.service);
