@@ -248,6 +248,14 @@ export async function handleGraph(
     await sleep(state.latencyMs);
   };
   try {
+    // Authentication comes first, whatever the path.
+    const auth = req.headers.authorization ?? '';
+    const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
+    if (!bearer) throw unauthorized('Access token is empty.');
+    const grant = await state.idp.validate(bearer);
+    if (typeof grant === 'string') throw unauthorized(grant);
+    const caller = state.store.users.find((u) => u.id === grant.userId);
+    if (!caller) throw unauthorized('Access token validation failure.');
     for (const key of req.query.keys()) {
       if (key.startsWith('$') && !SYSTEM_QUERY_OPTIONS.has(key.toLowerCase())) {
         throw new GraphError(400, 'BadRequest', `Query option '${key}' is not supported.`);
@@ -270,13 +278,6 @@ export async function handleGraph(
         `Resource not found for the segment '${segs[0] ?? ''}'.`,
       );
     }
-    const auth = req.headers.authorization ?? '';
-    const bearer = /^Bearer\s+(.+)$/i.exec(auth)?.[1]?.trim();
-    if (!bearer) throw unauthorized('Access token is empty.');
-    const grant = await state.idp.validate(bearer);
-    if (typeof grant === 'string') throw unauthorized(grant);
-    const caller = state.store.users.find((u) => u.id === grant.userId);
-    if (!caller) throw unauthorized('Access token validation failure.');
     const target = targetIdOrUpn === null ? caller : state.store.findUser(targetIdOrUpn);
     if (!target) {
       throw new GraphError(
@@ -287,10 +288,7 @@ export async function handleGraph(
     }
     const mailbox = state.store.mailbox(target.id);
     mailboxUpn = target.userPrincipalName;
-    const handler = route(
-      req.method,
-      rest.map((s) => s),
-    );
+    const handler = route(req.method, rest);
     const prefer = parsePrefer(req.headers.prefer);
     const preferApplied: string[] = [];
     const bodyPref = prefer.get('outlook.body-content-type')?.toLowerCase();

@@ -35,13 +35,6 @@ function resolveSender(
   if (!ctx.grant.scopes.has('Mail.Send.Shared')) throw sendAsDenied();
   const grant = store.grant(ctx.caller.id, fromUser.id);
   if (!grant || !(grant.sendAs || grant.sendOnBehalf)) throw sendAsDenied();
-  // Sending from another user's mailbox (/users/{id}/sendMail) also needs Full Access to it.
-  if (!ctx.isSelf && !grant.fullAccess)
-    throw new GraphError(
-      403,
-      'ErrorAccessDenied',
-      'Access is denied. Check credentials and try again.',
-    );
   return {
     from: asRecipient(fromUser),
     sender: grant.sendAs ? asRecipient(fromUser) : asRecipient(ctx.caller),
