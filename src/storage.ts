@@ -1,7 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { type TokenCredential } from '@azure/identity';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import { type StorageConfig } from './config';
 

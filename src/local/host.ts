@@ -6,7 +6,6 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import { Readable } from 'node:stream';
-import { type ReadableStream as WebReadableStream } from 'node:stream/web';
 
 import {
   type HttpHandler,
@@ -91,7 +90,7 @@ function toRequest(
     method: req.method ?? 'GET',
     headers,
     ...(hasBody ? { body: lazyBody(req), duplex: 'half' as const } : {}),
-  } as RequestInit);
+  });
   const init: StreamingRequestInit = { nativeRequest, params };
   return new HttpRequest(init);
 }
@@ -108,7 +107,7 @@ async function writeResponse(
   if (setCookies.length > 0) res.setHeader('set-cookie', setCookies);
   res.writeHead(response.status);
   if (!response.body) return void res.end();
-  const body = Readable.fromWeb(response.body as WebReadableStream<Uint8Array>);
+  const body = Readable.fromWeb(response.body);
   await new Promise<void>((resolve, reject) => {
     body.on('error', reject);
     res.on('close', resolve);
