@@ -13,8 +13,16 @@ import {
 import type { FaultDecision } from './faults';
 import { faultError, handleGraph } from './graph/router';
 import { type HttpResult, IdentityHttp } from './identity-http';
-import type { GraphRequest, SandboxState } from './state';
+import type { GraphRequest, RequestLogEntry, SandboxState } from './state';
 import { sleep } from './util';
+
+/** The request log keeps the most recent entries only, so a long-running `npm start` stays small. */
+const LOG_CAP = 50_000;
+
+function record(state: SandboxState, entry: RequestLogEntry): void {
+  state.log.push(entry);
+  if (state.log.length > LOG_CAP) state.log.splice(0, state.log.length - LOG_CAP);
+}
 
 /** Hard cap on what the sandbox reads from a socket; anything larger is refused without buffering. */
 const READ_CAP = 200 * 1024 * 1024;
@@ -89,7 +97,7 @@ export function createSandboxServer(parts: ServerParts): Server {
   const { state } = parts;
   const graph = async (req: GraphRequest): Promise<GraphResponse & { drop?: boolean }> => {
     const r = await handleGraph(state, req);
-    state.log.push({
+    record(state, {
       method: req.method,
       path: `/v1.0${req.path}`,
       query: req.query.toString(),
@@ -126,7 +134,7 @@ export function createSandboxServer(parts: ServerParts): Server {
       return;
     }
     const logOther = (status: number, bytes: number): void => {
-      state.log.push({
+      record(state, {
         method,
         path: url.pathname,
         query: url.searchParams.toString(),
