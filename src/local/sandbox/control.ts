@@ -14,7 +14,7 @@ import {
   type StoredMessage,
   type UserRecord,
 } from './store';
-import { isRecord } from './util';
+import { isRecord, safeDecode } from './util';
 import { messageView } from './views';
 
 /** What the token endpoint answers (refresh_token only with offline_access, id_token only with openid). */
@@ -257,20 +257,17 @@ export async function handleControlHttp(
         });
         return json(204, undefined);
       case 'GET /mailboxes/folders':
-        return json(200, control.folders(decodeURIComponent(mbox![1]!)));
+        return json(200, control.folders(safeDecode(mbox![1]!) ?? ''));
       case 'GET /mailboxes/messages':
         return json(
           200,
-          control.messages(
-            decodeURIComponent(mbox![1]!),
-            url.searchParams.get('folder') ?? 'inbox',
-          ),
+          control.messages(safeDecode(mbox![1]!) ?? '', url.searchParams.get('folder') ?? 'inbox'),
         );
       case 'POST /mailboxes/messages':
         return json(
           201,
           control.addMessage(
-            decodeURIComponent(mbox![1]!),
+            safeDecode(mbox![1]!) ?? '',
             url.searchParams.get('folder') ?? 'inbox',
             payload,
           ),

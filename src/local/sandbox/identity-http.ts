@@ -1,7 +1,7 @@
 import { IdentityError, identityErrorBody } from './errors';
 import type { AuthorizeParams, IdentityPlatform } from './identity';
 import type { MailStore, UserRecord } from './store';
-import { opaqueToken } from './util';
+import { opaqueToken, safeDecode } from './util';
 
 export interface HttpResult {
   status: number;
@@ -58,7 +58,7 @@ export class IdentityHttp {
     const m = IdentityHttp.matches(url.pathname);
     if (!m) return undefined;
     const correlationId = headers['client-request-id'] ?? crypto.randomUUID();
-    const tenant = decodeURIComponent(m[1]!);
+    const tenant = safeDecode(m[1]!) ?? m[1]!;
     const result = await this.route(
       method,
       url,
@@ -198,7 +198,11 @@ export class IdentityHttp {
     }
     const registered = client.redirectUris ?? [];
     const redirectUri = q.get('redirect_uri') ?? (registered.length === 1 ? registered[0]! : null);
-    if (!redirectUri || (registered.length > 0 && !registered.includes(redirectUri))) {
+    if (
+      !redirectUri ||
+      !URL.canParse(redirectUri) ||
+      (registered.length > 0 && !registered.includes(redirectUri))
+    ) {
       return errorPage(
         new IdentityError(
           400,

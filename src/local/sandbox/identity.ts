@@ -2,7 +2,7 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type KeyLike } from 'jose';
 import { IdentityError } from './errors';
 import type { MailStore, UserRecord } from './store';
-import { opaqueToken } from './util';
+import { opaqueToken, safeDecode } from './util';
 
 export interface ClientRegistration {
   clientId: string;
@@ -192,8 +192,9 @@ export class IdentityPlatform {
     if (authorization?.startsWith('Basic ')) {
       const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
       const sep = decoded.indexOf(':');
-      clientId = decodeURIComponent(decoded.slice(0, sep));
-      secret = decodeURIComponent(decoded.slice(sep + 1));
+      // RFC 6749 §2.3.1: both parts are form-encoded; a malformed header authenticates nobody.
+      clientId = sep < 0 ? null : safeDecode(decoded.slice(0, sep));
+      secret = sep < 0 ? null : safeDecode(decoded.slice(sep + 1));
     }
     if (!clientId) {
       throw new IdentityError(

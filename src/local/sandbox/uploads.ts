@@ -4,7 +4,7 @@ import { guessContentType, newAttachment } from './graph/message-input';
 import type { HttpResult } from './identity-http';
 import type { SandboxState } from './state';
 import type { Mailbox, StoredMessage } from './store';
-import { opaqueToken, sleep } from './util';
+import { opaqueToken, safeDecode, sleep } from './util';
 
 interface UploadSession {
   id: string;
@@ -71,7 +71,7 @@ export class UploadSessions {
   ): Promise<HttpResult | undefined> {
     const m =
       /^\/api\/v2\.0\/Users\('([^']+)'\)\/Messages\('([^']+)'\)\/AttachmentSessions\('([^']+)'\)$/i.exec(
-        decodeURIComponent(url.pathname),
+        safeDecode(url.pathname) ?? '',
       );
     if (!m) return undefined;
     const requestId = crypto.randomUUID();

@@ -87,3 +87,12 @@ export function asText(value: unknown): string {
     return String(value);
   return JSON.stringify(value);
 }
+
+/** decodeURIComponent that returns null for malformed escapes instead of throwing. */
+export function safeDecode(value: string): string | null {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return null;
+  }
+}

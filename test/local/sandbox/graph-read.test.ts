@@ -361,6 +361,8 @@ describe('Graph reads', () => {
         .totalItemCount,
     );
     expect((await call(sb, tok, 'GET', '/v1.0/me/messages?$frobnicate=1')).status).toBe(400);
+    expect((await call(sb, tok, 'GET', '/v1.0/me/mailFolders/%E0%A4%A')).status).toBe(400);
+    expect((await call(sb, tok, 'GET', '/v1.0/me/calendar')).status).toBe(400);
   });
 
   it('generates a 50,000-message mailbox and pages its last page', async () => {

@@ -223,6 +223,12 @@ describe('identity platform', () => {
       scope: 'Mail.Send',
     });
     expect(wider.json).toMatchObject({ error: 'invalid_grant' });
+    const garbled = await tokenRequest(
+      sb,
+      { grant_type: 'refresh_token', refresh_token: rt },
+      { Authorization: 'Basic %%%' },
+    );
+    expect(garbled.status).toBe(400);
     const grant = await asApp({ grant_type: 'password' });
     expect(grant.json).toMatchObject({ error: 'unsupported_grant_type' });
     const jsonBody = await fetch(`${sb.url}/${sb.tenantId}/oauth2/v2.0/token`, {

@@ -1,7 +1,7 @@
 import { GraphError, graphErrorBody, JSON_CONTENT_TYPE, type GraphResponse } from '../errors';
 import type { GraphContext, GraphRequest, SandboxState } from '../state';
 import type { Folder, UserRecord } from '../store';
-import { sleep } from '../util';
+import { safeDecode, sleep } from '../util';
 import { parseSelect } from '../views';
 import { createFolder, getFolder, listFolders, resolveFolder } from './folders';
 import { methodNotAllowed, parsePrefer, requireScope } from './helpers';
@@ -28,7 +28,8 @@ const unauthorized = (message: string): GraphError =>
 function splitPath(path: string): string[] {
   const out: string[] = [];
   for (const raw of path.split('/').filter(Boolean)) {
-    const seg = decodeURIComponent(raw);
+    const seg = safeDecode(raw);
+    if (seg === null) throw new GraphError(400, 'BadRequest', `Invalid URI segment '${raw}'.`);
     const key = /^([A-Za-z.$]+)\('(.*)'\)$/.exec(seg);
     if (key) out.push(key[1]!, key[2]!.replace(/''/g, "'"));
     else out.push(seg);
