@@ -2,6 +2,7 @@
  * `npm run bench`: every figure is printed with a baseline measured in the same run, so the
  * ratios hold on any machine. Areas add their benchmark to the list below.
  */
+import { benchBulk } from './bulk';
 import { benchColdStart } from './cold-start';
 import { benchRead } from './read';
 import { type BenchResult, formatResult } from './result';
@@ -13,6 +14,7 @@ const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> 
   ['tokens', benchTokens],
   ['read', benchRead],
   ['send', benchSend],
+  ['bulk', benchBulk],
 ];
 
 async function main(): Promise<void> {

@@ -12,6 +12,7 @@ export type ErrorCode =
   | 'unsupported_media_type'
   | 'payload_too_large'
   | 'conflict'
+  | 'precondition_failed'
   | 'idempotency_conflict'
   | 'reauth_required'
   | 'invalid_cursor'
@@ -119,6 +120,16 @@ export class ConflictError extends AppError {
     options: AppErrorOptions = {},
   ) {
     super(code, message, options);
+  }
+}
+
+/** An `If-Match` that names a version other than the current one. */
+export class PreconditionFailedError extends AppError {
+  override name = 'PreconditionFailedError' as const;
+  readonly currentVersion: number;
+  constructor(message: string, currentVersion: number) {
+    super('precondition_failed', message);
+    this.currentVersion = currentVersion;
   }
 }
 

@@ -1,7 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 
-import { toProblemResponse } from '../http/problem';
 import { readJson, routeId } from '../http/parse';
 import { variablesSchema } from '../mail/template-render';
 import {
@@ -13,9 +12,8 @@ import {
   templateInputSchema,
   type TemplateService,
   templateView,
-  TemplateVersionConflict,
 } from '../mail/templates';
-import { type CallerInvocation, type HttpFunctionDefinition } from './types';
+import { type HttpFunctionDefinition } from './types';
 
 // Base64 grows attachments by a third; JSON escaping can double a body's bytes.
 const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_BYTES * 2;
@@ -31,37 +29,6 @@ function withVersion(status: number, template: Template): HttpResponseInit {
     headers: { etag: `"${template.version}"`, 'cache-control': 'no-store' },
     jsonBody: templateView(template),
   };
-}
-
-/**
- * If-Match mismatches answer 412 Precondition Failed. The shared error taxonomy has no 412 yet,
- * so this edge turns the conflict into one here (still problem+json, same fields).
- */
-async function guardVersion(
-  invocation: CallerInvocation,
-  run: () => Promise<HttpResponseInit>,
-): Promise<HttpResponseInit> {
-  try {
-    return await run();
-  } catch (error) {
-    if (!(error instanceof TemplateVersionConflict)) throw error;
-    invocation.log.warn('template version mismatch', { currentVersion: error.currentVersion });
-    const problem = toProblemResponse(error, {
-      requestId: invocation.requestId,
-      instance: new URL(invocation.request.url).pathname,
-    });
-    return {
-      ...problem,
-      status: 412,
-      jsonBody: {
-        ...(problem.jsonBody as Record<string, unknown>),
-        status: 412,
-        title: 'Precondition failed',
-        code: 'precondition_failed',
-        currentVersion: error.currentVersion,
-      },
-    };
-  }
 }
 
 export function templateFunctions(templates: () => TemplateService): HttpFunctionDefinition[] {
@@ -95,27 +62,24 @@ export function templateFunctions(templates: () => TemplateService): HttpFunctio
       route: 'templates/{templateId}',
       auth: 'caller',
       maxBodyBytes: TEMPLATE_BODY_BYTES,
-      handler(invocation) {
-        const { request, caller } = invocation;
-        return guardVersion(invocation, async () => {
-          const templateId = routeId(request, 'templateId');
-          if (request.method === 'GET') {
-            return withVersion(200, await templates().get(caller.serviceId, templateId));
-          }
-          const ifMatchVersion = parseIfMatchVersion(request.headers.get('if-match'));
-          const options = ifMatchVersion === undefined ? {} : { ifMatchVersion };
-          if (request.method === 'DELETE') {
-            await templates().remove(caller.serviceId, templateId, options);
-            return { status: 204 };
-          }
-          const { value } = await readJson(request, templateInputSchema, {
-            maxBytes: TEMPLATE_BODY_BYTES,
-          });
-          return withVersion(
-            200,
-            await templates().replace(caller.serviceId, templateId, value, options),
-          );
+      async handler({ request, caller }) {
+        const templateId = routeId(request, 'templateId');
+        if (request.method === 'GET') {
+          return withVersion(200, await templates().get(caller.serviceId, templateId));
+        }
+        const ifMatchVersion = parseIfMatchVersion(request.headers.get('if-match'));
+        const options = ifMatchVersion === undefined ? {} : { ifMatchVersion };
+        if (request.method === 'DELETE') {
+          await templates().remove(caller.serviceId, templateId, options);
+          return { status: 204 };
+        }
+        const { value } = await readJson(request, templateInputSchema, {
+          maxBytes: TEMPLATE_BODY_BYTES,
         });
+        return withVersion(
+          200,
+          await templates().replace(caller.serviceId, templateId, value, options),
+        );
       },
     },
     {

@@ -6,6 +6,7 @@ import {
   isAppError,
   MethodNotAllowedError,
   PayloadTooLargeError,
+  PreconditionFailedError,
   ReauthRequiredError,
   SendOutcomeUnknownError,
   ThrottledError,
@@ -24,6 +25,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
   idempotency_conflict: { status: 409, title: 'Idempotency key reused with a different request' },
+  precondition_failed: { status: 412, title: 'Precondition failed' },
   reauth_required: { status: 409, title: 'The mailbox must be connected again' },
   payload_too_large: { status: 413, title: 'Payload too large' },
   unsupported_media_type: { status: 415, title: 'Unsupported media type' },
@@ -92,6 +94,7 @@ export function toProblemResponse(error: unknown, context: ProblemContext): Http
   }
   if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(', ');
   if (known instanceof SendOutcomeUnknownError) body.sendId = known.sendId;
+  if (known instanceof PreconditionFailedError) body.currentVersion = known.currentVersion;
   if (known) {
     const retryAfter = retryAfterSeconds(known);
     if (retryAfter !== undefined) {

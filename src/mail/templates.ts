@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
 import {
   checkTemplate,
   type ContentType,
@@ -89,15 +89,13 @@ export const createTemplateSchema = templateInputSchema.extend({
 
 export type TemplateInput = z.output<typeof templateInputSchema>;
 
-/** An If-Match version that is not the current one (412 at the edge). */
-export class TemplateVersionConflict extends ConflictError {
-  readonly currentVersion: number;
+/** An If-Match version that is not the current one. */
+export class TemplateVersionConflict extends PreconditionFailedError {
   constructor(templateId: string, currentVersion: number) {
     super(
-      'conflict',
       `Template ${templateId} is at version ${currentVersion}, not the version given in If-Match.`,
+      currentVersion,
     );
-    this.currentVersion = currentVersion;
   }
 }
 
