@@ -1,4 +1,5 @@
 import { PayloadTooLargeError, ValidationError, type FieldError } from '../errors';
+import { SEND_ID_HEADER } from '../graph/send';
 import { type OutgoingMessage } from './send-types';
 
 /**
@@ -34,8 +35,22 @@ export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes
       message: `has ${headerNames.length} headers; Graph accepts at most ${MAX_CUSTOM_HEADERS}`,
     });
   }
+  // Header names are case-insensitive: `X-A` and `x-a` are one header.
+  const seen = new Set<string>();
   for (const name of headerNames) {
-    if (!HEADER_NAME.test(name)) {
+    const lower = name.toLowerCase();
+    if (lower === SEND_ID_HEADER) {
+      errors.push({
+        path: `headers.${name}`,
+        message:
+          'is reserved for the send id this service marks messages with (to find one whose send answer was lost)',
+      });
+    } else if (seen.has(lower)) {
+      errors.push({
+        path: `headers.${name}`,
+        message: 'repeats another header name (header names are case-insensitive)',
+      });
+    } else if (!HEADER_NAME.test(name)) {
       errors.push({
         path: `headers.${name}`,
         message: 'custom header names must start with x- (Graph accepts no other headers)',
@@ -43,6 +58,7 @@ export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes
     } else if (/[\r\n]/.test(message.headers[name]!)) {
       errors.push({ path: `headers.${name}`, message: 'must not contain line breaks' });
     }
+    seen.add(lower);
   }
   message.attachments.forEach((attachment, index) => {
     const path = attachment.path ?? `attachments[${index}]`;

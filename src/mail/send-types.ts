@@ -36,7 +36,10 @@ export interface OutgoingMessage {
   contentType: 'text' | 'html';
   importance: 'low' | 'normal' | 'high';
   saveToSentItems: boolean;
-  /** Custom internet headers; names start with `x-` (at most 5). */
+  /**
+   * Custom internet headers; names start with `x-`, are unique ignoring case and are not the
+   * reserved `x-omf-send-id` (at most 5).
+   */
   headers: Record<string, string>;
   attachments: AttachmentInput[];
   /** Send from this shared mailbox (UPN) instead of the signed-in user's. */

@@ -219,6 +219,24 @@ describe('send: bad input never reaches Graph', () => {
       'headers.List-Unsubscribe',
     ],
     [
+      'the reserved send id header',
+      json({ to: recipient, headers: { 'x-omf-send-id': 'forged' } }),
+      400,
+      'headers.x-omf-send-id',
+    ],
+    [
+      'the reserved send id header in another case',
+      json({ to: recipient, headers: { 'X-OMF-Send-Id': 'forged' } }),
+      400,
+      'headers.X-OMF-Send-Id',
+    ],
+    [
+      'one header name twice, in different case',
+      json({ to: recipient, headers: { 'x-ticket': '1', 'X-Ticket': '2' } }),
+      400,
+      'headers.X-Ticket',
+    ],
+    [
       'six custom headers',
       json({
         to: recipient,
