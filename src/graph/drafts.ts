@@ -2,6 +2,7 @@ import { NotFoundError } from '../errors';
 import { type MailboxGraph, segment } from './client';
 import {
   type GraphFileAttachment,
+  type GraphMessageRef,
   type GraphOutgoingMessage,
   IMMUTABLE_ID_HEADERS,
   MESSAGE_REF_SELECT,
@@ -16,11 +17,7 @@ export async function createDraft(
   graph: MailboxGraph,
   message: GraphOutgoingMessage,
 ): Promise<MessageRef> {
-  const result = await graph.client.json<{
-    id: string;
-    internetMessageId?: string | null;
-    isDraft?: boolean;
-  }>('POST', `${graph.root}/messages`, {
+  const result = await graph.client.json<GraphMessageRef>('POST', `${graph.root}/messages`, {
     body: message,
     headers: IMMUTABLE_ID_HEADERS,
     retry: 'throttle-only',
@@ -46,14 +43,13 @@ export async function getMessageRef(
   messageId: string,
 ): Promise<MessageRef | null> {
   try {
-    const result = await graph.client.get<{
-      id: string;
-      internetMessageId?: string | null;
-      isDraft?: boolean;
-    }>(`${graph.root}/messages/${segment(messageId)}`, {
-      query: { $select: MESSAGE_REF_SELECT },
-      headers: IMMUTABLE_ID_HEADERS,
-    });
+    const result = await graph.client.get<GraphMessageRef>(
+      `${graph.root}/messages/${segment(messageId)}`,
+      {
+        query: { $select: MESSAGE_REF_SELECT },
+        headers: IMMUTABLE_ID_HEADERS,
+      },
+    );
     return toMessageRef(result.body);
   } catch (error) {
     if (error instanceof NotFoundError) return null;

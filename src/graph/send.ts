@@ -17,8 +17,8 @@ export const IMMUTABLE_ID_HEADERS = { prefer: 'IdType="ImmutableId"' } as const;
  * can de-duplicate on it too.
  */
 export const SEND_ID_HEADER = 'x-omf-send-id';
-/** How many of the newest Sent Items a lookup reads (newest first). */
-const SENT_LOOKUP_WINDOW = 50;
+/** How many of a folder's newest messages a lookup by send id reads. */
+const LOOKUP_WINDOW = 50;
 
 export interface GraphRecipient {
   emailAddress: { address: string; name?: string };
@@ -52,21 +52,25 @@ export interface MessageRef {
   id: string;
   internetMessageId: string | null;
   isDraft: boolean;
+  /** Tells Sent Items from the Outbox, where a sent draft waits before it leaves. */
+  parentFolderId: string | null;
 }
 
-interface GraphMessageRef {
+export interface GraphMessageRef {
   id: string;
   internetMessageId?: string | null;
   isDraft?: boolean;
+  parentFolderId?: string | null;
 }
 
-export const MESSAGE_REF_SELECT = 'id,internetMessageId,isDraft';
+export const MESSAGE_REF_SELECT = 'id,internetMessageId,isDraft,parentFolderId';
 
 export function toMessageRef(message: GraphMessageRef): MessageRef {
   return {
     id: message.id,
     internetMessageId: message.internetMessageId ?? null,
     isDraft: message.isDraft ?? false,
+    parentFolderId: message.parentFolderId ?? null,
   };
 }
 
@@ -89,22 +93,26 @@ export async function sendDraft(graph: MailboxGraph, messageId: string): Promise
   });
 }
 
+/** Where our messages are looked for: Drafts (a draft whose create answer was lost), Sent Items. */
+export type MarkedFolder = 'drafts' | 'sentitems';
+
 /**
- * The Sent Items copy of the message marked with `sendId`, if it is there yet. Graph cannot
- * filter on internet headers, so the newest Sent Items are read with their headers and matched.
+ * The message in `folder` marked with `sendId`, if it is there (yet). Graph cannot filter on
+ * internet headers, so the folder's newest messages are read with their headers and matched.
  */
-export async function findSentBySendId(
+export async function findBySendId(
   graph: MailboxGraph,
+  folder: MarkedFolder,
   sendId: string,
 ): Promise<MessageRef | null> {
   const result = await graph.client.get<{
     value?: Array<
       GraphMessageRef & { internetMessageHeaders?: Array<{ name: string; value: string }> }
     >;
-  }>(`${graph.root}/mailFolders/sentitems/messages`, {
+  }>(`${graph.root}/mailFolders/${folder}/messages`, {
     query: {
       $select: `${MESSAGE_REF_SELECT},internetMessageHeaders`,
-      $top: SENT_LOOKUP_WINDOW,
+      $top: LOOKUP_WINDOW,
     },
     headers: IMMUTABLE_ID_HEADERS,
   });
@@ -114,6 +122,14 @@ export async function findSentBySendId(
     ),
   );
   return found ? toMessageRef(found) : null;
+}
+
+/** The id of the Sent Items folder (folder ids never change). */
+export async function sentItemsFolderId(graph: MailboxGraph): Promise<string> {
+  const result = await graph.client.get<{ id: string }>(`${graph.root}/mailFolders/sentitems`, {
+    query: { $select: 'id' },
+  });
+  return result.body.id;
 }
 
 /**

@@ -6,7 +6,7 @@ import { AppError, ForbiddenError, SendOutcomeUnknownError } from '../errors';
 import { type GraphFactory, type MailboxGraph } from '../graph/client';
 import { addFileAttachment, createDraft, deleteMessage, getMessageRef } from '../graph/drafts';
 import {
-  findSentBySendId,
+  findBySendId,
   type GraphFileAttachment,
   type GraphOutgoingMessage,
   type GraphRecipient,
@@ -15,6 +15,7 @@ import {
   SEND_ID_HEADER,
   sendDraft,
   sendMail,
+  sentItemsFolderId,
 } from '../graph/send';
 import {
   cancelUploadSession,
@@ -39,9 +40,11 @@ import {
  * - a message that fits one request (4 MB, base64 and JSON counted) goes by `sendMail`;
  * - anything bigger is a draft (immutable id) with small files attached inline and large ones
  *   through upload sessions, then `/send`; any failure before `/send` deletes the draft and
- *   cancels open upload sessions;
+ *   cancels open upload sessions (a draft whose create answer was lost is found by its send id);
+ * - `/send` always keeps a copy in Sent Items: with `saveToSentItems: false` that copy is deleted
+ *   once the message has left (see `deleteSentCopy`);
  * - `sendMail` and `/send` are retried on 429 only. A lost answer (timeout, network error, 5xx)
- *   is resolved by looking the message up (Sent Items by the send id property, or the draft's
+ *   is resolved by looking the message up (Sent Items by the send id header, or the draft's
  *   immutable id); when it cannot be found the send is reported as outcome unknown, never retried.
  */
 
@@ -58,6 +61,8 @@ export interface ConfirmTimings {
   lostAnswerMs: number;
   /** How long to look for the Sent Items copy after an accepted sendMail (for its ids). */
   afterSendMs: number;
+  /** How long to wait for a sent draft's Sent Items copy to delete it (saveToSentItems=false). */
+  unsavedCopyMs: number;
   /** Pause between lookups; doubles each time up to 4 s. */
   firstDelayMs: number;
 }
@@ -65,6 +70,7 @@ export interface ConfirmTimings {
 export const DEFAULT_CONFIRM_TIMINGS: ConfirmTimings = {
   lostAnswerMs: 20_000,
   afterSendMs: 3_000,
+  unsavedCopyMs: 20_000,
   firstDelayMs: 250,
 };
 
@@ -196,6 +202,8 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     deadline: Deadline;
     workDeadline: Deadline;
     log: Logger;
+    /** Whether the message carries the send id header. */
+    marked: boolean;
     /** Called right before the irreversible request. */
     commit: (sendId: string) => Promise<void>;
   }
@@ -211,7 +219,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
 
   async function sendSingle(attempt: Attempt, payload: GraphOutgoingMessage): Promise<SendResult> {
     const { message, sendId, work, lookup, deadline, log } = attempt;
-    const find = () => findSentBySendId(lookup, sendId);
+    const find = () => findBySendId(lookup, 'sentitems', sendId);
     payload.attachments = await Promise.all(message.attachments.map(toFileAttachment));
     await attempt.commit(sendId);
     try {
@@ -250,6 +258,65 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     );
   }
 
+  /**
+   * Creates the draft. When the answer is lost the draft may exist all the same: it is looked up
+   * in Drafts by its send id and deleted, so nothing is left behind (an unmarked message, with
+   * all 5 header slots taken by the caller, cannot be found).
+   */
+  async function createMarkedDraft(
+    attempt: Attempt,
+    payload: GraphOutgoingMessage,
+  ): Promise<MessageRef> {
+    const { work, lookup, sendId, deadline, log } = attempt;
+    try {
+      return await createDraft(work, payload);
+    } catch (error) {
+      if (isUncertainSendFailure(error) && attempt.marked) {
+        const find = () => findBySendId(lookup, 'drafts', sendId);
+        const orphan = await lookFor(find, timings.afterSendMs, deadline, log);
+        if (orphan) await cleanUp(attempt, orphan.id, new Set());
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * Graph's draft `/send` always keeps a copy in Sent Items, so with saveToSentItems=false the
+   * copy is deleted once it is there, found by the draft's immutable id. Only a copy in Sent
+   * Items is touched: the message has left by then (one still in the Outbox has not, and deleting
+   * it could stop it), so deleting can neither undo nor repeat the send. A copy not found within
+   * `unsavedCopyMs` and the deadline stays, with a warning: the mail went all the same.
+   */
+  async function deleteSentCopy(attempt: Attempt, draftId: string): Promise<void> {
+    const { lookup, deadline, sendId, log } = attempt;
+    let sentItems: string | undefined;
+    const inSentItems = async () => {
+      sentItems ??= await sentItemsFolderId(lookup);
+      const ref = await getMessageRef(lookup, draftId);
+      return ref && !ref.isDraft && ref.parentFolderId === sentItems ? ref : null;
+    };
+    // Leave time for the DELETE itself.
+    const budgetMs = Math.min(timings.unsavedCopyMs, deadline.remainingMs() - 2000);
+    const copy = await lookFor(inSentItems, budgetMs, deadline, log);
+    if (!copy) {
+      log.warn(
+        'the Sent Items copy of a message sent with saveToSentItems=false did not appear in time; it stays',
+        { sendId, messageId: draftId },
+      );
+      return;
+    }
+    await deleteMessage(lookup, copy.id).catch((error: unknown) =>
+      log.warn(
+        'could not delete the Sent Items copy of a message sent with saveToSentItems=false',
+        {
+          sendId,
+          messageId: draftId,
+          error,
+        },
+      ),
+    );
+  }
+
   async function sendViaDraft(
     attempt: Attempt,
     payload: GraphOutgoingMessage,
@@ -273,7 +340,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     const uploadUrls = new Set<string>();
     try {
       if (packed.length > 0) payload.attachments = await Promise.all(packed.map(toFileAttachment));
-      draft = await createDraft(work, payload);
+      draft = await createMarkedDraft(attempt, payload);
       for (const attachment of separate) {
         await addFileAttachment(work, draft.id, await toFileAttachment(attachment));
       }
@@ -316,10 +383,14 @@ export function createSendService(deps: SendServiceDependencies): SendService {
         throw error;
       }
       log.warn('send answer lost; looking the draft up by its immutable id', { sendId, error });
-      const found = await lookFor(sentCopy, timings.lostAnswerMs, deadline, log);
-      // The draft stays: it may still be on its way out of the Outbox.
-      if (!found) throw new SendOutcomeUnknownError(sendId, { cause: error });
-      return result(sendId, found);
+      // The draft stays when not found: it may still be on its way out of the Outbox.
+      if (!(await lookFor(sentCopy, timings.lostAnswerMs, deadline, log))) {
+        throw new SendOutcomeUnknownError(sendId, { cause: error });
+      }
+    }
+    if (!message.saveToSentItems) {
+      await deleteSentCopy(attempt, draftId);
+      return result(sendId, null);
     }
     const ref = await getMessageRef(lookup, draftId).catch(() => null);
     return result(sendId, ref ?? draft);
@@ -347,6 +418,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       ...mailbox,
     });
     const lookup = await deps.graph.forCredential(credential, { deadline, log, ...mailbox });
+    const { payload, marked } = toGraphMessage(message, sendId);
     const attempt: Attempt = {
       credential,
       message,
@@ -356,9 +428,9 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       deadline,
       workDeadline,
       log,
+      marked,
       commit,
     };
-    const { payload, marked } = toGraphMessage(message, sendId);
     const requestBytes =
       Buffer.byteLength(
         JSON.stringify({ message: payload, saveToSentItems: message.saveToSentItems }),

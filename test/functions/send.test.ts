@@ -456,6 +456,27 @@ describe('send: large attachments by draft and upload session', () => {
     expect(sentWithSubject('Retried chunk')).toHaveLength(1);
   });
 
+  it('honours saveToSentItems=false on the draft flow: nothing in Sent Items or Drafts, sent once', async () => {
+    const { status, body } = await send(
+      multipart({ to: recipient, subject: 'Large not saved', saveToSentItems: false }, [
+        { field: 'f', name: 'f.bin', bytes: randomBytes(4 * MiB) },
+      ]),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(body).toMatchObject({ status: 'sent', messageId: null, internetMessageId: null });
+    expect(sendCalls().map((c) => c.path)).toEqual([
+      expect.stringMatching(/\/messages\/[^/]+\/send$/),
+    ]);
+    expect(sentWithSubject('Large not saved')).toEqual([]);
+    expect(drafts()).toEqual([]);
+    expect(stack.sandbox.control.outbox(sender)).toEqual([]);
+    const delivered = stack.sandbox.control
+      .messages(recipient, 'inbox')
+      .filter((m) => m.subject === 'Large not saved');
+    expect(delivered).toHaveLength(1);
+    expect(delivered[0]!.hasAttachments).toBe(true);
+  });
+
   it('deletes the draft when creating the upload session fails', async () => {
     stack.sandbox.control.injectFault({
       method: 'POST',

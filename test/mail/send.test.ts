@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import { Readable } from 'node:stream';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { createDeadline } from '../../src/deadline';
 import { SendOutcomeUnknownError } from '../../src/errors';
 import { createLogger } from '../../src/http/logger';
-import { createIdempotencyStore } from '../../src/mail/idempotency';
+import { createIdempotencyStore, type IdempotencyStore } from '../../src/mail/idempotency';
 import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
 import {
   type AttachmentInput,
@@ -74,7 +74,7 @@ beforeAll(async () => {
       table: () => stack.app.services.storage!.table('idempotencysvctest'),
     }),
     maxMessageSizeBytes: 35 * MiB,
-    confirm: { lostAnswerMs: 600, afterSendMs: 300, firstDelayMs: 100 },
+    confirm: { lostAnswerMs: 600, afterSendMs: 300, unsavedCopyMs: 600, firstDelayMs: 100 },
   });
 }, 60_000);
 
@@ -217,4 +217,126 @@ describe('send service: failures before sending leave nothing behind', () => {
     expect(drafts('Attach fails')).toEqual([]);
     expect(sendCalls()).toHaveLength(0);
   });
+});
+
+describe('send service: saveToSentItems=false on the draft flow', () => {
+  const large = (subject: string) =>
+    message(subject, {
+      saveToSentItems: false,
+      attachments: [file('big.bin', randomBytes(3 * MiB + 1))],
+    });
+
+  it('deletes the Sent Items copy of a /send whose answer was lost, and sends once', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/messages/*/send',
+      afterAccept: true,
+      count: 1,
+    });
+    const result = await service.send(key, large('Unsaved lost draft'), {
+      deadline: createDeadline(20_000),
+      log,
+    });
+    expect(result).toMatchObject({ status: 'sent', messageId: null, internetMessageId: null });
+    expect(sendCalls()).toHaveLength(1);
+    expect(sent('Unsaved lost draft')).toEqual([]);
+    expect(drafts('Unsaved lost draft')).toEqual([]);
+    expect(delivered('Unsaved lost draft')).toHaveLength(1);
+  });
+
+  it('answers sent and warns when the copy is still in the Outbox when time is up', async () => {
+    // One message per 2 s: the sendMail below takes the slot, the draft waits in the Outbox.
+    const before = stack.sandbox.control.setLimits({});
+    const { messagesPerSendWindow, sendWindowMs } = before;
+    stack.sandbox.control.setLimits({ messagesPerSendWindow: 1, sendWindowMs: 2000 });
+    const lines: string[] = [];
+    const watched = createLogger((level, line) => lines.push(`${level} ${line}`), {});
+    try {
+      await service.send(key, message('Takes the slot'), { deadline: createDeadline(20_000), log });
+      const result = await service.send(key, large('Unsaved late'), {
+        deadline: createDeadline(20_000),
+        log: watched,
+      });
+      expect(result).toMatchObject({ status: 'sent', messageId: null });
+      expect(lines.some((l) => l.startsWith('warn') && l.includes('did not appear in time'))).toBe(
+        true,
+      );
+      expect(stack.sandbox.control.outbox(sender).map((m) => m.subject)).toContain('Unsaved late');
+      await vi.waitFor(() => expect(delivered('Unsaved late')).toHaveLength(1), {
+        timeout: 8000,
+      });
+      // Documented: a copy found too late stays in Sent Items; it was never sent twice.
+      expect(sent('Unsaved late')).toHaveLength(1);
+      expect(sendCalls()).toHaveLength(2);
+    } finally {
+      stack.sandbox.control.setLimits({ messagesPerSendWindow, sendWindowMs });
+    }
+  }, 20_000);
+});
+
+describe('send service: answers lost before sending leave nothing behind', () => {
+  it('finds and deletes a draft whose create answer was lost', async () => {
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/me/messages',
+      afterAccept: true,
+      count: 1,
+    });
+    const error = await service
+      .send(key, message('Create lost', { attachments: [file('c.bin', randomBytes(4 * MiB))] }), {
+        deadline: createDeadline(20_000),
+        log,
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'graph_unavailable' });
+    const calls = stack.sandbox.control.requestLog();
+    expect(calls.filter((e) => e.method === 'POST' && /\/me\/messages$/.test(e.path))).toEqual([
+      expect.objectContaining({ status: 504 }),
+    ]);
+    expect(calls.some((e) => e.method === 'DELETE' && /\/messages\//.test(e.path))).toBe(true);
+    expect(sendCalls()).toHaveLength(0);
+    expect(drafts('Create lost')).toEqual([]);
+  });
+});
+
+describe('send service: a crash after Graph accepted the send', () => {
+  it('never sends again when the result was not recorded (the repeat reports unknown)', async () => {
+    const table = () => stack.app.services.storage!.table('idempotencycrashtest');
+    const store = createIdempotencyStore<IdempotentSendOutcome>({
+      table,
+      leaseGraceMs: 0,
+      pollMs: 100,
+    });
+    // The first attempt "dies" between Graph's 202 and writing the result.
+    const crashing: IdempotencyStore<IdempotentSendOutcome> = {
+      async begin(...args) {
+        const begun = await store.begin(...args);
+        if (begun.kind === 'replay') return begun;
+        const claim = { ...begun.claim, complete: () => Promise.reject(new Error('crashed')) };
+        return { ...begun, claim };
+      },
+    };
+    const make = (idempotency: IdempotencyStore<IdempotentSendOutcome>) =>
+      createSendService({
+        graph: stack.app.services.graph,
+        idempotency,
+        maxMessageSizeBytes: 35 * MiB,
+        confirm: { lostAnswerMs: 600, afterSendMs: 300, firstDelayMs: 100 },
+      });
+    const idempotency = { key: 'crash-1', fingerprint: 'f' };
+    const first = await make(crashing).send(key, message('Crashed'), {
+      deadline: createDeadline(2000),
+      log,
+      idempotency,
+    });
+    expect(first.status).toBe('sent');
+
+    const repeat = await make(store)
+      .send(key, message('Crashed'), { deadline: createDeadline(10_000), log, idempotency })
+      .catch((e: unknown) => e);
+    expect(repeat).toBeInstanceOf(SendOutcomeUnknownError);
+    expect((repeat as SendOutcomeUnknownError).sendId).toBe(first.sendId);
+    expect(sendCalls()).toHaveLength(1);
+    expect(delivered('Crashed')).toHaveLength(1);
+  }, 20_000);
 });
