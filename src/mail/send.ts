@@ -59,7 +59,10 @@ export const SINGLE_REQUEST_LIMIT_BYTES = 4 * MiB - 16 * 1024;
 export interface ConfirmTimings {
   /** How long to keep looking for a message whose send answer was lost. */
   lostAnswerMs: number;
-  /** How long to look for the Sent Items copy after an accepted sendMail (for its ids). */
+  /**
+   * How long to look for a message that should be there at once: the Sent Items copy after an
+   * accepted sendMail (for its ids), a draft whose create answer was lost (to delete it).
+   */
   afterSendMs: number;
   /** How long to wait for a sent draft's Sent Items copy to delete it (saveToSentItems=false). */
   unsavedCopyMs: number;
@@ -192,7 +195,6 @@ export function createSendService(deps: SendServiceDependencies): SendService {
   }
 
   interface Attempt {
-    credential: CredentialKey;
     message: OutgoingMessage;
     sendId: string;
     /** Bound to a deadline that leaves time to look up a lost answer. */
@@ -420,7 +422,6 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     const lookup = await deps.graph.forCredential(credential, { deadline, log, ...mailbox });
     const { payload, marked } = toGraphMessage(message, sendId);
     const attempt: Attempt = {
-      credential,
       message,
       sendId,
       work,
