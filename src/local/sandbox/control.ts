@@ -7,6 +7,7 @@ import type { HttpResult } from './identity-http';
 import type { SandboxLimits } from './limits';
 import type { RequestLogEntry, SandboxState } from './state';
 import {
+  childConversationIndex,
   folderPath,
   type Folder,
   type Mailbox,
@@ -65,7 +66,11 @@ export interface SandboxControl {
   sentItems(upn: string): MessageInfo[];
   /** Messages waiting for the mailbox's send rate (Exchange's 30/min) to let them go. */
   outbox(upn: string): MessageInfo[];
-  /** Seeds one message from Graph-shaped JSON (plus `receivedDateTime`, `sentDateTime`, `isDraft`). */
+  /**
+   * Seeds one message from Graph-shaped JSON plus what only the server sets: `receivedDateTime`,
+   * `sentDateTime`, `isDraft`, and `conversationId` (and optionally `conversationIndex`) to put it
+   * in an existing conversation, e.g. one returned for an earlier seeded message.
+   */
   addMessage(upn: string, folder: string, message: Record<string, unknown>): MessageInfo;
   /** Gives `userUpn` rights on `targetUpn`'s mailbox (Exchange Full Access / Send As / Send on Behalf). */
   grantSharedAccess(
@@ -73,6 +78,36 @@ export interface SandboxControl {
     targetUpn: string,
     rights: { sendAs?: boolean; fullAccess?: boolean; sendOnBehalf?: boolean },
   ): void;
+}
+
+const optionalText = (value: unknown, name: string): string | undefined => {
+  if (value === undefined) return undefined;
+  if (typeof value !== 'string' || value === '')
+    throw badRequest(`'${name}' must be a non-empty string.`);
+  return value;
+};
+
+/**
+ * A seeded message joins the conversation it names. Without an explicit index it answers the newest
+ * message of that conversation in the mailbox (its index extends that one), or starts the thread.
+ */
+function threadFields(
+  box: Mailbox,
+  conversationIdRaw: unknown,
+  conversationIndexRaw: unknown,
+): Partial<Pick<StoredMessage, 'conversationId' | 'conversationIndex'>> {
+  const conversationId = optionalText(conversationIdRaw, 'conversationId');
+  const conversationIndex = optionalText(conversationIndexRaw, 'conversationIndex');
+  if (conversationId === undefined) {
+    if (conversationIndex !== undefined)
+      throw badRequest("'conversationIndex' needs 'conversationId'.");
+    return {};
+  }
+  const parent = box.all.find((m) => m.conversationId === conversationId);
+  const index =
+    conversationIndex ??
+    (parent ? childConversationIndex(parent.conversationIndex, box.nextKey) : undefined);
+  return index === undefined ? { conversationId } : { conversationId, conversationIndex: index };
 }
 
 export function createControl(
@@ -151,12 +186,20 @@ export function createControl(
     addMessage: (upn, folderName, message) => {
       const box = mailbox(upn);
       const target = folder(box, folderName);
-      const { receivedDateTime, sentDateTime, isDraft, ...rest } = message;
+      const {
+        receivedDateTime,
+        sentDateTime,
+        isDraft,
+        conversationId,
+        conversationIndex,
+        ...rest
+      } = message;
       const parseDate = (v: unknown): number | null =>
         typeof v === 'string' && !Number.isNaN(Date.parse(v)) ? Date.parse(v) : null;
       const receivedMs = parseDate(receivedDateTime) ?? Date.now();
       const input = messageInput(rest, renderItemMime);
       const m = newMessage(state.store, box, target, {
+        ...threadFields(box, conversationId, conversationIndex),
         receivedMs,
         createdMs: receivedMs,
         sentMs: parseDate(sentDateTime) ?? receivedMs,

@@ -37,6 +37,13 @@ export interface InternetMessageHeader {
   value: string;
 }
 
+/** A single-value extended property; `key` is the id normalised for lookups (see extended-properties.ts). */
+export interface ExtendedProperty {
+  key: string;
+  id: string;
+  value: string;
+}
+
 export interface StoredAttachment {
   id: string;
   kind: 'file' | 'item';
@@ -83,6 +90,7 @@ export interface StoredMessage {
   isReadReceiptRequested: boolean;
   /** Copy-on-write: defaults share one frozen empty array (seeding 100k+ messages is GC-bound). */
   attachments: readonly StoredAttachment[];
+  singleValueExtendedProperties: readonly ExtendedProperty[];
   /** Mailbox change sequence of the last change (delta watermark). */
   seq: number;
   /** Sequence at which the message arrived in its current folder (delta changeType=created). */
@@ -373,6 +381,19 @@ export class MailStore {
   }
 }
 
+/**
+ * The conversation index of a reply: the parent's index plus one 5-byte child block, as Exchange
+ * extends PidTagConversationIndex for every message that answers another.
+ */
+export function childConversationIndex(parent: string, block: number): string {
+  const child = Buffer.alloc(5);
+  child.writeUInt32BE(block >>> 0, 0);
+  return Buffer.concat([Buffer.from(parent, 'base64'), child])
+    .toString('base64')
+    .replace(/\+/g, '-')
+    .replace(/\//g, '_');
+}
+
 export function folderPath(mailbox: Mailbox, folder: Folder): string {
   const parts: string[] = [];
   let current: Folder | undefined = folder;
@@ -426,6 +447,7 @@ export function newMessage(
     isDeliveryReceiptRequested: f.isDeliveryReceiptRequested ?? false,
     isReadReceiptRequested: f.isReadReceiptRequested ?? false,
     attachments: f.attachments ?? NONE,
+    singleValueExtendedProperties: f.singleValueExtendedProperties ?? NONE,
     seq: 0,
     arrivedSeq: 0,
     changeKey: '',

@@ -113,7 +113,7 @@ export function htmlToText(html: string): string {
     .replace(/[ \t]+\r\n/g, '\r\n');
 }
 
-const escapeHtml = (s: string): string =>
+export const escapeHtml = (s: string): string =>
   s.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;');
 
 /** How Exchange stores an HTML body posted by a client: wrapped in a full document. */

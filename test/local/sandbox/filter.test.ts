@@ -85,6 +85,10 @@ describe('$filter parser', () => {
     expect(matches("toRecipients/any(r: r/emailAddress/address eq 'megan@contoso.test')", m)).toBe(
       false,
     );
+    // Graph's extended-property examples write the operator `Any`.
+    expect(matches("toRecipients/Any(r: r/emailAddress/address eq 'adele@contoso.test')", m)).toBe(
+      true,
+    );
     expect(matches("contains(subject, 'budget') and startswith(subject, 'quarterly')", m)).toBe(
       true,
     );

@@ -45,6 +45,25 @@ export function jsonBody(ctx: GraphContext): Record<string, unknown> {
   return parsed;
 }
 
+/** The JSON body of an action: only its parameters (any letter case, as OData reads them). */
+export function actionParameters(
+  ctx: GraphContext,
+  action: string,
+  parameters: readonly string[],
+): Record<string, unknown> {
+  const body = jsonBody(ctx);
+  const known = parameters.map((p) => p.toLowerCase());
+  for (const key of Object.keys(body)) {
+    if (!known.includes(key.toLowerCase())) {
+      throw badRequest(
+        `The parameter '${key}' in the request payload is not a valid parameter for the operation '${action}'.`,
+        'RequestBodyRead',
+      );
+    }
+  }
+  return body;
+}
+
 export function intParam(ctx: GraphContext, name: string): number | null {
   const raw = ctx.req.query.get(name);
   if (raw === null) return null;

@@ -1,7 +1,14 @@
 import { badRequest, GraphError } from '../errors';
-import type { InternetMessageHeader, ItemBody, Recipient, StoredAttachment } from '../store';
+import type {
+  ExtendedProperty,
+  InternetMessageHeader,
+  ItemBody,
+  Recipient,
+  StoredAttachment,
+} from '../store';
 import { asText, exchangeId, isRecord } from '../util';
 import { wrapHtml } from '../views';
+import { extendedPropertiesInput } from './extended-properties';
 
 /** Message fields a client may write (JSON create/PATCH/sendMail). */
 export interface MessageInput {
@@ -22,6 +29,7 @@ export interface MessageInput {
   isReadReceiptRequested?: boolean;
   inferenceClassification?: 'focused' | 'other';
   attachments?: Array<Omit<StoredAttachment, 'id' | 'lastModifiedMs'>>;
+  singleValueExtendedProperties?: ExtendedProperty[];
 }
 
 /** Read-only or server-set properties Graph ignores on input instead of failing. */
@@ -284,6 +292,9 @@ export function messageInput(
         if (!Array.isArray(value))
           throw badRequest("Invalid value for property 'attachments'.", 'RequestBodyRead');
         out.attachments = value.map((a) => attachmentInput(a, renderItem));
+        break;
+      case 'singleValueExtendedProperties':
+        out.singleValueExtendedProperties = extendedPropertiesInput(value);
         break;
       default:
         throw invalidProperty(key);

@@ -1,5 +1,6 @@
 import { asText } from '../util';
 import type { FilterSchema, PropertyDef } from '../odata/filter';
+import { EXTENDED_PROPERTIES_COLLECTION } from './extended-properties';
 import type { Recipient, StoredMessage } from '../store';
 import { bodyPreview } from '../views';
 
@@ -52,5 +53,6 @@ export const MESSAGE_SCHEMA: FilterSchema<StoredMessage> = {
       element: { '': { type: 'string', get: (c) => c as string } },
       get: (m) => m.categories,
     },
+    singleValueExtendedProperties: EXTENDED_PROPERTIES_COLLECTION,
   },
 };

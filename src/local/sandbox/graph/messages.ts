@@ -16,39 +16,93 @@ import {
 import { intParam, jsonBody, noContent, ok, selfLink } from './helpers';
 import { MESSAGE_SCHEMA } from './message-schema';
 import { messageInput, newAttachment, type MessageInput } from './message-input';
+import {
+  expandedProperties,
+  mergeExtendedProperties,
+  parseExtendedExpand,
+} from './extended-properties';
 
 export function viewOptions(ctx: GraphContext, select: string[] | null): ViewOptions {
   return { select, bodyType: ctx.bodyType, immutableIds: ctx.immutableIds };
 }
 
-/** `$expand=attachments` (optionally `attachments($select=name,size)`); other navigations → 400. */
-function parseExpand(raw: string | null): { select: string[] | null } | null {
-  if (raw === null || raw.trim() === '') return null;
-  const m = /^\s*attachments\s*(?:\(\s*\$select\s*=\s*([^)]*)\))?\s*$/i.exec(raw);
-  if (!m) {
-    const name = raw.split(/[(,]/)[0]!.trim();
-    throw badRequest(
-      `Could not find a property named '${name}' on type 'microsoft.graph.message'.`,
-      'BadRequest',
-    );
-  }
-  return {
-    select:
-      m[1] === undefined
-        ? null
-        : parseSelect(m[1], ATTACHMENT_PROPERTIES, 'microsoft.graph.attachment'),
-  };
+interface Expand {
+  /** `attachments`, optionally with its own `$select`; undefined when not expanded. */
+  attachments?: { select: string[] | null };
+  /** Keys of the extended properties asked for by `singleValueExtendedProperties($filter=…)`. */
+  extendedProperties?: Set<string>;
 }
 
-/** A message's JSON with `$expand=attachments` applied. */
+/** Splits `$expand` at top-level commas (a nested `$filter` may hold commas and parentheses). */
+function expandItems(raw: string): string[] {
+  const items: string[] = [];
+  let depth = 0;
+  let quoted = false;
+  let start = 0;
+  for (let i = 0; i < raw.length; i++) {
+    const c = raw[i];
+    if (c === "'") quoted = !quoted;
+    else if (!quoted && c === '(') depth++;
+    else if (!quoted && c === ')') depth--;
+    else if (!quoted && depth === 0 && c === ',') {
+      items.push(raw.slice(start, i));
+      start = i + 1;
+    }
+  }
+  items.push(raw.slice(start));
+  return items.map((s) => s.trim());
+}
+
+/**
+ * `$expand=attachments` (optionally `attachments($select=name,size)`) and
+ * `singleValueExtendedProperties($filter=id eq '…')`; other navigations → 400.
+ */
+function parseExpand(raw: string | null): Expand {
+  const out: Expand = {};
+  if (raw === null || raw.trim() === '') return out;
+  for (const item of expandItems(raw)) {
+    const m = /^(\w+)\s*(?:\(([\s\S]*)\))?$/.exec(item);
+    const name = m?.[1]?.toLowerCase();
+    const options = m?.[2];
+    if (name === 'attachments') {
+      const select =
+        options === undefined ? undefined : /^\s*\$select\s*=\s*([^)]*)$/i.exec(options);
+      if (select === null)
+        throw badRequest(`Invalid $expand options '${options ?? ''}'.`, 'BadRequest');
+      out.attachments = {
+        select:
+          select === undefined
+            ? null
+            : parseSelect(select[1]!, ATTACHMENT_PROPERTIES, 'microsoft.graph.attachment'),
+      };
+    } else if (name === 'singlevalueextendedproperties') {
+      out.extendedProperties = parseExtendedExpand(options);
+    } else {
+      throw badRequest(
+        `Could not find a property named '${item.split('(')[0]!.trim()}' on type 'microsoft.graph.message'.`,
+        'BadRequest',
+      );
+    }
+  }
+  return out;
+}
+
+/** A message's JSON with `$expand` applied (a property with no match is left out, as Graph does). */
 function expandedView(
   ctx: GraphContext,
   m: StoredMessage,
   select: string[] | null,
-  expand: { select: string[] | null } | null,
+  expand: Expand,
 ): Record<string, unknown> {
   const view = messageView(m, viewOptions(ctx, select));
-  if (expand) view.attachments = m.attachments.map((a) => attachmentView(a, expand.select, true));
+  if (expand.attachments) {
+    const attachmentSelect = expand.attachments.select;
+    view.attachments = m.attachments.map((a) => attachmentView(a, attachmentSelect, true));
+  }
+  if (expand.extendedProperties) {
+    const found = expandedProperties(m, expand.extendedProperties);
+    if (found.length > 0) view.singleValueExtendedProperties = found;
+  }
   return view;
 }
 
@@ -252,8 +306,14 @@ export function applyInputFields(
   m: StoredMessage,
   input: MessageInput,
 ): void {
-  const { attachments, ...fields } = input;
+  const { attachments, singleValueExtendedProperties, ...fields } = input;
   Object.assign(m, Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)));
+  if (singleValueExtendedProperties) {
+    m.singleValueExtendedProperties = mergeExtendedProperties(
+      m.singleValueExtendedProperties,
+      singleValueExtendedProperties,
+    );
+  }
   if (attachments) {
     m.attachments = [
       ...m.attachments,
@@ -293,29 +353,43 @@ export function readMessagePayload(raw: unknown): MessageInput {
   return messageInput(raw as Record<string, unknown>, renderItemMime);
 }
 
+/** An empty draft, created now (create draft, sendMail, reply); `thread` joins a conversation. */
+export function newDraft(
+  ctx: GraphContext,
+  folder: Folder,
+  thread: Partial<Pick<StoredMessage, 'conversationId' | 'conversationIndex'>> = {},
+): StoredMessage {
+  const now = Date.now();
+  return newMessage(ctx.state.store, ctx.mailbox, folder, {
+    receivedMs: now,
+    createdMs: now,
+    sentMs: now,
+    isDraft: true,
+    isRead: true,
+    ...thread,
+  });
+}
+
+/** A message as a create/update/move answers it: the entity with its context, every default property. */
+export function entityResponse(ctx: GraphContext, m: StoredMessage, status: number): GraphResponse {
+  return ok(
+    {
+      '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
+      ...messageView(m, viewOptions(ctx, null)),
+    },
+    status,
+  );
+}
+
 /** POST /messages or /mailFolders/{id}/messages: create a draft (201, isDraft true, in Drafts by default). */
 export function createDraft(ctx: GraphContext, folder: Folder | null): GraphResponse {
   const payload = isMimeRequest(ctx.req.headers['content-type'])
     ? ctx.req.body.toString('utf8')
     : jsonBody(ctx);
   const input = readMessagePayload(payload);
-  const target = folder ?? ctx.mailbox.wellKnown.get('drafts')!;
-  const now = Date.now();
-  const m = newMessage(ctx.state.store, ctx.mailbox, target, {
-    receivedMs: now,
-    createdMs: now,
-    sentMs: now,
-    isDraft: true,
-    isRead: true,
-  });
+  const m = newDraft(ctx, folder ?? ctx.mailbox.wellKnown.get('drafts')!);
   applyInput(ctx, m, input);
-  return ok(
-    {
-      '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
-      ...messageView(m, viewOptions(ctx, null)),
-    },
-    201,
-  );
+  return entityResponse(ctx, m, 201);
 }
 
 /** Properties that stay writable after a message was sent or received. */
@@ -327,6 +401,7 @@ const NON_DRAFT_WRITABLE = new Set([
   'inferenceClassification',
   'isDeliveryReceiptRequested',
   'isReadReceiptRequested',
+  'singleValueExtendedProperties',
 ]);
 
 export function patchMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
@@ -346,10 +421,7 @@ export function patchMessage(ctx: GraphContext, m: StoredMessage): GraphResponse
       'RequestBodyRead',
     );
   applyInput(ctx, m, input);
-  return ok({
-    '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
-    ...messageView(m, viewOptions(ctx, null)),
-  });
+  return entityResponse(ctx, m, 200);
 }
 
 /** DELETE: a soft delete into Recoverable Items (not visible under Deleted Items or /messages). */
@@ -372,11 +444,5 @@ export function moveMessage(ctx: GraphContext, m: StoredMessage): GraphResponse 
       'The specified folder could not be found in the store.',
     );
   ctx.state.store.move(ctx.mailbox, m, dest);
-  return ok(
-    {
-      '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'messages/$entity'),
-      ...messageView(m, viewOptions(ctx, null)),
-    },
-    201,
-  );
+  return entityResponse(ctx, m, 201);
 }

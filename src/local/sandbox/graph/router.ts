@@ -215,7 +215,11 @@ const SYSTEM_QUERY_OPTIONS = new Set([
 
 function permissionFor(method: string, segs: string[]): 'read' | 'write' | 'send' {
   const last = kw(segs[segs.length - 1]);
-  if (last === 'sendmail' || (last === 'send' && kw(segs[0]) === 'messages')) return 'send';
+  if (
+    last === 'sendmail' ||
+    (['send', 'reply', 'replyall'].includes(last) && kw(segs[0]) === 'messages')
+  )
+    return 'send';
   return method.toUpperCase() === 'GET' ? 'read' : 'write';
 }
 

@@ -12,7 +12,15 @@ import { folderDelta } from './delta';
 import { resolveFolder } from './folders';
 import { methodNotAllowed, ok } from './helpers';
 import { findMessage } from './messages';
+import { type ReplyAction, replyToMessage } from './reply';
 import { sendDraft, sendMail } from './send';
+
+const REPLY_ACTIONS: Record<string, ReplyAction> = {
+  createreply: { all: false, send: false },
+  createreplyall: { all: true, send: false },
+  reply: { all: false, send: true },
+  replyall: { all: true, send: true },
+};
 
 type Handler = (ctx: GraphContext) => GraphResponse | Promise<GraphResponse>;
 
@@ -23,7 +31,7 @@ const only = (method: string, wanted: string, handler: Handler): Handler => {
   return handler;
 };
 
-/** Actions and sub-resources: sendMail, send, attachments, upload sessions, delta. */
+/** Actions and sub-resources: sendMail, send, replies, attachments, upload sessions, delta. */
 export function mailRoutes(method: string, segs: string[]): Handler | undefined {
   const k = segs.map(kw);
   if (k.length === 1 && k[0] === 'sendmail') return only(method, 'POST', sendMail);
@@ -50,6 +58,9 @@ export function mailRoutes(method: string, segs: string[]): Handler | undefined 
   const msg = (ctx: GraphContext) => findMessage(ctx, id);
   if (k.length === 3 && k[2] === 'send')
     return only(method, 'POST', (ctx) => sendDraft(ctx, msg(ctx)));
+  const reply = REPLY_ACTIONS[k[2]!];
+  if (k.length === 3 && reply)
+    return only(method, 'POST', (ctx) => replyToMessage(ctx, msg(ctx), reply));
   if (k[2] !== 'attachments') return undefined;
   if (k.length === 3) {
     if (method === 'GET') return (ctx) => listAttachments(ctx, msg(ctx));

@@ -4,8 +4,8 @@ import type { GraphContext, SandboxState } from '../state';
 import { type Mailbox, newMessage, type Recipient, type StoredMessage } from '../store';
 import { asText, exchangeId, isRecord } from '../util';
 import { wrapHtml } from '../views';
-import { jsonBody, noContent } from './helpers';
-import { applyInput, readMessagePayload } from './messages';
+import { actionParameters, noContent } from './helpers';
+import { applyInput, newDraft, readMessagePayload } from './messages';
 import type { MessageInput } from './message-input';
 
 const sendAsDenied = (): GraphError =>
@@ -198,15 +198,7 @@ export function sendMail(ctx: GraphContext): GraphResponse {
   if (isMimeRequest(ctx.req.headers['content-type'])) {
     input = readMessagePayload(ctx.req.body.toString('utf8'));
   } else {
-    const body = jsonBody(ctx);
-    for (const key of Object.keys(body)) {
-      if (!['message', 'savetosentitems'].includes(key.toLowerCase())) {
-        throw badRequest(
-          `The parameter '${key}' in the request payload is not a valid parameter for the operation 'sendMail'.`,
-          'RequestBodyRead',
-        );
-      }
-    }
+    const body = actionParameters(ctx, 'sendMail', ['message', 'saveToSentItems']);
     const message = body.message ?? body.Message;
     if (!isRecord(message))
       throw badRequest(
@@ -216,20 +208,25 @@ export function sendMail(ctx: GraphContext): GraphResponse {
     input = readMessagePayload(message);
     save = parseSaveFlag(body.saveToSentItems ?? body.SaveToSentItems);
   }
+  return sendNew(ctx, input, save);
+}
+
+/**
+ * Sends a message built from a payload (sendMail, reply): a draft that is checked, then submitted.
+ * Nothing is kept when the request is rejected. `thread` puts it in an existing conversation.
+ */
+export function sendNew(
+  ctx: GraphContext,
+  input: MessageInput,
+  save: boolean,
+  thread: Partial<Pick<StoredMessage, 'conversationId' | 'conversationIndex'>> = {},
+): GraphResponse {
   const { from, sender } = resolveSender(ctx, input.from);
-  const now = Date.now();
-  const m = newMessage(ctx.state.store, ctx.mailbox, ctx.mailbox.wellKnown.get('drafts')!, {
-    receivedMs: now,
-    createdMs: now,
-    sentMs: now,
-    isDraft: true,
-    isRead: true,
-  });
+  const m = newDraft(ctx, ctx.mailbox.wellKnown.get('drafts')!, thread);
   try {
     applyInput(ctx, m, { ...input, from, sender });
     validateForSend(m);
   } catch (err) {
-    // Nothing is kept when sendMail is rejected.
     ctx.state.store.remove(ctx.mailbox, m);
     throw err;
   }

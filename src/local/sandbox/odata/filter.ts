@@ -15,6 +15,11 @@ export interface CollectionDef<T> {
   /** Lambda variable paths (e.g. `emailAddress/address`) to element values. */
   element: Record<string, PropertyDef<unknown>>;
   get: (item: T) => readonly unknown[];
+  /**
+   * A collection whose lambdas only take a fixed shape (extended properties) compiles the body
+   * itself into an element predicate, throwing Graph's 400 for any other shape.
+   */
+  lambda?: (body: Node, variable: string) => (element: unknown) => boolean;
 }
 export interface FilterSchema<T> {
   typeName: string;
@@ -43,6 +48,8 @@ const DATE_RE = /^\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d{1,7})?)?(Z|[+-]\d{2
 const COMPARISON = new Set(['eq', 'ne', 'gt', 'ge', 'lt', 'le']);
 const syntaxError = (text: string, pos: number): GraphError =>
   badRequest(`Invalid filter clause: Syntax error at position ${pos} in '${text}'.`);
+
+const isLambda = (word: string): boolean => /^(any|all)$/i.test(word);
 
 export function tokenize(text: string): Token[] {
   const out: Token[] = [];
@@ -126,7 +133,8 @@ export function parseFilter(text: string): Node {
     while (peek()?.t === 'punct' && (peek() as { v: string }).v === '/') {
       const next = tokens[p + 1];
       if (next?.t !== 'id') throw syntaxError(text, next?.pos ?? text.length);
-      if (next.v === 'any' || next.v === 'all') break;
+      // Graph's own examples spell the lambda operators `Any` as well as `any`.
+      if (isLambda(next.v)) break;
       out += `/${next.v}`;
       p += 2;
     }
@@ -175,12 +183,12 @@ export function parseFilter(text: string): Node {
     if (peek()?.t === 'punct' && (peek() as { v: string }).v === '/') {
       // collection/any(x: ...) or collection/all(x: ...)
       p++;
-      const fn = peek() as Token & { t: 'id' };
+      const fn = (peek() as Token & { t: 'id' }).v.toLowerCase() as 'any' | 'all';
       p++;
       expect('(');
       if (peek()?.t === 'punct' && (peek() as { v: string }).v === ')') {
         p++;
-        return { k: fn.v as 'any' | 'all', path: full, variable: '', body: null };
+        return { k: fn, path: full, variable: '', body: null };
       }
       const v = peek();
       if (v?.t !== 'id') throw syntaxError(text, v?.pos ?? text.length);
@@ -190,7 +198,7 @@ export function parseFilter(text: string): Node {
       const body = orExpr();
       lambdaVars.pop();
       expect(')');
-      return { k: fn.v as 'any' | 'all', path: full, variable: v.v, body };
+      return { k: fn, path: full, variable: v.v, body };
     }
     return { k: 'prop', path: full };
   };
@@ -348,6 +356,16 @@ export function compileFilter<T>(
       case 'all': {
         const coll = schema.collections[n.path];
         if (!coll) throw noProperty(n.path);
+        if (coll.lambda) {
+          if (n.k === 'all' || !n.body)
+            throw new GraphError(
+              400,
+              'ErrorInvalidUrlQueryFilter',
+              'The query filter contains one or more invalid nodes.',
+            );
+          const matches = coll.lambda(n.body, n.variable);
+          return { type: 'boolean', ev: (item) => coll.get(item as T).some(matches) };
+        }
         if (!n.body) {
           return { type: 'boolean', ev: (item) => coll.get(item as T).length > 0 };
         }
