@@ -32,6 +32,10 @@ let azurite: AzuriteInstance;
 let storage: StorageClients;
 let graph: GraphFactory<CredentialKey>;
 let runs: RunStore;
+/** Scenario conversation (A, B, …) → the conversationId the sandbox gave it. */
+let conversations: Map<string, string>;
+let shiftMs: number;
+const HOUR = 3_600_000;
 
 function service(definitions: ReportDefinition[], extra: { maxMessages?: number } = {}) {
   return createReportService({
@@ -93,7 +97,8 @@ beforeAll(async () => {
     tokens: sandboxTokens(sandbox, { c1: MAILBOX }),
   });
   runs = createRunStore({ table: () => storage.table(REPORT_RUNS_TABLE) });
-  seedScenario(sandbox, MAILBOX, shiftToLastWeek());
+  shiftMs = shiftToLastWeek();
+  conversations = seedScenario(sandbox, MAILBOX, shiftMs);
 });
 
 afterAll(async () => {
@@ -120,8 +125,41 @@ describe('report service against the sandbox', () => {
     );
     expect(f.topSenders.map((s) => [s.key, s.count])).toEqual(EXPECTED.topSenders);
     expect(f.topDomains.map((s) => [s.key, s.count])).toEqual(EXPECTED.topDomains);
-    expect(f.firstResponse).toEqual(SANDBOX_EXPECTED.firstResponse);
-    expect(f.awaiting).toHaveLength(SANDBOX_EXPECTED.awaiting);
+    // First replies, worked out from the scenario's times: A r1 07:30 → s1 08:30 = 1 h; B r2 08:10 →
+    // s2 12:10 = 4 h; C r3 Apr 28 12:00 → s3 Apr 30 12:00 = 48 h; D r5 May 1 09:00 → s7 May 4 00:00
+    // (after the period, still read) = 63 h. E (r6) and G (r8, r9) have no reply. Median of
+    // [1, 4, 48, 63] h = (4 + 48) / 2 = 26 h; p90 by nearest rank = the ceil(0.9 × 4) = 4th = 63 h.
+    expect(f.firstResponse).toEqual({
+      answered: 4,
+      unanswered: 2,
+      medianMs: 26 * HOUR,
+      p90Ms: 63 * HOUR,
+    });
+    // Awaiting (> 36 h since the first inbound message after our last reply): G since r8 (r8, r9),
+    // then C since r10 (our s3 answered r3). E's r6 is at most 25 h old on the run day; A, B, D end
+    // with our reply.
+    const label = new Map([...conversations].map(([k, v]) => [v, k]));
+    expect(
+      f.awaiting.map((a) => ({
+        conversation: label.get(a.conversationId),
+        since: new Date(a.waitingSince - shiftMs).toISOString(),
+        unanswered: a.unansweredCount,
+        subject: a.subject,
+      })),
+    ).toEqual([
+      {
+        conversation: 'G',
+        since: '2026-04-30T14:00:00.000Z',
+        unanswered: 2,
+        subject: 'RE: Broken link',
+      },
+      {
+        conversation: 'C',
+        since: '2026-05-02T08:00:00.000Z',
+        unanswered: 1,
+        subject: 'RE: formula',
+      },
+    ]);
     expect(f.folders.map((x) => x.displayName)).toEqual(['Inbox']);
 
     const lists = sandbox.control
@@ -187,7 +225,33 @@ describe('report service against the sandbox', () => {
     expect(hostile[column('subject')]).toBe(`'${HOSTILE_SUBJECT}`);
     expect(rows.filter((r) => r[column('direction')] === 'sent')).toHaveLength(5);
     expect(rows.filter((r) => r[column('isRead')] === 'false')).toHaveLength(4);
-    expect(rows.filter((r) => r[column('awaitingReply')] === 'true')).toHaveLength(8);
+    // Minutes to the first reply, on the message that opened each conversation (A, B, C, D).
+    expect(
+      Object.fromEntries(
+        rows
+          .filter((r) => r[column('firstResponseMinutes')] !== '')
+          .map((r) => [r[column('subject')], Number(r[column('firstResponseMinutes')])]),
+      ),
+    ).toEqual({
+      'Login fails': 60,
+      'Invoice question': 240,
+      [`'${HOSTILE_SUBJECT}`]: 2880,
+      'Export to CSV': 3780,
+    });
+    expect(
+      rows.filter((r) => r[column('awaitingReply')] === 'true').map((r) => r[column('subject')]),
+    ).toEqual(['Broken link', 'RE: formula']);
+    // A reply and the messages it answers share the conversation the sandbox gave the thread.
+    expect(
+      rows
+        .filter((r) => r[column('conversationId')] === conversations.get('A'))
+        .map((r) => [r[column('direction')], r[column('subject')]]),
+    ).toEqual([
+      ['received', 'Login fails'],
+      ['sent', 'RE: Login fails'],
+      ['received', 'RE: Login fails'],
+      ['sent', 'RE: Login fails'],
+    ]);
 
     // The mailbox keeps its copy in Sent Items; the ledger knows it was sent.
     expect(
