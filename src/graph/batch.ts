@@ -1,7 +1,8 @@
 import { type Deadline, sleep } from '../deadline';
 import { ThrottledError, UpstreamError } from '../errors';
 import { type Logger } from '../http/logger';
-import { type GraphClient } from './client';
+import { type GraphClient, withImmutableIds } from './client';
+import { retryAfterMs } from './errors';
 import { backoffMs } from './middleware';
 
 /** One request inside a JSON batch; `url` is relative to the version (`/me/mailFolders/x/childFolders`). */
@@ -32,12 +33,6 @@ interface BatchEnvelope {
 export const MAX_BATCH_REQUESTS = 20;
 const RETRYABLE = new Set([429, 503, 504]);
 
-function innerRetryAfterMs(headers: Record<string, string>): number | undefined {
-  const entry = Object.entries(headers).find(([k]) => k.toLowerCase() === 'retry-after');
-  const seconds = entry ? Number(entry[1]) : NaN;
-  return Number.isFinite(seconds) ? Math.round(seconds * 1000) : undefined;
-}
-
 /**
  * Runs requests through `$batch` in groups of 20. Inner 429s are not retried by Graph or the
  * SDK, so throttled items are sent again after the longest inner Retry-After, within the budget.
@@ -61,19 +56,23 @@ export async function runBatch(
             id: r.id,
             method: r.method,
             url: r.url,
-            ...(r.body === undefined
-              ? r.headers
-                ? { headers: r.headers }
-                : {}
-              : { headers: { 'content-type': 'application/json', ...r.headers }, body: r.body }),
+            // Preferences apply per inner request, not from the batch's own headers.
+            headers: withImmutableIds(
+              r.body === undefined
+                ? r.headers
+                : { 'content-type': 'application/json', ...r.headers },
+            ),
+            ...(r.body === undefined ? {} : { body: r.body }),
           })),
         },
         retry: group.every((r) => r.method === 'GET') ? 'idempotent' : 'throttle-only',
         weight: 4,
       });
+      const answered = new Set<string>();
       for (const response of body.responses ?? []) {
         const request = group.find((r) => r.id === response.id);
         if (!request || response.status === undefined) continue;
+        answered.add(request.id);
         const item: BatchResponse = {
           id: request.id,
           status: response.status,
@@ -84,11 +83,11 @@ export async function runBatch(
           response.status === 429 || (RETRYABLE.has(response.status) && request.method === 'GET');
         if (retryable) {
           retry.push(request);
-          waitMs = Math.max(waitMs, innerRetryAfterMs(item.headers) ?? backoffMs(round));
+          waitMs = Math.max(waitMs, retryAfterMs(new Headers(item.headers)) ?? backoffMs(round));
         }
         results.set(request.id, item);
       }
-      const missing = group.filter((r) => !results.has(r.id));
+      const missing = group.filter((r) => !answered.has(r.id));
       if (missing.length > 0) {
         throw new UpstreamError(
           'graph_error',

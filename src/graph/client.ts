@@ -46,6 +46,27 @@ export function segment(value: string): string {
   return encodeURIComponent(value);
 }
 
+const IMMUTABLE_ID = 'IdType="ImmutableId"';
+
+/**
+ * Graph honours `Prefer: IdType="ImmutableId"` only on the request that carries it, so every
+ * request asks for it, merged with any other preference (body content type, page size).
+ */
+export function withImmutableIds(headers: Record<string, string> = {}): Record<string, string> {
+  const merged: Record<string, string> = {};
+  let prefer: string | undefined;
+  for (const [name, value] of Object.entries(headers)) {
+    if (name.toLowerCase() === 'prefer') prefer = prefer ? `${prefer}, ${value}` : value;
+    else merged[name] = value;
+  }
+  merged.prefer = !prefer
+    ? IMMUTABLE_ID
+    : prefer.includes('IdType=')
+      ? prefer
+      : `${prefer}, ${IMMUTABLE_ID}`;
+  return merged;
+}
+
 export interface GraphAccess {
   accessToken: string;
   scopes: readonly string[];
@@ -73,7 +94,8 @@ export class GraphClient {
       token: (forceRefresh: boolean) => Promise<string>;
       deadline: Deadline;
       log: Logger;
-      graphOrigin: string;
+      /** GRAPH_BASE_URL without a trailing slash; it may carry a path (a proxy, the sandbox). */
+      graphBaseUrl: string;
     },
   ) {}
 
@@ -83,7 +105,10 @@ export class GraphClient {
     path: string,
     options: GraphRequestOptions = {},
   ): Promise<Response> {
+    const pathAndQuery = buildPath(path, options.query);
     const call = new GraphCall({
+      // Built here, not by the SDK: it joins query values unencoded and reorders them.
+      url: `${this.settings.graphBaseUrl}/v1.0${pathAndQuery}`,
       mailboxKey: this.settings.mailboxKey,
       token: this.settings.token,
       deadline: this.settings.deadline,
@@ -92,10 +117,10 @@ export class GraphClient {
       streamBody: options.streamBody ?? false,
       log: this.settings.log,
     });
-    const headers: Record<string, string> = { ...options.headers };
+    const headers = withImmutableIds(options.headers);
     if (options.body !== undefined) headers['content-type'] ??= 'application/json';
     const request = this.sdk
-      .api(buildPath(path, options.query))
+      .api(path.split('?')[0]!)
       .headers(headers)
       .middlewareOptions([call])
       .responseType(ResponseType.RAW);
@@ -139,7 +164,9 @@ export class GraphClient {
 
   /**
    * The path (below `/v1.0`) of an `@odata.nextLink`, after checking it points at the Graph we
-   * are configured for: a link elsewhere is never followed.
+   * are configured for: a link elsewhere is never followed. The path and query are kept exactly
+   * as Graph wrote them (parsing would re-encode characters such as `'`), because Graph expects
+   * the whole link back unaltered.
    */
   nextLinkPath(nextLink: string): string {
     let url: URL;
@@ -151,14 +178,21 @@ export class GraphClient {
         'Microsoft Graph returned a next link that is not a URL.',
       );
     }
-    const expected = new URL(this.settings.graphOrigin);
-    if (url.origin !== expected.origin || !url.pathname.startsWith('/v1.0/')) {
+    const base = new URL(this.settings.graphBaseUrl);
+    const prefix = `${base.pathname.replace(/\/+$/, '')}/v1.0/`;
+    if (
+      url.origin !== base.origin ||
+      !url.pathname.startsWith(prefix) ||
+      url.username ||
+      url.password
+    ) {
       throw new UpstreamError(
         'graph_error',
         'Microsoft Graph returned a next link to another host.',
       );
     }
-    return url.pathname.slice('/v1.0'.length) + url.search;
+    const authorityEnd = nextLink.indexOf('/', nextLink.indexOf('//') + 2);
+    return nextLink.slice(authorityEnd + prefix.length - 1);
   }
 }
 
@@ -233,7 +267,7 @@ export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFac
         token,
         deadline,
         log,
-        graphOrigin: options.graphBaseUrl,
+        graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, ''),
       });
       return {
         client,

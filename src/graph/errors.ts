@@ -2,9 +2,22 @@ import {
   type AppError,
   ForbiddenError,
   NotFoundError,
+  PayloadTooLargeError,
   ThrottledError,
   UpstreamError,
+  ValidationError,
 } from '../errors';
+
+/** Graph's request size limit (4 MB). */
+export const GRAPH_REQUEST_LIMIT_BYTES = 4_000_000;
+
+/** Graph 400s that name something the caller gave us (an id, an address), not a request we built. */
+const CALLER_INPUT_CODES = new Set([
+  'ErrorInvalidRecipients',
+  'ErrorInvalidUser',
+  'ErrorInvalidSender',
+  'ErrorInvalidExtendedPropertyValue',
+]);
 
 export interface GraphErrorBody {
   error?: { code?: string; message?: string; innerError?: Record<string, unknown> };
@@ -41,7 +54,19 @@ export function toGraphError(status: number, headers: Headers, text: string): Ap
   const requestId = headers.get('request-id') ?? undefined;
   const graphSays = `Graph answered ${status}${code ? ` ${code}` : ''}${message ? `: ${message}` : ''}`;
   const wait = retryAfterMs(headers);
-  if (status === 404) return new NotFoundError('The requested mailbox item', { cause: graphSays });
+  // A malformed id cannot name anything in the mailbox: to our caller it is simply not there.
+  if (status === 404 || code === 'ErrorInvalidIdMalformed') {
+    return new NotFoundError('The requested mailbox item', { cause: graphSays });
+  }
+  if (status === 413 || code === 'ErrorMessageSizeExceeded') {
+    return new PayloadTooLargeError(
+      `The message is larger than Exchange accepts. ${graphSays}`,
+      GRAPH_REQUEST_LIMIT_BYTES,
+    );
+  }
+  if (status === 400 && code !== undefined && CALLER_INPUT_CODES.has(code)) {
+    return new ValidationError({ path: 'request', message: graphSays });
+  }
   if (status === 403) {
     return new ForbiddenError(`The connected account may not do this. ${graphSays}`);
   }

@@ -24,6 +24,8 @@ export class GraphCall implements MiddlewareOptions {
   refreshedToken = false;
   constructor(
     readonly settings: {
+      /** The full request URL, exactly as it goes on the wire. */
+      url: string;
       mailboxKey: string;
       token: (forceRefresh: boolean) => Promise<string>;
       deadline: Deadline;
@@ -55,6 +57,18 @@ function setHeader(context: Context, name: string, value: string): void {
     context.options.headers = { ...(headers as Record<string, string> | undefined), [name]: value };
 }
 
+function removeHeader(context: Context, name: string): void {
+  const headers = context.options?.headers;
+  if (headers instanceof Headers) headers.delete(name);
+  else if (headers && context.options) {
+    context.options.headers = Object.fromEntries(
+      Object.entries(headers as Record<string, string>).filter(
+        ([key]) => key.toLowerCase() !== name,
+      ),
+    );
+  }
+}
+
 abstract class Link implements Middleware {
   protected next: Middleware | undefined;
   setNext(next: Middleware): void {
@@ -65,6 +79,45 @@ abstract class Link implements Middleware {
     await this.next.execute(context);
   }
   abstract execute(context: Context): Promise<void>;
+}
+
+const NULL_BODY_STATUS = new Set([101, 204, 205, 304]);
+
+async function buffered(response: Response): Promise<Response> {
+  const body = NULL_BODY_STATUS.has(response.status) ? null : await response.arrayBuffer();
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
+}
+
+/** The same answer, whose body calls `release` once it is read to the end, fails or is cancelled. */
+function releasingOnEnd(response: Response, release: () => void): Response {
+  const reader = response.body!.getReader();
+  const body = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      try {
+        const next = await reader.read();
+        if (next.done) {
+          release();
+          controller.close();
+        } else controller.enqueue(next.value);
+      } catch (error) {
+        release();
+        controller.error(error);
+      }
+    },
+    async cancel(reason) {
+      release();
+      await reader.cancel(reason);
+    },
+  });
+  return new Response(body, {
+    status: response.status,
+    statusText: response.statusText,
+    headers: response.headers,
+  });
 }
 
 const RETRYABLE = new Set([429, 503, 504]);
@@ -84,7 +137,12 @@ export function backoffMs(attempt: number): number {
 export class RetryMiddleware extends Link {
   async execute(context: Context): Promise<void> {
     const call = callOf(context);
-    const { deadline, retry, log } = call.settings;
+    const { deadline, retry, log, url } = call.settings;
+    context.request = url;
+    // The SDK labels every POST as JSON; a request without a body (…/send) must carry no type.
+    if (context.options?.body === undefined || context.options.body === null) {
+      removeHeader(context, 'content-type');
+    }
     for (let attempt = 0; ; attempt++) {
       try {
         await this.forward(context);
@@ -164,12 +222,21 @@ export class ConcurrencyMiddleware extends Link {
     const controller = new AbortController();
     const abort = () => controller.abort(deadline.signal.reason);
     deadline.signal.addEventListener('abort', abort, { once: true });
+    let releaseOnBodyEnd = false;
     try {
       context.options = { ...context.options, signal: controller.signal };
       await this.forward(context);
+      const response = context.response;
+      // Graph counts a request until its answer is complete, so the slot is held until then.
+      if (response?.body && streamBody) {
+        context.response = releasingOnEnd(response, release);
+        releaseOnBodyEnd = true;
+        deadline.signal.removeEventListener('abort', abort);
+      } else if (response) {
+        context.response = await buffered(response);
+      }
     } finally {
-      release();
-      if (streamBody) deadline.signal.removeEventListener('abort', abort);
+      if (!releaseOnBodyEnd) release();
     }
     log.debug('graph request', {
       method: context.options?.method,

@@ -173,11 +173,16 @@ describe('Graph helper client', () => {
     expect(maxActive).toBe(4);
   });
 
-  it('follows only next links that point at the configured Graph', async () => {
+  it('follows only next links that point at the configured Graph, byte for byte', async () => {
     const { client } = await graphFor();
     expect(client.nextLinkPath(`${server.url}/v1.0/me/messages?%24skip=10`)).toBe(
       '/me/messages?%24skip=10',
     );
+    const literal = `${server.url}/v1.0/me/messages?$filter=subject%20eq%20'a''b'&x=1&x=2&$skiptoken=Z%3D`;
+    await client.get(client.nextLinkPath(literal));
+    // Order and repeated keys survive; fetch itself applies WHATWG URL encoding (' → %27).
+    const sent = new URL(literal);
+    expect(seen.at(-1)!.url).toBe(sent.pathname + sent.search);
     expect(() => client.nextLinkPath('https://evil.example/v1.0/me/messages')).toThrow(
       /another host/,
     );
@@ -217,6 +222,109 @@ describe('Graph helper client', () => {
     } finally {
       await slow.close();
     }
+  });
+
+  it('works with a Graph base URL that has a path (a proxy), next links included', async () => {
+    const graph = createGraphFactory<string>({
+      graphBaseUrl: `${server.url}/proxy/graph/`,
+      tokens: {
+        getAccessToken: () =>
+          Promise.resolve({ accessToken: 't', scopes: [], account: { id: 'u', address: 'a@b.c' } }),
+      },
+    });
+    const { client } = await graph.forCredential('k', { deadline: createDeadline(5_000), log });
+    await client.get('/me/mailFolders');
+    expect(seen.at(-1)!.url).toBe('/proxy/graph/v1.0/me/mailFolders');
+    expect(client.nextLinkPath(`${server.url}/proxy/graph/v1.0/me/mailFolders?%24skip=10`)).toBe(
+      '/me/mailFolders?%24skip=10',
+    );
+    expect(() => client.nextLinkPath(`${server.url}/v1.0/me/mailFolders`)).toThrow(/another host/);
+  });
+
+  it('asks for immutable ids on every request and sends no content type without a body', async () => {
+    const headers: Array<Record<string, string | string[] | undefined>> = [];
+    handler = (req) => {
+      headers.push(req.headers);
+      return { status: 202 };
+    };
+    const { client } = await graphFor();
+    await client.send('POST', '/me/messages/m1/send');
+    await client.get('/me/messages', { headers: { Prefer: 'outlook.body-content-type="text"' } });
+    expect(headers[0]!['content-type']).toBeUndefined();
+    expect(headers[0]!.prefer).toBe('IdType="ImmutableId"');
+    expect(headers[1]!.prefer).toBe('outlook.body-content-type="text", IdType="ImmutableId"');
+  });
+
+  it('holds a mailbox slot until the answer has been read to its end', async () => {
+    let open = 0;
+    let most = 0;
+    const slow = await startServer(async (_req, res) => {
+      open++;
+      most = Math.max(most, open);
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.write('{"value":[');
+      await new Promise((r) => setTimeout(r, 80));
+      res.end(']}');
+      open--;
+    });
+    try {
+      const graph = createGraphFactory<string>({
+        graphBaseUrl: slow.url,
+        tokens: {
+          getAccessToken: () =>
+            Promise.resolve({
+              accessToken: 't',
+              scopes: [],
+              account: { id: 'u', address: 'a@b.c' },
+            }),
+        },
+      });
+      const { client } = await graph.forCredential('k', { deadline: createDeadline(10_000), log });
+      await Promise.all(Array.from({ length: 10 }, () => client.get('/me/messages')));
+      expect(most).toBe(4);
+    } finally {
+      await slow.close();
+    }
+  });
+
+  it('maps Graph 400s about caller input and 413s to client errors, other 4xx to graph_error', async () => {
+    handler = (req) =>
+      req.url.includes('bad-id')
+        ? {
+            status: 400,
+            body: { error: { code: 'ErrorInvalidIdMalformed', message: 'Id is malformed.' } },
+          }
+        : req.url.includes('recipients')
+          ? {
+              status: 400,
+              body: {
+                error: {
+                  code: 'ErrorInvalidRecipients',
+                  message: 'At least one recipient is not valid.',
+                },
+              },
+            }
+          : req.url.includes('big')
+            ? {
+                status: 413,
+                body: { error: { code: 'ErrorMessageSizeExceeded', message: 'too big' } },
+              }
+            : {
+                status: 400,
+                body: { error: { code: 'BadRequest', message: 'Unsupported query.' } },
+              };
+    const { client } = await graphFor();
+    await expect(client.get('/me/messages/bad-id')).rejects.toMatchObject({ code: 'not_found' });
+    await expect(client.json('POST', '/me/recipients', { body: {} })).rejects.toMatchObject({
+      code: 'validation_failed',
+    });
+    await expect(client.json('POST', '/me/big', { body: {} })).rejects.toMatchObject({
+      code: 'payload_too_large',
+    });
+    await expect(client.get('/me/other')).rejects.toMatchObject({
+      code: 'graph_error',
+      upstreamStatus: 400,
+    });
   });
 
   it('refuses a shared mailbox without the .Shared scopes before calling Graph', async () => {
