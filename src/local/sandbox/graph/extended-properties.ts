@@ -132,12 +132,11 @@ function valueClause(n: Node, variable: string): (value: string) => boolean {
     if (wanted === undefined) throw invalidNodes();
     return n.op === 'eq' ? (v) => v.toLowerCase() === wanted : (v) => v.toLowerCase() !== wanted;
   }
-  const fn = n.k === 'call' ? n.name.toLowerCase() : '';
-  if (n.k === 'call' && (fn === 'contains' || fn === 'startswith') && n.args.length === 2) {
+  if (n.k === 'call' && /^(contains|startswith)$/i.test(n.name) && n.args.length === 2) {
     const [target, literal] = n.args as [Node, Node];
     const wanted = stringLiteral(literal)?.toLowerCase();
     if (!isPath(target, variable, 'value') || wanted === undefined) throw invalidNodes();
-    return fn === 'contains'
+    return n.name.toLowerCase() === 'contains'
       ? (v) => v.toLowerCase().includes(wanted)
       : (v) => v.toLowerCase().startsWith(wanted);
   }
