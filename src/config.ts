@@ -348,6 +348,9 @@ export function loadConfig(
     (e.AZURE_FUNCTIONS_ENVIRONMENT ?? (e.WEBSITE_SITE_NAME ? 'Production' : 'Development')) ===
     'Production';
 
+  if (isProduction && !e.CLIENT_ID) {
+    problems.push({ path: 'CLIENT_ID', message: 'is required (the Entra app registration)' });
+  }
   if (e.CLIENT_ID && !e.CLIENT_SECRET) {
     problems.push({ path: 'CLIENT_SECRET', message: 'is required when CLIENT_ID is set' });
   }

@@ -209,7 +209,15 @@ export class ConfigError extends AppError {
   override name = 'ConfigError' as const;
   readonly problems: FieldError[];
   constructor(problems: FieldError[]) {
-    super('config_invalid', problems.map((p) => `Setting ${p.path}: ${p.message}`).join('\n'));
+    // One line per setting, however many things are wrong with it.
+    const bySetting = new Map<string, string[]>();
+    for (const p of problems) bySetting.set(p.path, [...(bySetting.get(p.path) ?? []), p.message]);
+    super(
+      'config_invalid',
+      [...bySetting]
+        .map(([setting, messages]) => `Setting ${setting}: ${messages.join('; ')}`)
+        .join('\n'),
+    );
     this.problems = problems;
   }
 }

@@ -57,6 +57,14 @@ describe('config', () => {
     expect(lines.join('\n')).toMatch(/CLIENT_ID: must be a GUID/);
   });
 
+  it('gives one line per setting, however many problems it has', () => {
+    const lines = problems({ REPORTS: JSON.stringify([{ id: 'a' }]) });
+    expect(lines).toHaveLength(1);
+    expect(lines[0]).toMatch(
+      /^Setting REPORTS: entry 0 \(a\) field serviceId: .*; entry 0 \(a\) field credentialId/,
+    );
+  });
+
   it('parses API keys as sha256 hashes per service', () => {
     const hash = hashApiKey('k');
     expect(
@@ -69,11 +77,11 @@ describe('config', () => {
       'Setting CLIENT_SECRET: is required when CLIENT_ID is set',
     ]);
     expect(
-      problems({
-        AZURE_FUNCTIONS_ENVIRONMENT: 'Production',
-        PUBLIC_BASE_URL: 'https://x.example',
-      })[0],
-    ).toMatch(/KEY_VAULT_URL/);
+      problems({ AZURE_FUNCTIONS_ENVIRONMENT: 'Production', PUBLIC_BASE_URL: 'https://x.example' }),
+    ).toEqual([
+      'Setting CLIENT_ID: is required (the Entra app registration)',
+      'Setting KEY_VAULT_URL: is required in production (the local store is dev only)',
+    ]);
   });
 
   it('stops on REPORTS naming the entry and the field', () => {

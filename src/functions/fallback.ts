@@ -10,7 +10,7 @@ export function fallbackFunction(routes: () => RouteTable<unknown>): HttpFunctio
   return {
     kind: 'http',
     name: 'fallback',
-    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
+    methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'],
     route: '{*path}',
     auth: 'anonymous',
     handler({ request }) {

@@ -71,7 +71,7 @@ export function oauthCallbackFunction(credentials: CredentialService): HttpFunct
         if (!isAppError(error) || !wantsHtml(request.headers.get('accept'))) throw error;
         const status = statusForCode(error.code);
         if (status >= 500) log.error('connect failed', { error });
-        else log.warn('connect rejected', { code: error.code });
+        else log.warn('connect rejected', { errorCode: error.code });
         const reasons =
           error instanceof ValidationError
             ? `<ul>${error.errors.map((e) => `<li><code>${escapeHtml(e.path)}</code> ${escapeHtml(e.message)}</li>`).join('')}</ul>`

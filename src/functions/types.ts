@@ -4,7 +4,7 @@ import { type Deadline } from '../deadline';
 import { type Caller } from '../http/auth';
 import { type Logger } from '../http/logger';
 
-export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
 export interface HttpInvocation {
   request: HttpRequest;

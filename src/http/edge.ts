@@ -38,7 +38,10 @@ function logOutcome(log: Logger, status: number, startedAt: number, error?: unkn
   const fields = { status, ms: Date.now() - startedAt };
   if (status >= 500) log.error('request failed', { ...fields, error });
   else if (error)
-    log.warn('request rejected', { ...fields, code: isAppError(error) ? error.code : undefined });
+    log.warn('request rejected', {
+      ...fields,
+      errorCode: isAppError(error) ? error.code : undefined,
+    });
   else log.info('request completed', fields);
 }
 
@@ -61,16 +64,17 @@ export function toHttpHandler(
       path: url.pathname,
     });
     try {
-      assertBodyWithin(request, definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
       const deadline = createDeadline(deps.requestBudgetMs);
-      const base = { request, context, requestId, log, deadline };
       let response: HttpResponseInit;
       if (definition.auth === 'caller') {
+        // Who is calling comes first: a stranger learns nothing, not even the body limit.
         const caller = await deps.authenticate(request.headers);
         log = log.child({ serviceId: caller.serviceId, caller: caller.principal });
-        response = await definition.handler({ ...base, log, caller });
+        assertBodyWithin(request, definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+        response = await definition.handler({ request, context, requestId, log, deadline, caller });
       } else {
-        response = await definition.handler(base);
+        assertBodyWithin(request, definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
+        response = await definition.handler({ request, context, requestId, log, deadline });
       }
       logOutcome(log, response.status ?? 200, startedAt);
       return withRequestId(response, requestId);

@@ -39,6 +39,14 @@ function rank<T>(route: CompiledRoute<T>): string {
   return route.segments.map((s) => ('literal' in s ? '0' : s.catchAll ? '2' : '1')).join('');
 }
 
+function safeDecode(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    return part;
+  }
+}
+
 function matchSegments<T>(
   route: CompiledRoute<T>,
   parts: string[],
@@ -52,9 +60,10 @@ function matchSegments<T>(
     const part = parts[index];
     if (part === undefined) return undefined;
     if ('literal' in segment) {
-      if (decodeURIComponent(part).toLowerCase() !== segment.literal) return undefined;
+      if (safeDecode(part).toLowerCase() !== segment.literal) return undefined;
     } else {
-      params[segment.param] = decodeURIComponent(part);
+      // A malformed escape stays as sent, so the handler rejects the id as invalid (400).
+      params[segment.param] = safeDecode(part);
     }
   }
   return parts.length === route.segments.length ? params : undefined;
@@ -73,12 +82,7 @@ export class RouteTable<T> {
     if (parts.at(-1) === '') parts.pop();
     const allow = new Set<string>();
     for (const route of this.routes) {
-      let params: Record<string, string> | undefined;
-      try {
-        params = matchSegments(route, parts);
-      } catch {
-        continue; // a malformed %-escape matches no route
-      }
+      const params = matchSegments(route, parts);
       if (!params) continue;
       if (route.methods.includes(method.toUpperCase()))
         return { kind: 'match', value: route.value, params };

@@ -38,6 +38,9 @@ function devApiKey(dataDir: string): string {
 async function main(): Promise<void> {
   const env: Record<string, string | undefined> = { ...localSettings(), ...process.env };
   const port = Number(env.PORT ?? 7071);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) {
+    throw new ConfigError([{ path: 'PORT', message: 'must be a port number (0-65535)' }]);
+  }
   const baseUrl = `http://127.0.0.1:${port}`;
   const stops: Array<() => Promise<void>> = [];
   const lines: string[] = [];
@@ -137,7 +140,7 @@ main().catch((error: unknown) => {
   if (error instanceof ConfigError) {
     console.error(error.message);
   } else {
-    console.error('Start-up failed:', error);
+    console.error(`Start-up failed: ${error instanceof Error ? error.message : String(error)}`);
   }
   process.exit(1);
 });

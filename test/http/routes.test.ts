@@ -45,10 +45,13 @@ describe('route table', () => {
     expect(withoutFallback.match('GET', 'nothing')).toEqual({ kind: 'not_found' });
   });
 
-  it('treats a malformed escape as no match instead of throwing', () => {
+  it('passes a malformed escape through as the raw parameter, for the handler to reject', () => {
     const withoutFallback = new RouteTable([
       compileRoute('credentials/{credentialId}', ['GET'], 'c'),
     ]);
-    expect(withoutFallback.match('GET', 'credentials/%E0%A4%A')).toEqual({ kind: 'not_found' });
+    expect(withoutFallback.match('GET', 'credentials/%E0%A4%A')).toMatchObject({
+      kind: 'match',
+      params: { credentialId: '%E0%A4%A' },
+    });
   });
 });
