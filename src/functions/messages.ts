@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 
@@ -124,14 +126,6 @@ const listQuery = z
   .superRefine((q, ctx) => {
     const issue = (path: string, message: string) =>
       ctx.addIssue({ code: 'custom', path: [path], message });
-    if (q.cursor !== undefined) {
-      for (const name of QUERY_SHAPING) {
-        if (q[name] !== undefined) {
-          issue(name, 'cannot be combined with cursor: the cursor carries the whole query');
-        }
-      }
-      return;
-    }
     if (q.search !== undefined) {
       for (const name of FILTERS) {
         if (q[name] !== undefined) {
@@ -148,6 +142,14 @@ const listQuery = z
   });
 
 type ListQuery = z.output<typeof listQuery>;
+
+/** The query-shaping parameters as sent, order-independent; undefined when there are none. */
+function queryFingerprint(query: URLSearchParams): string | undefined {
+  const pairs = QUERY_SHAPING.flatMap((name) => query.getAll(name).map((v) => `${name}=${v}`));
+  return pairs.length === 0
+    ? undefined
+    : createHash('sha256').update(pairs.join('&')).digest('base64url').slice(0, 32);
+}
 
 function toListMessagesQuery(q: ListQuery): ListMessagesQuery {
   const wantsBody =
@@ -184,11 +186,16 @@ export function listMessagesFunction(deps: { messages: MessageReader }): HttpFun
     async handler(invocation) {
       const key = credentialKey(invocation);
       const q = parseQuery(invocation.request, listQuery);
+      const shaping = queryFingerprint(invocation.request.query);
       const options = { mailbox: q.mailbox, deadline: invocation.deadline, log: invocation.log };
+      // A paging loop may send the cursor alone or with the query it started with, not another.
       const page =
         q.cursor !== undefined
-          ? await deps.messages.resume(key, q.cursor, options)
-          : await deps.messages.list(key, toListMessagesQuery(q), options);
+          ? await deps.messages.resume(key, q.cursor, { ...options, queryFingerprint: shaping })
+          : await deps.messages.list(key, toListMessagesQuery(q), {
+              ...options,
+              queryFingerprint: shaping,
+            });
       return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: page };
     },
   };

@@ -18,9 +18,12 @@ import { type HttpFunctionDefinition } from './types';
 // Base64 grows attachments by a third; JSON escaping can double a body's bytes.
 const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_BYTES * 2;
 
+/** One recipient's data; a whole bulk recipient row is accepted, its addresses play no part. */
 export const previewSchema = z.strictObject({
   variables: variablesSchema.default({}),
   personalNote: z.string().max(2000).optional(),
+  to: z.unknown().optional(),
+  cc: z.unknown().optional(),
 });
 
 function withVersion(status: number, template: Template): HttpResponseInit {

@@ -2,7 +2,7 @@ import { z } from 'zod';
 
 import { type CredentialKey } from '../credentials/types';
 import { type Deadline } from '../deadline';
-import { UpstreamError } from '../errors';
+import { UpstreamError, ValidationError } from '../errors';
 import { type Logger } from '../http/logger';
 import { type GraphFactory, type QueryValue, segment } from './client';
 import { type CursorBinding, type CursorCodec } from './cursor';
@@ -88,6 +88,8 @@ export type ListMessagesQuery = ListCommon &
 export interface ReadOptions {
   /** Shared mailbox (UPN) to read instead of the credential's own. */
   mailbox?: string | undefined;
+  /** Fingerprint of the caller's query parameters (see `MessageCursorState.query`). */
+  queryFingerprint?: string | undefined;
   deadline: Deadline;
   log: Logger;
 }
@@ -102,6 +104,8 @@ export const messageCursorSchema = z.strictObject({
   link: z.string().min(1).max(6000),
   fields: z.array(z.enum(MESSAGE_FIELDS)).min(1),
   body: z.enum(['text', 'html']).optional(),
+  /** Fingerprint of the caller's query, so a page request may repeat it but not change it. */
+  query: z.string().max(64).optional(),
 });
 export type MessageCursorState = z.output<typeof messageCursorSchema>;
 
@@ -291,7 +295,11 @@ export function createMessageReader(deps: {
       return page(
         key,
         options,
-        { fields, ...(query.body ? { body: query.body } : {}) },
+        {
+          fields,
+          ...(query.body ? { body: query.body } : {}),
+          ...(options.queryFingerprint ? { query: options.queryFingerprint } : {}),
+        },
         (root) => ({
           path: `${root}${request.path}`,
           query: request.query,
@@ -300,6 +308,13 @@ export function createMessageReader(deps: {
     },
     async resume(key, cursor, options) {
       const { link, ...state } = await deps.cursors.open(bindingOf(key, options), cursor);
+      if (options.queryFingerprint !== undefined && options.queryFingerprint !== state.query) {
+        throw new ValidationError({
+          path: 'query.cursor',
+          message:
+            'was issued for another query: repeat the same parameters or send the cursor alone',
+        });
+      }
       return page(key, options, state, (_root, nextLinkPath) => ({ path: nextLinkPath(link) }));
     },
     async get(key, messageId, options) {

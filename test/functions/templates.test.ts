@@ -209,6 +209,13 @@ describe('templates', () => {
       body: '<p>Hi Zoë &lt;script&gt;,</p><p>Thanks for &quot;yesterday&quot;</p><p>A&amp;B</p>',
       contentType: 'html',
     });
+    const row = await call('POST', 'templates/pv/preview', {
+      to: 'zoe@example.com',
+      cc: ['boss@example.com'],
+      variables: { firstName: 'Zoë <script>', company: 'A&B' },
+      personalNote: 'Thanks for "yesterday"',
+    });
+    expect(row.body).toEqual(ok.body);
     const missing = await call('POST', 'templates/pv/preview', { variables: {} });
     expect(missing.status).toBe(400);
     expect(missing.body.code).toBe('validation_failed');
