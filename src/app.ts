@@ -13,12 +13,14 @@ import {
   type CredentialService,
   type TokenProvider,
 } from './credentials';
+import { attachmentContentFunction, listAttachmentsFunction } from './functions/attachments';
+import { bulkSendFunctions } from './functions/bulk-sends';
+import { bulkWorkerFunctions } from './functions/bulk-worker';
 import { credentialsConnectFunction } from './functions/credentials-connect';
 import { credentialsDeleteFunction } from './functions/credentials-delete';
 import { credentialsGetFunction } from './functions/credentials-get';
 import { credentialsListFunction } from './functions/credentials-list';
 import { credentialsPutFunction } from './functions/credentials-put';
-import { attachmentContentFunction, listAttachmentsFunction } from './functions/attachments';
 import { fallbackFunction } from './functions/fallback';
 import { listFoldersFunction } from './functions/folders';
 import { healthFunction } from './functions/health';
@@ -29,11 +31,7 @@ import { oauthCallbackFunction } from './functions/oauth-callback';
 import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
 import { sendFunction } from './functions/send';
-import { bulkSendFunctions } from './functions/bulk-sends';
-import { bulkWorkerFunctions } from './functions/bulk-worker';
 import { templateFunctions } from './functions/templates';
-import { createMailing } from './mail/bulk';
-import { type BulkSettings } from './mail/bulk/jobs';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
 import { createGraphFactory, type GraphFactory } from './graph/client';
 import { createReaders } from './graph/read';
@@ -42,9 +40,11 @@ import { createAuthenticator } from './http/auth';
 import { type EdgeDependencies } from './http/edge';
 import { consoleSink, createLogger, type Logger, registerSecretForRedaction } from './http/logger';
 import { compileRoute, RouteTable } from './http/routes';
+import { createMailing } from './mail/bulk';
+import { type BulkSettings } from './mail/bulk/jobs';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
-import { createReportService } from './mail/report/service';
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
+import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
 import { type SendService } from './mail/send-types';
 import { createStorageClients, type StorageClients } from './storage';
@@ -141,6 +141,10 @@ export function createApp(options: CreateAppOptions): AppContext {
   const storage = config.storage
     ? createStorageClients(config.storage, azureCredential)
     : undefined;
+  const tableOf = (name: string, purpose: string) =>
+    storage
+      ? storage.table(name)
+      : Promise.reject(new Error(`${purpose} need AzureWebJobsStorage.`));
   const credentialLayer = createCredentialServices({
     config,
     log,
@@ -158,10 +162,7 @@ export function createApp(options: CreateAppOptions): AppContext {
   const send = createSendService({
     graph,
     idempotency: createIdempotencyStore<IdempotentSendOutcome>({
-      table: () =>
-        storage
-          ? storage.table(IDEMPOTENCY_TABLE)
-          : Promise.reject(new Error('Idempotency keys need AzureWebJobsStorage.')),
+      table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
     }),
     maxMessageSizeBytes: config.maxMessageSizeBytes,
     fetch: fetchImpl,
@@ -206,12 +207,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     definitions: config.reports,
     graph: services.graph,
     send: services.send,
-    runs: createRunStore({
-      table: () =>
-        storage
-          ? storage.table(REPORT_RUNS_TABLE)
-          : Promise.reject(new Error('Report runs need AzureWebJobsStorage.')),
-    }),
+    runs: createRunStore({ table: () => tableOf(REPORT_RUNS_TABLE, 'Report runs') }),
   });
   if (config.reports.length > 0) health.add(reports.healthCheck());
   const functions: FunctionDefinition[] = [
