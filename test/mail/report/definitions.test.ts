@@ -56,13 +56,13 @@ describe('REPORTS at start-up', () => {
       { ...valid, id: 'extra', recipient: 'typo@contoso.test' },
       { serviceId: 'crm' },
     ]);
-    const lines = message.split('\n');
-    expect(lines).toContain(
-      'Setting REPORTS: entry 1 (bad id!) field id: must match [A-Za-z0-9_-]{1,64}',
-    );
+    // One start-up line for the setting, its problems separated by "; ".
+    expect(message).not.toContain('\n');
+    const problems = message.replace(/^Setting REPORTS: /, '').split('; ');
+    expect(problems).toContain('entry 1 (bad id!) field id: must match [A-Za-z0-9_-]{1,64}');
     expect(message).toMatch(/entry 1 \(bad id!\) field periodDays: /);
-    expect(lines).toContain(
-      'Setting REPORTS: entry 2 (zone) field timeZone: must be an IANA time zone such as Europe/Berlin',
+    expect(problems).toContain(
+      'entry 2 (zone) field timeZone: must be an IANA time zone such as Europe/Berlin',
     );
     expect(message).toMatch(/entry 2 \(zone\) field folders: /);
     expect(message).toMatch(/entry 3 \(extra\) field \(entry\): .*recipient/);
