@@ -25,7 +25,7 @@ import { type CredentialService, createCredentialService } from './service';
 import { type SecretStore } from './store';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager';
-import { type AppKeys } from './types';
+import { type AppKeys, withOfflineAccess } from './types';
 
 export type { AccessGrant, AppKeys, CredentialKey, TokenProvider } from './types';
 export type { CredentialService } from './service';
@@ -117,12 +117,14 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
     log,
     ...deps.tokenManager,
   });
+  // The same list goes to authorize and to code redemption.
+  const scopes = withOfflineAccess(config.scopes);
   const connect = createConnectFlow({
     appKeys,
     authorizeEndpoint: `${config.authorityHost}/${config.tenantId}/oauth2/v2.0/authorize`,
     clientId: () => lazyEndpoint.clientId,
     publicBaseUrl: config.publicBaseUrl,
-    scopes: config.scopes,
+    scopes,
     states: deps.storage ? createTableStateStore(deps.storage) : createMemoryStateStore(),
   });
   const credentials = createCredentialService({
@@ -130,7 +132,7 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
     tokens,
     endpoint: () => lazyEndpoint,
     connect,
-    scopes: config.scopes,
+    scopes,
     keepAliveIdleDays: config.keepAliveIdleDays,
     connectUrlFor: (id) => `${config.publicBaseUrl}/api/credentials/${id}/connect`,
     log,

@@ -3,7 +3,12 @@ import { createHash } from 'node:crypto';
 import { type DataKeyRing } from './data-key';
 import { open, RecordUnreadableError, seal } from './envelope';
 import { MAX_TAG_VALUE, type SecretStore, type StoreOptions } from './store';
-import { type CredentialKey, type CredentialMeta, type CredentialRecord } from './types';
+import {
+  type CredentialKey,
+  type CredentialMeta,
+  type CredentialRecord,
+  grantedScopesOf,
+} from './types';
 
 export const RECORD_CONTENT_TYPE = 'application/vnd.outlook-mail-functions.credential+json;v=1';
 
@@ -41,11 +46,13 @@ function tagsFor(record: CredentialRecord, keyId: string): Record<string, string
   const optional: Record<string, string | undefined> = {
     address: record.account.address,
     displayName: record.account.displayName,
-    scopes: record.scopes.join(' '),
+    scopes: grantedScopesOf(record).join(' '),
     tokenExpiry:
       record.accessTokenExpiresAt === undefined ? undefined : String(record.accessTokenExpiresAt),
     lastRefreshedAt:
       record.lastRefreshedAt === undefined ? undefined : String(record.lastRefreshedAt),
+    notRotatedSince:
+      record.notRotatedSince === undefined ? undefined : String(record.notRotatedSince),
   };
   for (const [k, v] of Object.entries(optional)) if (fits(v)) tags[k] = v;
   return tags;
@@ -70,6 +77,7 @@ export function metaFromTags(tags: Record<string, string>): CredentialMeta | und
   assign('lastRefreshedAt', num(tags.lastRefreshedAt));
   assign('rotatedAt', num(tags.rotatedAt));
   assign('createdAt', num(tags.createdAt));
+  assign('notRotatedSince', num(tags.notRotatedSince));
   assign('keyId', tags.keyId);
   return meta;
 }

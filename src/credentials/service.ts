@@ -8,12 +8,14 @@ import { DATA_KEY_SECRET } from './data-key';
 import { RecordUnreadableError } from './envelope';
 import { type RecordRepository } from './record';
 import { isGrantRejected, type TokenEndpoint, type TokenResult } from './token-endpoint';
-import { type TokenManager } from './token-manager';
+import { applyRotation, type TokenManager } from './token-manager';
 import {
   type CredentialKey,
   type CredentialMeta,
   type CredentialRecord,
   type CredentialView,
+  grantedScopesOf,
+  withOfflineAccess,
 } from './types';
 
 const upn = z
@@ -75,6 +77,7 @@ export interface CredentialServiceOptions {
   tokens: TokenManager;
   endpoint: () => TokenEndpoint;
   connect: ConnectFlow;
+  /** Requested when connecting, and on import unless the caller names its own (with `offline_access`). */
   scopes: readonly string[];
   keepAliveIdleDays: number;
   /** Where a caller re-connects a credential (logged for reauth_required ones). */
@@ -92,7 +95,7 @@ export function viewOf(record: CredentialRecord): CredentialView {
     serviceId: record.serviceId,
     status: record.status,
     account: { address: record.account.address, displayName: record.account.displayName },
-    scopes: [...record.scopes],
+    scopes: grantedScopesOf(record),
     tokenExpiry: record.status === 'active' ? iso(record.accessTokenExpiresAt) : null,
     lastRefreshedAt: iso(record.lastRefreshedAt),
   };
@@ -152,10 +155,7 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
     const previous = await existing(key, abortSignal);
     const refreshToken = tokensResult.refreshToken ?? fallbackRefreshToken;
     if (!refreshToken) {
-      throw new UpstreamError(
-        'graph_error',
-        'The identity platform returned no refresh token (was offline_access requested?).',
-      );
+      throw new UpstreamError('graph_error', 'The identity platform returned no refresh token.');
     }
     const now = Date.now();
     const record: CredentialRecord = {
@@ -163,7 +163,9 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
       credentialId: key.credentialId,
       clientId: endpoint.clientId,
       tenantId: endpoint.tenantId,
-      scopes: tokensResult.scopes.length > 0 ? tokensResult.scopes : [...requestedScopes],
+      scopes: [...requestedScopes],
+      grantedScopes:
+        tokensResult.grantedScopes.length > 0 ? tokensResult.grantedScopes : [...requestedScopes],
       account,
       ...(mailbox ? { mailbox } : {}),
       refreshToken,
@@ -174,6 +176,7 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
       rotatedAt: now,
       lastRefreshedAt: now,
     };
+    applyRotation(record, tokensResult, now, log);
     await repo.write(record, abortSignal ? { abortSignal } : {});
     tokens.forget(key);
     if (previous) {
@@ -202,10 +205,20 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
       reason,
     }));
     const unpersisted = tokens.unpersisted();
+    // Still usable, but the refresh token no longer rotates: reported, not failed.
+    const notRotating = metas
+      .filter((m) => m.status === 'active' && m.notRotatedSince !== undefined)
+      .map((m) => ({ serviceId: m.serviceId, credentialId: m.credentialId }));
     return {
       ok: unreadable.length === 0 && unpersisted.length === 0,
-      detail: `${metas.length} credentials, ${reauth.length} need reconnecting`,
-      data: { count: metas.length, reauthRequired: reauth, unreadable, unpersisted },
+      detail: `${metas.length} credentials, ${reauth.length} need reconnecting, ${notRotating.length} not rotating`,
+      data: {
+        count: metas.length,
+        reauthRequired: reauth,
+        unreadable,
+        unpersisted,
+        notRotating,
+      },
     };
   }
 
@@ -230,7 +243,7 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
           message: "must be this service's app registration (CLIENT_ID)",
         });
       }
-      const scopes = input.scopes ?? options.scopes;
+      const scopes = withOfflineAccess(input.scopes ?? options.scopes);
       let result: TokenResult;
       try {
         result = await endpoint.refresh(input.refreshToken, scopes, opts);

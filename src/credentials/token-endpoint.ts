@@ -1,12 +1,14 @@
 import { sleep } from '../deadline';
 import { UpstreamError } from '../errors';
+import { retryAfterMs } from '../graph/errors';
 import { type Logger } from '../http/logger';
 
 /**
  * The Microsoft identity platform token endpoint (confidential client, client secret) and the one
  * Graph call credentials need (`GET /me`). Transient failures (5xx, 429, network, timeouts,
- * `temporarily_unavailable`/`server_error`) are retried with backoff inside a time budget; errors
- * that mean "the user must sign in again" are classified so callers stop refreshing.
+ * `temporarily_unavailable`/`server_error`) of refreshes and `GET /me` are retried with backoff
+ * inside a time budget; a code redemption is never retried (see `redeemCode`). Errors that mean
+ * "the user must sign in again" are classified so callers stop refreshing.
  */
 export interface TokenResult {
   accessToken: string;
@@ -14,7 +16,8 @@ export interface TokenResult {
   expiresAt: number;
   /** Absent when the endpoint did not rotate it (then the old one stays in use). */
   refreshToken?: string;
-  scopes: string[];
+  /** The response's `scope`: resource scopes only (never `offline_access`); empty if absent. */
+  grantedScopes: string[];
 }
 
 export interface Account {
@@ -94,10 +97,19 @@ class TransientError extends Error {
   }
 }
 
-function retryAfter(response: Response): number | undefined {
-  const value = response.headers.get('retry-after');
-  const seconds = value === null ? NaN : Number(value);
-  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+/**
+ * The response `scope`: space-separated, though the docs' sample shows it URL-encoded
+ * (`https%3A%2F%2Fgraph.microsoft.com%2Fmail.read`), so it is form-decoded (`+` is a space) first.
+ */
+function parseScope(value: unknown): string[] {
+  if (typeof value !== 'string') return [];
+  let decoded = value.replace(/\+/g, ' ');
+  try {
+    decoded = decodeURIComponent(decoded);
+  } catch {
+    // a `%` that is not an escape: the value was not encoded
+  }
+  return decoded.split(/\s+/).filter(Boolean);
 }
 
 export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoint {
@@ -107,10 +119,12 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
   const defaultBudgetMs = options.retryBudgetMs ?? 20_000;
   const baseMs = options.retryBaseMs ?? 500;
 
+  /** `retry: false` makes one attempt and turns a transient failure into a retryable error. */
   async function withRetry<T>(
     what: string,
     attempt: (signal: AbortSignal) => Promise<T>,
     call: CallOptions,
+    retry = true,
   ): Promise<T> {
     const giveUpAt = Date.now() + (call.budgetMs ?? defaultBudgetMs);
     for (let n = 0; ; n++) {
@@ -130,10 +144,12 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
           );
       }
       const wait = Math.max(failure.retryAfterMs ?? 0, baseMs * 2 ** n);
-      if (Date.now() + wait > giveUpAt) {
+      if (!retry || Date.now() + wait > giveUpAt) {
         throw new UpstreamError(
           'graph_unavailable',
-          `The Microsoft identity platform did not answer the ${what} request.`,
+          retry
+            ? `The Microsoft identity platform did not answer the ${what} request.`
+            : `The Microsoft identity platform did not answer the ${what} request; the code may have been used up, so connect again.`,
           {
             ...(failure.status === undefined ? {} : { upstreamStatus: failure.status }),
             ...(failure.retryAfterMs === undefined ? {} : { retryAfterMs: failure.retryAfterMs }),
@@ -150,7 +166,12 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
     }
   }
 
-  async function tokenRequest(form: Record<string, string>, what: string, call: CallOptions) {
+  async function tokenRequest(
+    form: Record<string, string>,
+    what: string,
+    call: CallOptions,
+    retry = true,
+  ) {
     return withRetry(
       what,
       async (signal) => {
@@ -180,10 +201,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
             accessToken: body.access_token,
             expiresAt: Date.now() + (Number.isFinite(expiresIn) ? expiresIn : 3600) * 1000,
             ...(typeof body.refresh_token === 'string' ? { refreshToken: body.refresh_token } : {}),
-            scopes:
-              typeof body.scope === 'string'
-                ? decodeURIComponent(body.scope).split(/\s+/).filter(Boolean)
-                : [],
+            grantedScopes: parseScope(body.scope),
           } satisfies TokenResult;
         }
         const error = typeof body.error === 'string' ? body.error : '';
@@ -194,7 +212,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
           throw new TransientError(
             `${what}: HTTP ${response.status} ${error}`,
             response.status,
-            retryAfter(response),
+            retryAfterMs(response.headers),
           );
         }
         if (REAUTH_ERRORS.has(error) || codes.some((c) => REAUTH_CODES.has(c))) {
@@ -208,6 +226,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
         );
       },
       call,
+      retry,
     );
   }
 
@@ -221,6 +240,9 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
         'token refresh',
         call,
       ),
+    // A code is single use: if a redemption succeeded but its answer was lost (5xx, timeout,
+    // dropped connection), a retry gets invalid_grant AADSTS54005 and the user would be told the
+    // code was rejected. The user connects again instead.
     redeemCode: (input, call = {}) =>
       tokenRequest(
         {
@@ -232,6 +254,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
         },
         'code redemption',
         call,
+        false,
       ),
     me: (accessToken, call = {}) =>
       withRetry(
@@ -249,7 +272,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
             throw new TransientError(
               `GET /me: HTTP ${response.status}`,
               response.status,
-              retryAfter(response),
+              retryAfterMs(response.headers),
             );
           }
           const body = (await response.json().catch(() => ({}))) as Record<string, unknown>;

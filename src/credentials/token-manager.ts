@@ -4,13 +4,15 @@ import { type Logger } from '../http/logger';
 import { RecordUnreadableError } from './envelope';
 import { type LockProvider } from './lease';
 import { type RecordRepository, secretNameFor } from './record';
-import { isGrantRejected, type TokenEndpoint } from './token-endpoint';
+import { isGrantRejected, type TokenEndpoint, type TokenResult } from './token-endpoint';
 import {
   type AccessGrant,
   type CredentialKey,
   type CredentialRecord,
+  grantedScopesOf,
   keyString,
   type TokenProvider,
+  withOfflineAccess,
 } from './types';
 
 export interface TokenManagerOptions {
@@ -69,10 +71,36 @@ function grantOf(record: CredentialRecord): AccessGrant | undefined {
   return {
     accessToken: record.accessToken,
     expiresAt: record.accessTokenExpiresAt,
-    scopes: [...record.scopes],
+    scopes: grantedScopesOf(record),
     account: { ...record.account },
     ...(record.mailbox ? { mailbox: record.mailbox } : {}),
   };
+}
+
+/**
+ * Takes a token response's refresh token into the record. Without one (the endpoint sends one only
+ * when `offline_access` was requested) the old token stays in use; that is logged once, when it
+ * starts, and reported by health (`notRotatedSince`) until a new one arrives.
+ */
+export function applyRotation(
+  record: CredentialRecord,
+  result: TokenResult,
+  now: number,
+  log: Logger,
+): void {
+  if (result.refreshToken !== undefined) {
+    record.refreshToken = result.refreshToken;
+    record.rotatedAt = now;
+    delete record.notRotatedSince;
+    return;
+  }
+  if (record.notRotatedSince !== undefined) return;
+  record.notRotatedSince = now;
+  log.warn('the identity platform returned no new refresh token; the old one stays in use', {
+    serviceId: record.serviceId,
+    credentialId: record.credentialId,
+    requestedScopes: withOfflineAccess(record.scopes).join(' '),
+  });
 }
 
 function waitFor<T>(promise: Promise<T>, signal: AbortSignal | undefined): Promise<T> {
@@ -290,22 +318,23 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       const record = stored.record;
       let result;
       try {
-        result = await endpoint.refresh(record.refreshToken, record.scopes);
+        result = await endpoint.refresh(record.refreshToken, withOfflineAccess(record.scopes));
       } catch (error) {
         if (isGrantRejected(error)) return await markReauth(e, record, error.reason);
         throw error;
       }
       const now = Date.now();
-      e.pending = {
+      const pending: CredentialRecord = {
         ...record,
-        refreshToken: result.refreshToken ?? record.refreshToken,
         accessToken: result.accessToken,
         accessTokenExpiresAt: result.expiresAt,
-        scopes: result.scopes.length > 0 ? result.scopes : record.scopes,
-        rotatedAt: result.refreshToken ? now : record.rotatedAt,
+        grantedScopes:
+          result.grantedScopes.length > 0 ? result.grantedScopes : grantedScopesOf(record),
         lastRefreshedAt: now,
         ...(e.lastUsedAt === undefined ? {} : { lastUsedAt: e.lastUsedAt }),
       };
+      applyRotation(pending, result, now, log);
+      e.pending = pending;
       e.lastRefreshAt = now;
       log.info('refreshed an access token', { ...e.key, rotated: Boolean(result.refreshToken) });
       return await persist(e);

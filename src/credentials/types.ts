@@ -40,10 +40,22 @@ export interface CredentialRecord {
   credentialId: string;
   clientId: string;
   tenantId: string;
+  /**
+   * The scopes requested: the configured ones or those given at import. Every refresh sends them
+   * with `offline_access` (without it the identity platform returns no new refresh token).
+   */
   scopes: string[];
+  /**
+   * The token response's `scope` (resource scopes only, never `offline_access`): reported and
+   * checked for `.Shared`, never requested. Absent on records stored before it was kept apart,
+   * whose `scopes` then hold what was granted.
+   */
+  grantedScopes?: string[];
   account: { id: string; address: string; displayName: string };
   mailbox?: string;
   refreshToken: string;
+  /** Since when refreshes return no new refresh token (the old one stays in use). */
+  notRotatedSince?: number;
   accessToken?: string;
   /** Epoch ms of the cached access token's expiry. */
   accessTokenExpiresAt?: number;
@@ -64,6 +76,7 @@ export interface CredentialView {
   serviceId: string;
   status: CredentialStatus;
   account: { address: string; displayName: string };
+  /** Granted scopes. */
   scopes: string[];
   tokenExpiry: string | null;
   lastRefreshedAt: string | null;
@@ -77,8 +90,10 @@ export interface CredentialMeta {
   /** Absent when a value did not fit a tag; the record must then be decrypted for the view. */
   address?: string;
   displayName?: string;
+  /** Granted scopes. */
   scopes?: string[];
   tokenExpiry?: number;
+  notRotatedSince?: number;
   lastRefreshedAt?: number;
   rotatedAt?: number;
   createdAt?: number;
@@ -87,4 +102,15 @@ export interface CredentialMeta {
 
 export function keyString(key: CredentialKey): string {
   return `${key.serviceId}/${key.credentialId}`;
+}
+
+/** The scopes to request: `offline_access` is added when missing, so refresh tokens keep coming. */
+export function withOfflineAccess(scopes: readonly string[]): string[] {
+  return scopes.some((s) => s.toLowerCase() === 'offline_access')
+    ? [...scopes]
+    : [...scopes, 'offline_access'];
+}
+
+export function grantedScopesOf(record: CredentialRecord): string[] {
+  return [...(record.grantedScopes ?? record.scopes)];
 }

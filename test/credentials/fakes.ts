@@ -78,6 +78,8 @@ export function memoryStore(): MemoryStore {
 
 export interface FakeEndpoint extends TokenEndpoint {
   calls: number;
+  /** The scopes each refresh asked for. */
+  requested: string[][];
   valid: Set<string>;
   /** Next refreshes fail with these (in order). */
   failures: Array<Error>;
@@ -91,12 +93,14 @@ export function fakeEndpoint(initialRefreshToken = 'rt-0'): FakeEndpoint {
     clientId: '11111111-2222-3333-4444-555555555555',
     tenantId: 'contoso',
     calls: 0,
+    requested: [],
     valid: new Set([initialRefreshToken]),
     failures: [],
     delayMs: 0,
     authorizeUrl: () => 'https://login.example/authorize',
     async refresh(rt, scopes): Promise<TokenResult> {
       ep.calls++;
+      ep.requested.push([...scopes]);
       if (ep.delayMs) await new Promise((r) => setTimeout(r, ep.delayMs));
       const failure = ep.failures.shift();
       if (failure) throw failure;
@@ -108,7 +112,7 @@ export function fakeEndpoint(initialRefreshToken = 'rt-0'): FakeEndpoint {
         accessToken: `at-${n}-${randomBytes(4).toString('hex')}`,
         expiresAt: Date.now() + 3600_000,
         refreshToken: next,
-        scopes: [...scopes],
+        grantedScopes: [...scopes],
       };
     },
     async redeemCode() {

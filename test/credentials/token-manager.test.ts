@@ -59,6 +59,15 @@ describe('token manager', () => {
     tokens.close();
   });
 
+  it('asks for offline_access even when an older record stored scopes without it', async () => {
+    const { endpoint, tokens, repo } = await setup(); // scopes: ['Mail.Read'], as granted
+    const grant = await tokens.getAccessToken(key);
+    expect(endpoint.requested).toEqual([['Mail.Read', 'offline_access']]);
+    expect(grant.scopes).toEqual(['Mail.Read', 'offline_access']); // what the fake granted
+    expect((await repo.read(key))?.record.scopes).toEqual(['Mail.Read']);
+    tokens.close();
+  });
+
   it('forceRefresh is single-flight and not repeated right after another refresh', async () => {
     const { endpoint, tokens } = await setup();
     const first = await tokens.getAccessToken(key);
