@@ -59,12 +59,7 @@ export function createMailing(deps: MailingDependencies): Mailing {
         recipients: () => clients.table(RECIPIENTS_TABLE),
       }),
       queue: createBulkQueue(() => clients.queue(BULK_QUEUE)),
-      pacer: createPacer(() => clients.table(PACING_TABLE), {
-        ratePerMinute: settings.ratePerMinute,
-        dailyRecipientLimit: settings.dailyRecipientLimit,
-        dailyWindowMs: settings.dailyWindowMs,
-        maxConcurrent: 4,
-      }),
+      pacer: createPacer(() => clients.table(PACING_TABLE), { ...settings, maxConcurrent: 4 }),
       templates,
       attachments,
       send: deps.send,

@@ -39,6 +39,9 @@ export interface BulkSettings {
   sendLeaseMs: number;
   /** Transient failures (throttling, 5xx) tolerated per recipient before it is failed. */
   maxAttempts: number;
+  /** Request bytes per mailbox per rolling `uploadWindowMs` (Graph: 150 MB per 5 minutes). */
+  uploadBytesPerWindow: number;
+  uploadWindowMs: number;
 }
 
 export const DEFAULT_BULK_SETTINGS: Omit<
@@ -50,6 +53,9 @@ export const DEFAULT_BULK_SETTINGS: Omit<
   dispatchBatch: 100,
   sendLeaseMs: 5 * 60_000,
   maxAttempts: 8,
+  // Decimal megabytes: the smaller reading of Graph's "150 MB".
+  uploadBytesPerWindow: 150_000_000,
+  uploadWindowMs: 5 * 60_000,
 };
 
 export interface BulkDependencies {

@@ -8,8 +8,10 @@ import { storageErrorCode, storageUnavailable } from '../template-storage';
  * Exchange's sending limits per mailbox, shared by every instance through Table Storage
  * (partition = hash of the mailbox):
  * - row `pace`: next free send slot (`tat`, a GCRA "theoretical arrival time": slots are
- *   60 000 / ratePerMinute ms apart) and the recipients reserved per time bucket, for the rolling
- *   daily recipient limit. Updated with ETags, so two instances never hand out the same slot.
+ *   60 000 / ratePerMinute ms apart), the recipients reserved per time bucket (rolling daily
+ *   recipient limit), the request bytes per time bucket (Graph's rolling upload limit) and the
+ *   end of Graph's last `Retry-After` (`hold`). Updated with ETags, so two instances never hand
+ *   out the same slot or the same bytes.
  * - rows `sem-0…n`: leases for Graph's concurrent-request limit per mailbox. A crashed holder's
  *   lease simply expires.
  */
@@ -21,6 +23,9 @@ export interface PacingLimits {
   dailyWindowMs: number;
   /** Concurrent sends per mailbox (Graph allows 4 requests). */
   maxConcurrent: number;
+  /** Request bytes (POST/PATCH/PUT) per rolling upload window (Graph: 150 MB per 5 minutes). */
+  uploadBytesPerWindow: number;
+  uploadWindowMs: number;
 }
 
 export interface Reservation {
@@ -34,6 +39,15 @@ export interface ConcurrencyLease {
   release(): Promise<void>;
 }
 
+export interface UploadGrant {
+  /**
+   * The message's requests are over: its bytes count from now on (an upload that took a while
+   * still fills the window it ended in). Never throws; on a storage failure the bytes simply keep
+   * counting from when they were admitted.
+   */
+  done(): Promise<void>;
+}
+
 export interface Pacer {
   /**
    * Reserves consecutive send slots for messages with these recipient counts, up to `horizonMs`
@@ -44,8 +58,15 @@ export interface Pacer {
     recipientCounts: readonly number[],
     horizonMs: number,
   ): Promise<Reservation>;
-  /** Graph said "wait": no slot before `until` for anyone sending from this mailbox. */
+  /** Graph said "wait": no slot and no send before `until` for anyone using this mailbox. */
   holdUntil(mailbox: string, until: number): Promise<void>;
+  /**
+   * Admits one message that is about to be sent now: Graph's hold is over and its request bytes
+   * fit the rolling upload window (a message bigger than the whole budget goes alone). Otherwise
+   * the time worth trying again; the next free slot moves there too, so the dispatcher stops
+   * handing out slots nobody can use.
+   */
+  admit(mailbox: string, bytes: number): Promise<UploadGrant | { retryAt: number }>;
   /** A concurrency lease, or the time one may be free. */
   acquire(mailbox: string, leaseMs: number): Promise<ConcurrencyLease | { retryAt: number }>;
   /** Next free slot (for ETAs). */
@@ -56,7 +77,12 @@ type Bucket = [start: number, recipients: number];
 
 interface PaceState {
   tat: number;
+  /** Graph's last Retry-After ends here. */
+  hold: number;
+  /** Recipients per bucket (daily limit). */
   buckets: Bucket[];
+  /** Request bytes per bucket (upload limit). */
+  uploads: Bucket[];
   etag: string | undefined;
 }
 
@@ -74,10 +100,10 @@ export function mailboxPartition(mailbox: string): string {
 }
 
 /**
- * Earliest time ≥ t at which `weight` more recipients fit the rolling window. Buckets that
- * overlap the window at all count whole, which errs on the safe side.
+ * Earliest time ≥ t at which `weight` more (recipients, bytes) fit the rolling window. Buckets
+ * that overlap the window at all count whole, which errs on the safe side.
  */
-export function dailyFit(
+export function windowFit(
   buckets: readonly Bucket[],
   t: number,
   weight: number,
@@ -105,17 +131,36 @@ export function createPacer(
   const intervalMs = 60_000 / limits.ratePerMinute;
   const bucketMs = limits.dailyWindowMs / BUCKETS_PER_WINDOW;
   const fitWindowMs = limits.dailyWindowMs + SEND_LATENESS_MS;
+  const uploadBucketMs = limits.uploadWindowMs / BUCKETS_PER_WINDOW;
 
   async function readPace(client: TableClient, partition: string): Promise<PaceState> {
     try {
-      const e = await client.getEntity<{ tat: number; buckets: string }>(partition, 'pace');
-      return { tat: Number(e.tat), buckets: JSON.parse(e.buckets) as Bucket[], etag: e.etag };
+      const e = await client.getEntity<{
+        tat: number;
+        hold?: number;
+        buckets: string;
+        uploads?: string;
+      }>(partition, 'pace');
+      return {
+        tat: Number(e.tat),
+        hold: Number(e.hold ?? 0),
+        buckets: JSON.parse(e.buckets) as Bucket[],
+        uploads: JSON.parse(e.uploads ?? '[]') as Bucket[],
+        etag: e.etag,
+      };
     } catch (error) {
       if (storageErrorCode(error) === 'ResourceNotFound')
-        return { tat: 0, buckets: [], etag: undefined };
+        return { tat: 0, hold: 0, buckets: [], uploads: [], etag: undefined };
       throw storageUnavailable('reading the send pace', error);
     }
   }
+
+  const paceProperties = (state: PaceState) => ({
+    tat: state.tat,
+    hold: state.hold,
+    buckets: JSON.stringify(state.buckets),
+    uploads: JSON.stringify(state.uploads),
+  });
 
   /** Writes the pace row; false when another instance changed it first (then read and retry). */
   async function writePace(
@@ -123,12 +168,7 @@ export function createPacer(
     partition: string,
     state: PaceState,
   ): Promise<boolean> {
-    const entity = {
-      partitionKey: partition,
-      rowKey: 'pace',
-      tat: state.tat,
-      buckets: JSON.stringify(state.buckets),
-    };
+    const entity = { partitionKey: partition, rowKey: 'pace', ...paceProperties(state) };
     try {
       if (state.etag) await client.updateEntity(entity, 'Replace', { etag: state.etag });
       else await client.createEntity(entity);
@@ -140,24 +180,32 @@ export function createPacer(
     }
   }
 
+  /** Applies `change` under the row's ETag; a change that changes nothing writes nothing. */
   async function updatePace<T>(mailbox: string, change: (state: PaceState) => T): Promise<T> {
     const client = await table();
     const partition = mailboxPartition(mailbox);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const state = await readPace(client, partition);
+      const before = JSON.stringify(paceProperties(state));
       const result = change(state);
+      if (state.etag && JSON.stringify(paceProperties(state)) === before) return result;
       if (await writePace(client, partition, state)) return result;
       await new Promise((r) => setTimeout(r, 5 + Math.random() * 20 * (attempt + 1)));
     }
     throw storageUnavailable('reserving a send slot (too much contention)', undefined);
   }
 
-  function addToBucket(buckets: Bucket[], at: number, weight: number): void {
-    const start = Math.floor(at / bucketMs) * bucketMs;
+  /** Adds `weight` (negative: takes it back) to the bucket holding `at`. */
+  function addToBucket(buckets: Bucket[], at: number, weight: number, size = bucketMs): Bucket[] {
+    const start = Math.floor(at / size) * size;
     const bucket = buckets.find(([s]) => s === start);
     if (bucket) bucket[1] += weight;
-    else buckets.push([start, weight]);
+    else if (weight > 0) buckets.push([start, weight]);
+    return buckets.filter(([, n]) => n > 0);
   }
+
+  const liveUploads = (uploads: Bucket[], t: number) =>
+    uploads.filter(([start]) => start + uploadBucketMs > t - limits.uploadWindowMs);
 
   return {
     reserve(mailbox, recipientCounts, horizonMs) {
@@ -172,7 +220,7 @@ export function createPacer(
             retryAt = slot;
             break;
           }
-          const fits = dailyFit(
+          const fits = windowFit(
             state.buckets,
             slot,
             weight,
@@ -186,7 +234,7 @@ export function createPacer(
             break;
           }
           slots.push(slot);
-          addToBucket(state.buckets, slot, weight);
+          state.buckets = addToBucket(state.buckets, slot, weight);
           slot += intervalMs;
           retryAt = slot;
         }
@@ -201,7 +249,40 @@ export function createPacer(
     holdUntil(mailbox, until) {
       return updatePace(mailbox, (state) => {
         state.tat = Math.max(state.tat, until);
+        state.hold = Math.max(state.hold, until);
       });
+    },
+
+    async admit(mailbox, bytes) {
+      const weight = Math.min(bytes, limits.uploadBytesPerWindow);
+      const verdict = await updatePace(mailbox, (state): { at: number } | { retryAt: number } => {
+        const t0 = now();
+        if (state.hold > t0) return { retryAt: state.hold };
+        state.uploads = liveUploads(state.uploads, t0);
+        const fits = windowFit(
+          state.uploads,
+          t0,
+          weight,
+          limits.uploadBytesPerWindow,
+          limits.uploadWindowMs,
+          uploadBucketMs,
+        );
+        if (fits > t0) {
+          state.tat = Math.max(state.tat, fits);
+          return { retryAt: fits };
+        }
+        state.uploads = addToBucket(state.uploads, t0, weight, uploadBucketMs);
+        return { at: t0 };
+      });
+      if ('retryAt' in verdict) return verdict;
+      return {
+        done: () =>
+          updatePace(mailbox, (state) => {
+            const t = now();
+            const moved = addToBucket(state.uploads, verdict.at, -weight, uploadBucketMs);
+            state.uploads = liveUploads(addToBucket(moved, t, weight, uploadBucketMs), t);
+          }).catch(() => undefined),
+      };
     },
 
     async nextSlot(mailbox) {

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { createDeadline } from '../../deadline';
+import { UPLOAD_SESSION_MIN_BYTES } from '../../graph/uploads';
 import {
   type AppError,
   errorMessage,
@@ -33,6 +34,12 @@ export interface BulkWorker {
 
 const SWEEP_BATCH = 500;
 
+interface BuiltMessage {
+  message: OutgoingMessage;
+  /** Identifies the rendered message for the idempotency key. */
+  fingerprint: string;
+}
+
 /** Snapshots never change once a job exists; keep a few per instance. */
 function snapshotCache(load: (serviceId: string, jobId: string) => Promise<JobSnapshot>) {
   const cache = new Map<string, Promise<JobSnapshot>>();
@@ -59,6 +66,35 @@ function retryDelayMs(error: unknown, attempts: number): number | undefined {
 
 function reasonOf(error: AppError): string {
   return `${error.code}: ${error.detail}`;
+}
+
+/** Room for what Graph's JSON adds per request and per recipient beyond our own fields. */
+const ENVELOPE_BYTES = 2048;
+const PER_RECIPIENT_BYTES = 64;
+const PER_ATTACHMENT_BYTES = 1024;
+
+/**
+ * What sending `message` uploads to Graph (the bodies of its POST/PUT requests), erring high: the
+ * message JSON once (sendMail, or the draft), files under the upload-session size as base64 (in
+ * that request or their own), larger files raw through upload sessions. The send path picks the
+ * route; every route uploads at most this.
+ */
+export function uploadBytes(message: OutgoingMessage): number {
+  const { attachments, ...fields } = message;
+  const recipients = message.to.length + message.cc.length + message.bcc.length;
+  return (
+    ENVELOPE_BYTES +
+    Buffer.byteLength(JSON.stringify(fields)) +
+    recipients * PER_RECIPIENT_BYTES +
+    attachments.reduce(
+      (sum, a) =>
+        sum +
+        PER_ATTACHMENT_BYTES +
+        Buffer.byteLength(a.name) +
+        (a.size < UPLOAD_SESSION_MIN_BYTES ? 4 * Math.ceil(a.size / 3) : a.size),
+      0,
+    )
+  );
 }
 
 export function createBulkWorker(deps: BulkDependencies): BulkWorker {
@@ -142,10 +178,7 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
     log.info('bulk slots reserved', { jobId: header.jobId, messages: sending.length, dispatched });
   }
 
-  async function buildMessage(
-    header: JobHeader,
-    row: RecipientRow,
-  ): Promise<{ message: OutgoingMessage; fingerprint: string }> {
+  async function buildMessage(header: JobHeader, row: RecipientRow): Promise<BuiltMessage> {
     const snap = await snapshot(header.serviceId, header.jobId);
     const rendered = renderTemplate(snap, row);
     const message: OutgoingMessage = {
@@ -209,13 +242,23 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
     const lease = await pacer.acquire(header.mailbox, settings.sendLeaseMs);
     if ('retryAt' in lease) return queue.enqueue(message, lease.retryAt);
     try {
-      const claimed = await store.updateRecipient(row, {
-        state: 'sending',
-        attempts: row.attempts + 1,
-        leaseUntil: now() + settings.sendLeaseMs,
-      });
-      if (!claimed) return await queue.enqueue(message, now() + 1000); // someone else moved it; re-check
-      await sendClaimed(header, claimed, message, log);
+      const built = await buildMessage(header, row);
+      // Graph's hold (Retry-After) and upload budget, checked when the bytes really leave.
+      const upload = await pacer.admit(header.mailbox, uploadBytes(built.message));
+      if ('retryAt' in upload) {
+        return await queue.enqueue({ ...message, at: upload.retryAt }, upload.retryAt);
+      }
+      try {
+        const claimed = await store.updateRecipient(row, {
+          state: 'sending',
+          attempts: row.attempts + 1,
+          leaseUntil: now() + settings.sendLeaseMs,
+        });
+        if (!claimed) return await queue.enqueue(message, now() + 1000); // someone else moved it; re-check
+        await sendClaimed(header, claimed, built, message, log);
+      } finally {
+        await upload.done();
+      }
     } finally {
       await lease.release();
     }
@@ -224,11 +267,11 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
   async function sendClaimed(
     header: JobHeader,
     row: RecipientRow,
+    { message: outgoing, fingerprint }: BuiltMessage,
     message: Extract<BulkMessage, { k: 'send' }>,
     log: Logger,
   ) {
     try {
-      const { message: outgoing, fingerprint } = await buildMessage(header, row);
       const deadline = createDeadline(settings.sendLeaseMs - 5000);
       const result = await deps
         .send()

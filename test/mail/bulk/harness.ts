@@ -4,7 +4,12 @@ import { type CredentialKey } from '../../../src/credentials/types';
 import { ConflictError } from '../../../src/errors';
 import { createLogger, type Logger } from '../../../src/http/logger';
 import { decodeQueueMessage } from '../../../src/local/host';
-import { type BulkJobs, type BulkSettings, createBulkJobs } from '../../../src/mail/bulk/jobs';
+import {
+  type BulkJobs,
+  type BulkSettings,
+  createBulkJobs,
+  DEFAULT_BULK_SETTINGS,
+} from '../../../src/mail/bulk/jobs';
 import { createPacer } from '../../../src/mail/bulk/pacing';
 import { BULK_QUEUE, createBulkQueue } from '../../../src/mail/bulk/queue';
 import { createBulkStore, type BulkStore } from '../../../src/mail/bulk/store';
@@ -110,14 +115,12 @@ export async function bulkHarness(
     attachments,
   });
   const full: BulkSettings = {
+    ...DEFAULT_BULK_SETTINGS,
     ratePerMinute: 6000,
     dailyRecipientLimit: 10_000,
-    dailyWindowMs: 24 * 3600_000,
     maxMessageBytes: 35 * 1024 * 1024,
     horizonMs: 5_000,
-    dispatchBatch: 100,
     sendLeaseMs: 10_000,
-    maxAttempts: 8,
     ...settings,
   };
   const store = createBulkStore({
@@ -127,12 +130,7 @@ export async function bulkHarness(
   const deps = {
     store,
     queue: createBulkQueue(() => storage.queue(queueName)),
-    pacer: createPacer(() => storage.table(`pace${suffix}`), {
-      ratePerMinute: full.ratePerMinute,
-      dailyRecipientLimit: full.dailyRecipientLimit,
-      dailyWindowMs: full.dailyWindowMs,
-      maxConcurrent: 4,
-    }),
+    pacer: createPacer(() => storage.table(`pace${suffix}`), { ...full, maxConcurrent: 4 }),
     templates,
     attachments,
     send: () => send,

@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
-import { createPacer, dailyFit, type PacingLimits } from '../../../src/mail/bulk/pacing';
+import { createPacer, windowFit, type PacingLimits } from '../../../src/mail/bulk/pacing';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 
 let azurite: AzuriteInstance;
@@ -26,6 +26,8 @@ const limits = (over: Partial<PacingLimits> = {}): PacingLimits => ({
   dailyRecipientLimit: 10_000,
   dailyWindowMs: 86_400_000,
   maxConcurrent: 4,
+  uploadBytesPerWindow: 150_000_000,
+  uploadWindowMs: 300_000,
   ...over,
 });
 
@@ -33,12 +35,12 @@ function tableName() {
   return `pace${Date.now().toString(36)}${n++}`;
 }
 
-describe('dailyFit', () => {
+describe('windowFit', () => {
   it('fits while under the limit, else waits for the oldest buckets to leave the window', () => {
     const windowMs = 96_000; // 1 s buckets
-    expect(dailyFit([[0, 3]], 10_000, 2, 5, windowMs)).toBe(10_000);
+    expect(windowFit([[0, 3]], 10_000, 2, 5, windowMs)).toBe(10_000);
     expect(
-      dailyFit(
+      windowFit(
         [
           [0, 3],
           [5000, 2],
@@ -50,7 +52,7 @@ describe('dailyFit', () => {
       ),
     ).toBe(1000 + windowMs);
     expect(
-      dailyFit(
+      windowFit(
         [
           [0, 3],
           [5000, 2],
@@ -62,7 +64,7 @@ describe('dailyFit', () => {
       ),
     ).toBe(6000 + windowMs);
     // Too heavy for an empty window is refused until a whole window has passed.
-    expect(dailyFit([], 0, 6, 5, windowMs)).toBe(windowMs);
+    expect(windowFit([], 0, 6, 5, windowMs)).toBe(windowMs);
   });
 });
 
@@ -101,14 +103,45 @@ describe('pacer on Azurite', () => {
     expect(later.slots.length).toBeGreaterThanOrEqual(1);
   });
 
-  it('holdUntil pushes every later slot back (Graph said Retry-After)', async () => {
+  it('holdUntil pushes every later slot back and holds sends already given a slot (Retry-After)', async () => {
     const name = tableName();
     const pacer = createPacer(() => storage.table(name), limits());
+    const other = createPacer(() => storage.table(name), limits());
     const until = Date.now() + 5000;
     await pacer.holdUntil('h@x.test', until);
     const r = await pacer.reserve('h@x.test', [1], 60_000);
     expect(r.slots[0]).toBeGreaterThanOrEqual(until);
     expect(await pacer.nextSlot('h@x.test')).toBeGreaterThan(until);
+    // Another instance about to send is held too; another mailbox is not.
+    expect(await other.admit('H@x.test', 100)).toEqual({ retryAt: until });
+    expect('done' in (await other.admit('i@x.test', 100))).toBe(true);
+  });
+
+  it('keeps a rolling upload budget across instances; a message over the whole budget goes alone', async () => {
+    const name = tableName();
+    const shrunk = limits({ uploadBytesPerWindow: 1000, uploadWindowMs: 1500 });
+    const a = createPacer(() => storage.table(name), shrunk);
+    const b = createPacer(() => storage.table(name), shrunk);
+    const started = Date.now();
+    const first = await a.admit('u@x.test', 600);
+    const second = await b.admit('u@x.test', 400);
+    expect('done' in first && 'done' in second).toBe(true);
+    const refused = await a.admit('U@x.test', 1);
+    if (!('retryAt' in refused)) throw new Error('expected the budget to be spent');
+    expect(refused.retryAt).toBeGreaterThanOrEqual(started + 1500 - 50);
+    // The dispatcher hands out no slot before the bytes can go.
+    expect(await b.nextSlot('u@x.test')).toBeGreaterThanOrEqual(refused.retryAt);
+    // A message ending later counts from its end.
+    await new Promise((r) => setTimeout(r, 500));
+    if ('done' in second) await second.done();
+    await new Promise((r) => setTimeout(r, Math.max(0, refused.retryAt - Date.now()) + 30));
+    expect('done' in (await b.admit('u@x.test', 600))).toBe(true);
+    const stillCounted = await a.admit('u@x.test', 1);
+    expect('retryAt' in stillCounted && stillCounted.retryAt).toBeGreaterThan(Date.now() + 200);
+
+    const huge = await a.admit('big@x.test', 5000);
+    expect('done' in huge).toBe(true);
+    expect('retryAt' in (await b.admit('big@x.test', 1))).toBe(true);
   });
 
   it('allows at most 4 concurrent sends per mailbox across instances; leases expire', async () => {
