@@ -175,7 +175,7 @@ export async function benchSend(): Promise<BenchResult[]> {
           log,
         });
         const bytes = await readFile(file);
-        const { payload } = toGraphMessage(
+        const payload = toGraphMessage(
           {
             to: [{ address: RECIPIENT }],
             cc: [],

@@ -29,11 +29,13 @@ function idempotencyKey(request: HttpRequest): string | undefined {
 /**
  * `POST /api/credentials/{credentialId}/send`: JSON or multipart/form-data (files streamed to
  * temporary files, deleted when the send is over), optional Idempotency-Key → 202 with ids.
- * `headers` may not set `x-omf-send-id` (in any case): it marks messages to find one when
- * Graph's answer is lost. With `saveToSentItems: false` nothing is kept and the ids are null; a
- * message with large attachments goes by draft, whose Sent Items copy is deleted once it is
- * there; if it does not appear within the time budget the answer is still 202 (the mail went)
- * and the copy stays in Sent Items, with a warning in the log.
+ * All 5 custom header slots are the caller's (the send id that finds a message whose answer was
+ * lost is an extended property). With `saveToSentItems: false` nothing is kept and the ids are
+ * null; a message with large attachments goes by draft, whose Sent Items copy is deleted once it
+ * is there; if it does not appear within the time budget the answer is still 202 (the mail went)
+ * and the copy stays in Sent Items, with a warning in the log. Large attachments from a shared
+ * mailbox are drafted in the signed-in user's mailbox with `from` set to the shared one (Graph
+ * allows delegated upload sessions only there): the Sent Items copy and the ids are the user's.
  */
 export function sendFunction(deps: SendFunctionDependencies): HttpFunctionDefinition {
   return {

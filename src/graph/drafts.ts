@@ -4,7 +4,6 @@ import {
   type GraphFileAttachment,
   type GraphMessageRef,
   type GraphOutgoingMessage,
-  IMMUTABLE_ID_HEADERS,
   MESSAGE_REF_SELECT,
   type MessageRef,
   toMessageRef,
@@ -12,20 +11,22 @@ import {
 
 /** Draft operations for the draft → attach → send flow (large attachments). */
 
-/** `POST {root}/messages` → 201 with the draft; its immutable id survives the move to Sent Items. */
+/**
+ * `POST {root}/messages` → 201 with the draft; its immutable id (the client asks for immutable ids
+ * on every request) survives the move to Sent Items.
+ */
 export async function createDraft(
   graph: MailboxGraph,
   message: GraphOutgoingMessage,
 ): Promise<MessageRef> {
   const result = await graph.client.json<GraphMessageRef>('POST', `${graph.root}/messages`, {
     body: message,
-    headers: IMMUTABLE_ID_HEADERS,
     retry: 'throttle-only',
   });
   return toMessageRef(result.body);
 }
 
-/** `POST …/messages/{id}/attachments`: one file under 3 MB in a single request. */
+/** `POST …/messages/{id}/attachments`: one file under 3 MB, in a request within Graph's 4 MB. */
 export async function addFileAttachment(
   graph: MailboxGraph,
   messageId: string,
@@ -47,7 +48,6 @@ export async function getMessageRef(
       `${graph.root}/messages/${segment(messageId)}`,
       {
         query: { $select: MESSAGE_REF_SELECT },
-        headers: IMMUTABLE_ID_HEADERS,
       },
     );
     return toMessageRef(result.body);

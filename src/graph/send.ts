@@ -1,5 +1,6 @@
 import { type AppError, isAppError, UpstreamError } from '../errors';
 import { type MailboxGraph, segment } from './client';
+import { stringLiteral } from './odata';
 
 /**
  * Graph operations that send mail. Neither `sendMail` nor `/send` is idempotent and a 5xx or a
@@ -7,18 +8,22 @@ import { type MailboxGraph, segment } from './client';
  * answers 429 before doing anything) and every message carries a send id to look it up by.
  */
 
-/** Asks Graph for ids that survive moves (the draft's id is still valid in Sent Items). */
-export const IMMUTABLE_ID_HEADERS = { prefer: 'IdType="ImmutableId"' } as const;
-
 /**
- * The internet header that marks our messages with their send id. A header rather than an
- * extended property: it needs nothing beyond `internetMessageHeaders` (which every Graph mail
- * client uses) to write and read back, and it travels with the message, so recipients' systems
- * can de-duplicate on it too.
+ * The single-value extended property that marks our messages with their send id: a named
+ * property in this product's own property set (a fixed GUID). Unlike internet headers, which do
+ * not exist on the Sent Items copy (microsoft-graph-docs issues #2716, #3066), an extended
+ * property stays on it and Graph can filter on it; it uses none of the caller's 5 header slots.
  */
-export const SEND_ID_HEADER = 'x-omf-send-id';
-/** How many of a folder's newest messages a lookup by send id reads. */
-const LOOKUP_WINDOW = 50;
+export const SEND_ID_PROPERTY_ID = 'String {a009ebaa-db32-4f33-ba32-3aae4842ba95} Name omfSendId';
+
+export interface GraphExtendedProperty {
+  id: string;
+  value: string;
+}
+
+export function sendIdProperty(sendId: string): GraphExtendedProperty {
+  return { id: SEND_ID_PROPERTY_ID, value: sendId };
+}
 
 export interface GraphRecipient {
   emailAddress: { address: string; name?: string };
@@ -44,6 +49,7 @@ export interface GraphOutgoingMessage {
   from?: GraphRecipient;
   /** Left out when empty: Graph rejects an empty collection. */
   internetMessageHeaders?: Array<{ name: string; value: string }>;
+  singleValueExtendedProperties: GraphExtendedProperty[];
   attachments?: GraphFileAttachment[];
 }
 
@@ -97,30 +103,22 @@ export async function sendDraft(graph: MailboxGraph, messageId: string): Promise
 export type MarkedFolder = 'drafts' | 'sentitems';
 
 /**
- * The message in `folder` marked with `sendId`, if it is there (yet). Graph cannot filter on
- * internet headers, so the folder's newest messages are read with their headers and matched.
+ * The message in `folder` marked with `sendId`, if it is there (yet), found by Graph's documented
+ * extended-property filter (no listing of the folder, so no reliance on its order).
  */
 export async function findBySendId(
   graph: MailboxGraph,
   folder: MarkedFolder,
   sendId: string,
 ): Promise<MessageRef | null> {
-  const result = await graph.client.get<{
-    value?: Array<
-      GraphMessageRef & { internetMessageHeaders?: Array<{ name: string; value: string }> }
-    >;
-  }>(`${graph.root}/mailFolders/${folder}/messages`, {
-    query: {
-      $select: `${MESSAGE_REF_SELECT},internetMessageHeaders`,
-      $top: LOOKUP_WINDOW,
-    },
-    headers: IMMUTABLE_ID_HEADERS,
-  });
-  const found = result.body?.value?.find((m) =>
-    m.internetMessageHeaders?.some(
-      (h) => h.name.toLowerCase() === SEND_ID_HEADER && h.value.trim() === sendId,
-    ),
+  const filter =
+    `singleValueExtendedProperties/Any(ep: ep/id eq ${stringLiteral(SEND_ID_PROPERTY_ID)}` +
+    ` and ep/value eq ${stringLiteral(sendId)})`;
+  const result = await graph.client.get<{ value?: GraphMessageRef[] }>(
+    `${graph.root}/mailFolders/${folder}/messages`,
+    { query: { $filter: filter, $select: MESSAGE_REF_SELECT } },
   );
+  const found = result.body?.value?.[0];
   return found ? toMessageRef(found) : null;
 }
 

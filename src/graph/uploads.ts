@@ -11,8 +11,11 @@ import { backoffMs } from './middleware';
  * honouring the server's `nextExpectedRanges`.
  */
 
-/** Files from this size go through an upload session (Graph refuses smaller ones there). */
-export const UPLOAD_SESSION_MIN_BYTES = 3 * 1024 * 1024;
+/**
+ * The docs' 3 MB line, decimal: POST `/attachments` takes files under it, upload sessions refuse
+ * files under it (`ErrorAttachmentSizeShouldNotBeLessThanMinimumSize`).
+ */
+export const UPLOAD_SESSION_MIN_BYTES = 3_000_000;
 /** 12 × 320 KiB = 3.75 MiB per PUT: under Outlook's 4 MB per range, a OneDrive-friendly multiple. */
 export const UPLOAD_CHUNK_BYTES = 12 * 320 * 1024;
 const MAX_CHUNK_ATTEMPTS = 6;
@@ -91,6 +94,17 @@ export async function createUploadSession(
   };
 }
 
+/**
+ * Whether createUploadSession refused the file as too small for a session (Graph's "3 MB" may be
+ * counted differently from ours): the file can still go by POST `/attachments`.
+ */
+export function isBelowSessionMinimum(error: unknown): boolean {
+  return (
+    error instanceof UpstreamError &&
+    error.upstreamCode === 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize'
+  );
+}
+
 /** The start of the first expected range (`"2097152"` or `"2097152-"`; Outlook sends one). */
 export function nextOffset(ranges: unknown): number | undefined {
   if (!Array.isArray(ranges) || typeof ranges[0] !== 'string') return undefined;
@@ -161,12 +175,15 @@ export class ChunkReader {
   }
 }
 
+/** Takes one of the mailbox's concurrency slots; the answer releases it. */
+export type MailboxSlot = (abortSignal: AbortSignal) => Promise<() => void>;
+
 export interface UploadOptions {
   deadline: Deadline;
   log: Logger;
   fetch?: typeof fetch;
-  /** Holds one of the mailbox's concurrency slots for the duration of each PUT. */
-  slot?: (abortSignal: AbortSignal) => Promise<() => void>;
+  /** Held for the duration of each PUT, until its answer is read. */
+  slot?: MailboxSlot;
   chunkBytes?: number;
 }
 
@@ -181,19 +198,26 @@ function attachmentIdFrom(location: string | null): string | null {
   return match ? decodeURIComponent(match[1]!) : null;
 }
 
-async function readJson(response: Response): Promise<Record<string, unknown>> {
-  const text = await response.text();
+/** `nextExpectedRanges` of an upload answer (either spelling), or undefined. */
+function expectedOffset(text: string): number | undefined {
+  let body: unknown;
   try {
-    return text ? (JSON.parse(text) as Record<string, unknown>) : {};
+    body = text ? JSON.parse(text) : undefined;
   } catch {
-    return {};
+    return undefined;
   }
+  if (typeof body !== 'object' || body === null) return undefined;
+  const answer = body as Record<string, unknown>;
+  return nextOffset(answer.nextExpectedRanges ?? answer.NextExpectedRanges);
 }
 
 /**
- * Uploads `source` to an upload session, chunk by chunk in order. A failed or throttled chunk is
- * retried from the offset the server expects, within the deadline. No Authorization header is
- * ever sent: the URL is pre-authenticated.
+ * Uploads `source` to an upload session, chunk by chunk in order. Only 201 means the attachment
+ * is complete; a 200 continues at its `nextExpectedRanges`, or right after the chunk when it names
+ * none. A failed or throttled chunk is retried within the deadline; a retried chunk the server
+ * already had answers 416, and the upload continues where that answer's `nextExpectedRanges`
+ * says (without one it fails, and the caller cleans up). No Authorization header is ever sent:
+ * the URL is pre-authenticated.
  */
 export async function uploadToSession(
   session: UploadSession,
@@ -234,20 +258,36 @@ export async function uploadToSession(
         response = Response.error();
       }
       const status = response.status;
-      if (status === 200 || status === 201 || status === 202) {
-        const answer = await readJson(response);
-        release();
-        chunks++;
-        attempt = 0;
-        const next = nextOffset(answer.nextExpectedRanges ?? answer.NextExpectedRanges);
-        if (status === 201 || next === undefined || next >= source.size) {
-          return { attachmentId: attachmentIdFrom(response.headers.get('location')), chunks };
-        }
-        offset = next;
-        continue;
-      }
       const text = status === 0 ? '' : await response.text();
       release();
+      if (status === 201) {
+        return {
+          attachmentId: attachmentIdFrom(response.headers.get('location')),
+          chunks: ++chunks,
+        };
+      }
+      if (status === 200 || status === 202) {
+        chunks++;
+        attempt = 0;
+        offset = expectedOffset(text) ?? offset + length;
+        if (offset >= source.size) {
+          throw new UpstreamError(
+            'graph_error',
+            'The upload session took every byte of the attachment but did not complete it (no 201).',
+          );
+        }
+        continue;
+      }
+      const expected = status === 416 ? expectedOffset(text) : undefined;
+      if (expected !== undefined && expected !== offset && expected < source.size) {
+        if (++attempt >= MAX_CHUNK_ATTEMPTS) throw toGraphError(status, response.headers, text);
+        log.warn('upload range refused; continuing where the server expects', {
+          offset,
+          expected,
+        });
+        offset = expected;
+        continue;
+      }
       const retryable = status === 0 || status === 429 || status >= 500;
       const wait =
         (status === 0 ? undefined : retryAfterMs(response.headers)) ?? backoffMs(attempt);
@@ -268,17 +308,26 @@ export async function uploadToSession(
   }
 }
 
-/** `DELETE uploadUrl` (no Authorization): cancels an unfinished session. */
+/**
+ * `DELETE uploadUrl` (no Authorization): cancels an unfinished session, in one of the mailbox's
+ * concurrency slots like the PUTs.
+ */
 export async function cancelUploadSession(
   uploadUrl: string,
-  options: { fetch?: typeof fetch; abortSignal?: AbortSignal },
+  options: { fetch?: typeof fetch; abortSignal: AbortSignal; slot?: MailboxSlot },
 ): Promise<void> {
-  const response = await (options.fetch ?? fetch)(checkUploadUrl(uploadUrl), {
-    method: 'DELETE',
-    ...(options.abortSignal ? { signal: options.abortSignal } : {}),
-  });
-  await response.body?.cancel();
-  if (!response.ok && response.status !== 404) {
-    throw toGraphError(response.status, response.headers, '');
+  const url = checkUploadUrl(uploadUrl);
+  const release = options.slot ? await options.slot(options.abortSignal) : () => {};
+  try {
+    const response = await (options.fetch ?? fetch)(url, {
+      method: 'DELETE',
+      signal: options.abortSignal,
+    });
+    await response.body?.cancel();
+    if (!response.ok && response.status !== 404) {
+      throw toGraphError(response.status, response.headers, '');
+    }
+  } finally {
+    release();
   }
 }

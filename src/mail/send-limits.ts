@@ -1,5 +1,4 @@
 import { PayloadTooLargeError, ValidationError, type FieldError } from '../errors';
-import { SEND_ID_HEADER } from '../graph/send';
 import { type OutgoingMessage } from './send-types';
 
 /**
@@ -12,7 +11,7 @@ const MiB = 1024 * 1024;
 export const MAX_ATTACHMENT_BYTES = 150 * MiB;
 /** To + Cc + Bcc per message. */
 export const MAX_RECIPIENTS = 500;
-/** Custom internet headers per message; names must start with `x-`. */
+/** Custom internet headers per message, all the caller's; names must start with `x-`. */
 export const MAX_CUSTOM_HEADERS = 5;
 const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9A-Za-z-]+$/i;
 
@@ -39,13 +38,7 @@ export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes
   const seen = new Set<string>();
   for (const name of headerNames) {
     const lower = name.toLowerCase();
-    if (lower === SEND_ID_HEADER) {
-      errors.push({
-        path: `headers.${name}`,
-        message:
-          'is reserved for the send id this service marks messages with (to find one whose send answer was lost)',
-      });
-    } else if (seen.has(lower)) {
+    if (seen.has(lower)) {
       errors.push({
         path: `headers.${name}`,
         message: 'repeats another header name (header names are case-insensitive)',

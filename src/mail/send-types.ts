@@ -37,8 +37,8 @@ export interface OutgoingMessage {
   importance: 'low' | 'normal' | 'high';
   saveToSentItems: boolean;
   /**
-   * Custom internet headers; names start with `x-`, are unique ignoring case and are not the
-   * reserved `x-omf-send-id` (at most 5).
+   * Custom internet headers; names start with `x-` and are unique ignoring case (at most 5, all
+   * the caller's: the send id travels in an extended property).
    */
   headers: Record<string, string>;
   attachments: AttachmentInput[];

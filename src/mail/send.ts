@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import { type CredentialKey } from '../credentials/types';
 import { createDeadline, type Deadline, sleep } from '../deadline';
-import { AppError, ForbiddenError, SendOutcomeUnknownError } from '../errors';
+import { AppError, ForbiddenError, PayloadTooLargeError, SendOutcomeUnknownError } from '../errors';
 import { type GraphFactory, type MailboxGraph } from '../graph/client';
 import { addFileAttachment, createDraft, deleteMessage, getMessageRef } from '../graph/drafts';
+import { GRAPH_REQUEST_LIMIT_BYTES } from '../graph/errors';
 import {
   findBySendId,
   type GraphFileAttachment,
@@ -12,20 +13,21 @@ import {
   type GraphRecipient,
   isUncertainSendFailure,
   type MessageRef,
-  SEND_ID_HEADER,
   sendDraft,
+  sendIdProperty,
   sendMail,
   sentItemsFolderId,
 } from '../graph/send';
 import {
   cancelUploadSession,
   createUploadSession,
-  UPLOAD_SESSION_MIN_BYTES,
+  isBelowSessionMinimum,
+  type MailboxSlot,
   uploadToSession,
 } from '../graph/uploads';
 import { type Logger } from '../http/logger';
 import { type IdempotencyStore } from './idempotency';
-import { checkMessageLimits, MAX_CUSTOM_HEADERS } from './send-limits';
+import { checkMessageLimits } from './send-limits';
 import {
   type AttachmentInput,
   type OutgoingMessage,
@@ -37,24 +39,28 @@ import {
 
 /**
  * Sends mail through Graph, never twice:
- * - a message that fits one request (4 MB, base64 and JSON counted) goes by `sendMail`;
- * - anything bigger is a draft (immutable id) with small files attached inline and large ones
+ * - every message carries its send id in a single-value extended property (`sendIdProperty`);
+ * - a message whose request fits Graph's 4,000,000 bytes (base64 and JSON counted) goes by
+ *   `sendMail`;
+ * - anything bigger is a draft (immutable id) with files attached in requests that each stay
+ *   within that bound (in the create request, or one POST `/attachments` each) and the rest
  *   through upload sessions, then `/send`; any failure before `/send` deletes the draft and
  *   cancels open upload sessions (a draft whose create answer was lost is found by its send id);
+ * - a shared mailbox cannot take upload sessions with delegated permissions (Graph known issue),
+ *   so such a message is drafted in the signed-in user's mailbox with `from` set to the shared
+ *   mailbox (Send As / Send on Behalf rights apply); its Sent Items copy, and the ids reported,
+ *   are the signed-in user's;
  * - `/send` always keeps a copy in Sent Items: with `saveToSentItems: false` that copy is deleted
  *   once the message has left (see `deleteSentCopy`);
  * - `sendMail` and `/send` are retried on 429 only. A lost answer (timeout, network error, 5xx)
- *   is resolved by looking the message up (Sent Items by the send id header, or the draft's
- *   immutable id); when it cannot be found the send is reported as outcome unknown, never retried.
+ *   is resolved by looking the message up (Sent Items by the send id property, or the draft's
+ *   immutable id, as the docs advise); when it cannot be found the send is reported as outcome
+ *   unknown, never retried.
  */
 
 /** What an Idempotency-Key remembers: the result, or that the outcome is unknown. */
 export type IdempotentSendOutcome =
   { kind: 'sent'; result: SendResult } | { kind: 'unknown'; sendId: string };
-
-const MiB = 1024 * 1024;
-/** Graph's 4 MB request limit, less a margin for what Graph may count beyond our JSON. */
-export const SINGLE_REQUEST_LIMIT_BYTES = 4 * MiB - 16 * 1024;
 
 export interface ConfirmTimings {
   /** How long to keep looking for a message whose send answer was lost. */
@@ -99,18 +105,10 @@ function toGraphRecipient(recipient: Recipient): GraphRecipient {
   };
 }
 
-/**
- * The message as Graph takes it, marked with the send id header when a header slot is free
- * (Graph allows 5); `marked` says whether it was.
- */
-export function toGraphMessage(
-  message: OutgoingMessage,
-  sendId: string,
-): { payload: GraphOutgoingMessage; marked: boolean } {
+/** The message as Graph takes it, marked with its send id (attachments are added separately). */
+export function toGraphMessage(message: OutgoingMessage, sendId: string): GraphOutgoingMessage {
   const headers = Object.entries(message.headers).map(([name, value]) => ({ name, value }));
-  const marked = headers.length < MAX_CUSTOM_HEADERS;
-  if (marked) headers.push({ name: SEND_ID_HEADER, value: sendId });
-  const payload: GraphOutgoingMessage = {
+  return {
     subject: message.subject,
     body: { contentType: message.contentType === 'html' ? 'HTML' : 'Text', content: message.body },
     toRecipients: message.to.map(toGraphRecipient),
@@ -120,8 +118,8 @@ export function toGraphMessage(
     importance: message.importance,
     ...(message.from ? { from: toGraphRecipient(message.from) } : {}),
     ...(headers.length > 0 ? { internetMessageHeaders: headers } : {}),
+    singleValueExtendedProperties: [sendIdProperty(sendId)],
   };
-  return { payload, marked };
 }
 
 async function readAll(attachment: AttachmentInput): Promise<Buffer> {
@@ -130,20 +128,9 @@ async function readAll(attachment: AttachmentInput): Promise<Buffer> {
   return Buffer.concat(chunks);
 }
 
-async function toFileAttachment(attachment: AttachmentInput): Promise<GraphFileAttachment> {
+/** A file attachment with its bytes left out. */
+function attachmentShell(attachment: AttachmentInput): GraphFileAttachment {
   return {
-    '@odata.type': '#microsoft.graph.fileAttachment',
-    name: attachment.name,
-    contentType: attachment.contentType,
-    contentBytes: (await readAll(attachment)).toString('base64'),
-    ...(attachment.isInline ? { isInline: true } : {}),
-    ...(attachment.contentId === undefined ? {} : { contentId: attachment.contentId }),
-  };
-}
-
-/** Exact JSON size of a file attachment without reading it: base64 needs no escaping. */
-function attachmentJsonBytes(attachment: AttachmentInput): number {
-  const shell: GraphFileAttachment = {
     '@odata.type': '#microsoft.graph.fileAttachment',
     name: attachment.name,
     contentType: attachment.contentType,
@@ -151,15 +138,35 @@ function attachmentJsonBytes(attachment: AttachmentInput): number {
     ...(attachment.isInline ? { isInline: true } : {}),
     ...(attachment.contentId === undefined ? {} : { contentId: attachment.contentId }),
   };
-  return Buffer.byteLength(JSON.stringify(shell)) + 4 * Math.ceil(attachment.size / 3) + 1;
 }
 
-const isSmall = (a: AttachmentInput) => a.size < UPLOAD_SESSION_MIN_BYTES;
+async function toFileAttachment(attachment: AttachmentInput): Promise<GraphFileAttachment> {
+  return {
+    ...attachmentShell(attachment),
+    contentBytes: (await readAll(attachment)).toString('base64'),
+  };
+}
+
+/**
+ * Whether the JSON request `build` makes around `attachments` stays within Graph's 4,000,000
+ * bytes, counted exactly without reading any file: base64 needs no escaping, so the request is
+ * its JSON with empty contentBytes plus each file's base64 length.
+ */
+function fitsOneRequest(
+  attachments: AttachmentInput[],
+  build: (shells: GraphFileAttachment[]) => unknown,
+): boolean {
+  const json = Buffer.byteLength(JSON.stringify(build(attachments.map(attachmentShell))));
+  const base64 = attachments.reduce((sum, a) => sum + 4 * Math.ceil(a.size / 3), 0);
+  return json + base64 <= GRAPH_REQUEST_LIMIT_BYTES;
+}
+
+/** Whether POST `/attachments` can carry the file within Graph's request limit. */
+const postable = (attachment: AttachmentInput) => fitsOneRequest([attachment], ([one]) => one);
 
 /** Plain language for Graph's ErrorSendAsDenied. */
-function explainSendAs(error: unknown, message: OutgoingMessage, mailbox: string): unknown {
+function explainSendAs(error: unknown, as: string): unknown {
   if (!(error instanceof ForbiddenError) || !/ErrorSendAsDenied/i.test(error.message)) return error;
-  const as = message.from?.address ?? mailbox;
   return new ForbiddenError(
     `The connected account may not send as or on behalf of ${as}: it needs Send As or Send on Behalf rights on that mailbox (and the Mail.Send.Shared permission).`,
     { cause: error },
@@ -204,8 +211,8 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     deadline: Deadline;
     workDeadline: Deadline;
     log: Logger;
-    /** Whether the message carries the send id header. */
-    marked: boolean;
+    /** One of the drafting mailbox's concurrency slots, for upload PUTs and cancels. */
+    slot: MailboxSlot;
     /** Called right before the irreversible request. */
     commit: (sendId: string) => Promise<void>;
   }
@@ -222,7 +229,9 @@ export function createSendService(deps: SendServiceDependencies): SendService {
   async function sendSingle(attempt: Attempt, payload: GraphOutgoingMessage): Promise<SendResult> {
     const { message, sendId, work, lookup, deadline, log } = attempt;
     const find = () => findBySendId(lookup, 'sentitems', sendId);
-    payload.attachments = await Promise.all(message.attachments.map(toFileAttachment));
+    if (message.attachments.length > 0) {
+      payload.attachments = await Promise.all(message.attachments.map(toFileAttachment));
+    }
     await attempt.commit(sendId);
     try {
       await sendMail(work, payload, message.saveToSentItems);
@@ -250,8 +259,9 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       Math.max(1000, Math.min(15_000, attempt.deadline.remainingMs())),
     );
     for (const url of uploadUrls) {
-      await cancelUploadSession(url, { fetch: doFetch, abortSignal: cleanup.signal }).catch(
-        (error: unknown) => attempt.log.warn('could not cancel an upload session', { error }),
+      const options = { fetch: doFetch, abortSignal: cleanup.signal, slot: attempt.slot };
+      await cancelUploadSession(url, options).catch((error: unknown) =>
+        attempt.log.warn('could not cancel an upload session', { error }),
       );
     }
     if (draftId === undefined) return;
@@ -262,10 +272,9 @@ export function createSendService(deps: SendServiceDependencies): SendService {
 
   /**
    * Creates the draft. When the answer is lost the draft may exist all the same: it is looked up
-   * in Drafts by its send id and deleted, so nothing is left behind (an unmarked message, with
-   * all 5 header slots taken by the caller, cannot be found).
+   * in Drafts by its send id and deleted, so nothing is left behind.
    */
-  async function createMarkedDraft(
+  async function createTrackedDraft(
     attempt: Attempt,
     payload: GraphOutgoingMessage,
   ): Promise<MessageRef> {
@@ -273,7 +282,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     try {
       return await createDraft(work, payload);
     } catch (error) {
-      if (isUncertainSendFailure(error) && attempt.marked) {
+      if (isUncertainSendFailure(error)) {
         const find = () => findBySendId(lookup, 'drafts', sendId);
         const orphan = await lookFor(find, timings.afterSendMs, deadline, log);
         if (orphan) await cleanUp(attempt, orphan.id, new Set());
@@ -319,53 +328,83 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     );
   }
 
+  async function upload(
+    attempt: Attempt,
+    draftId: string,
+    attachment: AttachmentInput,
+    uploadUrls: Set<string>,
+  ): Promise<void> {
+    const session = await createUploadSession(attempt.work, draftId, {
+      attachmentType: 'file',
+      name: attachment.name,
+      size: attachment.size,
+      contentType: attachment.contentType,
+      ...(attachment.isInline ? { isInline: true } : {}),
+      ...(attachment.contentId === undefined ? {} : { contentId: attachment.contentId }),
+    });
+    uploadUrls.add(session.uploadUrl);
+    const uploaded = await uploadToSession(session, attachment, {
+      deadline: attempt.workDeadline,
+      log: attempt.log,
+      fetch: doFetch,
+      slot: attempt.slot,
+    });
+    uploadUrls.delete(session.uploadUrl);
+    deps.onUpload?.({ name: attachment.name, size: attachment.size, chunks: uploaded.chunks });
+  }
+
+  /**
+   * Adds one file to the draft: by POST `/attachments` when its request fits Graph's limit,
+   * otherwise by upload session. When Graph refuses either for the file's size (a 413, or a
+   * session refused as under its minimum: Graph's "3 MB" need not be ours), the other way is
+   * tried; nothing has been sent yet, so that is safe.
+   */
+  async function attach(
+    attempt: Attempt,
+    draftId: string,
+    attachment: AttachmentInput,
+    uploadUrls: Set<string>,
+  ): Promise<void> {
+    const post = async () =>
+      addFileAttachment(attempt.work, draftId, await toFileAttachment(attachment));
+    const bySession = () => upload(attempt, draftId, attachment, uploadUrls);
+    const [first, second, refusedForSize] = postable(attachment)
+      ? [post, bySession, (e: unknown) => e instanceof PayloadTooLargeError]
+      : [bySession, post, isBelowSessionMinimum];
+    try {
+      await first();
+    } catch (error) {
+      if (!refusedForSize(error)) throw error;
+      attempt.log.warn('Graph refused an attachment for its size; trying the other way', {
+        name: attachment.name,
+        size: attachment.size,
+        error,
+      });
+      await second();
+    }
+  }
+
   async function sendViaDraft(
     attempt: Attempt,
     payload: GraphOutgoingMessage,
   ): Promise<SendResult> {
-    const { message, sendId, work, lookup, deadline, workDeadline, log } = attempt;
-    // Small files ride along in the create request while it stays under the request limit.
-    const small = message.attachments.filter(isSmall);
-    const large = message.attachments.filter((a) => !isSmall(a));
-    let budget = SINGLE_REQUEST_LIMIT_BYTES - Buffer.byteLength(JSON.stringify(payload));
+    const { message, sendId, work, lookup, deadline, log } = attempt;
+    // Files ride along in the create request while it stays within Graph's request limit.
     const packed: AttachmentInput[] = [];
     const separate: AttachmentInput[] = [];
-    for (const attachment of small) {
-      const bytes = attachmentJsonBytes(attachment);
-      if (bytes <= budget) {
-        packed.push(attachment);
-        budget -= bytes;
-      } else separate.push(attachment);
+    for (const attachment of message.attachments) {
+      const fits =
+        postable(attachment) &&
+        fitsOneRequest([...packed, attachment], (shells) => ({ ...payload, attachments: shells }));
+      (fits ? packed : separate).push(attachment);
     }
 
     let draft: MessageRef | undefined;
     const uploadUrls = new Set<string>();
     try {
       if (packed.length > 0) payload.attachments = await Promise.all(packed.map(toFileAttachment));
-      draft = await createMarkedDraft(attempt, payload);
-      for (const attachment of separate) {
-        await addFileAttachment(work, draft.id, await toFileAttachment(attachment));
-      }
-      for (const attachment of large) {
-        const session = await createUploadSession(work, draft.id, {
-          attachmentType: 'file',
-          name: attachment.name,
-          size: attachment.size,
-          contentType: attachment.contentType,
-          ...(attachment.isInline ? { isInline: true } : {}),
-          ...(attachment.contentId === undefined ? {} : { contentId: attachment.contentId }),
-        });
-        uploadUrls.add(session.uploadUrl);
-        const mailboxKey = work.mailboxAddress.toLowerCase(); // the factory's limiter key
-        const uploaded = await uploadToSession(session, attachment, {
-          deadline: workDeadline,
-          log,
-          fetch: doFetch,
-          slot: (abortSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal }),
-        });
-        uploadUrls.delete(session.uploadUrl);
-        deps.onUpload?.({ name: attachment.name, size: attachment.size, chunks: uploaded.chunks });
-      }
+      draft = await createTrackedDraft(attempt, payload);
+      for (const attachment of separate) await attach(attempt, draft.id, attachment, uploadUrls);
       await attempt.commit(sendId);
     } catch (error) {
       await cleanUp(attempt, draft?.id, uploadUrls);
@@ -413,14 +452,33 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       Math.max(1, deadline.remainingMs() - reserveMs),
       deadline.signal,
     );
-    const mailbox = message.mailbox === undefined ? {} : { mailbox: message.mailbox };
-    const work = await deps.graph.forCredential(credential, {
-      deadline: workDeadline,
-      log,
-      ...mailbox,
-    });
-    const lookup = await deps.graph.forCredential(credential, { deadline, log, ...mailbox });
-    const { payload, marked } = toGraphMessage(message, sendId);
+    const open = async (mailbox: string | undefined) => {
+      const target = mailbox === undefined ? {} : { mailbox };
+      const work = await deps.graph.forCredential(credential, {
+        deadline: workDeadline,
+        log,
+        ...target,
+      });
+      const lookup = await deps.graph.forCredential(credential, { deadline, log, ...target });
+      return { work, lookup };
+    };
+    let { work, lookup } = await open(message.mailbox);
+    const sendingAs = message.from?.address ?? work.mailboxAddress;
+    let payload = toGraphMessage(message, sendId);
+    const single = fitsOneRequest(message.attachments, (shells) => ({
+      message: { ...payload, attachments: shells },
+      saveToSentItems: message.saveToSentItems,
+    }));
+    // Delegated upload sessions work only in the signed-in user's mailbox (Graph known issue).
+    if (!single && work.root !== '/me' && !message.attachments.every(postable)) {
+      log.info('large attachments from a shared mailbox: drafting in the signed-in mailbox', {
+        from: sendingAs,
+      });
+      ({ work, lookup } = await open(work.access.account.address));
+      const from = message.from ?? { address: sendingAs };
+      payload = toGraphMessage({ ...message, from }, sendId);
+    }
+    const mailboxKey = work.mailboxAddress.toLowerCase(); // the factory's limiter key
     const attempt: Attempt = {
       message,
       sendId,
@@ -429,20 +487,13 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       deadline,
       workDeadline,
       log,
-      marked,
+      slot: (abortSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal }),
       commit,
     };
-    const requestBytes =
-      Buffer.byteLength(
-        JSON.stringify({ message: payload, saveToSentItems: message.saveToSentItems }),
-      ) + message.attachments.reduce((sum, a) => sum + attachmentJsonBytes(a), 0);
-    // Unmarked messages (all 5 header slots taken) go by draft: its immutable id finds them.
-    const single =
-      marked && message.attachments.every(isSmall) && requestBytes <= SINGLE_REQUEST_LIMIT_BYTES;
     try {
       return await (single ? sendSingle(attempt, payload) : sendViaDraft(attempt, payload));
     } catch (error) {
-      throw explainSendAs(error, message, work.mailboxAddress);
+      throw explainSendAs(error, sendingAs);
     }
   }
 

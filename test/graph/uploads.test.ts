@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 
 import { createDeadline } from '../../src/deadline';
 import {
+  cancelUploadSession,
   checkUploadUrl,
   ChunkReader,
   nextOffset,
@@ -111,6 +112,96 @@ describe('uploadToSession', () => {
       { deadline: createDeadline(5000), log },
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'not_found' });
+  });
+});
+
+describe('uploadToSession: answers the docs allow', () => {
+  /** A session server that keeps what it got and answers per `answer` (default: the docs'). */
+  async function session(
+    size: number,
+    answer: (info: { start: number; end: number; next: number; call: number }) => {
+      status: number;
+      body?: unknown;
+    } | null = () => null,
+  ) {
+    const state = { next: 0, calls: 0, ranges: [] as string[] };
+    const server = await startServer((req, res) => {
+      const [, start, end] = /bytes (\d+)-(\d+)\//.exec(req.headers['content-range']!)!.map(Number);
+      state.ranges.push(`${start}-${end}`);
+      const custom = answer({ start: start!, end: end!, next: state.next, call: ++state.calls });
+      if (!custom && start !== state.next) {
+        res.writeHead(416, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ error: { code: 'ErrorInvalidRequestedRange' } }));
+        return;
+      }
+      // A 504 stands for an answer lost after the server kept the bytes.
+      if (!custom || [200, 201, 504].includes(custom.status)) state.next = end! + 1;
+      if (custom) {
+        res.writeHead(custom.status, { 'content-type': 'application/json' });
+        res.end(custom.body === undefined ? '' : JSON.stringify(custom.body));
+        return;
+      }
+      if (state.next >= size) res.writeHead(201, { location: "https://x/Attachments('a')" }).end();
+      else {
+        res.writeHead(200, { 'content-type': 'application/json' });
+        res.end(JSON.stringify({ nextExpectedRanges: [String(state.next)] }));
+      }
+    });
+    close = () => server.close();
+    const upload = () =>
+      uploadToSession(
+        { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
+        source(randomBytes(size)),
+        { deadline: createDeadline(5000), log, chunkBytes: 1000 },
+      );
+    return { state, upload };
+  }
+
+  it('continues after a 200 without nextExpectedRanges: only a 201 completes', async () => {
+    const { state, upload } = await session(2500, ({ end }) =>
+      end < 2499 ? { status: 200, body: {} } : null,
+    );
+    expect(await upload()).toEqual({ attachmentId: 'a', chunks: 3 });
+    expect(state.ranges).toEqual(['0-999', '1000-1999', '2000-2499']);
+  });
+
+  it('fails when a 200 answers the last byte without completing the attachment', async () => {
+    const { upload } = await session(1000, () => ({ status: 200, body: {} }));
+    await expect(upload()).rejects.toMatchObject({ code: 'graph_error' });
+  });
+
+  it('continues where a 416 says when a retried chunk had already arrived', async () => {
+    // The answer to the second chunk is lost after the server kept it; the retry gets 416.
+    const { state, upload } = await session(3000, ({ call, next }) => {
+      if (call === 2) return { status: 504 };
+      if (call === 3) return { status: 416, body: { nextExpectedRanges: [String(next)] } };
+      return null;
+    });
+    expect(await upload()).toEqual({ attachmentId: 'a', chunks: 2 });
+    expect(state.ranges).toEqual(['0-999', '1000-1999', '1000-1999', '2000-2999']);
+  });
+
+  it('fails on a 416 that does not say where to continue', async () => {
+    const { upload } = await session(3000, ({ call }) =>
+      call === 2 ? { status: 416, body: { error: { code: 'ErrorInvalidRequestedRange' } } } : null,
+    );
+    await expect(upload()).rejects.toMatchObject({ code: 'graph_error', upstreamStatus: 416 });
+  });
+
+  it('cancels a session inside one of the mailbox slots', async () => {
+    const server = await startServer((_req, res) => {
+      res.writeHead(204).end();
+    });
+    close = () => server.close();
+    const held: string[] = [];
+    await cancelUploadSession(`${server.url}/u`, {
+      abortSignal: new AbortController().signal,
+      slot: () => {
+        held.push('acquired');
+        return Promise.resolve(() => held.push('released'));
+      },
+    });
+    expect(held).toEqual(['acquired', 'released']);
   });
 });
 

@@ -1,5 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
@@ -8,12 +7,9 @@ import { SendOutcomeUnknownError } from '../../src/errors';
 import { createLogger } from '../../src/http/logger';
 import { createIdempotencyStore, type IdempotencyStore } from '../../src/mail/idempotency';
 import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
-import {
-  type AttachmentInput,
-  type OutgoingMessage,
-  type SendService,
-} from '../../src/mail/send-types';
+import { type OutgoingMessage, type SendService } from '../../src/mail/send-types';
 import { startTestStack, type TestStack } from '../support/stack';
+import { fileAttachment, outgoingMessage } from './send-fixtures';
 
 /**
  * The send service against the sandbox with short lookup windows: lost answers that cannot be
@@ -28,31 +24,9 @@ let service: SendService;
 let sender: string;
 let recipient: string;
 
-function message(subject: string, extra: Partial<OutgoingMessage> = {}): OutgoingMessage {
-  return {
-    to: [{ address: recipient }],
-    cc: [],
-    bcc: [],
-    replyTo: [],
-    subject,
-    body: 'body',
-    contentType: 'text',
-    importance: 'normal',
-    saveToSentItems: true,
-    headers: {},
-    attachments: [],
-    ...extra,
-  };
-}
-
-function file(name: string, bytes: Buffer): AttachmentInput {
-  return {
-    name,
-    contentType: 'application/octet-stream',
-    size: bytes.length,
-    open: () => Readable.from([bytes]),
-  };
-}
+const message = (subject: string, extra: Partial<OutgoingMessage> = {}) =>
+  outgoingMessage(recipient, subject, extra);
+const file = fileAttachment;
 
 const sendCalls = () =>
   stack.sandbox.control.requestLog().filter((e) => /\/(sendmail|send)$/i.test(e.path));
