@@ -4,6 +4,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import { type StorageConfig } from './config';
+import { UpstreamError } from './errors';
 
 /**
  * Azure Storage clients for the app's own tables, queues and containers: Azurite by connection
@@ -71,4 +72,23 @@ export function createStorageClients(
       return client;
     }),
   };
+}
+
+/** The service's error code of an Azure Storage error (data-tables puts it in `details.errorCode`). */
+export function storageErrorCode(error: unknown): string | undefined {
+  const e = error as { details?: { errorCode?: unknown }; code?: unknown; statusCode?: unknown };
+  if (typeof e?.details?.errorCode === 'string') return e.details.errorCode;
+  if (typeof e?.code === 'string') return e.code;
+  return undefined;
+}
+
+/** The HTTP status of a failed Azure SDK call (RestError), when it got an answer. */
+export function storageStatus(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown })?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}
+
+/** A storage failure a caller cannot fix; 503 at the edge. */
+export function storageUnavailable(what: string, cause: unknown): UpstreamError {
+  return new UpstreamError('store_unavailable', `Storage failed while ${what}.`, { cause });
 }

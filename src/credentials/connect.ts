@@ -10,7 +10,7 @@ import {
 import { odata } from '@azure/data-tables';
 
 import { UpstreamError, ValidationError } from '../errors';
-import { type StorageClients } from '../storage';
+import { type StorageClients, storageStatus } from '../storage';
 import { type AppKeys, type CredentialKey } from './types';
 
 /**
@@ -54,7 +54,7 @@ export function createTableStateStore(storage: StorageClients): UsedStateStore {
         await table.createEntity({ partitionKey: 'state', rowKey: id, expiresAt });
         return true;
       } catch (error) {
-        if ((error as { statusCode?: number }).statusCode === 409) return false;
+        if (storageStatus(error) === 409) return false;
         throw new UpstreamError('store_unavailable', 'Could not record the OAuth state.', {
           cause: error,
         });

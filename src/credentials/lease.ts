@@ -1,5 +1,5 @@
 import { type Logger } from '../http/logger';
-import { type StorageClients } from '../storage';
+import { type StorageClients, storageErrorCode, storageStatus } from '../storage';
 
 /**
  * Cross-instance mutual exclusion for token refreshes: a blob lease on `locks/<name>`. A refresh
@@ -18,11 +18,6 @@ export interface LockProvider {
 const LEASE_SECONDS = 30;
 const RENEW_EVERY_MS = 10_000;
 
-const codeOf = (e: unknown) =>
-  (e as { code?: string; details?: { errorCode?: string } })?.details?.errorCode ??
-  (e as { code?: string })?.code;
-const statusOf = (e: unknown) => (e as { statusCode?: number })?.statusCode;
-
 export function createBlobLockProvider(storage: StorageClients, log?: Logger): LockProvider {
   return {
     async tryAcquire(name, options = {}) {
@@ -40,7 +35,7 @@ export function createBlobLockProvider(storage: StorageClients, log?: Logger): L
           });
         } catch (error) {
           // Exists already (409), or exists and is leased (412): both fine.
-          if (statusOf(error) !== 409 && statusOf(error) !== 412) throw error;
+          if (storageStatus(error) !== 409 && storageStatus(error) !== 412) throw error;
         }
         const lease = blob.getBlobLeaseClient();
         try {
@@ -49,7 +44,8 @@ export function createBlobLockProvider(storage: StorageClients, log?: Logger): L
             options.abortSignal ? { abortSignal: options.abortSignal } : {},
           );
         } catch (error) {
-          if (statusOf(error) === 409 || codeOf(error) === 'LeaseAlreadyPresent') return undefined;
+          if (storageStatus(error) === 409 || storageErrorCode(error) === 'LeaseAlreadyPresent')
+            return undefined;
           throw error;
         }
         const renew = setInterval(() => {

@@ -4,8 +4,9 @@ import { type TableClient } from '@azure/data-tables';
 
 import { type CredentialKey } from '../credentials/types';
 import { type Deadline, sleep } from '../deadline';
-import { ConflictError, UpstreamError } from '../errors';
+import { ConflictError } from '../errors';
 import { type Logger } from '../http/logger';
+import { storageStatus, storageUnavailable } from '../storage';
 
 /**
  * Idempotency keys in Azure Table Storage. A key is claimed by an insert that fails when the row
@@ -74,17 +75,6 @@ interface Row {
   value?: string;
 }
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function storeError(error: unknown): UpstreamError {
-  return new UpstreamError('store_unavailable', 'The idempotency store could not be reached.', {
-    cause: error,
-  });
-}
-
 /** Table keys may not contain `/`, `\`, `#`, `?`; the caller's key is hashed into the row key. */
 function rowKeys(scope: CredentialKey, key: string): { partitionKey: string; rowKey: string } {
   return {
@@ -106,13 +96,13 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
         const result = await table.updateEntity({ ...keys, ...fields }, 'Merge', { etag });
         etag = result.etag ?? etag;
       } catch (error) {
-        if (statusOf(error) === 412) {
+        if (storageStatus(error) === 412) {
           throw new ConflictError(
             'conflict',
             'Another request took over this Idempotency-Key while this one was still running.',
           );
         }
-        throw storeError(error);
+        throw storageUnavailable('using the idempotency store', error);
       }
     };
     return {
@@ -122,7 +112,8 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
         try {
           await table.deleteEntity(keys.partitionKey, keys.rowKey, { etag });
         } catch (error) {
-          if (statusOf(error) !== 404) throw storeError(error);
+          if (storageStatus(error) !== 404)
+            throw storageUnavailable('using the idempotency store', error);
         }
       },
     };
@@ -134,7 +125,7 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
       try {
         table = await options.table();
       } catch (error) {
-        throw storeError(error);
+        throw storageUnavailable('using the idempotency store', error);
       }
       const keys = rowKeys(scope, key);
       for (;;) {
@@ -151,21 +142,23 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
           const created = await table.createEntity(fresh);
           return { kind: 'claimed', claim: claimFor(table, fresh, created.etag ?? '*') };
         } catch (error) {
-          if (statusOf(error) !== 409) throw storeError(error);
+          if (storageStatus(error) !== 409)
+            throw storageUnavailable('using the idempotency store', error);
         }
 
         let existing: Row & { etag: string };
         try {
           existing = await table.getEntity<Row>(keys.partitionKey, keys.rowKey);
         } catch (error) {
-          if (statusOf(error) === 404) continue; // released meanwhile: claim it again
-          throw storeError(error);
+          if (storageStatus(error) === 404) continue; // released meanwhile: claim it again
+          throw storageUnavailable('using the idempotency store', error);
         }
         if (existing.expiresAt <= at) {
           await table
             .deleteEntity(keys.partitionKey, keys.rowKey, { etag: existing.etag })
             .catch((error: unknown) => {
-              if (statusOf(error) !== 404 && statusOf(error) !== 412) throw storeError(error);
+              if (storageStatus(error) !== 404 && storageStatus(error) !== 412)
+                throw storageUnavailable('using the idempotency store', error);
             });
           continue;
         }
@@ -202,8 +195,8 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
               takenOver: { committed: existing.committed, note: existing.note },
             };
           } catch (error) {
-            if (statusOf(error) === 412 || statusOf(error) === 404) continue;
-            throw storeError(error);
+            if (storageStatus(error) === 412 || storageStatus(error) === 404) continue;
+            throw storageUnavailable('using the idempotency store', error);
           }
         }
         if (deadline.remainingMs() <= pollMs) {

@@ -3,31 +3,14 @@ import { createHash } from 'node:crypto';
 import { type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 
-import { type FieldError, UpstreamError, ValidationError } from '../errors';
+import { type FieldError, ValidationError } from '../errors';
+import { storageErrorCode, storageStatus, storageUnavailable } from '../storage';
 import { type AttachmentInput } from './send-types';
 
 /**
  * Storage helpers shared by templates and bulk jobs: long text split over Table properties, and
  * attachments kept once in blob storage and streamed into each message.
  */
-
-/** The service's error code of an Azure Storage error (data-tables puts it in `details.errorCode`). */
-export function storageErrorCode(error: unknown): string | undefined {
-  const e = error as { details?: { errorCode?: unknown }; code?: unknown; statusCode?: unknown };
-  if (typeof e?.details?.errorCode === 'string') return e.details.errorCode;
-  if (typeof e?.code === 'string') return e.code;
-  return undefined;
-}
-
-export function storageStatus(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown })?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-/** A storage failure a caller cannot fix; 503 at the edge. */
-export function storageUnavailable(what: string, cause: unknown): UpstreamError {
-  return new UpstreamError('store_unavailable', `Storage failed while ${what}.`, { cause });
-}
 
 // A Table property holds at most 64 KiB; a whole entity 1 MiB.
 const CHUNK_BYTES = 60_000;

@@ -19,9 +19,8 @@ import {
   joinText,
   parseAttachmentRefs,
   splitText,
-  storageErrorCode,
-  storageUnavailable,
 } from './template-storage';
+import { storageErrorCode, storageUnavailable } from '../storage';
 
 /**
  * Mail templates per service in Table Storage (partition = serviceId, row = templateId).

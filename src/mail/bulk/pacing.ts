@@ -2,7 +2,7 @@ import { createHash, randomUUID } from 'node:crypto';
 
 import { type TableClient } from '@azure/data-tables';
 
-import { storageErrorCode, storageUnavailable } from '../template-storage';
+import { storageErrorCode, storageUnavailable } from '../../storage';
 
 /**
  * Exchange's sending limits per mailbox, shared by every instance through Table Storage

@@ -2,14 +2,8 @@ import { odata, type TableClient, type TransactionAction } from '@azure/data-tab
 
 import { NotFoundError } from '../../errors';
 import { type ContentType } from '../template-render';
-import {
-  type AttachmentRef,
-  joinText,
-  parseAttachmentRefs,
-  splitText,
-  storageErrorCode,
-  storageUnavailable,
-} from '../template-storage';
+import { type AttachmentRef, joinText, parseAttachmentRefs, splitText } from '../template-storage';
+import { storageErrorCode, storageStatus, storageUnavailable } from '../../storage';
 
 /**
  * Table layout of bulk jobs:
@@ -168,7 +162,7 @@ function isConflict(error: unknown): boolean {
   return (
     code === 'UpdateConditionNotSatisfied' ||
     code === 'EntityAlreadyExists' ||
-    (error as { statusCode?: number })?.statusCode === 412
+    storageStatus(error) === 412
   );
 }
 

@@ -1,6 +1,6 @@
 import { type TableClient } from '@azure/data-tables';
 
-import { UpstreamError } from '../../errors';
+import { storageStatus, storageUnavailable } from '../../storage';
 
 /**
  * The report run ledger in Table Storage. A run id is claimed by an insert (409 when it exists)
@@ -85,17 +85,6 @@ interface LastRow {
   errorCode?: string;
 }
 
-function statusOf(error: unknown): number | undefined {
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function storeError(error: unknown): UpstreamError {
-  return new UpstreamError('store_unavailable', 'The report run table could not be reached.', {
-    cause: error,
-  });
-}
-
 function toRecord(row: RunRow): RunRecord {
   return {
     serviceId: row.partitionKey,
@@ -126,7 +115,7 @@ export function createRunStore(options: RunStoreOptions): RunStore {
     try {
       table = await options.table();
     } catch (error) {
-      throw storeError(error);
+      throw storageUnavailable('using the report run table', error);
     }
     return work(table);
   }
@@ -147,13 +136,14 @@ export function createRunStore(options: RunStoreOptions): RunStore {
           await table.createEntity(rowOf(key, trigger));
           return { claimed: true };
         } catch (error) {
-          if (statusOf(error) !== 409) throw storeError(error);
+          if (storageStatus(error) !== 409)
+            throw storageUnavailable('using the report run table', error);
         }
         let existing: RunRow & { etag: string };
         try {
           existing = await table.getEntity<RunRow>(key.serviceId, key.runId);
         } catch (error) {
-          throw storeError(error);
+          throw storageUnavailable('using the report run table', error);
         }
         const record = toRecord(existing);
         const retryable =
@@ -165,8 +155,8 @@ export function createRunStore(options: RunStoreOptions): RunStore {
           await table.updateEntity(rowOf(key, trigger), 'Replace', { etag: existing.etag });
           return { claimed: true };
         } catch (error) {
-          if (statusOf(error) === 412) return { claimed: false, existing: record };
-          throw storeError(error);
+          if (storageStatus(error) === 412) return { claimed: false, existing: record };
+          throw storageUnavailable('using the report run table', error);
         }
       }),
 
@@ -188,7 +178,7 @@ export function createRunStore(options: RunStoreOptions): RunStore {
             'Merge',
           );
         } catch (error) {
-          throw storeError(error);
+          throw storageUnavailable('using the report run table', error);
         }
       }),
 
@@ -197,8 +187,8 @@ export function createRunStore(options: RunStoreOptions): RunStore {
         try {
           return toRecord(await table.getEntity<RunRow>(key.serviceId, key.runId));
         } catch (error) {
-          if (statusOf(error) === 404) return undefined;
-          throw storeError(error);
+          if (storageStatus(error) === 404) return undefined;
+          throw storageUnavailable('using the report run table', error);
         }
       }),
 
@@ -218,7 +208,7 @@ export function createRunStore(options: RunStoreOptions): RunStore {
         try {
           await table.upsertEntity(row, 'Replace');
         } catch (error) {
-          throw storeError(error);
+          throw storageUnavailable('using the report run table', error);
         }
       }),
 
@@ -240,7 +230,7 @@ export function createRunStore(options: RunStoreOptions): RunStore {
             });
           }
         } catch (error) {
-          throw storeError(error);
+          throw storageUnavailable('using the report run table', error);
         }
         return out;
       }),
