@@ -68,11 +68,7 @@ async function runJob(scenario: Scenario): Promise<Run> {
   try {
     const app = createApp({
       env: {
-        GRAPH_BASE_URL: sandbox.url,
-        AUTHORITY_HOST: sandbox.url,
-        TENANT_ID: sandbox.tenantId,
-        CLIENT_ID: sandbox.clientId,
-        CLIENT_SECRET: sandbox.clientSecret,
+        ...sandbox.appSettings,
         API_KEYS: `bench=${hashApiKey(apiKey)}`,
         LOCAL_DATA_DIR: dir,
         AzureWebJobsStorage: azurite.connectionString,

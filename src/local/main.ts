@@ -50,13 +50,7 @@ async function main(): Promise<void> {
     sandbox = await startSandbox({ port: Number(env.SANDBOX_PORT ?? 0) });
     const started = sandbox;
     stops.push(() => started.close());
-    Object.assign(env, {
-      GRAPH_BASE_URL: sandbox.url,
-      AUTHORITY_HOST: sandbox.url,
-      TENANT_ID: sandbox.tenantId,
-      CLIENT_ID: sandbox.clientId,
-      CLIENT_SECRET: sandbox.clientSecret,
-    });
+    Object.assign(env, sandbox.appSettings);
     lines.push(
       `Graph sandbox:   ${sandbox.url} (mailboxes: ${sandbox.users.map((u) => u.userPrincipalName).join(', ')})`,
     );

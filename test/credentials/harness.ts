@@ -57,11 +57,7 @@ export async function startHarness(options: { storage?: boolean } = {}): Promise
     createApp({
       ...appOptions,
       env: {
-        GRAPH_BASE_URL: sandbox.url,
-        AUTHORITY_HOST: sandbox.url,
-        TENANT_ID: sandbox.tenantId,
-        CLIENT_ID: sandbox.clientId,
-        CLIENT_SECRET: sandbox.clientSecret,
+        ...sandbox.appSettings,
         API_KEYS: `svc=${hashApiKey(keys.svc)},other=${hashApiKey(keys.other)}`,
         LOCAL_DATA_DIR: dataDir,
         PUBLIC_BASE_URL: 'http://127.0.0.1:7071',

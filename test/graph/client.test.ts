@@ -15,6 +15,17 @@ type Handler = (req: {
   | { status: number; headers?: Record<string, string>; body?: unknown; delayMs?: number }
   | undefined;
 
+/** A Graph helper over `graphBaseUrl` whose credential always has the same token. */
+function stubGraph(graphBaseUrl: string) {
+  return createGraphFactory<string>({
+    graphBaseUrl,
+    tokens: {
+      getAccessToken: () =>
+        Promise.resolve({ accessToken: 't', scopes: [], account: { id: 'u', address: 'a@b.c' } }),
+    },
+  });
+}
+
 describe('Graph helper client', () => {
   let server: { url: string; close(): Promise<void> };
   let handler: Handler = () => undefined;
@@ -200,17 +211,7 @@ describe('Graph helper client', () => {
       res.end();
     });
     try {
-      const graph = createGraphFactory<string>({
-        graphBaseUrl: slow.url,
-        tokens: {
-          getAccessToken: () =>
-            Promise.resolve({
-              accessToken: 't',
-              scopes: [],
-              account: { id: 'u', address: 'a@b.c' },
-            }),
-        },
-      });
+      const graph = stubGraph(slow.url);
       const open = async (streamBody: boolean) => {
         const { client } = await graph.forCredential('k', { deadline: createDeadline(400), log });
         const response = await client.send('GET', '/me/messages/m/attachments/a/$value', {
@@ -226,13 +227,7 @@ describe('Graph helper client', () => {
   });
 
   it('works with a Graph base URL that has a path (a proxy), next links included', async () => {
-    const graph = createGraphFactory<string>({
-      graphBaseUrl: `${server.url}/proxy/graph/`,
-      tokens: {
-        getAccessToken: () =>
-          Promise.resolve({ accessToken: 't', scopes: [], account: { id: 'u', address: 'a@b.c' } }),
-      },
-    });
+    const graph = stubGraph(`${server.url}/proxy/graph/`);
     const { client } = await graph.forCredential('k', { deadline: createDeadline(5_000), log });
     await client.get('/me/mailFolders');
     expect(seen.at(-1)!.url).toBe('/proxy/graph/v1.0/me/mailFolders');
@@ -269,17 +264,7 @@ describe('Graph helper client', () => {
       open--;
     });
     try {
-      const graph = createGraphFactory<string>({
-        graphBaseUrl: slow.url,
-        tokens: {
-          getAccessToken: () =>
-            Promise.resolve({
-              accessToken: 't',
-              scopes: [],
-              account: { id: 'u', address: 'a@b.c' },
-            }),
-        },
-      });
+      const graph = stubGraph(slow.url);
       const { client } = await graph.forCredential('k', { deadline: createDeadline(10_000), log });
       await Promise.all(Array.from({ length: 10 }, () => client.get('/me/messages')));
       expect(most).toBeLessThanOrEqual(4);

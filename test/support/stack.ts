@@ -48,11 +48,7 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   );
   const app = createApp({
     env: {
-      GRAPH_BASE_URL: sandbox.url,
-      AUTHORITY_HOST: sandbox.url,
-      TENANT_ID: sandbox.tenantId,
-      CLIENT_ID: sandbox.clientId,
-      CLIENT_SECRET: sandbox.clientSecret,
+      ...sandbox.appSettings,
       API_KEYS: services.map((s) => `${s}=${hashApiKey(apiKeys[s]!)}`).join(','),
       LOCAL_DATA_DIR: dataDir,
       ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),

@@ -49,6 +49,13 @@ export interface Sandbox {
   clientId: string;
   clientSecret: string;
   users: SandboxUser[];
+  /** The settings that point the product at this sandbox, as `npm start` and the tests use them. */
+  appSettings: Readonly<
+    Record<
+      'GRAPH_BASE_URL' | 'AUTHORITY_HOST' | 'TENANT_ID' | 'CLIENT_ID' | 'CLIENT_SECRET',
+      string
+    >
+  >;
   control: SandboxControl;
   close(): Promise<void>;
 }
@@ -120,6 +127,13 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     clientId: defaultClient.clientId,
     clientSecret: defaultClient.clientSecret,
     users,
+    appSettings: {
+      GRAPH_BASE_URL: url,
+      AUTHORITY_HOST: url,
+      TENANT_ID: tenantId,
+      CLIENT_ID: defaultClient.clientId,
+      CLIENT_SECRET: defaultClient.clientSecret,
+    },
     control,
     close: async () => {
       for (const t of state.timers) clearTimeout(t);
