@@ -69,29 +69,17 @@ export function bulkSendFunctions(
         return { status: 200, headers: noStore, jsonBody: view };
       },
     },
-    {
+    ...(['cancel', 'resume'] as const).map((action): HttpFunctionDefinition => ({
       kind: 'http',
-      name: 'bulkSendsCancel',
+      name: action === 'cancel' ? 'bulkSendsCancel' : 'bulkSendsResume',
       methods: ['POST'],
-      route: 'credentials/{credentialId}/bulk-sends/{jobId}/cancel',
+      route: `credentials/{credentialId}/bulk-sends/{jobId}/${action}`,
       auth: 'caller',
       async handler({ request, caller }) {
         const key = jobKey(request, caller.serviceId);
-        const view = await jobs().cancel(key, routeId(request, 'jobId'));
+        const view = await jobs()[action](key, routeId(request, 'jobId'));
         return { status: 200, headers: noStore, jsonBody: view };
       },
-    },
-    {
-      kind: 'http',
-      name: 'bulkSendsResume',
-      methods: ['POST'],
-      route: 'credentials/{credentialId}/bulk-sends/{jobId}/resume',
-      auth: 'caller',
-      async handler({ request, caller }) {
-        const key = jobKey(request, caller.serviceId);
-        const view = await jobs().resume(key, routeId(request, 'jobId'));
-        return { status: 200, headers: noStore, jsonBody: view };
-      },
-    },
+    })),
   ];
 }

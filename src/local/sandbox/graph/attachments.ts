@@ -18,12 +18,16 @@ function findAttachment(m: StoredMessage, id: string): StoredAttachment {
   return a;
 }
 
-export function listAttachments(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  const select = parseSelect(
+function attachmentSelect(ctx: GraphContext) {
+  return parseSelect(
     ctx.req.query.get('$select'),
     ATTACHMENT_PROPERTIES,
     'microsoft.graph.attachment',
   );
+}
+
+export function listAttachments(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  const select = attachmentSelect(ctx);
   return ok({
     '@odata.context': contextUrl(
       ctx.state.origin(),
@@ -35,11 +39,7 @@ export function listAttachments(ctx: GraphContext, m: StoredMessage): GraphRespo
 }
 
 export function getAttachment(ctx: GraphContext, m: StoredMessage, id: string): GraphResponse {
-  const select = parseSelect(
-    ctx.req.query.get('$select'),
-    ATTACHMENT_PROPERTIES,
-    'microsoft.graph.attachment',
-  );
+  const select = attachmentSelect(ctx);
   return ok({
     '@odata.context': contextUrl(
       ctx.state.origin(),
