@@ -3,7 +3,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import { type AddressInfo } from 'node:net';
 
 /**
- * A small identity platform that does exactly what `shared/graph/identity-token-endpoint.json`
+ * A small identity platform that does exactly what `test/fixtures/graph/identity-token-endpoint.json`
  * and FACTS §8 document, and nothing more lenient (unlike the sandbox, which e.g. lists
  * `offline_access` in `scope` and keeps rotating refresh tokens whatever was requested):
  * - form-encoded bodies only; `client_id` + `client_secret` in the body (one auth method);

@@ -1,5 +1,5 @@
 /**
- * Fidelity: every documented example in shared/graph/*.json is replayed against the sandbox and must
+ * Fidelity: every documented example in test/fixtures/graph/*.json is replayed against the sandbox and must
  * give the documented status and response shape (keys); every JSON answer is also validated against
  * Microsoft's OpenAPI schemas (in `call`). Docs placeholders (ids, contoso.com addresses, truncated
  * payloads) are adapted to the seeded data; each adaptation is commented where it happens.
@@ -17,7 +17,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { SHARED_GRAPH_DIR } from './openapi-validator';
+import { GRAPH_FIXTURES_DIR } from './openapi-validator';
 import { ALL_SCOPES, call, pkcePair, token, tokenRequest, value, withSandbox } from './support';
 
 interface DocExample {
@@ -40,11 +40,11 @@ interface DocExample {
 type DocFile = { examples: DocExample[] };
 
 const docs = new Map<string, DocFile>(
-  readdirSync(SHARED_GRAPH_DIR)
+  readdirSync(GRAPH_FIXTURES_DIR)
     .filter((f) => f.endsWith('.json'))
     .map((f) => [
       f.replace(/\.json$/, ''),
-      JSON.parse(readFileSync(join(SHARED_GRAPH_DIR, f), 'utf8')) as DocFile,
+      JSON.parse(readFileSync(join(GRAPH_FIXTURES_DIR, f), 'utf8')) as DocFile,
     ]),
 );
 const example = (file: string, index: number): DocExample => docs.get(file)!.examples[index]!;

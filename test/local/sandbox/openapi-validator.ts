@@ -1,6 +1,6 @@
 /**
  * Validates Graph JSON responses against Microsoft's OpenAPI descriptions of the Mail module and
- * the mail actions (`shared/graph/openapi-*.yaml`). Reusable by any test:
+ * the mail actions (`test/fixtures/graph/openapi-*.yaml`). Reusable by any test:
  * `validateGraphResponse('GET', '/v1.0/me/messages', 200, body)` → `{ matched, valid, errors }`.
  */
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
-export const SHARED_GRAPH_DIR = join(__dirname, '..', '..', '..', '..', 'shared', 'graph');
+export const GRAPH_FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures', 'graph');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };
@@ -76,7 +76,7 @@ let cache:
 function load(): NonNullable<typeof cache> {
   if (cache) return cache;
   const docs = ['openapi-mail-v1.0.yaml', 'openapi-mail-actions-v1.0.yaml'].map(
-    (f) => parse(readFileSync(join(SHARED_GRAPH_DIR, f), 'utf8')) as OpenApiDoc,
+    (f) => parse(readFileSync(join(GRAPH_FIXTURES_DIR, f), 'utf8')) as OpenApiDoc,
   );
   const schemas: JsonObject = {};
   const responses: JsonObject = {};
