@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import { createApp } from '../src/app';
 import { hashApiKey } from '../src/config';
-import { createLogger } from '../src/http/logger';
+import { createLogger } from '../src/core/logger';
 import { startAzurite } from '../src/local/azurite';
 import { startLocalHost } from '../src/local/host';
 import { type RequestLogEntry, type SandboxLimits, startSandbox } from '../src/local/sandbox';

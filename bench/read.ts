@@ -8,13 +8,13 @@ import {
   RetryHandler,
 } from '@microsoft/microsoft-graph-client';
 
+import { createLogger } from '../src/core/logger';
 import { type CredentialKey } from '../src/credentials/types';
 import { createDeadline } from '../src/deadline';
 import { createGraphFactory, type GraphFactory } from '../src/graph/client';
 import { createCursorCodec } from '../src/graph/cursor';
 import { createFolderReader } from '../src/graph/folders';
 import { createMessageReader, MESSAGE_FIELDS, messageCursorSchema } from '../src/graph/messages';
-import { createLogger } from '../src/http/logger';
 import { type Sandbox, startSandbox } from '../src/local/sandbox';
 import { type BenchResult } from './result';
 

@@ -17,11 +17,11 @@ import {
 
 import { createApp } from '../src/app';
 import { hashApiKey } from '../src/config';
+import { createLogger } from '../src/core/logger';
 import { createDeadline } from '../src/deadline';
 import { createDraft } from '../src/graph/drafts';
 import { sendDraft } from '../src/graph/send';
 import { createUploadSession, UPLOAD_CHUNK_BYTES } from '../src/graph/uploads';
-import { createLogger } from '../src/http/logger';
 import { startLocalHost } from '../src/local/host';
 import { toGraphMessage } from '../src/mail/send';
 import { hostRegistrations } from '../src/registration';

@@ -7,13 +7,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
+import { createLogger } from '../src/core/logger';
 import { createFileDataKeyRing } from '../src/credentials/data-key';
 import { createFileSecretStore } from '../src/credentials/file-store';
 import { createRecordRepository } from '../src/credentials/record';
 import { createTokenEndpoint } from '../src/credentials/token-endpoint';
 import { createTokenManager } from '../src/credentials/token-manager';
 import { type AccessGrant } from '../src/credentials/types';
-import { createLogger } from '../src/http/logger';
 import { startSandbox } from '../src/local/sandbox';
 import { type BenchResult, median } from './result';
 

@@ -128,6 +128,9 @@ param keepaliveSchedule string = ''
 @description('KEEPALIVE_IDLE_DAYS: refresh credentials unused for this many days.')
 param keepaliveIdleDays string = ''
 
+@description('LOG_LEVEL: lowest level of the process log outside invocations (debug, info, warn, error).')
+param logLevel string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = {
@@ -153,6 +156,7 @@ var optionalAppSettings = {
   REPORTS: reports
   KEEPALIVE_SCHEDULE: keepaliveSchedule
   KEEPALIVE_IDLE_DAYS: keepaliveIdleDays
+  LOG_LEVEL: logLevel
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {

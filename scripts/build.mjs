@@ -16,6 +16,8 @@ const result = await build({
   // Some dependencies ship ESM that reads import.meta.url; give the CJS bundle a real one.
   define: { 'import.meta.url': '__bundleUrl' },
   banner: { js: "const __bundleUrl = require('node:url').pathToFileURL(__filename).href;" },
+  // Error guards compare class names (`isErrorOf`): keep them through the bundle's renaming.
+  keepNames: true,
   legalComments: 'linked',
   metafile: true,
   logLevel: 'warning',

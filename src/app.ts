@@ -5,6 +5,8 @@ import {
 } from '@azure/identity';
 
 import { type Config, loadConfig, type LoadConfigOptions } from './config';
+import { createHealthService, type HealthService, reachabilityCheck } from './core/health';
+import { consoleSink, createLogger, type Logger } from './core/logger';
 import {
   type AppKeys,
   createCredentialServices,
@@ -32,13 +34,11 @@ import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
 import { sendFunction } from './functions/send';
 import { templateFunctions } from './functions/templates';
-import { type FunctionDefinition, type HttpFunctionDefinition } from './functions/types';
 import { createGraphFactory, type GraphFactory } from './graph/client';
 import { createReaders } from './graph/read';
-import { createHealthService, type HealthService, reachabilityCheck } from './health';
 import { createAuthenticator } from './http/auth';
+import { type FunctionDefinition, type HttpFunctionDefinition } from './http/definitions';
 import { type EdgeDependencies } from './http/edge';
-import { consoleSink, createLogger, type Logger, registerSecretForRedaction } from './http/logger';
 import { compileRoute, RouteTable } from './http/routes';
 import { createMailing } from './mail/bulk';
 import { type BulkSettings } from './mail/bulk/jobs';
@@ -103,8 +103,11 @@ function lazy<T>(make: () => T): () => T {
  */
 export function createApp(options: CreateAppOptions): AppContext {
   const config = loadConfig(options.env, options);
-  const log = options.log ?? createLogger(consoleSink, { app: 'outlook-mail-functions' });
-  registerSecretForRedaction(config.clientSecret);
+  // Secrets known at run time are handed to every logger, never registered in a module.
+  const logSecrets = [config.clientSecret];
+  const log = (
+    options.log ?? createLogger(consoleSink(config.logLevel), { app: 'outlook-mail-functions' })
+  ).child({}, { secrets: logSecrets });
 
   const azureCredential = lazy<TokenCredential>(() =>
     config.managedIdentityClientId && config.isProduction
@@ -190,6 +193,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     }),
     requestBudgetMs: config.requestBudgetMs,
     connectUrl: (credentialId) => `${config.publicBaseUrl}/api/credentials/${credentialId}/connect`,
+    logSecrets,
   };
 
   const readers = createReaders({

@@ -3,7 +3,9 @@ import path from 'node:path';
 
 import { z } from 'zod';
 
-import { ConfigError, type FieldError } from './errors';
+import { ConfigError, type FieldError } from './core/errors';
+import { type LogLevel } from './core/logger';
+import { emailAddress, idSchema, isId } from './core/validators';
 
 /**
  * Every setting the app reads, in one place. `requiredInAzure` settings must be present in the
@@ -53,11 +55,14 @@ export const SETTINGS = {
     requiredInAzure: false,
     doc: 'refresh credentials unused for this many days',
   },
+  LOG_LEVEL: {
+    requiredInAzure: false,
+    doc: "lowest level of the app's own log (debug, info, warn, error); host.json filters invocations",
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
 
-const ID_PATTERN = /^[A-Za-z0-9_-]{1,64}$/;
 const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NCRONTAB_PATTERN = /^\S+(\s+\S+){5}$/;
 
@@ -106,8 +111,8 @@ const apiKeys = z.string().transform((value, ctx) => {
     .map((s) => s.trim())
     .filter(Boolean)
     .entries()) {
-    const match = /^([A-Za-z0-9_-]{1,64})=([0-9a-fA-F]{64})$/.exec(entry);
-    if (!match) {
+    const match = /^([^=]+)=([0-9a-fA-F]{64})$/.exec(entry);
+    if (!match || !isId(match[1]!)) {
       ctx.addIssue({
         code: 'custom',
         message: `entry ${index + 1} must be serviceId=<64 hex chars of sha256(key)>`,
@@ -126,8 +131,8 @@ const callerMap = z.string().transform((value, ctx) => {
     .map((s) => s.trim())
     .filter(Boolean)
     .entries()) {
-    const match = /^([^=\s]+)=([A-Za-z0-9_-]{1,64})$/.exec(entry);
-    if (!match) {
+    const match = /^([^=\s]+)=([^=]+)$/.exec(entry);
+    if (!match || !isId(match[2]!)) {
       ctx.addIssue({ code: 'custom', message: `entry ${index + 1} must be appId=serviceId` });
       return z.NEVER;
     }
@@ -153,15 +158,11 @@ function isTimeZone(value: string): boolean {
   }
 }
 
-const identifier = z.string().regex(ID_PATTERN, 'must match [A-Za-z0-9_-]{1,64}');
-
 export const reportDefinitionSchema = z.strictObject({
-  id: identifier,
-  serviceId: identifier,
-  credentialId: identifier,
-  recipients: z
-    .array(z.string().email('must be an email address'))
-    .min(1, 'needs at least one recipient'),
+  id: idSchema,
+  serviceId: idSchema,
+  credentialId: idSchema,
+  recipients: z.array(emailAddress()).min(1, 'needs at least one recipient'),
   periodDays: z.number().int().min(1).max(92).default(7),
   folders: z.array(z.string().min(1)).min(1).default(['inbox']),
   title: z.string().min(1).max(200),
@@ -266,6 +267,9 @@ const envSchema = z.object({
     .regex(NCRONTAB_PATTERN, 'must be a 6-field NCRONTAB expression')
     .default('0 30 3 * * *'),
   KEEPALIVE_IDLE_DAYS: positiveInt(80).default(30),
+  LOG_LEVEL: z
+    .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })
+    .default('info'),
   AZURE_FUNCTIONS_ENVIRONMENT: z.string().optional(),
   WEBSITE_SITE_NAME: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
@@ -296,6 +300,8 @@ export interface Config {
   dailyRecipientLimit: number;
   maxMessageSizeBytes: number;
   requestBudgetMs: number;
+  /** Lowest level the process log (outside invocations) writes. */
+  logLevel: LogLevel;
   storage: StorageConfig | undefined;
   reportSchedule: string;
   reports: readonly ReportDefinition[];
@@ -428,6 +434,7 @@ export function loadConfig(
     dailyRecipientLimit: e.DAILY_RECIPIENT_LIMIT,
     maxMessageSizeBytes: e.MAX_MESSAGE_SIZE_MB * 1024 * 1024,
     requestBudgetMs: e.REQUEST_BUDGET_SECONDS * 1000,
+    logLevel: e.LOG_LEVEL,
     storage,
     reportSchedule: e.REPORT_SCHEDULE,
     reports: e.REPORTS,
@@ -441,8 +448,4 @@ export function loadConfig(
 /** sha256 hex of an API key, the form API_KEYS holds. */
 export function hashApiKey(key: string): string {
   return createHash('sha256').update(key, 'utf8').digest('hex');
-}
-
-export function isValidIdentifier(value: string): boolean {
-  return ID_PATTERN.test(value);
 }

@@ -36,7 +36,7 @@ export function hostRegistrations(app: Pick<AppContext, 'functions' | 'edge'>): 
           options: {
             schedule: definition.schedule,
             useMonitor: definition.useMonitor,
-            handler: toTimerHandler(definition),
+            handler: toTimerHandler(definition, app.edge),
           },
         };
       case 'queue':
@@ -46,7 +46,7 @@ export function hostRegistrations(app: Pick<AppContext, 'functions' | 'edge'>): 
           options: {
             queueName: definition.queueName,
             connection: 'AzureWebJobsStorage',
-            handler: toQueueHandler(definition),
+            handler: toQueueHandler(definition, app.edge),
           },
         };
     }

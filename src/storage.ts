@@ -4,7 +4,7 @@ import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
 
 import { type StorageConfig } from './config';
-import { UpstreamError } from './errors';
+import { UpstreamError } from './core/errors';
 
 /**
  * Azure Storage clients for the app's own tables, queues and containers: Azurite by connection

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
-import { ConfigError } from '../src/errors';
 import { hashApiKey, loadConfig } from '../src/config';
+import { ConfigError } from '../src/core/errors';
 
 const local = { localBaseUrl: 'http://127.0.0.1:7071' };
 

@@ -9,7 +9,7 @@ import {
 
 import { odata } from '@azure/data-tables';
 
-import { UpstreamError, ValidationError } from '../errors';
+import { UpstreamError, ValidationError } from '../core/errors';
 import { type StorageClients, storageStatus } from '../storage';
 import { type AppKeys, type CredentialKey } from './types';
 

@@ -2,7 +2,7 @@ import { hkdf, randomBytes } from 'node:crypto';
 import { chmod, mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import { type DataKey } from './envelope';
 import { type SecretStore } from './store';
 import { type AppKeys } from './types';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { ConfigError, ValidationError } from '../errors';
+import { ConfigError, ValidationError } from '../core/errors';
 import {
   MAX_SECRET_VALUE_BYTES,
   SECRET_NAME,

@@ -2,8 +2,8 @@ import { type TokenCredential } from '@azure/identity';
 import { type SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { type Config } from '../config';
-import { ConfigError } from '../errors';
-import { type Logger } from '../http/logger';
+import { ConfigError } from '../core/errors';
+import { type Logger } from '../core/logger';
 import { type StorageClients } from '../storage';
 import {
   createConnectFlow,

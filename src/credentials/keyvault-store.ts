@@ -1,9 +1,10 @@
 import { type TokenCredential } from '@azure/identity';
 import { type SecretClientOptions, SecretClient } from '@azure/keyvault-secrets';
 
+import { UpstreamError, ValidationError } from '../core/errors';
+import { type Logger } from '../core/logger';
+import { retryAfterMs } from '../core/retry-after';
 import { sleep } from '../deadline';
-import { UpstreamError, ValidationError } from '../errors';
-import { type Logger } from '../http/logger';
 import {
   MAX_SECRET_VALUE_BYTES,
   type SecretProperties,
@@ -41,10 +42,9 @@ function isTransient(error: unknown): boolean {
   return status === 408 || status === 429 || status >= 500;
 }
 
-function retryAfterMs(error: unknown): number | undefined {
-  const header = (error as RestLikeError)?.response?.headers?.get('retry-after');
-  const seconds = header === undefined ? NaN : Number(header);
-  return Number.isFinite(seconds) ? seconds * 1000 : undefined;
+function retryAfterOf(error: unknown): number | undefined {
+  const headers = (error as RestLikeError)?.response?.headers;
+  return headers ? retryAfterMs(headers) : undefined;
 }
 
 /**
@@ -82,7 +82,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
         return await op();
       } catch (error) {
         if (!isTransient(error) || abortSignal?.aborted) throw toStoreError(what, error);
-        const wait = Math.max(retryAfterMs(error) ?? 0, baseMs * 2 ** attempt);
+        const wait = Math.max(retryAfterOf(error) ?? 0, baseMs * 2 ** attempt);
         if (Date.now() + wait > giveUpAt) throw toStoreError(what, error);
         options.log?.warn('key vault call failed; retrying', {
           what,
@@ -101,7 +101,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
     if (status !== undefined && status < 500 && status !== 429 && status !== 408) {
       return error as Error; // a caller's logic error (404 handled by callers, 409 …)
     }
-    const after = retryAfterMs(error);
+    const after = retryAfterOf(error);
     return new UpstreamError('store_unavailable', `Key Vault ${what} failed.`, {
       ...(status === undefined ? {} : { upstreamStatus: status }),
       ...(codeOf(error) ? { upstreamCode: codeOf(error)! } : {}),

@@ -1,8 +1,14 @@
 import { z } from 'zod';
 
-import { AppError, ConflictError, NotFoundError, UpstreamError, ValidationError } from '../errors';
-import { type HealthCheck } from '../health';
-import { type Logger } from '../http/logger';
+import {
+  AppError,
+  ConflictError,
+  NotFoundError,
+  UpstreamError,
+  ValidationError,
+} from '../core/errors';
+import { type HealthCheck } from '../core/health';
+import { type Logger } from '../core/logger';
 import { type ConnectFlow } from './connect';
 import { DATA_KEY_SECRET } from './data-key';
 import { RecordUnreadableError } from './envelope';

@@ -1,7 +1,7 @@
+import { UpstreamError } from '../core/errors';
+import { type Logger } from '../core/logger';
+import { retryAfterMs } from '../core/retry-after';
 import { sleep } from '../deadline';
-import { UpstreamError } from '../errors';
-import { retryAfterMs } from '../graph/errors';
-import { type Logger } from '../http/logger';
 
 /**
  * The Microsoft identity platform token endpoint (confidential client, client secret) and the one

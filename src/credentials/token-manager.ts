@@ -1,6 +1,6 @@
+import { AppError, NotFoundError, ReauthRequiredError } from '../core/errors';
+import { type Logger } from '../core/logger';
 import { sleep } from '../deadline';
-import { AppError, NotFoundError, ReauthRequiredError } from '../errors';
-import { type Logger } from '../http/logger';
 import { RecordUnreadableError } from './envelope';
 import { type LockProvider } from './lease';
 import { type RecordRepository, secretNameFor } from './record';

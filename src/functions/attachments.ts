@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 import { type AttachmentReader, contentDisposition } from '../graph/attachments';
+import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery } from '../http/parse';
 import { credentialKey, mailboxParam, routeGraphId } from './messages';
-import { type CallerInvocation, type HttpFunctionDefinition } from './types';
 
 const attachmentQuery = z.strictObject({ mailbox: mailboxParam.optional() });
 

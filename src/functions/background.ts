@@ -1,20 +1,30 @@
 import type { InvocationContext, StorageQueueHandler, TimerHandler } from '@azure/functions';
 
-import { createLogger, invocationSink } from '../http/logger';
-import { type QueueFunctionDefinition, type TimerFunctionDefinition } from './types';
+import { createLogger, invocationSink } from '../core/logger';
+import { type QueueFunctionDefinition, type TimerFunctionDefinition } from '../http/definitions';
 
-function invocationFor(name: string, context: InvocationContext) {
-  const log = createLogger(invocationSink(context), {
-    function: name,
-    invocationId: context.invocationId,
-  });
+/** What the trigger adapters need from the composition root. */
+export interface BackgroundDependencies {
+  /** Literal secrets (the client secret) every invocation's logger scrubs. */
+  logSecrets: ReadonlyArray<string | undefined>;
+}
+
+function invocationFor(name: string, context: InvocationContext, deps: BackgroundDependencies) {
+  const log = createLogger(
+    invocationSink(context),
+    { function: name, invocationId: context.invocationId },
+    { secrets: deps.logSecrets },
+  );
   return { context, invocationId: context.invocationId, log };
 }
 
 /** Timer adapter: logs the outcome; a thrown error still fails the invocation so the host records it. */
-export function toTimerHandler(definition: TimerFunctionDefinition): TimerHandler {
+export function toTimerHandler(
+  definition: TimerFunctionDefinition,
+  deps: BackgroundDependencies,
+): TimerHandler {
   return async (timer, context) => {
-    const invocation = invocationFor(definition.name, context);
+    const invocation = invocationFor(definition.name, context, deps);
     const startedAt = Date.now();
     try {
       await definition.handler(timer, invocation);
@@ -30,9 +40,12 @@ export function toTimerHandler(definition: TimerFunctionDefinition): TimerHandle
 }
 
 /** Queue adapter: a thrown error makes the host redeliver, and after maxDequeueCount poison the message. */
-export function toQueueHandler(definition: QueueFunctionDefinition): StorageQueueHandler {
+export function toQueueHandler(
+  definition: QueueFunctionDefinition,
+  deps: BackgroundDependencies,
+): StorageQueueHandler {
   return async (message, context) => {
-    const invocation = invocationFor(definition.name, context);
+    const invocation = invocationFor(definition.name, context, deps);
     try {
       await definition.handler(message, invocation);
     } catch (error) {

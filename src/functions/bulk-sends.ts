@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, readJson, routeId } from '../http/parse';
 import { type BulkJobs, bulkRequestSchema } from '../mail/bulk/jobs';
-import { type HttpFunctionDefinition } from './types';
 
 /**
  * 10,000 recipients with variables and notes, plus shared attachments as base64: a bulk request

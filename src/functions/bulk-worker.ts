@@ -1,6 +1,6 @@
-import { type BulkWorker } from '../mail/bulk/worker';
+import { type QueueFunctionDefinition } from '../http/definitions';
 import { BULK_POISON_QUEUE, BULK_QUEUE } from '../mail/bulk/queue';
-import { type QueueFunctionDefinition } from './types';
+import { type BulkWorker } from '../mail/bulk/worker';
 
 /**
  * The bulk-send queue and its poison queue. The host retries a failing message up to 5 times and

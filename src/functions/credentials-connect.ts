@@ -1,8 +1,8 @@
 import { z } from 'zod';
 
 import { type CredentialService } from '../credentials/service';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, routeId } from '../http/parse';
-import { type HttpFunctionDefinition } from './types';
 
 const querySchema = z.strictObject({
   loginHint: z

@@ -1,6 +1,6 @@
 import { type CredentialService } from '../credentials/service';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { routeId } from '../http/parse';
-import { type HttpFunctionDefinition } from './types';
 
 /** `DELETE credentials/{credentialId}`: disconnect (Key Vault soft delete); 404 when absent. */
 export function credentialsDeleteFunction(credentials: CredentialService): HttpFunctionDefinition {

@@ -1,6 +1,6 @@
 import { type CredentialService } from '../credentials/service';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { routeId } from '../http/parse';
-import { type HttpFunctionDefinition } from './types';
 
 /** `GET credentials/{credentialId}`: one public view; another service's credential is a 404. */
 export function credentialsGetFunction(credentials: CredentialService): HttpFunctionDefinition {

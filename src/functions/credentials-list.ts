@@ -1,5 +1,5 @@
 import { type CredentialService } from '../credentials/service';
-import { type HttpFunctionDefinition } from './types';
+import { type HttpFunctionDefinition } from '../http/definitions';
 
 /** `GET credentials`: the caller's service's credentials, public view only (read from tags). */
 export function credentialsListFunction(credentials: CredentialService): HttpFunctionDefinition {

@@ -1,6 +1,6 @@
 import { type CredentialService, importBodySchema } from '../credentials/service';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';
-import { type HttpFunctionDefinition } from './types';
 
 /** `PUT credentials/{credentialId}`: import a refresh token, validated by one refresh + `GET /me`. */
 export function credentialsPutFunction(credentials: CredentialService): HttpFunctionDefinition {

@@ -1,6 +1,6 @@
-import { MethodNotAllowedError, NotFoundError } from '../errors';
+import { MethodNotAllowedError, NotFoundError } from '../core/errors';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { type RouteTable } from '../http/routes';
-import { type HttpFunctionDefinition } from './types';
 
 /**
  * Catch-all `{*path}`: the Functions host ranks it below every other route, so it only sees

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 import { type FolderReader } from '../graph/folders';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, queryBoolean } from '../http/parse';
 import { credentialKey, graphIdParam, mailboxParam } from './messages';
-import { type HttpFunctionDefinition } from './types';
 
 const foldersQuery = z.strictObject({
   parentId: graphIdParam.optional(),

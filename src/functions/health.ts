@@ -1,5 +1,5 @@
-import { type HealthService } from '../health';
-import { type HttpFunctionDefinition } from './types';
+import { type HealthService } from '../core/health';
+import { type HttpFunctionDefinition } from '../http/definitions';
 
 /** Liveness plus readiness of the dependencies; anonymous so probes need no key, and secret-free. */
 export function healthFunction(health: HealthService): HttpFunctionDefinition {

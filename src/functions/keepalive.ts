@@ -1,5 +1,5 @@
 import { type CredentialService } from '../credentials/service';
-import { type TimerFunctionDefinition } from './types';
+import { type TimerFunctionDefinition } from '../http/definitions';
 
 /**
  * `credentialKeepAlive`: refreshes credentials idle for KEEPALIVE_IDLE_DAYS so a refresh token never

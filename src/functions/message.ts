@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
 import { type MessageReader } from '../graph/messages';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery } from '../http/parse';
 import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from './messages';
-import { type HttpFunctionDefinition } from './types';
 
 const messageQuery = z.strictObject({
   bodyFormat: bodyFormatParam.optional(),

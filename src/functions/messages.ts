@@ -3,8 +3,9 @@ import { createHash } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 
+import { ValidationError } from '../core/errors';
+import { emailAddress } from '../core/validators';
 import { type CredentialKey } from '../credentials/types';
-import { ValidationError } from '../errors';
 import {
   GRAPH_ID,
   type ListMessagesQuery,
@@ -13,18 +14,16 @@ import {
   type MessageReader,
 } from '../graph/messages';
 import { searchPhrase } from '../graph/odata';
+import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, queryBoolean, routeId } from '../http/parse';
-import { type CallerInvocation, type HttpFunctionDefinition } from './types';
 
 /** An id or well-known name Graph gave us; loosely checked, always URL-encoded later. */
 export const graphIdParam = z
   .string()
   .regex(GRAPH_ID, 'must be a Graph id: at most 512 of A-Z a-z 0-9 _ = + / -');
 
-const ADDRESS = /^[^\s@/\\?#%"<>]{1,64}@[A-Za-z0-9.-]{1,253}$/;
-
 /** A shared mailbox to read instead of the credential's own (needs the `.Shared` scopes). */
-export const mailboxParam = z.string().regex(ADDRESS, 'must be a mailbox address (UPN)');
+export const mailboxParam = emailAddress('must be a mailbox address (UPN)');
 
 export const bodyFormatParam = z.enum(['text', 'html'], { error: 'must be text or html' });
 
@@ -101,7 +100,7 @@ const listQuery = z
   .strictObject({
     folder: graphIdParam.optional(),
     unread: queryBoolean.optional(),
-    from: z.string().regex(ADDRESS, 'must be an email address').optional(),
+    from: emailAddress().optional(),
     receivedAfter: isoDate.optional(),
     receivedBefore: isoDate.optional(),
     hasAttachments: queryBoolean.optional(),

@@ -1,7 +1,7 @@
+import { isAppError, ValidationError } from '../core/errors';
 import { type CredentialService } from '../credentials/service';
-import { isAppError, ValidationError } from '../errors';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { statusForCode } from '../http/problem';
-import { type HttpFunctionDefinition } from './types';
 
 const escapeHtml = (value: string) => value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

@@ -1,5 +1,5 @@
+import { type TimerFunctionDefinition } from '../http/definitions';
 import { type ReportService } from '../mail/report/service';
-import { type TimerFunctionDefinition } from './types';
 
 export const REPORT_TIMER_NAME = 'mailReport';
 

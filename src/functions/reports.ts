@@ -1,11 +1,11 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, parseWith, readJson, routeId } from '../http/parse';
 import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
 import { type ReportService, type RunIdentity } from '../mail/report/service';
-import { type HttpFunctionDefinition } from './types';
 
 const previewQuery = z.strictObject({ format: z.enum(['html', 'csv']).default('html') });
 

@@ -1,11 +1,11 @@
 import type { HttpRequest } from '@azure/functions';
 
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { routeId } from '../http/parse';
 import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
 import { maxSendBodyBytes, readSendRequest } from '../mail/send-request';
 import { type SendService } from '../mail/send-types';
-import { type HttpFunctionDefinition } from './types';
 
 export interface SendFunctionDependencies {
   send: SendService;

@@ -1,6 +1,7 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { z } from 'zod';
 
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';
 import { variablesSchema } from '../mail/template-render';
 import {
@@ -13,7 +14,6 @@ import {
   type TemplateService,
   templateView,
 } from '../mail/templates';
-import { type HttpFunctionDefinition } from './types';
 
 // Base64 grows attachments by a third; JSON escaping can double a body's bytes.
 const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_BYTES * 2;

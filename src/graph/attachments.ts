@@ -1,7 +1,7 @@
 import { type ReadableStream as NodeReadableStream } from 'node:stream/web';
 
+import { UpstreamError, ValidationError } from '../core/errors';
 import { type CredentialKey } from '../credentials/types';
-import { UpstreamError, ValidationError } from '../errors';
 import { type GraphFactory, segment } from './client';
 import { type ReadOptions } from './messages';
 import { readPreferHeaders } from './prefer';

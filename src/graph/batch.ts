@@ -1,8 +1,8 @@
+import { ThrottledError, UpstreamError } from '../core/errors';
+import { type Logger } from '../core/logger';
+import { retryAfterMs } from '../core/retry-after';
 import { type Deadline, sleep } from '../deadline';
-import { ThrottledError, UpstreamError } from '../errors';
-import { type Logger } from '../http/logger';
 import { type GraphClient, withImmutableIds } from './client';
-import { retryAfterMs } from './errors';
 import { backoffMs } from './middleware';
 
 /** One request inside a JSON batch; `url` is relative to the version (`/me/mailFolders/x/childFolders`). */

@@ -1,8 +1,8 @@
 import { Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-graph-client';
 
+import { ForbiddenError, UpstreamError } from '../core/errors';
+import { type Logger } from '../core/logger';
 import { type Deadline } from '../deadline';
-import { ForbiddenError, UpstreamError } from '../errors';
-import { type Logger } from '../http/logger';
 import { toGraphError } from './errors';
 import { MailboxLimiter } from './limiter';
 import {

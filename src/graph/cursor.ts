@@ -2,7 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 
 import { type z } from 'zod';
 
-import { InvalidCursorError } from '../errors';
+import { InvalidCursorError } from '../core/errors';
 
 /** Who a cursor was issued to: it opens only for the same service, credential and mailbox. */
 export interface CursorBinding {

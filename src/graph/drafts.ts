@@ -1,4 +1,4 @@
-import { NotFoundError } from '../errors';
+import { NotFoundError } from '../core/errors';
 import { type MailboxGraph, segment } from './client';
 import {
   type GraphFileAttachment,

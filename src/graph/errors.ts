@@ -6,7 +6,8 @@ import {
   ThrottledError,
   UpstreamError,
   ValidationError,
-} from '../errors';
+} from '../core/errors';
+import { retryAfterMs } from '../core/retry-after';
 
 /** Graph's request size limit (4 MB). */
 export const GRAPH_REQUEST_LIMIT_BYTES = 4_000_000;
@@ -21,16 +22,6 @@ const CALLER_INPUT_CODES = new Set([
 
 export interface GraphErrorBody {
   error?: { code?: string; message?: string; innerError?: Record<string, unknown> };
-}
-
-/** Retry-After in ms: Graph sends (fractional) seconds, RFC 9110 also allows an HTTP date. */
-export function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get('retry-after');
-  if (!value) return undefined;
-  const seconds = Number(value);
-  if (Number.isFinite(seconds)) return Math.max(0, Math.round(seconds * 1000));
-  const date = Date.parse(value);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - Date.now());
 }
 
 export function parseGraphError(text: string): {

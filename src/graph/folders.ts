@@ -1,5 +1,5 @@
+import { NotFoundError, UpstreamError } from '../core/errors';
 import { type CredentialKey } from '../credentials/types';
-import { NotFoundError, UpstreamError } from '../errors';
 import { type BatchRequest, type BatchResponse, runBatch } from './batch';
 import { buildPath, type GraphFactory, segment } from './client';
 import { toGraphError } from './errors';

@@ -1,4 +1,4 @@
-import { ThrottledError } from '../errors';
+import { ThrottledError } from '../core/errors';
 
 /**
  * Per-mailbox concurrency limiter: Graph allows 4 concurrent requests per app per mailbox, so

@@ -1,9 +1,9 @@
 import { z } from 'zod';
 
+import { UpstreamError, ValidationError } from '../core/errors';
+import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
 import { type Deadline } from '../deadline';
-import { UpstreamError, ValidationError } from '../errors';
-import { type Logger } from '../http/logger';
 import { type GraphFactory, type QueryValue, segment } from './client';
 import { type CursorBinding, type CursorCodec } from './cursor';
 import { andFilter, bool, dateTime, eq, type FilterClause, searchPhrase, str } from './odata';

@@ -6,10 +6,10 @@ import {
   type MiddlewareOptions,
 } from '@microsoft/microsoft-graph-client';
 
+import { UpstreamError } from '../core/errors';
+import { type Logger } from '../core/logger';
+import { retryAfterMs } from '../core/retry-after';
 import { type Deadline, sleep } from '../deadline';
-import { UpstreamError } from '../errors';
-import { type Logger } from '../http/logger';
-import { retryAfterMs } from './errors';
 import { type MailboxLimiter } from './limiter';
 
 /**

@@ -1,4 +1,4 @@
-import { type AppError, isAppError, UpstreamError } from '../errors';
+import { type AppError, isAppError, UpstreamError } from '../core/errors';
 import { type MailboxGraph, segment } from './client';
 import { stringLiteral } from './odata';
 

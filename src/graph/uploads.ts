@@ -1,8 +1,9 @@
+import { UpstreamError } from '../core/errors';
+import { type Logger } from '../core/logger';
+import { retryAfterMs } from '../core/retry-after';
 import { type Deadline, sleep } from '../deadline';
-import { UpstreamError } from '../errors';
-import { type Logger } from '../http/logger';
 import { type MailboxGraph, segment } from './client';
-import { retryAfterMs, toGraphError } from './errors';
+import { toGraphError } from './errors';
 import { backoffMs } from './middleware';
 
 /**

@@ -3,7 +3,8 @@ import { createHash, timingSafeEqual } from 'node:crypto';
 import { createRemoteJWKSet, type JWTPayload, jwtVerify } from 'jose';
 
 import { type Config } from '../config';
-import { ForbiddenError, UnauthenticatedError } from '../errors';
+import { ForbiddenError, UnauthenticatedError } from '../core/errors';
+import { isId } from '../core/validators';
 
 export interface Caller {
   serviceId: string;
@@ -16,7 +17,7 @@ export type Authenticate = (headers: Headers) => Promise<Caller>;
 
 /** Only asymmetric algorithms Entra ID signs with; `none` and HMAC can never verify. */
 const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256'];
-const SERVICE_ROLE = /^Service\.([A-Za-z0-9_-]{1,64})$/;
+const SERVICE_ROLE = /^Service\.(.+)$/;
 
 export interface CallerAuthOptions {
   apiKeys: Config['apiKeys'];
@@ -43,7 +44,9 @@ function serviceFromClaims(payload: JWTPayload, callers: ReadonlyMap<string, str
     ? payload.roles.filter((r) => typeof r === 'string')
     : [];
   const services = [
-    ...new Set(roles.map((r) => SERVICE_ROLE.exec(r)?.[1]).filter((s) => s !== undefined)),
+    ...new Set(
+      roles.map((r) => SERVICE_ROLE.exec(r)?.[1]).filter((s) => s !== undefined && isId(s)),
+    ),
   ];
   if (services.length > 1) {
     throw new ForbiddenError(

@@ -5,12 +5,12 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 
+import { isAppError, ReauthRequiredError } from '../core/errors';
+import { createLogger, invocationSink, type Logger } from '../core/logger';
 import { createDeadline } from '../deadline';
-import { isAppError, ReauthRequiredError } from '../errors';
-import { type HttpFunctionDefinition, DEFAULT_MAX_BODY_BYTES } from '../functions/types';
 import { type Authenticate } from './auth';
-import { createLogger, invocationSink, type Logger } from './logger';
-import { assertBodyWithin } from './parse';
+import { type HttpFunctionDefinition } from './definitions';
+import { assertBodyWithin, DEFAULT_MAX_BODY_BYTES } from './parse';
 import { statusForCode, toProblemResponse } from './problem';
 
 export interface EdgeDependencies {
@@ -18,6 +18,8 @@ export interface EdgeDependencies {
   requestBudgetMs: number;
   /** Where a caller re-connects a credential whose refresh token died. */
   connectUrl(credentialId: string): string;
+  /** Literal secrets (the client secret) every invocation's logger scrubs. */
+  logSecrets: ReadonlyArray<string | undefined>;
 }
 
 const SAFE_REQUEST_ID = /^[A-Za-z0-9._:-]{8,100}$/;
@@ -57,12 +59,11 @@ export function toHttpHandler(
     const startedAt = Date.now();
     const requestId = requestIdFor(request, context);
     const url = new URL(request.url);
-    let log = createLogger(invocationSink(context), {
-      requestId,
-      function: definition.name,
-      method: request.method,
-      path: url.pathname,
-    });
+    let log = createLogger(
+      invocationSink(context),
+      { requestId, function: definition.name, method: request.method, path: url.pathname },
+      { secrets: deps.logSecrets },
+    );
     try {
       const deadline = createDeadline(deps.requestBudgetMs);
       let response: HttpResponseInit;

@@ -10,7 +10,7 @@ import type { ReadableStream as NodeReadableStream } from 'node:stream/web';
 import type { HttpRequest } from '@azure/functions';
 import busboy from 'busboy';
 
-import { type AppError, PayloadTooLargeError, ValidationError } from '../errors';
+import { type AppError, PayloadTooLargeError, ValidationError } from '../core/errors';
 
 /** A file part written to a temporary file while it streamed in; its size is exact. */
 export interface SpooledFile {

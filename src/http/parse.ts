@@ -1,15 +1,16 @@
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 
-import { isValidIdentifier } from '../config';
 import {
   type FieldError,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   ValidationError,
-} from '../errors';
+} from '../core/errors';
+import { ID_RULE, isId } from '../core/validators';
 
-export const DEFAULT_MAX_JSON_BYTES = 1024 * 1024;
+/** The body limit of every route that does not set its own (`maxBodyBytes`), and of JSON bodies. */
+export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
 /** zod issues → our field errors, with paths like `recipients[3].to`. */
 export function toFieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
@@ -95,7 +96,7 @@ export async function readJson<S extends z.ZodType>(
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new UnsupportedMediaTypeError('Send the body as application/json.');
   }
-  const bytes = await readBodyBytes(request, options.maxBytes ?? DEFAULT_MAX_JSON_BYTES);
+  const bytes = await readBodyBytes(request, options.maxBytes ?? DEFAULT_MAX_BODY_BYTES);
   let parsed: unknown;
   try {
     parsed = JSON.parse(bytes.toString('utf8'));
@@ -127,8 +128,8 @@ export function parseQuery<S extends z.ZodType>(request: HttpRequest, schema: S)
 /** A route parameter that must be one of our identifiers (`[A-Za-z0-9_-]{1,64}`). */
 export function routeId(request: HttpRequest, name: string): string {
   const value = request.params[name] ?? '';
-  if (!isValidIdentifier(value)) {
-    throw new ValidationError({ path: name, message: 'must match [A-Za-z0-9_-]{1,64}' });
+  if (!isId(value)) {
+    throw new ValidationError({ path: name, message: ID_RULE });
   }
   return value;
 }

@@ -12,7 +12,7 @@ import {
   ThrottledError,
   UpstreamError,
   ValidationError,
-} from '../errors';
+} from '../core/errors';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 

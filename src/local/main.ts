@@ -10,7 +10,7 @@ import path from 'node:path';
 
 import { createApp } from '../app';
 import { hashApiKey } from '../config';
-import { ConfigError } from '../errors';
+import { ConfigError } from '../core/errors';
 import { hostRegistrations } from '../registration';
 import { startAzurite } from './azurite';
 import { startLocalHost } from './host';

@@ -2,10 +2,10 @@ import { createHash } from 'node:crypto';
 
 import { type TableClient } from '@azure/data-tables';
 
+import { ConflictError } from '../core/errors';
+import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
 import { type Deadline, sleep } from '../deadline';
-import { ConflictError } from '../errors';
-import { type Logger } from '../http/logger';
 import { storageStatus, storageUnavailable } from '../storage';
 
 /**

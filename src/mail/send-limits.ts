@@ -1,4 +1,4 @@
-import { PayloadTooLargeError, ValidationError, type FieldError } from '../errors';
+import { PayloadTooLargeError, ValidationError, type FieldError } from '../core/errors';
 import { type OutgoingMessage } from './send-types';
 
 /**

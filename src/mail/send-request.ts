@@ -5,7 +5,8 @@ import { Readable } from 'node:stream';
 import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 
-import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../errors';
+import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../core/errors';
+import { emailAddress, isEmailAddress } from '../core/validators';
 import { type MultipartBody, readMultipart } from '../http/multipart';
 import { mediaType, parseWith, readJson } from '../http/parse';
 import { MAX_ATTACHMENT_BYTES } from './send-limits';
@@ -40,21 +41,16 @@ export function maxSendBodyBytes(maxMessageSizeBytes: number): number {
   return Math.max(maxJsonBodyBytes(maxMessageSizeBytes), maxMultipartBodyBytes());
 }
 
-const emailFormat = z.email();
-
-function isEmail(value: string): boolean {
-  return value.length <= 320 && emailFormat.safeParse(value).success;
-}
-
 /** A recipient as a string or `{address, name}`. */
 const recipient = z.unknown().transform((value, ctx): Recipient => {
   if (typeof value === 'string') {
-    if (!isEmail(value)) ctx.addIssue({ code: 'custom', message: 'is not a valid email address' });
+    if (!isEmailAddress(value))
+      ctx.addIssue({ code: 'custom', message: 'is not a valid email address' });
     return { address: value };
   }
   const parsed = z
     .strictObject({
-      address: z.string().refine(isEmail, 'is not a valid email address'),
+      address: emailAddress('is not a valid email address'),
       name: z.string().max(255).optional(),
     })
     .safeParse(value);
@@ -137,7 +133,7 @@ export const sendRequestSchema = z.strictObject({
   saveToSentItems: z.boolean().default(true),
   headers: z.record(z.string(), z.string()).default({}),
   attachments: z.array(attachmentSchema).max(250, 'has too many entries').default([]),
-  mailbox: z.string().refine(isEmail, 'must be the email address (UPN) of a mailbox').optional(),
+  mailbox: emailAddress('must be the email address (UPN) of a mailbox').optional(),
   from: recipient.optional(),
 });
 

@@ -1,6 +1,6 @@
+import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
 import { type Deadline } from '../deadline';
-import { type Logger } from '../http/logger';
 
 /**
  * The send path's contract. The send route, bulk jobs and reports all send through one

@@ -1,8 +1,14 @@
 import { randomUUID } from 'node:crypto';
 
+import {
+  AppError,
+  ForbiddenError,
+  PayloadTooLargeError,
+  SendOutcomeUnknownError,
+} from '../core/errors';
+import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
 import { createDeadline, type Deadline, sleep } from '../deadline';
-import { AppError, ForbiddenError, PayloadTooLargeError, SendOutcomeUnknownError } from '../errors';
 import { type GraphFactory, type MailboxGraph } from '../graph/client';
 import { addFileAttachment, createDraft, deleteMessage, getMessageRef } from '../graph/drafts';
 import { GRAPH_REQUEST_LIMIT_BYTES } from '../graph/errors';
@@ -25,7 +31,6 @@ import {
   type MailboxSlot,
   uploadToSession,
 } from '../graph/uploads';
-import { type Logger } from '../http/logger';
 import { type IdempotencyStore } from './idempotency';
 import { checkMessageLimits } from './send-limits';
 import {

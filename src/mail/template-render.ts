@@ -1,7 +1,7 @@
 import Mustache, { type TemplateSpans } from 'mustache';
 import { z } from 'zod';
 
-import { type FieldError, ValidationError } from '../errors';
+import { type FieldError, ValidationError } from '../core/errors';
 
 /**
  * The one renderer behind preview and the bulk send path, so a preview shows exactly what is sent.

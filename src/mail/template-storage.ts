@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import { type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 
-import { type FieldError, ValidationError } from '../errors';
+import { type FieldError, ValidationError } from '../core/errors';
 import { storageErrorCode, storageStatus, storageUnavailable } from '../storage';
 import { type AttachmentInput } from './send-types';
 

@@ -3,7 +3,14 @@ import { randomUUID } from 'node:crypto';
 import { type TableClient } from '@azure/data-tables';
 import { z } from 'zod';
 
-import { ConflictError, NotFoundError, PreconditionFailedError, ValidationError } from '../errors';
+import {
+  ConflictError,
+  NotFoundError,
+  PreconditionFailedError,
+  ValidationError,
+} from '../core/errors';
+import { idSchema } from '../core/validators';
+import { storageErrorCode, storageUnavailable } from '../storage';
 import {
   checkTemplate,
   type ContentType,
@@ -20,7 +27,6 @@ import {
   parseAttachmentRefs,
   splitText,
 } from './template-storage';
-import { storageErrorCode, storageUnavailable } from '../storage';
 
 /**
  * Mail templates per service in Table Storage (partition = serviceId, row = templateId).
@@ -61,9 +67,7 @@ export function templateView(template: Template) {
   };
 }
 
-export const templateIdSchema = z
-  .string()
-  .regex(/^[A-Za-z0-9_-]{1,64}$/, 'must match [A-Za-z0-9_-]{1,64}');
+export const templateIdSchema = idSchema;
 
 /** Subject, body and content type: also accepted inline by a bulk send. */
 export const templatePartsSchema = z.strictObject({

@@ -5,11 +5,11 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { ConfigError } from '../../src/core/errors';
 import { createAppKeys, createFileDataKeyRing } from '../../src/credentials/data-key';
 import { open, RecordUnreadableError, seal } from '../../src/credentials/envelope';
 import { createFileSecretStore } from '../../src/credentials/file-store';
 import { createRecordRepository, secretNameFor } from '../../src/credentials/record';
-import { ConfigError } from '../../src/errors';
 
 const tmp = () => mkdtemp(path.join(tmpdir(), 'cred-unit-'));
 

@@ -1,7 +1,7 @@
 /* eslint-disable @typescript-eslint/require-await -- an in-memory fake of async interfaces */
 import { randomBytes } from 'node:crypto';
 
-import { createLogger, type Logger } from '../../src/http/logger';
+import { createLogger, type Logger } from '../../src/core/logger';
 import {
   type SecretProperties,
   type SecretStore,

@@ -4,9 +4,9 @@ import path from 'node:path';
 
 import { type AppContext, createApp } from '../../src/app';
 import { hashApiKey } from '../../src/config';
+import { createLogger } from '../../src/core/logger';
 import { createKeyVaultSecretStore } from '../../src/credentials/keyvault-store';
 import { type SecretStore } from '../../src/credentials/store';
-import { createLogger } from '../../src/http/logger';
 import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, startSandbox } from '../../src/local/sandbox';

@@ -6,9 +6,9 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApp } from '../../src/app';
 import { DEFAULT_SCOPES } from '../../src/config';
+import { UpstreamError } from '../../src/core/errors';
+import { createLogger } from '../../src/core/logger';
 import { createTokenEndpoint } from '../../src/credentials/token-endpoint';
-import { UpstreamError } from '../../src/errors';
-import { createLogger } from '../../src/http/logger';
 import { type DocIdentity, startDocIdentity } from './doc-identity';
 import { memoryStore, type MemoryStore } from './fakes';
 

@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { AppError } from '../../src/core/errors';
 import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
 import { sleep } from '../../src/deadline';
-import { AppError } from '../../src/errors';
 import { type Harness, startHarness, tokenCalls } from './harness';
 
 let h: Harness;

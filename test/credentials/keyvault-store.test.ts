@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { UpstreamError, ValidationError } from '../../src/core/errors';
 import { createSecretDataKeyRing, DATA_KEY_SECRET } from '../../src/credentials/data-key';
 import { RecordUnreadableError } from '../../src/credentials/envelope';
 import { createKeyVaultSecretStore } from '../../src/credentials/keyvault-store';
 import { createRecordRepository, secretNameFor } from '../../src/credentials/record';
 import { type CredentialRecord } from '../../src/credentials/types';
-import { UpstreamError, ValidationError } from '../../src/errors';
 import {
   fakeAzureCredential,
   type LocalKeyVault,

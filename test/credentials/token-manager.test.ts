@@ -4,11 +4,11 @@ import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
 
+import { ReauthRequiredError, UpstreamError } from '../../src/core/errors';
 import { createFileDataKeyRing } from '../../src/credentials/data-key';
 import { createRecordRepository, secretNameFor } from '../../src/credentials/record';
 import { createTokenManager } from '../../src/credentials/token-manager';
 import { type CredentialRecord } from '../../src/credentials/types';
-import { ReauthRequiredError, UpstreamError } from '../../src/errors';
 import { captureLog, fakeEndpoint, memoryStore } from './fakes';
 
 const key = { serviceId: 'svc', credentialId: 'c1' };

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { ValidationError } from '../../src/errors';
+import { ValidationError } from '../../src/core/errors';
 import {
   contentDisposition,
   createAttachmentReader,

@@ -1,9 +1,9 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { createLogger } from '../../src/core/logger';
 import { createDeadline } from '../../src/deadline';
 import { runBatch } from '../../src/graph/batch';
 import { createGraphFactory, type GraphAccess } from '../../src/graph/client';
-import { createLogger } from '../../src/http/logger';
 import { startServer } from '../support/http';
 
 type Handler = (req: {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { z } from 'zod';
 
-import { InvalidCursorError } from '../../src/errors';
+import { InvalidCursorError } from '../../src/core/errors';
 import { createCursorCodec } from '../../src/graph/cursor';
 
 const schema = z.strictObject({ link: z.string(), n: z.number() });

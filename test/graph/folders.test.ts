@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { NotFoundError } from '../../src/errors';
+import { NotFoundError } from '../../src/core/errors';
 import { escapePathSegment, createFolderReader, type FolderView } from '../../src/graph/folders';
 import { type Sandbox, startSandbox } from '../../src/local/sandbox';
 import { type FolderInfo } from '../../src/local/sandbox';

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { InvalidCursorError, NotFoundError } from '../../src/errors';
+import { InvalidCursorError, NotFoundError } from '../../src/core/errors';
 import { createCursorCodec } from '../../src/graph/cursor';
 import {
   createMessageReader,

@@ -1,7 +1,7 @@
+import { createLogger } from '../../src/core/logger';
 import { type CredentialKey } from '../../src/credentials/types';
 import { createDeadline } from '../../src/deadline';
 import { createGraphFactory, type GraphAccess, type GraphFactory } from '../../src/graph/client';
-import { createLogger } from '../../src/http/logger';
 import { type Sandbox } from '../../src/local/sandbox';
 
 export const log = createLogger(() => undefined);

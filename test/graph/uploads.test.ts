@@ -3,6 +3,7 @@ import { Readable } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { createLogger } from '../../src/core/logger';
 import { createDeadline } from '../../src/deadline';
 import {
   cancelUploadSession,
@@ -12,7 +13,6 @@ import {
   uploadToSession,
   type UploadSource,
 } from '../../src/graph/uploads';
-import { createLogger } from '../../src/http/logger';
 import { startServer } from '../support/http';
 
 const log = createLogger(() => undefined);

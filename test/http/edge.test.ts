@@ -3,8 +3,8 @@ import { z } from 'zod';
 
 import { createApp } from '../../src/app';
 import { hashApiKey } from '../../src/config';
-import { NotFoundError } from '../../src/errors';
-import { type FunctionDefinition } from '../../src/functions/types';
+import { NotFoundError } from '../../src/core/errors';
+import { type FunctionDefinition } from '../../src/http/definitions';
 import { readJson, routeId } from '../../src/http/parse';
 import { startLocalHost, type LocalHost } from '../../src/local/host';
 import { hostRegistrations } from '../../src/registration';

@@ -1,9 +1,9 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { ConflictError } from '../../src/core/errors';
+import { createLogger } from '../../src/core/logger';
 import { createDeadline } from '../../src/deadline';
-import { ConflictError } from '../../src/errors';
-import { createLogger } from '../../src/http/logger';
 import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import {
   createIdempotencyStore,

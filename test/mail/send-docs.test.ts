@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { createLogger } from '../../src/core/logger';
 import { createDeadline } from '../../src/deadline';
-import { createLogger } from '../../src/http/logger';
 import { createSendService } from '../../src/mail/send';
 import { type OutgoingMessage } from '../../src/mail/send-types';
 import { type DocGraph, type DocGraphOptions, startDocGraph } from './send-doc-graph';

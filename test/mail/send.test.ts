@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { SendOutcomeUnknownError } from '../../src/core/errors';
+import { createLogger } from '../../src/core/logger';
 import { createDeadline } from '../../src/deadline';
-import { SendOutcomeUnknownError } from '../../src/errors';
-import { createLogger } from '../../src/http/logger';
 import { createIdempotencyStore, type IdempotencyStore } from '../../src/mail/idempotency';
 import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
 import { type OutgoingMessage, type SendService } from '../../src/mail/send-types';

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { ValidationError } from '../../src/errors';
+import { ValidationError } from '../../src/core/errors';
 import { checkTemplate, renderTemplate } from '../../src/mail/template-render';
 
 function errorsOf(run: () => unknown): Array<{ path: string; message: string }> {

@@ -1,10 +1,10 @@
 import { type Config } from '../../config';
+import { UpstreamError } from '../../core/errors';
 import { type TokenProvider } from '../../credentials/types';
-import { UpstreamError } from '../../errors';
+import { type StorageClients } from '../../storage';
 import { type SendService } from '../send-types';
 import { ATTACHMENT_CONTAINER, createAttachmentBlobs } from '../template-storage';
 import { createTemplateService, TEMPLATE_TABLE, type TemplateService } from '../templates';
-import { type StorageClients } from '../../storage';
 import { type BulkJobs, type BulkSettings, createBulkJobs, DEFAULT_BULK_SETTINGS } from './jobs';
 import { createPacer } from './pacing';
 import { BULK_QUEUE, createBulkQueue } from './queue';

@@ -2,9 +2,15 @@ import { randomUUID } from 'node:crypto';
 
 import { z } from 'zod';
 
+import {
+  type FieldError,
+  InvalidCursorError,
+  NotFoundError,
+  ValidationError,
+} from '../../core/errors';
+import { type Logger } from '../../core/logger';
+import { emailAddress } from '../../core/validators';
 import { type CredentialKey } from '../../credentials/types';
-import { type FieldError, InvalidCursorError, NotFoundError, ValidationError } from '../../errors';
-import { type Logger } from '../../http/logger';
 import { type SendService } from '../send-types';
 import { renderTemplate, type TemplateParts, variablesSchema } from '../template-render';
 import {
@@ -75,8 +81,8 @@ export interface BulkDependencies {
 }
 
 const recipientSchema = z.strictObject({
-  to: z.email('must be an email address'),
-  cc: z.array(z.email('must be an email address')).default([]),
+  to: emailAddress(),
+  cc: z.array(emailAddress()).default([]),
   variables: variablesSchema.default({}),
   personalNote: z.string().max(MAX_PERSONAL_NOTE).optional(),
 });

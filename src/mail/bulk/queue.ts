@@ -1,6 +1,8 @@
 import { type QueueClient } from '@azure/storage-queue';
 import { z } from 'zod';
 
+import { idSchema } from '../../core/validators';
+
 /**
  * Queue messages of bulk jobs: small on purpose (ids and one index), everything else is in tables.
  * `dispatch` reserves send slots for the next recipients of a job and enqueues one `send` per
@@ -11,7 +13,7 @@ import { z } from 'zod';
 export const BULK_QUEUE = 'bulk-send';
 export const BULK_POISON_QUEUE = `${BULK_QUEUE}-poison`;
 
-const id = z.string().regex(/^[A-Za-z0-9_-]{1,64}$/);
+const id = idSchema;
 
 export const bulkMessageSchema = z.discriminatedUnion('k', [
   z.strictObject({ v: z.literal(1), k: z.literal('dispatch'), s: id, j: id }),

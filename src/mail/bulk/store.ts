@@ -1,9 +1,9 @@
 import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
 
-import { NotFoundError } from '../../errors';
+import { NotFoundError } from '../../core/errors';
+import { storageErrorCode, storageStatus, storageUnavailable } from '../../storage';
 import { type ContentType } from '../template-render';
 import { type AttachmentRef, joinText, parseAttachmentRefs, splitText } from '../template-storage';
-import { storageErrorCode, storageStatus, storageUnavailable } from '../../storage';
 
 /**
  * Table layout of bulk jobs:

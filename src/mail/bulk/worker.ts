@@ -1,7 +1,5 @@
 import { createHash } from 'node:crypto';
 
-import { createDeadline } from '../../deadline';
-import { UPLOAD_SESSION_MIN_BYTES } from '../../graph/uploads';
 import {
   type AppError,
   errorMessage,
@@ -11,8 +9,10 @@ import {
   SendOutcomeUnknownError,
   ThrottledError,
   UpstreamError,
-} from '../../errors';
-import { type Logger } from '../../http/logger';
+} from '../../core/errors';
+import { type Logger } from '../../core/logger';
+import { createDeadline } from '../../deadline';
+import { UPLOAD_SESSION_MIN_BYTES } from '../../graph/uploads';
 import { type OutgoingMessage } from '../send-types';
 import { renderTemplate } from '../template-render';
 import { type BulkDependencies } from './jobs';

@@ -1,4 +1,4 @@
-import { ConflictError, isErrorNamed, type NotFoundError, UpstreamError } from '../../errors';
+import { ConflictError, isErrorOf, NotFoundError, UpstreamError } from '../../core/errors';
 import { type GraphResult, type MailboxGraph, type QueryValue, segment } from '../../graph/client';
 import {
   listRequest,
@@ -100,7 +100,7 @@ async function resolveFolder(graph: MailboxGraph, requested: string): Promise<Re
       totalItemCount: body.totalItemCount ?? 0,
     };
   } catch (error) {
-    if (isErrorNamed<NotFoundError>(error, 'NotFoundError')) {
+    if (isErrorOf(error, NotFoundError)) {
       // The definition names a folder this mailbox does not have: the report, not Graph, is wrong.
       throw new ConflictError(
         'conflict',

@@ -1,12 +1,12 @@
 import { createHash, randomUUID } from 'node:crypto';
 
 import { type ReportDefinition } from '../../config';
+import { isAppError, NotFoundError } from '../../core/errors';
+import { type HealthCheck } from '../../core/health';
+import { type Logger } from '../../core/logger';
 import { type CredentialKey } from '../../credentials/types';
 import { createDeadline, type Deadline } from '../../deadline';
-import { isAppError, NotFoundError } from '../../errors';
 import { type GraphFactory } from '../../graph/client';
-import { type HealthCheck } from '../../health';
-import { type Logger } from '../../http/logger';
 import { type AttachmentInput, type OutgoingMessage, type SendService } from '../send-types';
 import { reportCsv } from './csv';
 import { renderReportHtml } from './html';

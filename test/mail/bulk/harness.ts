@@ -1,8 +1,8 @@
 import { type QueueClient } from '@azure/storage-queue';
 
+import { ConflictError } from '../../../src/core/errors';
+import { createLogger, type Logger } from '../../../src/core/logger';
 import { type CredentialKey } from '../../../src/credentials/types';
-import { ConflictError } from '../../../src/errors';
-import { createLogger, type Logger } from '../../../src/http/logger';
 import { decodeQueueMessage } from '../../../src/local/host';
 import {
   type BulkJobs,

@@ -7,9 +7,9 @@ import {
   ThrottledError,
   UpstreamError,
   ValidationError,
-} from '../../../src/errors';
-import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
+} from '../../../src/core/errors';
 import { parseWith } from '../../../src/http/parse';
+import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
 import { type BulkRequest, bulkRequestSchema } from '../../../src/mail/bulk/jobs';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 import { bulkHarness, drain, fakeSend, finished, recipients, silentLog } from './harness';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 
 import { loadConfig } from '../../../src/config';
-import { ConfigError } from '../../../src/errors';
+import { ConfigError } from '../../../src/core/errors';
 
 const local = { localBaseUrl: 'http://127.0.0.1:7071' };
 const valid = {

@@ -1,5 +1,5 @@
+import { NotFoundError, ReauthRequiredError } from '../../../src/core/errors';
 import { type CredentialKey } from '../../../src/credentials/types';
-import { NotFoundError, ReauthRequiredError } from '../../../src/errors';
 import { type GraphAccess, type GraphTokenSource } from '../../../src/graph/client';
 import { type Sandbox } from '../../../src/local/sandbox';
 import { periodBefore } from '../../../src/mail/report/period';

@@ -1,20 +1,19 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type ReportDefinition } from '../../../src/config';
+import { createLogger } from '../../../src/core/logger';
 import { type CredentialKey } from '../../../src/credentials/types';
 import { createDeadline } from '../../../src/deadline';
 import { createGraphFactory, type GraphFactory } from '../../../src/graph/client';
-import { createLogger } from '../../../src/http/logger';
 import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
 import { type Sandbox, startSandbox } from '../../../src/local/sandbox';
 import { createIdempotencyStore } from '../../../src/mail/idempotency';
 import { periodBefore } from '../../../src/mail/report/period';
-import { createReportService, type ReportService } from '../../../src/mail/report/service';
 import { createRunStore, REPORT_RUNS_TABLE, type RunStore } from '../../../src/mail/report/runs';
+import { createReportService, type ReportService } from '../../../src/mail/report/service';
 import { createSendService } from '../../../src/mail/send';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 import { parseCsv } from './csv-parse';
-import { DEFINITION, EXPECTED, HOSTILE_SUBJECT } from './scenario';
 import {
   MAILBOX,
   RECIPIENT,
@@ -23,6 +22,7 @@ import {
   seedScenario,
   shiftToLastWeek,
 } from './sandbox-support';
+import { DEFINITION, EXPECTED, HOSTILE_SUBJECT } from './scenario';
 
 const lines: string[] = [];
 const log = createLogger((level, line) => lines.push(`${level} ${line}`));

@@ -12,8 +12,8 @@ export interface Logger {
   info(message: string, fields?: LogFields): void;
   warn(message: string, fields?: LogFields): void;
   error(message: string, fields?: LogFields): void;
-  /** A logger whose lines also carry these fields. */
-  child(fields: LogFields): Logger;
+  /** A logger whose lines also carry these fields (and scrub these secrets too). */
+  child(fields: LogFields, options?: LoggerOptions): Logger;
 }
 
 const SENSITIVE_KEY =
@@ -33,71 +33,99 @@ const PATTERNS: Array<[RegExp, string]> = [
   ],
 ];
 
-const registeredSecrets = new Set<string>();
+/** Literal secrets shorter than this are not scrubbed: they would mangle ordinary words. */
+const MIN_SECRET_LENGTH = 8;
 
-/** Literal secrets known at run time (client secret, API keys in tests) are scrubbed too. */
-export function registerSecretForRedaction(secret: string | undefined): void {
-  if (secret && secret.length >= 8) registeredSecrets.add(secret);
-}
-
-export function redact(text: string): string {
+/** Scrubs tokens, keys and `secrets` (literal values known at run time, e.g. the client secret). */
+export function redact(text: string, secrets: readonly string[] = []): string {
   let out = text;
-  for (const secret of registeredSecrets) out = out.split(secret).join('[redacted]');
+  for (const secret of secrets) out = out.split(secret).join('[redacted]');
   for (const [pattern, replacement] of PATTERNS) out = out.replace(pattern, replacement);
   return out;
 }
 
-function scrub(value: unknown, depth = 0): unknown {
+function scrub(value: unknown, secrets: readonly string[], depth = 0): unknown {
   if (depth > 6) return '[…]';
   if (value instanceof Error) {
     const withCode = value as Error & { code?: unknown; statusCode?: unknown };
     return {
       name: value.name,
-      message: redact(value.message),
+      message: redact(value.message, secrets),
       ...(withCode.code === undefined ? {} : { code: withCode.code }),
       ...(withCode.statusCode === undefined ? {} : { statusCode: withCode.statusCode }),
     };
   }
-  if (Array.isArray(value)) return value.map((v) => scrub(v, depth + 1));
+  if (Array.isArray(value)) return value.map((v) => scrub(v, secrets, depth + 1));
   if (value && typeof value === 'object') {
     const out: Record<string, unknown> = {};
     for (const [key, v] of Object.entries(value)) {
-      out[key] = SENSITIVE_KEY.test(key) ? '[redacted]' : scrub(v, depth + 1);
+      out[key] = SENSITIVE_KEY.test(key) ? '[redacted]' : scrub(v, secrets, depth + 1);
     }
     return out;
   }
-  if (typeof value === 'string') return redact(value);
+  if (typeof value === 'string') return redact(value, secrets);
   return value;
 }
 
-export function formatLine(message: string, fields: LogFields): string {
-  const scrubbed = scrub(fields) as LogFields;
+export function formatLine(
+  message: string,
+  fields: LogFields,
+  secrets: readonly string[] = [],
+): string {
+  const scrubbed = scrub(fields, secrets) as LogFields;
   const tail = Object.keys(scrubbed).length > 0 ? ` ${JSON.stringify(scrubbed)}` : '';
-  return redact(message) + tail;
+  return redact(message, secrets) + tail;
 }
 
-export function createLogger(sink: LogSink, base: LogFields = {}): Logger {
+export interface LoggerOptions {
+  /** Literal secrets known at run time (the client secret): scrubbed wherever they appear. */
+  secrets?: ReadonlyArray<string | undefined>;
+}
+
+function usableSecrets(secrets: ReadonlyArray<string | undefined> = []): string[] {
+  return secrets.filter((s): s is string => s !== undefined && s.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * A logger writing to `sink`. Its secrets are given here, not registered in a module: every logger
+ * derived with `child` keeps them and may add more.
+ */
+export function createLogger(
+  sink: LogSink,
+  base: LogFields = {},
+  options: LoggerOptions = {},
+): Logger {
+  const secrets = usableSecrets(options.secrets);
   const write =
     (level: LogLevel) =>
     (message: string, fields: LogFields = {}) =>
-      sink(level, formatLine(message, { ...base, ...fields }));
+      sink(level, formatLine(message, { ...base, ...fields }, secrets));
   return {
     debug: write('debug'),
     info: write('info'),
     warn: write('warn'),
     error: write('error'),
-    child: (fields) => createLogger(sink, { ...base, ...fields }),
+    child: (fields, more = {}) =>
+      createLogger(
+        sink,
+        { ...base, ...fields },
+        { secrets: [...secrets, ...(more.secrets ?? [])] },
+      ),
   };
 }
 
-/** Sink for processes outside an invocation (start-up, local host). */
-export const consoleSink: LogSink = (level, line) => {
-  const stamp = new Date().toISOString();
-  if (level === 'error') console.error(`${stamp} ${level} ${line}`);
-  else if (level === 'warn') console.warn(`${stamp} ${level} ${line}`);
-  else if (level === 'info' || process.env.LOG_LEVEL === 'debug')
-    console.warn(`${stamp} ${level} ${line}`);
-};
+const LEVELS: readonly LogLevel[] = ['debug', 'info', 'warn', 'error'];
+
+/** Sink for processes outside an invocation (start-up, local host): lines at `minLevel` and above. */
+export function consoleSink(minLevel: LogLevel): LogSink {
+  const lowest = LEVELS.indexOf(minLevel);
+  return (level, line) => {
+    if (LEVELS.indexOf(level) < lowest) return;
+    const text = `${new Date().toISOString()} ${level} ${line}`;
+    if (level === 'error') console.error(text);
+    else console.warn(text);
+  };
+}
 
 /** Sink writing through an InvocationContext, so lines reach Application Insights with the invocation. */
 export function invocationSink(context: {

@@ -1,8 +1,8 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 
+import { type Logger } from '../core/logger';
 import { type Deadline } from '../deadline';
-import { type Caller } from '../http/auth';
-import { type Logger } from '../http/logger';
+import { type Caller } from './auth';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
 
@@ -24,7 +24,7 @@ interface HttpFunctionCommon {
   methods: HttpMethod[];
   /** Route template under the `api` prefix, in the Functions host's syntax. */
   route: string;
-  /** Largest accepted body; bigger bodies are refused from Content-Length before reading (default 1 MiB). */
+  /** Largest accepted body; bigger bodies are refused from Content-Length before reading (default `DEFAULT_MAX_BODY_BYTES`). */
   maxBodyBytes?: number;
 }
 
@@ -63,5 +63,3 @@ export interface QueueFunctionDefinition {
 
 export type FunctionDefinition =
   HttpFunctionDefinition | TimerFunctionDefinition | QueueFunctionDefinition;
-
-export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;

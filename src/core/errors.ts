@@ -222,13 +222,43 @@ export class ConfigError extends AppError {
   }
 }
 
-/** Cross-realm safe guard: compares `name`, as the Azure SDK guidelines recommend. */
-export function isAppError(error: unknown): error is AppError {
-  return error instanceof AppError;
+type ErrorClass<T extends Error> = abstract new (...args: never[]) => T;
+
+/**
+ * Whether `error` is a `kind`: by `instanceof`, or by its literal `name` when it comes from another
+ * copy of this module (a second bundle, another realm), as ky's `isHTTPError` and the Azure SDK's
+ * `isRestError` do. The build keeps class names (`keepNames`), so `kind.name` is the literal.
+ */
+export function isErrorOf<T extends Error>(error: unknown, kind: ErrorClass<T>): error is T {
+  return error instanceof kind || (error as { name?: unknown } | null)?.name === kind.name;
 }
 
-export function isErrorNamed<T extends Error>(error: unknown, name: string): error is T {
-  return error instanceof Error && error.name === name;
+const APP_ERROR_NAMES: ReadonlySet<string> = new Set(
+  [
+    AppError,
+    ValidationError,
+    UnauthenticatedError,
+    ForbiddenError,
+    NotFoundError,
+    MethodNotAllowedError,
+    UnsupportedMediaTypeError,
+    PayloadTooLargeError,
+    ConflictError,
+    PreconditionFailedError,
+    ReauthRequiredError,
+    InvalidCursorError,
+    ThrottledError,
+    UpstreamError,
+    SendOutcomeUnknownError,
+    ConfigError,
+  ].map((kind) => kind.name),
+);
+
+/** Any error of the taxonomy: `instanceof AppError`, or one of its names with a string `code`. */
+export function isAppError(error: unknown): error is AppError {
+  if (error instanceof AppError) return true;
+  const e = error as { name?: unknown; code?: unknown } | null;
+  return typeof e?.name === 'string' && APP_ERROR_NAMES.has(e.name) && typeof e.code === 'string';
 }
 
 export function errorMessage(error: unknown): string {

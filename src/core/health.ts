@@ -1,4 +1,4 @@
-import { type Logger } from './http/logger';
+import { type Logger } from './logger';
 
 /** One readiness check. `detail` and `data` must never contain secrets. */
 export interface HealthCheck {
