@@ -6,10 +6,26 @@ import { parse } from 'yaml';
 
 import { type Infra, INFRA_DIR, REPO_ROOT, declared, loadInfra, prop, text } from './bicep';
 
+interface Hook {
+  shell: string;
+  run: string;
+  windows?: { shell: string; run: string };
+}
+
 interface AzureYaml {
   name: string;
   infra: { provider: string; path: string; module: string };
-  services: Record<string, { project: string; language: string; host: string }>;
+  services: Record<
+    string,
+    {
+      project: string;
+      language: string;
+      host: string;
+      dist?: string;
+      remoteBuild?: boolean;
+      hooks?: Record<string, Hook>;
+    }
+  >;
 }
 
 interface ParameterFile {
@@ -50,6 +66,36 @@ describe('azd wiring', () => {
     expect(existsSync(path.join(REPO_ROOT, azureYaml.services.api!.project, 'package.json'))).toBe(
       true,
     );
+  });
+
+  it('deploys the staged package that `npm run package` writes just before azd zips it', () => {
+    const api = azureYaml.services.api!;
+    expect(api.dist).toBe('.deploy');
+    const scripts = (JSON.parse(read('package.json')) as { scripts: Record<string, string> })
+      .scripts;
+    expect(scripts.package).toMatch(/node scripts\/package\.mjs$/);
+    expect(read('scripts/package.mjs')).toMatch(/default: '\.deploy'/);
+    const hook = api.hooks?.prepackage;
+    expect(hook).toMatchObject({ shell: 'sh', run: 'npm run package' });
+    expect(hook?.windows).toEqual({ shell: 'pwsh', run: 'npm run package' });
+    expect(read('.gitignore').split('\n')).toContain('.deploy/');
+  });
+
+  it('remoteBuild is off, and .funcignore lets azd accept that (azd ≥ 1.23.12)', () => {
+    // The bundle needs nothing installed on Azure. azd refuses `remoteBuild: false` when the
+    // project's .funcignore excludes node_modules ("cannot be used when '.funcignore' excludes
+    // node_modules"), whatever the staged folder holds.
+    expect(azureYaml.services.api!.remoteBuild).toBe(false);
+    const patterns = read('.funcignore')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    const bare = (p: string) => p.replace(/^\/|^\*\*\//, '').replace(/\/(\*\*)?$/, '');
+    expect(patterns.map(bare)).not.toContain('node_modules');
+    // A publish of the repository root (Core Tools) leaves secrets out.
+    for (const secret of ['.env', '.env.*', 'local.settings.json', '.azure', '.local']) {
+      expect(patterns, secret).toContain(secret);
+    }
   });
 
   it('main.bicep is resource-group scoped, so az deployment group create works too', () => {

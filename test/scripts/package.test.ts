@@ -1,0 +1,160 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createApp } from '../../src/app';
+import { hostRegistrations } from '../../src/registration';
+
+const REPO_ROOT = path.resolve(__dirname, '..', '..');
+const FAKE_CORE = path.join(REPO_ROOT, 'test/support/functions-core.cjs');
+
+// Non-default schedules prove they come from the settings, in the package as in the repo.
+const env = {
+  CLIENT_ID: '11111111-2222-3333-4444-555555555555',
+  CLIENT_SECRET: 's',
+  GRAPH_BASE_URL: 'http://127.0.0.1:9',
+  AUTHORITY_HOST: 'http://127.0.0.1:9',
+  PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
+  REPORT_SCHEDULE: '0 15 6 * * 2',
+  KEEPALIVE_SCHEDULE: '0 45 2 * * *',
+};
+
+interface Binding {
+  type: string;
+  direction: string;
+  route?: string;
+  methods?: string[];
+  authLevel?: string;
+  schedule?: string;
+  queueName?: string;
+  connection?: string;
+}
+
+/** One registration as the host sees it: the trigger binding, whatever else was bound. */
+function trigger(name: string, bindings: Record<string, Binding>) {
+  const found = Object.values(bindings).filter((b) => /Trigger$/.test(b.type));
+  expect(found, name).toHaveLength(1);
+  const { type, route, methods, authLevel, schedule, queueName, connection } = found[0]!;
+  return { name, type, route, methods, authLevel, schedule, queueName, connection };
+}
+
+/** The registration table of the repository, in the host's terms. */
+function expectedTriggers() {
+  return hostRegistrations(createApp({ env })).map((r) => {
+    switch (r.kind) {
+      case 'http':
+        return {
+          name: r.name,
+          type: 'httpTrigger',
+          route: r.options.route,
+          methods: r.options.methods,
+          authLevel: r.options.authLevel,
+          schedule: undefined,
+          queueName: undefined,
+          connection: undefined,
+        };
+      case 'timer':
+        return {
+          name: r.name,
+          type: 'timerTrigger',
+          ...{ route: undefined, methods: undefined, authLevel: undefined },
+          schedule: r.options.schedule,
+          queueName: undefined,
+          connection: undefined,
+        };
+      case 'queue':
+        return {
+          name: r.name,
+          type: 'queueTrigger',
+          ...{ route: undefined, methods: undefined, authLevel: undefined },
+          schedule: undefined,
+          queueName: r.options.queueName,
+          connection: r.options.connection,
+        };
+    }
+  });
+}
+
+describe('npm run package (.deploy/)', () => {
+  let tmp: string;
+  let pkg: string;
+  beforeAll(() => {
+    tmp = mkdtempSync(path.join(os.tmpdir(), 'omf-package-'));
+    pkg = path.join(tmp, 'app');
+    execFileSync(process.execPath, ['scripts/package.mjs', '--out', pkg], {
+      cwd: REPO_ROOT,
+      stdio: 'pipe',
+    });
+  }, 120_000);
+  afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+  it('holds host.json, a package.json pointing at the bundle, the bundle and its notices, nothing else', () => {
+    expect(readdirSync(pkg, { recursive: true }).sort()).toEqual([
+      'host.json',
+      'index.js',
+      'index.js.LEGAL.txt',
+      'package.json',
+    ]);
+    expect(readFileSync(path.join(pkg, 'host.json'), 'utf8')).toBe(
+      readFileSync(path.join(REPO_ROOT, 'host.json'), 'utf8'),
+    );
+    const manifest = JSON.parse(readFileSync(path.join(pkg, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+    expect(manifest.main).toBe('index.js');
+    // Everything is in the bundle: nothing for the host (or Oryx) to install.
+    for (const field of ['dependencies', 'devDependencies', 'scripts', 'type']) {
+      expect(manifest, field).not.toHaveProperty(field);
+    }
+    // No source map, no sandbox, no local host: the bundle starts at src/index.ts only.
+    const bundle = readFileSync(path.join(pkg, 'index.js'), 'utf8');
+    expect(bundle).not.toMatch(/sourceMappingURL/);
+    expect(bundle).not.toMatch(/src\/local\//);
+  });
+
+  it('loads on its own and registers every function of the registration table', () => {
+    // Nothing outside the package can be resolved: no node_modules from its folder up.
+    for (let dir = pkg; ; dir = path.dirname(dir)) {
+      expect(existsSync(path.join(dir, 'node_modules')), dir).toBe(false);
+      if (path.dirname(dir) === dir) break;
+    }
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--require',
+        FAKE_CORE,
+        '-e',
+        `require(${JSON.stringify(pkg)});
+         const found = globalThis.__functionsCore.registrations.map((r) => r.metadata);
+         process.stdout.write('\\nregistrations=' + JSON.stringify(found));`,
+      ],
+      {
+        cwd: pkg,
+        env: {
+          PATH: process.env.PATH,
+          NODE_PATH: '',
+          LOCAL_DATA_DIR: path.join(tmp, 'data'),
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).toString();
+    const registered = (
+      JSON.parse(/^registrations=(.*)$/m.exec(out)![1]!) as {
+        name: string;
+        bindings: Record<string, Binding>;
+      }[]
+    ).map((r) => trigger(r.name, r.bindings));
+    const expected = expectedTriggers();
+    expect(expected.length).toBeGreaterThan(20);
+    expect(registered.sort(byName)).toEqual(expected.sort(byName));
+  });
+});
+
+function byName(a: { name: string }, b: { name: string }): number {
+  return a.name.localeCompare(b.name);
+}
