@@ -4,7 +4,7 @@
 //
 // Secure by default: one user-assigned identity for everything, no storage keys or connection
 // strings (allowSharedKeyAccess false), Entra-only Application Insights, an RBAC Key Vault with purge
-// protection, HTTPS/TLS 1.2 only, FTP and basic publishing credentials off.
+// protection and an audit log, HTTPS/TLS 1.2 only, FTP and basic publishing credentials off.
 targetScope = 'resourceGroup'
 
 @minLength(1)
@@ -31,7 +31,8 @@ param principalId string = ''
 ])
 param principalType string = 'User'
 
-@description('Function app name (global: <name>.azurewebsites.net). Empty = func-<token>. Pick one up front to know the OAuth redirect URI before provisioning.')
+@maxLength(60)
+@description('Function app name (global: <name>.azurewebsites.net): 2-60 of a-z, 0-9 and -, not starting or ending with -. Empty = func-<token>. Pick one up front to know the OAuth redirect URI before provisioning.')
 param functionAppName string = ''
 
 // ---- the Entra app registration the app signs users in with (CLIENT_ID, TENANT_ID, CLIENT_SECRET)
@@ -136,8 +137,15 @@ var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, 
 var tags = {
   'azd-env-name': environmentName
 }
-var appName = empty(functionAppName) ? '${abbrs.webSitesFunctions}${resourceToken}' : functionAppName
-var deploymentContainerName = 'app-package-${take(appName, 32)}-${take(toLower(uniqueString(appName, resourceToken)), 7)}'
+var candidateAppName = empty(functionAppName) ? '${abbrs.webSitesFunctions}${resourceToken}' : functionAppName
+// Bicep has no regular expressions: the name is valid when every character is one of these
+// (contains() is case-sensitive, so upper case fails) and no hyphen starts or ends it.
+var appNameCharacters = 'abcdefghijklmnopqrstuvwxyz0123456789-'
+var appNameIsValid = length(candidateAppName) >= 2 && !startsWith(candidateAppName, '-') && !endsWith(candidateAppName, '-') && empty(filter(range(0, length(candidateAppName)), i => !contains(appNameCharacters, substring(candidateAppName, i, 1))))
+var appName = appNameIsValid ? candidateAppName : fail('functionAppName must be 2-60 characters of a-z, 0-9 and -, and must not start or end with -.')
+// Container names allow single hyphens between lower-case letters and digits only: the app name
+// goes in without its hyphens, so a cut never leaves one at the end or two in a row.
+var deploymentContainerName = 'app-package-${take(replace(appName, '-', ''), 32)}-${take(uniqueString(appName, resourceToken), 7)}'
 
 // Settings the deployer may set; api.bicep drops the empty ones so the app's defaults apply.
 var optionalAppSettings = {
@@ -191,6 +199,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' = {
 }
 
 resource blobService 'Microsoft.Storage/storageAccounts/blobServices@2025-06-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource queueService 'Microsoft.Storage/storageAccounts/queueServices@2025-06-01' = {
+  parent: storage
+  name: 'default'
+}
+
+resource tableService 'Microsoft.Storage/storageAccounts/tableServices@2025-06-01' = {
   parent: storage
   name: 'default'
 }
@@ -262,6 +280,66 @@ resource clientSecretEntry 'Microsoft.KeyVault/vaults/secrets@2024-11-01' = if (
   }
 }
 
+// ---- audit trails in the Log Analytics workspace
+
+// Every data-plane call on the vault that holds the refresh tokens: who read or changed which secret.
+resource keyVaultDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'audit-to-log-analytics'
+  scope: keyVault
+  properties: {
+    workspaceId: logAnalytics.id
+    logs: [
+      {
+        category: 'AuditEvent'
+        enabled: true
+      }
+    ]
+  }
+}
+
+// Reads, writes and deletes on the app's blobs (leases, packages), queues (bulk jobs) and tables.
+var storageLogs = [
+  {
+    category: 'StorageRead'
+    enabled: true
+  }
+  {
+    category: 'StorageWrite'
+    enabled: true
+  }
+  {
+    category: 'StorageDelete'
+    enabled: true
+  }
+]
+
+resource blobDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'storage-to-log-analytics'
+  scope: blobService
+  properties: {
+    workspaceId: logAnalytics.id
+    logs: storageLogs
+  }
+}
+
+resource queueDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'storage-to-log-analytics'
+  scope: queueService
+  properties: {
+    workspaceId: logAnalytics.id
+    logs: storageLogs
+  }
+}
+
+resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-preview' = {
+  name: 'storage-to-log-analytics'
+  scope: tableService
+  properties: {
+    workspaceId: logAnalytics.id
+    logs: storageLogs
+  }
+}
+
 module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   params: {
@@ -276,9 +354,13 @@ module rbac 'app/rbac.bicep' = {
 
 module api 'app/api.bicep' = {
   name: 'api'
-  // The host reads storage and resolves the Key Vault reference as soon as the site starts.
+  // The site resolves the CLIENT_SECRET Key Vault reference as soon as its app settings are
+  // written: the secret and the identity's role on the vault must exist by then, or the reference
+  // stays unresolved until the next refresh (up to 24 hours) or a restart. The host also needs its
+  // storage roles and the package container at start.
   dependsOn: [
     rbac
+    clientSecretEntry
     deploymentContainer
   ]
   params: {

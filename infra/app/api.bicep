@@ -74,11 +74,12 @@ resource functionApp 'Microsoft.Web/sites@2025-03-01' = {
     httpsOnly: true
     clientCertEnabled: false
     keyVaultReferenceIdentity: identityId
+    // Flex Consumption rejects the site properties it manages itself (ftpsState, http20Enabled,
+    // alwaysOn, use32BitWorkerProcess, linuxFxVersion…: ARM error 51021); FTP is off through the
+    // ftp publishing-credentials policy below, the runtime is set in functionAppConfig.
     siteConfig: {
       minTlsVersion: '1.2'
       scmMinTlsVersion: '1.2'
-      ftpsState: 'Disabled'
-      http20Enabled: true
       cors: {
         allowedOrigins: corsAllowedOrigins
         supportCredentials: false

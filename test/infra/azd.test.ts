@@ -36,8 +36,18 @@ interface Workflow {
   on: unknown;
   jobs: Record<
     string,
-    { 'runs-on': string; steps: { uses?: string; run?: string; with?: Record<string, unknown> }[] }
+    {
+      'runs-on': string;
+      if?: string;
+      permissions?: Record<string, string>;
+      env?: Record<string, string>;
+      steps: { uses?: string; run?: string; with?: Record<string, unknown> }[];
+    }
   >;
+}
+
+interface BicepConfig {
+  analyzers: { core: { enabled: boolean; rules: Record<string, { level: string }> } };
 }
 
 const read = (file: string) => readFileSync(path.join(REPO_ROOT, file), 'utf8');
@@ -193,8 +203,52 @@ describe('CI workflow', () => {
     expect(runs).toContain('npm test');
   });
 
-  it('compiles the Bicep with the real compiler', () => {
+  it('compiles and lints the Bicep with the real tools, failing on any warning', () => {
     const runs = workflow.jobs.bicep!.steps.map((s) => s.run ?? '');
-    expect(runs.some((r) => r.startsWith('az bicep build --file infra/main.bicep'))).toBe(true);
+    const build = runs.find((r) => r.startsWith('az bicep build --file infra/main.bicep'));
+    expect(build).toMatch(/if grep -qi 'warning' bicep-build\.log; then exit 1; fi/);
+    expect(runs.some((r) => /az bicep lint --file "\$file"/.test(r))).toBe(true);
+    expect(runs.find((r) => r.includes('az bicep lint'))).toMatch(
+      /infra\/main\.bicep infra\/app\/\*\.bicep/,
+    );
+    // The linter's rules are raised from their default (warning) to error.
+    const config = JSON.parse(read('infra/bicepconfig.json')) as BicepConfig;
+    expect(config.analyzers.core.enabled).toBe(true);
+    const rules = Object.entries(config.analyzers.core.rules);
+    for (const [rule, { level }] of rules) expect(level, rule).toBe('error');
+    expect(rules.map(([rule]) => rule)).toEqual(
+      expect.arrayContaining([
+        'no-unused-params',
+        'no-unused-vars',
+        'no-unnecessary-dependson',
+        'no-hardcoded-env-urls',
+        'outputs-should-not-contain-secrets',
+        'secure-secrets-in-params',
+        'use-secure-value-for-secure-inputs',
+        'use-resource-symbol-reference',
+      ]),
+    );
+  });
+
+  it('builds the deployable package on a clean checkout', () => {
+    const runs = workflow.jobs.test!.steps.map((s) => s.run ?? '');
+    expect(runs).toContain('npm run package');
+  });
+
+  it('previews a provision only where OIDC repository variables are set, never on pull requests', () => {
+    const preview = workflow.jobs.preview!;
+    expect(preview.if).toBe(
+      "${{ vars.AZURE_CLIENT_ID != '' && github.event_name != 'pull_request' }}",
+    );
+    expect(preview.permissions).toEqual({ contents: 'read', 'id-token': 'write' });
+    for (const name of ['AZURE_CLIENT_ID', 'AZURE_TENANT_ID', 'AZURE_SUBSCRIPTION_ID']) {
+      expect(preview.env?.[name]).toBe(`\${{ vars.${name} }}`);
+    }
+    const runs = preview.steps.map((s) => s.run ?? '').join('\n');
+    expect(runs).toMatch(/--federated-credential-provider github/);
+    expect(runs).toMatch(/azd provision --preview --no-prompt/);
+    // Secrets are not needed: no `secrets.` anywhere in the workflow.
+    expect(read('.github/workflows/ci.yml')).not.toMatch(/secrets\./);
+    expect(read('docs/deploy.md')).toMatch(/AZURE_CLIENT_ID/);
   });
 });

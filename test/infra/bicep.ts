@@ -52,6 +52,8 @@ export interface BicepFile {
   /** Path relative to the repository root, with forward slashes. */
   file: string;
   source: string;
+  /** The source with every comment blanked out: what Azure Resource Manager gets to see. */
+  code: string;
   /** `file:line:column kind` for every ERROR or MISSING node. */
   syntaxErrors: string[];
   targetScope: string | undefined;
@@ -152,6 +154,21 @@ function declarationBody(node: Node): { body: BicepObject; condition: string | u
   );
 }
 
+function withoutComments(root: Node, source: string): string {
+  let code = source;
+  const visit = (node: Node) => {
+    if (node.type === 'comment') {
+      code =
+        code.slice(0, node.startIndex) +
+        ' '.repeat(node.endIndex - node.startIndex) +
+        code.slice(node.endIndex);
+    }
+    for (const child of children(node)) visit(child);
+  };
+  visit(root);
+  return code;
+}
+
 function collectSyntaxErrors(root: Node, file: string): string[] {
   const errors: string[] = [];
   const visit = (node: Node) => {
@@ -174,6 +191,7 @@ export async function parseBicep(source: string, file = '<inline>'): Promise<Bic
   const result: BicepFile = {
     file,
     source,
+    code: withoutComments(tree.rootNode, source),
     syntaxErrors: collectSyntaxErrors(tree.rootNode, file),
     targetScope: undefined,
     params: new Map(),

@@ -1,6 +1,14 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { type BicepFile, type Infra, declared, loadInfra, prop, text } from './bicep';
+import {
+  type BicepFile,
+  type BicepResource,
+  type Infra,
+  declared,
+  loadInfra,
+  prop,
+  text,
+} from './bicep';
 
 /** Built-in role definition ids, as published by Microsoft (same GUID in every tenant). */
 const ROLE = {
@@ -58,6 +66,42 @@ function roleAssignments(rbac: BicepFile): Assignment[] {
         condition: r.condition,
       };
     });
+}
+
+/**
+ * Site properties Flex Consumption rejects or sets itself ("Flex Consumption plan deprecations",
+ * learn.microsoft.com/azure/azure-functions/functions-app-settings; Azure/azure-cli#31414).
+ */
+const FLEX_REJECTED_SITE_CONFIG = [
+  'ftpsState',
+  'http20Enabled',
+  'alwaysOn',
+  'use32BitWorkerProcess',
+  'linuxFxVersion',
+  'netFrameworkVersion',
+  'javaVersion',
+  'powerShellVersion',
+  'preWarmedInstanceCount',
+  'functionAppScaleLimit',
+  'functionsRuntimeScaleMonitoringEnabled',
+  'minimumElasticInstanceCount',
+];
+
+function diagnosticsFor(file: BicepFile, scope: string): BicepResource[] {
+  return file.resources.filter(
+    (r) =>
+      r.type === 'Microsoft.Insights/diagnosticSettings' && text(prop(r.body, 'scope')) === scope,
+  );
+}
+
+/** The log categories a diagnostic setting enables, following a `logs: someVar` reference. */
+function logCategories(file: BicepFile, setting: BicepResource): string[] {
+  let logs = prop(setting.body, 'properties.logs');
+  if (logs?.kind === 'expression') logs = file.vars.get(logs.text);
+  if (logs?.kind !== 'array') return [];
+  return logs.items
+    .filter((item) => text(prop(item, 'enabled')) === 'true')
+    .map((item) => text(prop(item, 'category')) ?? '');
 }
 
 describe('least-privilege RBAC for the one user-assigned identity', () => {
@@ -161,7 +205,11 @@ describe('secure-by-default resource settings', () => {
     for (const file of infra.all) {
       for (const resource of file.resources) {
         expect(resource.apiVersion, `${file.file} ${resource.symbol}`).toMatch(
-          /^\d{4}-\d{2}-\d{2}$/,
+          // Diagnostic settings have no GA version newer than 2016: the Azure Monitor REST
+          // reference (and every Microsoft template) uses 2021-05-01-preview.
+          resource.type === 'Microsoft.Insights/diagnosticSettings'
+            ? /^2021-05-01-preview$/
+            : /^\d{4}-\d{2}-\d{2}$/,
         );
         expect(resource.type).toMatch(/^Microsoft\.\w+\/[\w/]+$/);
         const seen = versions.get(resource.type) ?? new Set<string>();
@@ -251,7 +299,6 @@ describe('secure-by-default resource settings', () => {
       'properties.httpsOnly': 'true',
       'properties.siteConfig.minTlsVersion': '1.2',
       'properties.siteConfig.scmMinTlsVersion': '1.2',
-      'properties.siteConfig.ftpsState': 'Disabled',
       'properties.siteConfig.cors.allowedOrigins': 'corsAllowedOrigins',
     };
     for (const [key, value] of Object.entries(expected))
@@ -264,6 +311,20 @@ describe('secure-by-default resource settings', () => {
     for (const policy of policies) {
       expect(text(prop(policy.body, 'properties.allow'))).toBe('false');
       expect(text(prop(policy.body, 'parent'))).toBe(site.symbol);
+    }
+  });
+
+  it('no site property Flex Consumption rejects or manages itself (ARM error 51021)', () => {
+    const site = declared(infra.api, 'Microsoft.Web/sites');
+    const siteConfig = prop(site.body, 'properties.siteConfig');
+    expect(siteConfig?.kind).toBe('object');
+    const keys = siteConfig?.kind === 'object' ? [...siteConfig.props.keys()] : [];
+    expect(keys.sort()).toEqual(['cors', 'minTlsVersion', 'scmMinTlsVersion']);
+    // Nowhere in infra, not even through a variable or another resource.
+    for (const file of infra.all) {
+      for (const name of FLEX_REJECTED_SITE_CONFIG) {
+        expect(file.code, `${file.file}: ${name}`).not.toMatch(new RegExp(`\\b${name}\\b`));
+      }
     }
   });
 
@@ -301,12 +362,91 @@ describe('secure-by-default resource settings', () => {
     expect(text(prop(api.body, 'params.deploymentContainerName'))).toBe('deploymentContainerName');
   });
 
-  it('the app starts only after its roles exist', () => {
+  it('the site is configured only once its roles, the client secret and the package container exist', () => {
+    // The app settings (and the CLIENT_SECRET Key Vault reference in them) live in api.bicep, so
+    // the whole module waits: a reference resolved before the secret or the role exists stays
+    // unresolved until the next refresh.
     const api = infra.main.modules.find((m) => m.path === 'app/api.bicep')!;
     const rbac = infra.main.modules.find((m) => m.path === 'app/rbac.bicep')!;
-    const dependsOn = prop(api.body, 'dependsOn');
-    expect(dependsOn?.kind === 'array' ? dependsOn.items.map((i) => i.text) : []).toContain(
-      rbac.symbol,
+    const secret = declared(infra.main, 'Microsoft.KeyVault/vaults/secrets');
+    const container = declared(
+      infra.main,
+      'Microsoft.Storage/storageAccounts/blobServices/containers',
     );
+    const dependsOn = prop(api.body, 'dependsOn');
+    expect(dependsOn?.kind === 'array' ? dependsOn.items.map((i) => i.text).sort() : []).toEqual(
+      [rbac.symbol, secret.symbol, container.symbol].sort(),
+    );
+    expect(infra.api.vars.get('appSettings')?.text).toMatch(/CLIENT_SECRET: '@Microsoft\.KeyVault/);
+    // The role that lets the identity read the secret is in that module, unconditionally.
+    const grant = infra.rbac.resources.find(
+      (r) =>
+        text(prop(r.body, 'properties.principalId')) === 'identityPrincipalId' &&
+        text(prop(r.body, 'scope')) === 'keyVault',
+    );
+    expect(grant?.condition).toBeUndefined();
+  });
+
+  it('Key Vault sends its audit log to the Log Analytics workspace', () => {
+    const workspace = declared(infra.main, 'Microsoft.OperationalInsights/workspaces');
+    const vault = declared(infra.main, 'Microsoft.KeyVault/vaults');
+    const settings = diagnosticsFor(infra.main, vault.symbol);
+    expect(settings).toHaveLength(1);
+    expect(text(prop(settings[0]!.body, 'properties.workspaceId'))).toBe(`${workspace.symbol}.id`);
+    expect(logCategories(infra.main, settings[0]!)).toEqual(['AuditEvent']);
+  });
+
+  it.each([
+    ['blob', 'Microsoft.Storage/storageAccounts/blobServices'],
+    ['queue', 'Microsoft.Storage/storageAccounts/queueServices'],
+    ['table', 'Microsoft.Storage/storageAccounts/tableServices'],
+  ])('storage %s service logs reads, writes and deletes to the workspace', (_name, type) => {
+    const workspace = declared(infra.main, 'Microsoft.OperationalInsights/workspaces');
+    const storage = declared(infra.main, 'Microsoft.Storage/storageAccounts');
+    const service = declared(infra.main, type);
+    expect(text(prop(service.body, 'parent'))).toBe(storage.symbol);
+    expect(text(prop(service.body, 'name'))).toBe('default');
+    const settings = diagnosticsFor(infra.main, service.symbol);
+    expect(settings).toHaveLength(1);
+    expect(text(prop(settings[0]!.body, 'properties.workspaceId'))).toBe(`${workspace.symbol}.id`);
+    expect(logCategories(infra.main, settings[0]!).sort()).toEqual([
+      'StorageDelete',
+      'StorageRead',
+      'StorageWrite',
+    ]);
+  });
+
+  it('names are lower case and validated: the app name by length and characters', () => {
+    expect(text(infra.main.vars.get('resourceToken'))).toMatch(/^toLower\(uniqueString\(/);
+    const appNameParam = infra.main.params.get('functionAppName')!;
+    expect(appNameParam.decorators).toContain('maxLength');
+    expect(text(infra.main.vars.get('appNameCharacters'))).toBe(
+      'abcdefghijklmnopqrstuvwxyz0123456789-',
+    );
+    const check = text(infra.main.vars.get('appNameIsValid')) ?? '';
+    expect(check).toMatch(/length\(candidateAppName\) >= 2/);
+    expect(check).toMatch(/!startsWith\(candidateAppName, '-'\)/);
+    expect(check).toMatch(/!endsWith\(candidateAppName, '-'\)/);
+    expect(check).toMatch(/!contains\(appNameCharacters, substring\(candidateAppName, i, 1\)\)/);
+    // An invalid name stops the deployment with a message instead of reaching the resource.
+    expect(text(infra.main.vars.get('appName'))).toMatch(
+      /^appNameIsValid \? candidateAppName : fail\('functionAppName must/,
+    );
+    // The container name cannot end in a hyphen or hold two in a row, whatever the cut.
+    expect(text(infra.main.vars.get('deploymentContainerName'))).toBe(
+      "'app-package-${take(replace(appName, '-', ''), 32)}-${take(uniqueString(appName, resourceToken), 7)}'",
+    );
+    // Every name derived in main.bicep comes from the lower-case token or the checked app name.
+    for (const resource of infra.main.resources.filter((r) => !r.existing)) {
+      const name = prop(resource.body, 'name');
+      // The literal parts; interpolated parts are the token, abbreviations or the app name.
+      const literal = name?.kind === 'string' ? name.text.replace(/\$\{[^}]*\}/g, '') : '';
+      expect(literal, resource.symbol).not.toMatch(/[A-Z]/);
+      if (name?.kind === 'string') {
+        for (const [, part] of name.text.matchAll(/\$\{([^}]*)\}/g)) {
+          expect(part, resource.symbol).toMatch(/^(abbrs\.\w+|resourceToken|appName)$/);
+        }
+      }
+    }
   });
 });

@@ -13,14 +13,32 @@ const NOT_SET_IN_AZURE: Partial<Record<SettingName, string>> = {
     'a connection string; Azure uses the AzureWebJobsStorage__* identity settings',
 };
 
-/** Flex Consumption rejects these (runtime and package come from functionAppConfig) or they are key-based. */
+/**
+ * App settings Flex Consumption deprecates (runtime, scale and package come from functionAppConfig;
+ * "Flex Consumption plan deprecations" in learn.microsoft.com/azure/azure-functions/functions-app-settings),
+ * plus the key-based ones this template never uses.
+ */
 const FORBIDDEN_ON_FLEX = [
   'FUNCTIONS_WORKER_RUNTIME',
   'FUNCTIONS_EXTENSION_VERSION',
+  'FUNCTIONS_MAX_HTTP_CONCURRENCY',
+  'FUNCTIONS_WORKER_PROCESS_COUNT',
+  'FUNCTIONS_WORKER_DYNAMIC_CONCURRENCY_ENABLED',
+  'SCM_DO_BUILD_DURING_DEPLOYMENT',
+  'ENABLE_ORYX_BUILD',
   'WEBSITE_RUN_FROM_PACKAGE',
   'WEBSITE_CONTENTSHARE',
   'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
+  'WEBSITE_CONTENTOVERVNET',
+  'WEBSITE_SKIP_CONTENTSHARE_VALIDATION',
   'WEBSITE_NODE_DEFAULT_VERSION',
+  'WEBSITE_MAX_DYNAMIC_APPLICATION_SCALE_OUT',
+  'WEBSITE_MOUNT_ENABLED',
+  'WEBSITE_USE_PLACEHOLDER_DOTNETISOLATED',
+  'WEBSITE_VNET_ROUTE_ALL',
+  'WEBSITE_DNS_SERVER',
+  'WEBSITE_TIME_ZONE',
+  'TZ',
   'APPINSIGHTS_INSTRUMENTATIONKEY',
   'AzureWebJobsStorage',
 ];
@@ -99,6 +117,10 @@ describe('app settings cover src/config.ts SETTINGS', () => {
     for (const name of FORBIDDEN_ON_FLEX) {
       expect(appSettings.props.has(name), name).toBe(false);
       expect(optional.props.has(name), name).toBe(false);
+      // Not through another variable or an inline siteConfig.appSettings either.
+      for (const file of infra.all) {
+        expect(file.code, `${file.file}: ${name}`).not.toMatch(new RegExp(`\\b${name}\\b(?!__)`));
+      }
     }
   });
 

@@ -59,9 +59,11 @@ describe('the Bicep reader itself', () => {
         "  name: 'm'",
         '  params: { p: settings }',
         '}',
-        'output OUT string = kv.properties.vaultUri',
+        'output OUT string = kv.properties.vaultUri // ftpsState is not set',
       ].join('\n'),
     );
+    expect(parsed.code).toMatch(/vaultUri\s*$/);
+    expect(parsed.code).not.toMatch(/ftpsState/);
     expect(parsed.syntaxErrors).toEqual([]);
     expect(parsed.targetScope).toBe('resourceGroup');
     expect(parsed.params.get('secret')).toMatchObject({
