@@ -10,7 +10,7 @@ import {
 
 import { createLogger } from '../src/core/logger';
 import { type CredentialKey } from '../src/credentials/types';
-import { createDeadline } from '../src/deadline';
+import { budgetSignal } from '../src/core/abort';
 import { createGraphFactory, type GraphFactory } from '../src/graph/client';
 import { createCursorCodec } from '../src/graph/cursor';
 import { createFolderReader } from '../src/graph/folders';
@@ -146,7 +146,7 @@ export async function benchRead(): Promise<BenchResult[]> {
       reader.list(key, {
         recursive: true,
         includeHidden: true,
-        deadline: createDeadline(120_000),
+        abortSignal: budgetSignal(120_000),
         log,
       }),
     );
@@ -187,7 +187,7 @@ export async function benchRead(): Promise<BenchResult[]> {
         schema: messageCursorSchema,
       }),
     });
-    const options = () => ({ deadline: createDeadline(120_000), log });
+    const options = () => ({ abortSignal: budgetSignal(120_000), log });
     meter = meterFetch();
     let page = await messages.list(
       key,

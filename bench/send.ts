@@ -17,8 +17,8 @@ import {
 
 import { createApp } from '../src/app';
 import { hashApiKey } from '../src/config';
+import { budgetSignal } from '../src/core/abort';
 import { createLogger } from '../src/core/logger';
-import { createDeadline } from '../src/deadline';
 import { createDraft } from '../src/graph/drafts';
 import { sendDraft } from '../src/graph/send';
 import { createUploadSession, UPLOAD_CHUNK_BYTES } from '../src/graph/uploads';
@@ -171,7 +171,7 @@ export async function benchSend(): Promise<BenchResult[]> {
         const baseRss = rssMeter();
         started = performance.now();
         const graph = await app.services.graph.forCredential(key, {
-          deadline: createDeadline(600_000),
+          abortSignal: budgetSignal(600_000),
           log,
         });
         const bytes = await readFile(file);

@@ -1,10 +1,10 @@
 import { type TokenCredential } from '@azure/identity';
 import { type SecretClientOptions, SecretClient } from '@azure/keyvault-secrets';
 
+import { remainingMs, sleep } from '../core/abort';
 import { UpstreamError, ValidationError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
-import { sleep } from '../deadline';
 import {
   MAX_SECRET_VALUE_BYTES,
   type SecretProperties,
@@ -76,7 +76,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
     op: () => Promise<T>,
     abortSignal?: AbortSignal,
   ): Promise<T> {
-    const giveUpAt = Date.now() + budgetMs;
+    const giveUpAt = Date.now() + Math.min(budgetMs, remainingMs(abortSignal));
     for (let attempt = 0; ; attempt++) {
       try {
         return await op();
@@ -204,7 +204,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
           ...(opts.contentType ? { contentType: opts.contentType } : {}),
           ...sig(opts.abortSignal),
         });
-      const giveUpAt = Date.now() + budgetMs;
+      const giveUpAt = Date.now() + Math.min(budgetMs, remainingMs(opts.abortSignal));
       for (let attempt = 0; ; attempt++) {
         try {
           return properties((await withRetry('write', write, opts.abortSignal)).properties);

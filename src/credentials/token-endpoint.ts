@@ -1,7 +1,7 @@
+import { remainingMs, sleep } from '../core/abort';
 import { UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
-import { sleep } from '../deadline';
 
 /**
  * The Microsoft identity platform token endpoint (confidential client, client secret) and the one
@@ -66,9 +66,8 @@ export interface TokenEndpointOptions {
 }
 
 export interface CallOptions {
+  /** Also bounds the retries: none starts that a budget signal has no time left for. */
   abortSignal?: AbortSignal;
-  /** Overrides the default retry budget (e.g. the request's remaining time). */
-  budgetMs?: number;
 }
 
 export interface TokenEndpoint {
@@ -126,7 +125,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
     call: CallOptions,
     retry = true,
   ): Promise<T> {
-    const giveUpAt = Date.now() + (call.budgetMs ?? defaultBudgetMs);
+    const giveUpAt = Date.now() + Math.min(defaultBudgetMs, remainingMs(call.abortSignal));
     for (let n = 0; ; n++) {
       const signal = call.abortSignal
         ? AbortSignal.any([call.abortSignal, AbortSignal.timeout(attemptTimeoutMs)])

@@ -1,6 +1,6 @@
+import { sleep } from '../core/abort';
 import { AppError, NotFoundError, ReauthRequiredError } from '../core/errors';
 import { type Logger } from '../core/logger';
-import { sleep } from '../deadline';
 import { RecordUnreadableError } from './envelope';
 import { type LockProvider } from './lease';
 import { type RecordRepository, secretNameFor } from './record';
@@ -134,6 +134,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const entries = new Map<string, Entry>();
   const unreadable = new Map<string, UnreadableRecord>();
   let closed = false;
+  // A refresh is shared by every caller waiting for it, so no one caller's signal may stop it;
+  // closing the manager does (each caller's own wait honours its signal, see `waitFor`).
+  const closing = new AbortController();
 
   const entryFor = (key: CredentialKey): Entry => {
     const id = keyString(key);
@@ -259,9 +262,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     const name = secretNameFor(e.key);
     const giveUpAt = Date.now() + lockWaitMs;
     for (;;) {
-      const lock = await options.locks.tryAcquire(name);
+      const lock = await options.locks.tryAcquire(name, { abortSignal: closing.signal });
       if (lock) return { lock };
-      await sleep(lockPollMs);
+      await sleep(lockPollMs, closing.signal);
       const stored = await read(e);
       if (
         (stored.record.lastRefreshedAt ?? 0) > (seenRefreshAt ?? 0) ||
@@ -387,6 +390,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     unpersisted: () => [...entries.values()].filter((e) => e.pending).map((e) => ({ ...e.key })),
     close() {
       closed = true;
+      closing.abort(new Error('The token manager was closed.'));
       for (const e of entries.values()) if (e.retryTimer) clearTimeout(e.retryTimer);
     },
   };

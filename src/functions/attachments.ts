@@ -14,7 +14,7 @@ function target(invocation: CallerInvocation) {
   return {
     key,
     messageId,
-    options: { mailbox: q.mailbox, deadline: invocation.deadline, log: invocation.log },
+    options: { mailbox: q.mailbox, abortSignal: invocation.abortSignal, log: invocation.log },
   };
 }
 

@@ -38,12 +38,12 @@ export function bulkSendFunctions(
       route: 'credentials/{credentialId}/bulk-sends',
       auth: 'caller',
       maxBodyBytes: BULK_MAX_BODY_BYTES,
-      async handler({ request, caller, deadline, log }) {
+      async handler({ request, caller, abortSignal, log }) {
         const key = jobKey(request, caller.serviceId);
         const { value } = await readJson(request, bulkRequestSchema, {
           maxBytes: BULK_MAX_BODY_BYTES,
         });
-        const { jobId } = await jobs().create(key, value, { abortSignal: deadline.signal, log });
+        const { jobId } = await jobs().create(key, value, { abortSignal: abortSignal, log });
         const statusUrl = `${publicBaseUrl}/api/credentials/${key.credentialId}/bulk-sends/${jobId}`;
         return {
           status: 202,

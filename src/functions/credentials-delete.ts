@@ -10,11 +10,11 @@ export function credentialsDeleteFunction(credentials: CredentialService): HttpF
     methods: ['DELETE'],
     route: 'credentials/{credentialId}',
     auth: 'caller',
-    async handler({ request, caller, deadline }) {
+    async handler({ request, caller, abortSignal }) {
       const credentialId = routeId(request, 'credentialId');
       await credentials.delete(
         { serviceId: caller.serviceId, credentialId },
-        { abortSignal: deadline.signal },
+        { abortSignal: abortSignal },
       );
       return { status: 204 };
     },

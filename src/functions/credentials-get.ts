@@ -10,11 +10,11 @@ export function credentialsGetFunction(credentials: CredentialService): HttpFunc
     methods: ['GET'],
     route: 'credentials/{credentialId}',
     auth: 'caller',
-    async handler({ request, caller, deadline }) {
+    async handler({ request, caller, abortSignal }) {
       const credentialId = routeId(request, 'credentialId');
       const view = await credentials.get(
         { serviceId: caller.serviceId, credentialId },
-        { abortSignal: deadline.signal },
+        { abortSignal: abortSignal },
       );
       return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: view };
     },

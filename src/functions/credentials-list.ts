@@ -9,8 +9,8 @@ export function credentialsListFunction(credentials: CredentialService): HttpFun
     methods: ['GET'],
     route: 'credentials',
     auth: 'caller',
-    async handler({ caller, deadline }) {
-      const list = await credentials.list(caller.serviceId, { abortSignal: deadline.signal });
+    async handler({ caller, abortSignal }) {
+      const list = await credentials.list(caller.serviceId, { abortSignal: abortSignal });
       return {
         status: 200,
         headers: { 'cache-control': 'no-store' },

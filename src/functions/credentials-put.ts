@@ -11,13 +11,13 @@ export function credentialsPutFunction(credentials: CredentialService): HttpFunc
     route: 'credentials/{credentialId}',
     auth: 'caller',
     maxBodyBytes: 64 * 1024,
-    async handler({ request, caller, deadline }) {
+    async handler({ request, caller, abortSignal }) {
       const credentialId = routeId(request, 'credentialId');
       const { value } = await readJson(request, importBodySchema, { maxBytes: 64 * 1024 });
       const { view, created } = await credentials.importRecord(
         { serviceId: caller.serviceId, credentialId },
         value,
-        { abortSignal: deadline.signal },
+        { abortSignal: abortSignal },
       );
       return {
         status: created ? 201 : 200,

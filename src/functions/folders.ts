@@ -28,7 +28,7 @@ export function listFoldersFunction(deps: { folders: FolderReader }): HttpFuncti
         recursive: q.recursive ?? false,
         includeHidden: q.includeHidden ?? false,
         mailbox: q.mailbox,
-        deadline: invocation.deadline,
+        abortSignal: invocation.abortSignal,
         log: invocation.log,
       });
       return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: { folders } };

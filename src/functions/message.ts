@@ -25,7 +25,7 @@ export function getMessageFunction(deps: { messages: MessageReader }): HttpFunct
       const message = await deps.messages.get(key, messageId, {
         body: q.bodyFormat ?? 'html',
         mailbox: q.mailbox,
-        deadline: invocation.deadline,
+        abortSignal: invocation.abortSignal,
         log: invocation.log,
       });
       return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: message };

@@ -186,7 +186,11 @@ export function listMessagesFunction(deps: { messages: MessageReader }): HttpFun
       const key = credentialKey(invocation);
       const q = parseQuery(invocation.request, listQuery);
       const shaping = queryFingerprint(invocation.request.query);
-      const options = { mailbox: q.mailbox, deadline: invocation.deadline, log: invocation.log };
+      const options = {
+        mailbox: q.mailbox,
+        abortSignal: invocation.abortSignal,
+        log: invocation.log,
+      };
       // A paging loop may send the cursor alone or with the query it started with, not another.
       const page =
         q.cursor !== undefined

@@ -38,7 +38,7 @@ export function oauthCallbackFunction(credentials: CredentialService): HttpFunct
     methods: ['GET'],
     route: 'oauth/callback',
     auth: 'anonymous',
-    async handler({ request, deadline, requestId, log }) {
+    async handler({ request, abortSignal, requestId, log }) {
       const q = (name: string) => request.query.get(name) ?? undefined;
       try {
         const { view, address, created } = await credentials.completeConnect(
@@ -50,7 +50,7 @@ export function oauthCallbackFunction(credentials: CredentialService): HttpFunct
               ? {}
               : { errorDescription: q('error_description')! }),
           },
-          { abortSignal: deadline.signal },
+          { abortSignal: abortSignal },
         );
         if (!wantsHtml(request.headers.get('accept'))) {
           return {

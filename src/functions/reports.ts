@@ -61,11 +61,11 @@ export function reportFunctions(reports: () => ReportService): HttpFunctionDefin
       methods: ['GET'],
       route: 'reports/{reportId}/preview',
       auth: 'caller',
-      async handler({ request, caller, deadline, log }): Promise<HttpResponseInit> {
+      async handler({ request, caller, abortSignal, log }): Promise<HttpResponseInit> {
         const reportId = routeId(request, 'reportId');
         const { format } = parseQuery(request, previewQuery);
         const definition = reports().find(caller.serviceId, reportId);
-        const report = await reports().render(definition, { deadline, log });
+        const report = await reports().render(definition, { abortSignal, log });
         if (format === 'csv') {
           return {
             status: 200,
@@ -88,14 +88,14 @@ export function reportFunctions(reports: () => ReportService): HttpFunctionDefin
       route: 'reports/{reportId}/run',
       auth: 'caller',
       maxBodyBytes: MAX_RUN_BODY_BYTES,
-      async handler({ request, caller, deadline, log }): Promise<HttpResponseInit> {
+      async handler({ request, caller, abortSignal, log }): Promise<HttpResponseInit> {
         const reportId = routeId(request, 'reportId');
         const definition = reports().find(caller.serviceId, reportId);
         const { dedupe } = await readRunBody(request);
         const outcome = await reports().run(definition, {
           trigger: 'manual',
           identity: identityFor(dedupe, request.headers.get('idempotency-key')),
-          deadline,
+          abortSignal,
           log,
         });
         return { status: 202, headers: { 'cache-control': 'no-store' }, jsonBody: outcome };

@@ -45,12 +45,12 @@ export function sendFunction(deps: SendFunctionDependencies): HttpFunctionDefini
     route: 'credentials/{credentialId}/send',
     auth: 'caller',
     maxBodyBytes: maxSendBodyBytes(deps.maxMessageSizeBytes),
-    async handler({ request, caller, log, deadline }) {
+    async handler({ request, caller, log, abortSignal }) {
       const credentialId = routeId(request, 'credentialId');
       const key = idempotencyKey(request);
       const parsed = await readSendRequest(request, {
         maxMessageSizeBytes: deps.maxMessageSizeBytes,
-        abortSignal: deadline.signal,
+        abortSignal: abortSignal,
         ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
       });
       try {
@@ -58,7 +58,7 @@ export function sendFunction(deps: SendFunctionDependencies): HttpFunctionDefini
           { serviceId: caller.serviceId, credentialId },
           parsed.message,
           {
-            deadline,
+            abortSignal,
             log,
             ...(key === undefined ? {} : { idempotency: { key, fingerprint: parsed.fingerprint } }),
           },

@@ -1,7 +1,7 @@
+import { remainingMs, sleep } from '../core/abort';
 import { ThrottledError, UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
-import { type Deadline, sleep } from '../deadline';
 import { type GraphClient, withImmutableIds } from './client';
 import { backoffMs } from './middleware';
 
@@ -41,7 +41,7 @@ const RETRYABLE = new Set([429, 503, 504]);
 export async function runBatch(
   client: GraphClient,
   requests: BatchRequest[],
-  options: { deadline: Deadline; log: Logger },
+  options: { abortSignal?: AbortSignal | undefined; log: Logger },
 ): Promise<Map<string, BatchResponse>> {
   const results = new Map<string, BatchResponse>();
   let pending = requests;
@@ -96,7 +96,7 @@ export async function runBatch(
       }
     }
     if (retry.length === 0) break;
-    if (waitMs > options.deadline.remainingMs() - 250) {
+    if (waitMs > remainingMs(options.abortSignal) - 250) {
       throw new ThrottledError(
         'Microsoft Graph kept throttling this mailbox beyond the time budget.',
         waitMs,
@@ -107,7 +107,7 @@ export async function runBatch(
       waitMs,
       round,
     });
-    await sleep(waitMs, options.deadline.signal);
+    await sleep(waitMs, options.abortSignal);
     pending = retry;
   }
   return results;

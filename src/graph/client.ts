@@ -2,7 +2,6 @@ import { Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-g
 
 import { ForbiddenError, UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
-import { type Deadline } from '../deadline';
 import { toGraphError } from './errors';
 import { MailboxLimiter } from './limiter';
 import {
@@ -92,7 +91,7 @@ export class GraphClient {
     private readonly settings: {
       mailboxKey: string;
       token: (forceRefresh: boolean) => Promise<string>;
-      deadline: Deadline;
+      abortSignal?: AbortSignal | undefined;
       log: Logger;
       /** GRAPH_BASE_URL without a trailing slash; it may carry a path (a proxy, the sandbox). */
       graphBaseUrl: string;
@@ -111,7 +110,7 @@ export class GraphClient {
       url: `${this.settings.graphBaseUrl}/v1.0${pathAndQuery}`,
       mailboxKey: this.settings.mailboxKey,
       token: this.settings.token,
-      deadline: this.settings.deadline,
+      abortSignal: this.settings.abortSignal,
       retry: options.retry ?? (method === 'GET' ? 'idempotent' : 'throttle-only'),
       weight: options.weight ?? 1,
       streamBody: options.streamBody ?? false,
@@ -212,7 +211,8 @@ export interface GraphFactoryOptions<K> {
 }
 
 export interface ForCredentialOptions {
-  deadline: Deadline;
+  /** Bounds every request and wait made through the client (the invocation's budget). */
+  abortSignal?: AbortSignal | undefined;
   log: Logger;
   /** A shared mailbox (UPN) to use instead of the signed-in user's own. */
   mailbox?: string | undefined;
@@ -241,8 +241,9 @@ export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFac
   });
   return {
     limiter,
-    async forCredential(key, { deadline, log, mailbox }) {
-      const access = await options.tokens.getAccessToken(key, { abortSignal: deadline.signal });
+    async forCredential(key, { abortSignal, log, mailbox }) {
+      const signal = abortSignal ? { abortSignal } : {};
+      const access = await options.tokens.getAccessToken(key, signal);
       const target = mailbox ?? access.mailbox;
       const shared =
         target !== undefined && target.toLowerCase() !== access.account.address.toLowerCase();
@@ -254,10 +255,7 @@ export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFac
       let current = access;
       const token = async (forceRefresh: boolean) => {
         if (forceRefresh)
-          current = await options.tokens.getAccessToken(key, {
-            forceRefresh,
-            abortSignal: deadline.signal,
-          });
+          current = await options.tokens.getAccessToken(key, { forceRefresh, ...signal });
         return current.accessToken;
       };
       const mailboxAddress = shared ? target : access.account.address;
@@ -265,7 +263,7 @@ export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFac
         // Graph's limit is per app and mailbox, whoever's credential reaches it.
         mailboxKey: mailboxAddress.toLowerCase(),
         token,
-        deadline,
+        abortSignal,
         log,
         graphBaseUrl: options.graphBaseUrl.replace(/\/+$/, ''),
       });

@@ -141,7 +141,7 @@ export function createFolderReader(options: {
   return {
     async list(key, listOptions) {
       const { client, root, mailboxAddress } = await options.graph.forCredential(key, listOptions);
-      const { deadline, log } = listOptions;
+      const { abortSignal, log } = listOptions;
       // Per credential and mailbox: one service never learns anything from another's lookups.
       const cacheKey = [key.serviceId, key.credentialId, mailboxAddress.toLowerCase()].join('\n');
       const headers = readPreferHeaders();
@@ -159,7 +159,7 @@ export function createFolderReader(options: {
 
       /** Sends the requests: one alone goes out directly, more share JSON batches. */
       async function fetchAll(requests: BatchRequest[]): Promise<Map<string, BatchResponse>> {
-        if (requests.length !== 1) return runBatch(client, requests, { deadline, log });
+        if (requests.length !== 1) return runBatch(client, requests, { abortSignal, log });
         const only = requests[0]!;
         try {
           const result = await client.get<unknown>(only.url, { headers });

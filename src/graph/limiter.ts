@@ -13,7 +13,7 @@ export class MailboxLimiter {
 
   async acquire(
     mailbox: string,
-    options: { weight?: number; abortSignal?: AbortSignal } = {},
+    options: { weight?: number; abortSignal?: AbortSignal | undefined } = {},
   ): Promise<() => void> {
     const weight = Math.min(options.weight ?? 1, this.maxConcurrent);
     const queue = this.waiting.get(mailbox) ?? [];

@@ -3,7 +3,6 @@ import { z } from 'zod';
 import { UpstreamError, ValidationError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
-import { type Deadline } from '../deadline';
 import { type GraphFactory, type QueryValue, segment } from './client';
 import { type CursorBinding, type CursorCodec } from './cursor';
 import { andFilter, bool, dateTime, eq, type FilterClause, searchPhrase, str } from './odata';
@@ -90,7 +89,7 @@ export interface ReadOptions {
   mailbox?: string | undefined;
   /** Fingerprint of the caller's query parameters (see `MessageCursorState.query`). */
   queryFingerprint?: string | undefined;
-  deadline: Deadline;
+  abortSignal?: AbortSignal | undefined;
   log: Logger;
 }
 

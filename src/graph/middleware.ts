@@ -6,10 +6,10 @@ import {
   type MiddlewareOptions,
 } from '@microsoft/microsoft-graph-client';
 
+import { remainingMs, sleep } from '../core/abort';
 import { UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
-import { type Deadline, sleep } from '../deadline';
 import { type MailboxLimiter } from './limiter';
 
 /**
@@ -28,7 +28,7 @@ export class GraphCall implements MiddlewareOptions {
       url: string;
       mailboxKey: string;
       token: (forceRefresh: boolean) => Promise<string>;
-      deadline: Deadline;
+      abortSignal?: AbortSignal | undefined;
       retry: RetryMode;
       /** Slots taken from the mailbox's 4 (a $batch takes 4). */
       weight: number;
@@ -137,7 +137,7 @@ export function backoffMs(attempt: number): number {
 export class RetryMiddleware extends Link {
   async execute(context: Context): Promise<void> {
     const call = callOf(context);
-    const { deadline, retry, log, url } = call.settings;
+    const { abortSignal, retry, log, url } = call.settings;
     context.request = url;
     // The SDK labels every POST as JSON; a request without a body (…/send) must carry no type.
     if (context.options?.body === undefined || context.options.body === null) {
@@ -147,7 +147,7 @@ export class RetryMiddleware extends Link {
       try {
         await this.forward(context);
       } catch (error) {
-        if (deadline.signal.aborted) {
+        if (abortSignal?.aborted) {
           throw new UpstreamError(
             'graph_unavailable',
             'Microsoft Graph did not answer within the time budget.',
@@ -161,21 +161,21 @@ export class RetryMiddleware extends Link {
         if (
           retry !== 'idempotent' ||
           attempt + 1 >= MAX_ATTEMPTS ||
-          wait > deadline.remainingMs()
+          wait > remainingMs(abortSignal)
         ) {
           throw new UpstreamError('graph_unavailable', 'Microsoft Graph could not be reached.', {
             cause: error,
           });
         }
         log.warn('graph request failed, retrying', { attempt, waitMs: wait, error });
-        await sleep(wait, deadline.signal);
+        await sleep(wait, abortSignal);
         continue;
       }
       const response = context.response;
       if (!response || !RETRYABLE.has(response.status) || retry === 'none') return;
       if (response.status !== 429 && retry !== 'idempotent') return;
       const wait = retryAfterMs(response.headers) ?? backoffMs(attempt);
-      if (attempt + 1 >= MAX_ATTEMPTS || wait > deadline.remainingMs() - 250) return;
+      if (attempt + 1 >= MAX_ATTEMPTS || wait > remainingMs(abortSignal) - 250) return;
       log.warn('graph throttled, retrying', {
         status: response.status,
         waitMs: wait,
@@ -183,7 +183,7 @@ export class RetryMiddleware extends Link {
         graphRequestId: response.headers.get('request-id') ?? undefined,
       });
       await response.body?.cancel();
-      await sleep(wait, deadline.signal);
+      await sleep(wait, abortSignal);
     }
   }
 }
@@ -211,17 +211,14 @@ export class ConcurrencyMiddleware extends Link {
 
   async execute(context: Context): Promise<void> {
     const call = callOf(context);
-    const { mailboxKey, weight, deadline, log, streamBody } = call.settings;
+    const { mailboxKey, weight, abortSignal, log, streamBody } = call.settings;
     const clientRequestId = randomUUID();
     setHeader(context, 'client-request-id', clientRequestId);
-    const release = await this.limiter.acquire(mailboxKey, {
-      weight,
-      abortSignal: deadline.signal,
-    });
+    const release = await this.limiter.acquire(mailboxKey, { weight, abortSignal });
     const startedAt = Date.now();
     const controller = new AbortController();
-    const abort = () => controller.abort(deadline.signal.reason);
-    deadline.signal.addEventListener('abort', abort, { once: true });
+    const abort = () => controller.abort(abortSignal?.reason);
+    abortSignal?.addEventListener('abort', abort, { once: true });
     let releaseOnBodyEnd = false;
     try {
       context.options = { ...context.options, signal: controller.signal };
@@ -231,7 +228,7 @@ export class ConcurrencyMiddleware extends Link {
       if (response?.body && streamBody) {
         context.response = releasingOnEnd(response, release);
         releaseOnBodyEnd = true;
-        deadline.signal.removeEventListener('abort', abort);
+        abortSignal?.removeEventListener('abort', abort);
       } else if (response) {
         context.response = await buffered(response);
       }

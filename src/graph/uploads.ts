@@ -1,7 +1,7 @@
+import { remainingMs, sleep } from '../core/abort';
 import { UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
-import { type Deadline, sleep } from '../deadline';
 import { type MailboxGraph, segment } from './client';
 import { toGraphError } from './errors';
 import { backoffMs } from './middleware';
@@ -177,10 +177,10 @@ export class ChunkReader {
 }
 
 /** Takes one of the mailbox's concurrency slots; the answer releases it. */
-export type MailboxSlot = (abortSignal: AbortSignal) => Promise<() => void>;
+export type MailboxSlot = (abortSignal?: AbortSignal) => Promise<() => void>;
 
 export interface UploadOptions {
-  deadline: Deadline;
+  abortSignal?: AbortSignal | undefined;
   log: Logger;
   fetch?: typeof fetch;
   /** Held for the duration of each PUT, until its answer is read. */
@@ -215,7 +215,7 @@ function expectedOffset(text: string): number | undefined {
 /**
  * Uploads `source` to an upload session, chunk by chunk in order. Only 201 means the attachment
  * is complete; a 200 continues at its `nextExpectedRanges`, or right after the chunk when it names
- * none. A failed or throttled chunk is retried within the deadline; a retried chunk the server
+ * none. A failed or throttled chunk is retried within the budget; a retried chunk the server
  * already had answers 416, and the upload continues where that answer's `nextExpectedRanges`
  * says (without one it fails, and the caller cleans up). No Authorization header is ever sent:
  * the URL is pre-authenticated.
@@ -227,7 +227,7 @@ export async function uploadToSession(
 ): Promise<UploadResult> {
   const doFetch = options.fetch ?? fetch;
   const chunkBytes = options.chunkBytes ?? UPLOAD_CHUNK_BYTES;
-  const { deadline, log } = options;
+  const { abortSignal, log } = options;
   const url = checkUploadUrl(session.uploadUrl);
   const reader = new ChunkReader(source);
   let offset = nextOffset(session.nextExpectedRanges) ?? 0;
@@ -237,7 +237,7 @@ export async function uploadToSession(
     for (;;) {
       const length = Math.min(chunkBytes, source.size - offset);
       const body = await reader.read(offset, length);
-      const release = options.slot ? await options.slot(deadline.signal) : () => {};
+      const release = options.slot ? await options.slot(abortSignal) : () => {};
       let response: Response;
       try {
         response = await doFetch(url, {
@@ -247,11 +247,11 @@ export async function uploadToSession(
             'content-range': `bytes ${offset}-${offset + length - 1}/${source.size}`,
           },
           body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length),
-          signal: deadline.signal,
+          signal: abortSignal ?? null,
         });
       } catch (error) {
         release();
-        if (deadline.signal.aborted) {
+        if (abortSignal?.aborted) {
           throw new UpstreamError('graph_unavailable', 'The attachment upload ran out of time.', {
             cause: error,
           });
@@ -292,7 +292,7 @@ export async function uploadToSession(
       const retryable = status === 0 || status === 429 || status >= 500;
       const wait =
         (status === 0 ? undefined : retryAfterMs(response.headers)) ?? backoffMs(attempt);
-      if (!retryable || ++attempt >= MAX_CHUNK_ATTEMPTS || wait > deadline.remainingMs() - 250) {
+      if (!retryable || ++attempt >= MAX_CHUNK_ATTEMPTS || wait > remainingMs(abortSignal) - 250) {
         if (status === 0) {
           throw new UpstreamError(
             'graph_unavailable',
@@ -302,7 +302,7 @@ export async function uploadToSession(
         throw toGraphError(status, response.headers, text);
       }
       log.warn('upload chunk failed, retrying', { status, offset, attempt, waitMs: wait });
-      await sleep(wait, deadline.signal);
+      await sleep(wait, abortSignal);
     }
   } finally {
     await reader.close();
@@ -315,14 +315,14 @@ export async function uploadToSession(
  */
 export async function cancelUploadSession(
   uploadUrl: string,
-  options: { fetch?: typeof fetch; abortSignal: AbortSignal; slot?: MailboxSlot },
+  options: { fetch?: typeof fetch; abortSignal?: AbortSignal | undefined; slot?: MailboxSlot },
 ): Promise<void> {
   const url = checkUploadUrl(uploadUrl);
   const release = options.slot ? await options.slot(options.abortSignal) : () => {};
   try {
     const response = await (options.fetch ?? fetch)(url, {
       method: 'DELETE',
-      signal: options.abortSignal,
+      signal: options.abortSignal ?? null,
     });
     await response.body?.cancel();
     if (!response.ok && response.status !== 404) {

@@ -1,7 +1,6 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext, Timer } from '@azure/functions';
 
 import { type Logger } from '../core/logger';
-import { type Deadline } from '../deadline';
 import { type Caller } from './auth';
 
 export type HttpMethod = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE' | 'HEAD' | 'OPTIONS';
@@ -11,7 +10,8 @@ export interface HttpInvocation {
   context: InvocationContext;
   requestId: string;
   log: Logger;
-  deadline: Deadline;
+  /** Aborts when the caller's time budget runs out (see `remainingMs` in `src/core/abort.ts`). */
+  abortSignal: AbortSignal;
 }
 
 export interface CallerInvocation extends HttpInvocation {

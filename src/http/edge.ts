@@ -5,9 +5,9 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 
+import { budgetSignal } from '../core/abort';
 import { isAppError, ReauthRequiredError } from '../core/errors';
 import { createLogger, invocationSink, type Logger } from '../core/logger';
-import { createDeadline } from '../deadline';
 import { type Authenticate } from './auth';
 import { type HttpFunctionDefinition } from './definitions';
 import { assertBodyWithin, DEFAULT_MAX_BODY_BYTES } from './parse';
@@ -65,17 +65,24 @@ export function toHttpHandler(
       { secrets: deps.logSecrets },
     );
     try {
-      const deadline = createDeadline(deps.requestBudgetMs);
+      const abortSignal = budgetSignal(deps.requestBudgetMs);
       let response: HttpResponseInit;
       if (definition.auth === 'caller') {
         // Who is calling comes first: a stranger learns nothing, not even the body limit.
         const caller = await deps.authenticate(request.headers);
         log = log.child({ serviceId: caller.serviceId, caller: caller.principal });
         assertBodyWithin(request, definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-        response = await definition.handler({ request, context, requestId, log, deadline, caller });
+        response = await definition.handler({
+          request,
+          context,
+          requestId,
+          log,
+          abortSignal,
+          caller,
+        });
       } else {
         assertBodyWithin(request, definition.maxBodyBytes ?? DEFAULT_MAX_BODY_BYTES);
-        response = await definition.handler({ request, context, requestId, log, deadline });
+        response = await definition.handler({ request, context, requestId, log, abortSignal });
       }
       logOutcome(log, response.status ?? 200, startedAt);
       return withRequestId(response, requestId);

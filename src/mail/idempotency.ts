@@ -5,7 +5,7 @@ import { type TableClient } from '@azure/data-tables';
 import { ConflictError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
-import { type Deadline, sleep } from '../deadline';
+import { remainingMs, sleep } from '../core/abort';
 import { storageStatus, storageUnavailable } from '../storage';
 
 /**
@@ -40,7 +40,8 @@ export type BeginResult<T> =
   | { kind: 'replay'; value: T };
 
 export interface BeginOptions {
-  deadline: Deadline;
+  /** The claimer's budget: its claim's lease lasts as long (at most `maxLeaseMs`). */
+  abortSignal?: AbortSignal | undefined;
   log: Logger;
 }
 
@@ -58,8 +59,10 @@ export interface IdempotencyStoreOptions {
   ttlMs?: number;
   /** How often a repeat checks whether the first attempt finished. */
   pollMs?: number;
-  /** A claim's lease outlives the claimer's deadline by this much (clock skew, slow storage). */
+  /** A claim's lease outlives the claimer's budget by this much (clock skew, slow storage). */
   leaseGraceMs?: number;
+  /** The lease of a claimer whose signal carries no budget (default 10 min). */
+  maxLeaseMs?: number;
   now?: () => number;
 }
 
@@ -87,6 +90,7 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
   const ttlMs = options.ttlMs ?? IDEMPOTENCY_TTL_MS;
   const pollMs = options.pollMs ?? 250;
   const graceMs = options.leaseGraceMs ?? 30_000;
+  const maxLeaseMs = options.maxLeaseMs ?? 10 * 60_000;
   const now = options.now ?? Date.now;
 
   function claimFor(table: TableClient, keys: Row, firstEtag: string): IdempotencyClaim<T> {
@@ -120,7 +124,7 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
   }
 
   return {
-    async begin(scope, key, fingerprint, { deadline, log }) {
+    async begin(scope, key, fingerprint, { abortSignal, log }) {
       let table: TableClient;
       try {
         table = await options.table();
@@ -134,7 +138,7 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
           ...keys,
           fingerprint,
           state: 'pending',
-          leaseUntil: at + deadline.remainingMs() + graceMs,
+          leaseUntil: at + Math.min(remainingMs(abortSignal), maxLeaseMs) + graceMs,
           expiresAt: at + ttlMs,
           committed: false,
         };
@@ -199,13 +203,13 @@ export function createIdempotencyStore<T>(options: IdempotencyStoreOptions): Ide
             throw storageUnavailable('using the idempotency store', error);
           }
         }
-        if (deadline.remainingMs() <= pollMs) {
+        if (remainingMs(abortSignal) <= pollMs) {
           throw new ConflictError(
             'conflict',
             'A request with this Idempotency-Key is still being processed; repeat it later to get its result.',
           );
         }
-        await sleep(pollMs, deadline.signal);
+        await sleep(pollMs, abortSignal);
       }
     },
   };

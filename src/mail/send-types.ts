@@ -1,6 +1,5 @@
 import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
-import { type Deadline } from '../deadline';
 
 /**
  * The send path's contract. The send route, bulk jobs and reports all send through one
@@ -49,7 +48,8 @@ export interface OutgoingMessage {
 }
 
 export interface SendOptions {
-  deadline: Deadline;
+  /** Bounds the whole send; a budget signal (`budgetSignal`) lets it keep time back to confirm. */
+  abortSignal?: AbortSignal | undefined;
   log: Logger;
   /**
    * Makes the send safe to repeat: a repeat with the same key and fingerprint returns the first

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 
+import { budgetSignal, remainingMs, sleep } from '../core/abort';
 import {
   AppError,
   ForbiddenError,
@@ -8,7 +9,6 @@ import {
 } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
-import { createDeadline, type Deadline, sleep } from '../deadline';
 import { type GraphFactory, type MailboxGraph } from '../graph/client';
 import { addFileAttachment, createDraft, deleteMessage, getMessageRef } from '../graph/drafts';
 import { GRAPH_REQUEST_LIMIT_BYTES } from '../graph/errors';
@@ -187,10 +187,10 @@ export function createSendService(deps: SendServiceDependencies): SendService {
   async function lookFor<T>(
     find: () => Promise<T | null>,
     budgetMs: number,
-    deadline: Deadline,
+    abortSignal: AbortSignal | undefined,
     log: Logger,
   ): Promise<T | null> {
-    const until = Math.min(Date.now() + budgetMs, deadline.expiresAt - 500);
+    const until = Date.now() + Math.min(budgetMs, remainingMs(abortSignal) - 500);
     let delay = timings.firstDelayMs;
     for (;;) {
       try {
@@ -200,8 +200,8 @@ export function createSendService(deps: SendServiceDependencies): SendService {
         log.warn('send lookup failed', { error });
       }
       if (Date.now() + delay > until) return null;
-      await sleep(delay, deadline.signal).catch(() => undefined);
-      if (deadline.signal.aborted) return null;
+      await sleep(delay, abortSignal).catch(() => undefined);
+      if (abortSignal?.aborted) return null;
       delay = Math.min(delay * 2, 4000);
     }
   }
@@ -209,12 +209,12 @@ export function createSendService(deps: SendServiceDependencies): SendService {
   interface Attempt {
     message: OutgoingMessage;
     sendId: string;
-    /** Bound to a deadline that leaves time to look up a lost answer. */
+    /** Bound to a budget that leaves time to look up a lost answer. */
     work: MailboxGraph;
-    /** Bound to the whole deadline: lookups and cleanup after `work` ran out. */
+    /** Bound to the whole budget: lookups and cleanup after `work` ran out. */
     lookup: MailboxGraph;
-    deadline: Deadline;
-    workDeadline: Deadline;
+    abortSignal: AbortSignal | undefined;
+    workSignal: AbortSignal;
     log: Logger;
     /** One of the drafting mailbox's concurrency slots, for upload PUTs and cancels. */
     slot: MailboxSlot;
@@ -232,7 +232,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
   }
 
   async function sendSingle(attempt: Attempt, payload: GraphOutgoingMessage): Promise<SendResult> {
-    const { message, sendId, work, lookup, deadline, log } = attempt;
+    const { message, sendId, work, lookup, abortSignal, log } = attempt;
     const find = () => findBySendId(lookup, 'sentitems', sendId);
     if (message.attachments.length > 0) {
       payload.attachments = await Promise.all(message.attachments.map(toFileAttachment));
@@ -245,13 +245,13 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       log.warn('sendMail answer lost; looking for the message in Sent Items', { sendId, error });
       // Without a Sent Items copy there is nothing to look for.
       const found = message.saveToSentItems
-        ? await lookFor(find, timings.lostAnswerMs, deadline, log)
+        ? await lookFor(find, timings.lostAnswerMs, abortSignal, log)
         : null;
       if (!found) throw new SendOutcomeUnknownError(sendId, { cause: error });
       return result(sendId, found);
     }
     if (!message.saveToSentItems) return result(sendId, null);
-    return result(sendId, await lookFor(find, timings.afterSendMs, deadline, log));
+    return result(sendId, await lookFor(find, timings.afterSendMs, abortSignal, log));
   }
 
   /** Removes what a failed draft flow left: open upload sessions, then the draft. */
@@ -260,11 +260,12 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     draftId: string | undefined,
     uploadUrls: Set<string>,
   ): Promise<void> {
-    const cleanup = createDeadline(
-      Math.max(1000, Math.min(15_000, attempt.deadline.remainingMs())),
+    // Its own budget: cleanup runs also after the caller's budget ran out.
+    const cleanup = budgetSignal(
+      Math.max(1000, Math.min(15_000, remainingMs(attempt.abortSignal))),
     );
     for (const url of uploadUrls) {
-      const options = { fetch: doFetch, abortSignal: cleanup.signal, slot: attempt.slot };
+      const options = { fetch: doFetch, abortSignal: cleanup, slot: attempt.slot };
       await cancelUploadSession(url, options).catch((error: unknown) =>
         attempt.log.warn('could not cancel an upload session', { error }),
       );
@@ -283,13 +284,13 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     attempt: Attempt,
     payload: GraphOutgoingMessage,
   ): Promise<MessageRef> {
-    const { work, lookup, sendId, deadline, log } = attempt;
+    const { work, lookup, sendId, abortSignal, log } = attempt;
     try {
       return await createDraft(work, payload);
     } catch (error) {
       if (isUncertainSendFailure(error)) {
         const find = () => findBySendId(lookup, 'drafts', sendId);
-        const orphan = await lookFor(find, timings.afterSendMs, deadline, log);
+        const orphan = await lookFor(find, timings.afterSendMs, abortSignal, log);
         if (orphan) await cleanUp(attempt, orphan.id, new Set());
       }
       throw error;
@@ -304,7 +305,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
    * `unsavedCopyMs` and the deadline stays, with a warning: the mail went all the same.
    */
   async function deleteSentCopy(attempt: Attempt, draftId: string): Promise<void> {
-    const { lookup, deadline, sendId, log } = attempt;
+    const { lookup, abortSignal, sendId, log } = attempt;
     let sentItems: string | undefined;
     const inSentItems = async () => {
       sentItems ??= await sentItemsFolderId(lookup);
@@ -312,8 +313,8 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       return ref && !ref.isDraft && ref.parentFolderId === sentItems ? ref : null;
     };
     // Leave time for the DELETE itself.
-    const budgetMs = Math.min(timings.unsavedCopyMs, deadline.remainingMs() - 2000);
-    const copy = await lookFor(inSentItems, budgetMs, deadline, log);
+    const budgetMs = Math.min(timings.unsavedCopyMs, remainingMs(abortSignal) - 2000);
+    const copy = await lookFor(inSentItems, budgetMs, abortSignal, log);
     if (!copy) {
       log.warn(
         'the Sent Items copy of a message sent with saveToSentItems=false did not appear in time; it stays',
@@ -349,7 +350,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     });
     uploadUrls.add(session.uploadUrl);
     const uploaded = await uploadToSession(session, attachment, {
-      deadline: attempt.workDeadline,
+      abortSignal: attempt.workSignal,
       log: attempt.log,
       fetch: doFetch,
       slot: attempt.slot,
@@ -393,7 +394,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     attempt: Attempt,
     payload: GraphOutgoingMessage,
   ): Promise<SendResult> {
-    const { message, sendId, work, lookup, deadline, log } = attempt;
+    const { message, sendId, work, lookup, abortSignal, log } = attempt;
     // Files ride along in the create request while it stays within Graph's request limit.
     const packed: AttachmentInput[] = [];
     const separate: AttachmentInput[] = [];
@@ -430,7 +431,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       }
       log.warn('send answer lost; looking the draft up by its immutable id', { sendId, error });
       // The draft stays when not found: it may still be on its way out of the Outbox.
-      if (!(await lookFor(sentCopy, timings.lostAnswerMs, deadline, log))) {
+      if (!(await lookFor(sentCopy, timings.lostAnswerMs, abortSignal, log))) {
         throw new SendOutcomeUnknownError(sendId, { cause: error });
       }
     }
@@ -448,23 +449,21 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     options: SendOptions,
     commit: (sendId: string) => Promise<void>,
   ): Promise<SendResult> {
-    const { deadline } = options;
+    const { abortSignal } = options;
     const sendId = newSendId();
     const log = options.log.child({ sendId });
     // Keep back enough of the budget to find out what happened if the send's answer is lost.
-    const reserveMs = Math.floor(Math.min(timings.lostAnswerMs + 2000, deadline.remainingMs() / 3));
-    const workDeadline = createDeadline(
-      Math.max(1, deadline.remainingMs() - reserveMs),
-      deadline.signal,
-    );
+    const leftMs = remainingMs(abortSignal);
+    const reserveMs = Math.floor(Math.min(timings.lostAnswerMs + 2000, leftMs / 3));
+    const workSignal = budgetSignal(Math.max(1, leftMs - reserveMs), abortSignal);
     const open = async (mailbox: string | undefined) => {
       const target = mailbox === undefined ? {} : { mailbox };
       const work = await deps.graph.forCredential(credential, {
-        deadline: workDeadline,
+        abortSignal: workSignal,
         log,
         ...target,
       });
-      const lookup = await deps.graph.forCredential(credential, { deadline, log, ...target });
+      const lookup = await deps.graph.forCredential(credential, { abortSignal, log, ...target });
       return { work, lookup };
     };
     let { work, lookup } = await open(message.mailbox);
@@ -489,8 +488,8 @@ export function createSendService(deps: SendServiceDependencies): SendService {
       sendId,
       work,
       lookup,
-      deadline,
-      workDeadline,
+      abortSignal,
+      workSignal,
       log,
       slot: (abortSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal }),
       commit,

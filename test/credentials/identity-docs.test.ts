@@ -6,6 +6,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApp } from '../../src/app';
 import { DEFAULT_SCOPES } from '../../src/config';
+import { budgetSignal } from '../../src/core/abort';
 import { UpstreamError } from '../../src/core/errors';
 import { createLogger } from '../../src/core/logger';
 import { createTokenEndpoint } from '../../src/credentials/token-endpoint';
@@ -192,5 +193,24 @@ describe('credentials against a documentation-faithful identity platform', () =>
     started = Date.now();
     await endpoint.refresh(refreshToken, DEFAULT_SCOPES);
     expect(Date.now() - started).toBeGreaterThanOrEqual(380);
+  });
+
+  it("answers a Retry-After that does not fit the caller's budget at once, not by timing out", async () => {
+    const endpoint = createTokenEndpoint({
+      authorityHost: idp.url,
+      tenantId: idp.tenantId,
+      clientId: idp.clientId,
+      clientSecret: idp.clientSecret,
+      graphBaseUrl: idp.url,
+      retryBaseMs: 10,
+      retryBudgetMs: 60_000,
+    });
+    const refreshToken = idp.issueRefreshToken(DEFAULT_SCOPES);
+    idp.throttle.push('30');
+    const error = await endpoint
+      .refresh(refreshToken, DEFAULT_SCOPES, { abortSignal: budgetSignal(2_000) })
+      .catch((e: unknown) => e);
+    expect(error).toBeInstanceOf(UpstreamError);
+    expect(error).toMatchObject({ code: 'graph_unavailable', retryAfterMs: 30_000 });
   });
 });

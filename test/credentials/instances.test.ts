@@ -4,7 +4,7 @@ import { AppError } from '../../src/core/errors';
 import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
-import { sleep } from '../../src/deadline';
+import { sleep } from '../../src/core/abort';
 import { type Harness, startHarness, tokenCalls } from './harness';
 
 let h: Harness;

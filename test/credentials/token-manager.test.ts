@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { ReauthRequiredError, UpstreamError } from '../../src/core/errors';
 import { createFileDataKeyRing } from '../../src/credentials/data-key';
 import { createRecordRepository, secretNameFor } from '../../src/credentials/record';
-import { createTokenManager } from '../../src/credentials/token-manager';
+import { createTokenManager, type TokenManagerOptions } from '../../src/credentials/token-manager';
 import { type CredentialRecord } from '../../src/credentials/types';
 import { captureLog, fakeEndpoint, memoryStore } from './fakes';
 
@@ -31,7 +31,7 @@ async function setup(record: Partial<CredentialRecord> = {}) {
     rotatedAt: Date.now(),
     ...record,
   });
-  const make = (extra: { recentRefreshMs?: number } = {}) =>
+  const make = (extra: Partial<TokenManagerOptions> = {}) =>
     createTokenManager({
       repo,
       endpoint,
@@ -148,6 +148,23 @@ describe('token manager', () => {
     const grant = await tokens.getAccessToken(key);
     expect(grant.accessToken).toMatch(/^at-1-/);
     tokens.close();
+  });
+
+  it("stops waiting for another instance's refresh lock when it is closed", async () => {
+    const { make, endpoint } = await setup();
+    let asked!: () => void;
+    const firstAsk = new Promise<void>((resolve) => (asked = resolve));
+    const tokens = make({
+      // Another instance holds the lease for as long as this test would wait.
+      locks: { tryAcquire: () => (asked(), Promise.resolve(undefined)) },
+      lockWaitMs: 600_000,
+      lockPollMs: 60_000,
+    });
+    const waiting = tokens.getAccessToken(key).catch((e: unknown) => e);
+    await firstAsk;
+    tokens.close();
+    expect(await waiting).toMatchObject({ message: 'The token manager was closed.' });
+    expect(endpoint.calls).toBe(0);
   });
 
   it('never logs a token', async () => {

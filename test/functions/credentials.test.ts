@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { sleep } from '../../src/core/abort';
 import { ReauthRequiredError } from '../../src/core/errors';
-import { sleep } from '../../src/deadline';
 import { type Harness, SCOPES, startHarness, tokenCalls } from '../credentials/harness';
 
 let h: Harness;

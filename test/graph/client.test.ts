@@ -1,7 +1,7 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 
+import { budgetSignal } from '../../src/core/abort';
 import { createLogger } from '../../src/core/logger';
-import { createDeadline } from '../../src/deadline';
 import { runBatch } from '../../src/graph/batch';
 import { createGraphFactory, type GraphAccess } from '../../src/graph/client';
 import { startServer } from '../support/http';
@@ -81,7 +81,7 @@ describe('Graph helper client', () => {
     });
 
   const graphFor = async (budgetMs = 10_000, mailbox?: string) =>
-    factory().forCredential('cred', { deadline: createDeadline(budgetMs), log, mailbox });
+    factory().forCredential('cred', { abortSignal: budgetSignal(budgetMs), log, mailbox });
 
   it('sends the bearer token and encodes every query value', async () => {
     const { client, root } = await graphFor();
@@ -175,7 +175,7 @@ describe('Graph helper client', () => {
     handler = () => ({ status: 200, body: {}, delayMs: 60 });
     const shared = factory();
     const clients = await Promise.all(
-      [1, 2, 3].map(() => shared.forCredential('cred', { deadline: createDeadline(10_000), log })),
+      [1, 2, 3].map(() => shared.forCredential('cred', { abortSignal: budgetSignal(10_000), log })),
     );
     await Promise.all(
       Array.from({ length: 12 }, (_, i) => clients[i % 3]!.client.get('/me/messages')),
@@ -213,7 +213,7 @@ describe('Graph helper client', () => {
     try {
       const graph = stubGraph(slow.url);
       const open = async (streamBody: boolean) => {
-        const { client } = await graph.forCredential('k', { deadline: createDeadline(400), log });
+        const { client } = await graph.forCredential('k', { abortSignal: budgetSignal(400), log });
         const response = await client.send('GET', '/me/messages/m/attachments/a/$value', {
           streamBody,
         });
@@ -228,7 +228,7 @@ describe('Graph helper client', () => {
 
   it('works with a Graph base URL that has a path (a proxy), next links included', async () => {
     const graph = stubGraph(`${server.url}/proxy/graph/`);
-    const { client } = await graph.forCredential('k', { deadline: createDeadline(5_000), log });
+    const { client } = await graph.forCredential('k', { abortSignal: budgetSignal(5_000), log });
     await client.get('/me/mailFolders');
     expect(seen.at(-1)!.url).toBe('/proxy/graph/v1.0/me/mailFolders');
     expect(client.nextLinkPath(`${server.url}/proxy/graph/v1.0/me/mailFolders?%24skip=10`)).toBe(
@@ -265,7 +265,7 @@ describe('Graph helper client', () => {
     });
     try {
       const graph = stubGraph(slow.url);
-      const { client } = await graph.forCredential('k', { deadline: createDeadline(10_000), log });
+      const { client } = await graph.forCredential('k', { abortSignal: budgetSignal(10_000), log });
       await Promise.all(Array.from({ length: 10 }, () => client.get('/me/messages')));
       expect(most).toBeLessThanOrEqual(4);
       expect(most).toBeGreaterThan(1);
@@ -350,7 +350,7 @@ describe('Graph helper client', () => {
         method: 'GET' as const,
         url: `/me/mailFolders/${id}/childFolders`,
       })),
-      { deadline: createDeadline(5_000), log },
+      { abortSignal: budgetSignal(5_000), log },
     );
     expect([...results.values()].map((r) => r.status)).toEqual([200, 200, 200]);
     expect(seen.map((s) => s.url)).toEqual(['/v1.0/$batch', '/v1.0/$batch']);

@@ -1,6 +1,6 @@
 import { createLogger } from '../../src/core/logger';
 import { type CredentialKey } from '../../src/credentials/types';
-import { createDeadline } from '../../src/deadline';
+import { budgetSignal } from '../../src/core/abort';
 import { createGraphFactory, type GraphAccess, type GraphFactory } from '../../src/graph/client';
 import { type Sandbox } from '../../src/local/sandbox';
 
@@ -36,7 +36,7 @@ export function sandboxGraph(
 }
 
 export const readOptions = (budgetMs = 20_000, mailbox?: string) => ({
-  deadline: createDeadline(budgetMs),
+  abortSignal: budgetSignal(budgetMs),
   log,
   mailbox,
 });

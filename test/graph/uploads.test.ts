@@ -3,8 +3,8 @@ import { Readable } from 'node:stream';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { budgetSignal } from '../../src/core/abort';
 import { createLogger } from '../../src/core/logger';
-import { createDeadline } from '../../src/deadline';
 import {
   cancelUploadSession,
   checkUploadUrl,
@@ -88,7 +88,7 @@ describe('uploadToSession', () => {
     const result = await uploadToSession(
       { uploadUrl: `${server.url}/upload?authtoken=secret`, nextExpectedRanges: ['0-'] },
       source(bytes),
-      { deadline: createDeadline(10_000), log, chunkBytes: 10_000 },
+      { abortSignal: budgetSignal(10_000), log, chunkBytes: 10_000 },
     );
     expect(result).toEqual({ attachmentId: 'att-1', chunks: 3 });
     expect(received).toEqual(bytes);
@@ -109,7 +109,7 @@ describe('uploadToSession', () => {
     const error = await uploadToSession(
       { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
       source(Buffer.alloc(100)),
-      { deadline: createDeadline(5000), log },
+      { abortSignal: budgetSignal(5000), log },
     ).catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'not_found' });
   });
@@ -152,7 +152,7 @@ describe('uploadToSession: answers the docs allow', () => {
       uploadToSession(
         { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
         source(randomBytes(size)),
-        { deadline: createDeadline(5000), log, chunkBytes: 1000 },
+        { abortSignal: budgetSignal(5000), log, chunkBytes: 1000 },
       );
     return { state, upload };
   }

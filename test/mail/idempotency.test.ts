@@ -1,9 +1,9 @@
 import { TableClient } from '@azure/data-tables';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import { budgetSignal } from '../../src/core/abort';
 import { ConflictError } from '../../src/core/errors';
 import { createLogger } from '../../src/core/logger';
-import { createDeadline } from '../../src/deadline';
 import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import {
   createIdempotencyStore,
@@ -20,17 +20,18 @@ let table: TableClient;
 let clock = Date.now();
 
 function store(
-  options: { pollMs?: number; leaseGraceMs?: number } = {},
+  options: { pollMs?: number; leaseGraceMs?: number; maxLeaseMs?: number } = {},
 ): IdempotencyStore<{ n: number }> {
   return createIdempotencyStore<{ n: number }>({
     table: () => Promise.resolve(table),
     now: () => clock,
     pollMs: options.pollMs ?? 20,
     leaseGraceMs: options.leaseGraceMs ?? 0,
+    ...(options.maxLeaseMs === undefined ? {} : { maxLeaseMs: options.maxLeaseMs }),
   });
 }
 
-const opts = (ms = 5000) => ({ deadline: createDeadline(ms), log });
+const opts = (ms = 5000) => ({ abortSignal: budgetSignal(ms), log });
 
 beforeAll(async () => {
   azurite = await startAzurite();
@@ -83,7 +84,7 @@ describe('idempotency store', () => {
     await expect(waiting).resolves.toEqual({ kind: 'replay', value: { n: 4 } });
   });
 
-  it('gives up waiting with 409 conflict when the deadline runs out', async () => {
+  it('gives up waiting with 409 conflict when the budget runs out', async () => {
     const s = store();
     await s.begin(scope, 'k5', 'fp', opts());
     const error = await s.begin(scope, 'k5', 'fp', opts(200)).catch((e: unknown) => e);
@@ -104,13 +105,29 @@ describe('idempotency store', () => {
     const first = await s.begin(scope, 'k7', 'fp', opts(1000));
     if (first.kind !== 'claimed') throw new Error('expected a claim');
     await first.claim.commit('send-123');
-    clock += 2000; // the first attempt's lease (its deadline) has passed
+    clock += 2000; // the first attempt's lease (its budget) has passed
     const second = await s.begin(scope, 'k7', 'fp', opts());
     expect(second).toMatchObject({
       kind: 'claimed',
       takenOver: { committed: true, note: 'send-123' },
     });
     clock -= 2000;
+  });
+
+  it('gives a claimer without a budget a bounded lease (maxLeaseMs), not an endless one', async () => {
+    const s = store({ maxLeaseMs: 60_000 });
+    const first = await s.begin(scope, 'k7b', 'fp', { log });
+    if (first.kind !== 'claimed') throw new Error('expected a claim');
+    clock += 30_000; // within the lease: a repeat waits, and gives up with its own budget
+    await expect(s.begin(scope, 'k7b', 'fp', opts(100))).rejects.toMatchObject({
+      code: 'conflict',
+    });
+    clock += 31_000; // past it: the repeat takes the key over
+    await expect(s.begin(scope, 'k7b', 'fp', opts())).resolves.toMatchObject({
+      kind: 'claimed',
+      takenOver: { committed: false },
+    });
+    clock -= 61_000;
   });
 
   it('lets only one of two concurrent first requests claim a key', async () => {

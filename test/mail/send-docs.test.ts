@@ -2,8 +2,8 @@ import { randomBytes } from 'node:crypto';
 
 import { afterEach, describe, expect, it } from 'vitest';
 
+import { budgetSignal } from '../../src/core/abort';
 import { createLogger } from '../../src/core/logger';
-import { createDeadline } from '../../src/deadline';
 import { createSendService } from '../../src/mail/send';
 import { type OutgoingMessage } from '../../src/mail/send-types';
 import { type DocGraph, type DocGraphOptions, startDocGraph } from './send-doc-graph';
@@ -37,7 +37,7 @@ async function start(options: Partial<DocGraphOptions> = {}) {
   });
   const send = (message: Partial<OutgoingMessage>) =>
     service.send(key, outgoingMessage('megan@doc.test', 'Doc', message), {
-      deadline: createDeadline(20_000),
+      abortSignal: budgetSignal(20_000),
       log,
     });
   return { doc, send };

@@ -2,9 +2,9 @@ import { randomBytes } from 'node:crypto';
 
 import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
+import { budgetSignal } from '../../src/core/abort';
 import { SendOutcomeUnknownError } from '../../src/core/errors';
 import { createLogger } from '../../src/core/logger';
-import { createDeadline } from '../../src/deadline';
 import { createIdempotencyStore, type IdempotencyStore } from '../../src/mail/idempotency';
 import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
 import { type OutgoingMessage, type SendService } from '../../src/mail/send-types';
@@ -70,7 +70,7 @@ describe('send service: outcomes Graph does not tell', () => {
       count: 1,
     });
     const options = () => ({
-      deadline: createDeadline(20_000),
+      abortSignal: budgetSignal(20_000),
       log,
       idempotency: { key: 'unknown-1', fingerprint: 'f1' },
     });
@@ -98,7 +98,7 @@ describe('send service: outcomes Graph does not tell', () => {
     });
     const error = await service
       .send(key, message('Unsaved lost', { saveToSentItems: false }), {
-        deadline: createDeadline(20_000),
+        abortSignal: budgetSignal(20_000),
         log,
       })
       .catch((e: unknown) => e);
@@ -116,7 +116,7 @@ describe('send service: outcomes Graph does not tell', () => {
     });
     const error = await service
       .send(key, message('Draft unknown', { attachments: [file('a.bin', randomBytes(4 * MiB))] }), {
-        deadline: createDeadline(20_000),
+        abortSignal: budgetSignal(20_000),
         log,
       })
       .catch((e: unknown) => e);
@@ -134,7 +134,7 @@ describe('send service: outcomes Graph does not tell', () => {
       count: 1,
     });
     const result = await service.send(key, message('After 429'), {
-      deadline: createDeadline(20_000),
+      abortSignal: budgetSignal(20_000),
       log,
     });
     expect(result.status).toBe('sent');
@@ -153,7 +153,7 @@ describe('send service: failures before sending leave nothing behind', () => {
     });
     const error = await service
       .send(key, message('Upload fails', { attachments: [file('b.bin', randomBytes(8 * MiB))] }), {
-        deadline: createDeadline(6000),
+        abortSignal: budgetSignal(6000),
         log,
       })
       .catch((e: unknown) => e);
@@ -184,7 +184,7 @@ describe('send service: failures before sending leave nothing behind', () => {
             file('s2', randomBytes(2 * MiB)),
           ],
         }),
-        { deadline: createDeadline(20_000), log },
+        { abortSignal: budgetSignal(20_000), log },
       )
       .catch((e: unknown) => e);
     expect(error).toMatchObject({ code: 'graph_unavailable' });
@@ -208,7 +208,7 @@ describe('send service: saveToSentItems=false on the draft flow', () => {
       count: 1,
     });
     const result = await service.send(key, large('Unsaved lost draft'), {
-      deadline: createDeadline(20_000),
+      abortSignal: budgetSignal(20_000),
       log,
     });
     expect(result).toMatchObject({ status: 'sent', messageId: null, internetMessageId: null });
@@ -226,9 +226,12 @@ describe('send service: saveToSentItems=false on the draft flow', () => {
     const lines: string[] = [];
     const watched = createLogger((level, line) => lines.push(`${level} ${line}`), {});
     try {
-      await service.send(key, message('Takes the slot'), { deadline: createDeadline(20_000), log });
+      await service.send(key, message('Takes the slot'), {
+        abortSignal: budgetSignal(20_000),
+        log,
+      });
       const result = await service.send(key, large('Unsaved late'), {
-        deadline: createDeadline(20_000),
+        abortSignal: budgetSignal(20_000),
         log: watched,
       });
       expect(result).toMatchObject({ status: 'sent', messageId: null });
@@ -258,7 +261,7 @@ describe('send service: answers lost before sending leave nothing behind', () =>
     });
     const error = await service
       .send(key, message('Create lost', { attachments: [file('c.bin', randomBytes(4 * MiB))] }), {
-        deadline: createDeadline(20_000),
+        abortSignal: budgetSignal(20_000),
         log,
       })
       .catch((e: unknown) => e);
@@ -299,14 +302,14 @@ describe('send service: a crash after Graph accepted the send', () => {
       });
     const idempotency = { key: 'crash-1', fingerprint: 'f' };
     const first = await make(crashing).send(key, message('Crashed'), {
-      deadline: createDeadline(2000),
+      abortSignal: budgetSignal(2000),
       log,
       idempotency,
     });
     expect(first.status).toBe('sent');
 
     const repeat = await make(store)
-      .send(key, message('Crashed'), { deadline: createDeadline(10_000), log, idempotency })
+      .send(key, message('Crashed'), { abortSignal: budgetSignal(10_000), log, idempotency })
       .catch((e: unknown) => e);
     expect(repeat).toBeInstanceOf(SendOutcomeUnknownError);
     expect((repeat as SendOutcomeUnknownError).sendId).toBe(first.sendId);

@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 
+import { budgetSignal } from '../../core/abort';
 import {
   type AppError,
   errorMessage,
@@ -11,7 +12,6 @@ import {
   UpstreamError,
 } from '../../core/errors';
 import { type Logger } from '../../core/logger';
-import { createDeadline } from '../../deadline';
 import { UPLOAD_SESSION_MIN_BYTES } from '../../graph/uploads';
 import { type OutgoingMessage } from '../send-types';
 import { renderTemplate } from '../template-render';
@@ -272,11 +272,11 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
     log: Logger,
   ) {
     try {
-      const deadline = createDeadline(settings.sendLeaseMs - 5000);
+      const abortSignal = budgetSignal(settings.sendLeaseMs - 5000);
       const result = await deps
         .send()
         .send({ serviceId: header.serviceId, credentialId: header.credentialId }, outgoing, {
-          deadline,
+          abortSignal,
           log,
           idempotency: { key: `bulk-${header.jobId}-${row.index}`, fingerprint },
         });

@@ -5,7 +5,7 @@ import { isAppError, NotFoundError } from '../../core/errors';
 import { type HealthCheck } from '../../core/health';
 import { type Logger } from '../../core/logger';
 import { type CredentialKey } from '../../credentials/types';
-import { createDeadline, type Deadline } from '../../deadline';
+import { budgetSignal } from '../../core/abort';
 import { type GraphFactory } from '../../graph/client';
 import { type AttachmentInput, type OutgoingMessage, type SendService } from '../send-types';
 import { reportCsv } from './csv';
@@ -41,7 +41,7 @@ export type RunIdentity = { kind: 'period' } | { kind: 'fresh' } | { kind: 'key'
 export interface RunRequest {
   trigger: RunTrigger;
   identity: RunIdentity;
-  deadline: Deadline;
+  abortSignal?: AbortSignal | undefined;
   log: Logger;
 }
 
@@ -74,7 +74,7 @@ export interface ReportService {
   find(serviceId: string, reportId: string): ReportDefinition;
   render(
     definition: ReportDefinition,
-    options: { deadline: Deadline; log: Logger },
+    options: { abortSignal?: AbortSignal | undefined; log: Logger },
   ): Promise<RenderedReport>;
   run(definition: ReportDefinition, request: RunRequest): Promise<RunOutcome>;
   /** Every definition; one failing never stops the others. Logs one summary line. */
@@ -153,12 +153,12 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
 
   async function render(
     definition: ReportDefinition,
-    options: { deadline: Deadline; log: Logger; at?: number },
+    options: { abortSignal?: AbortSignal | undefined; log: Logger; at?: number },
   ): Promise<RenderedReport> {
     const at = options.at ?? now();
     const period = periodBefore(at, definition.periodDays, definition.timeZone);
     const graph = await deps.graph.forCredential(credentialOf(definition), {
-      deadline: options.deadline,
+      abortSignal: options.abortSignal,
       log: options.log,
     });
     const snapshot = await readMailbox(graph, {
@@ -230,7 +230,7 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
     };
     let report: RenderedReport;
     try {
-      report = await render(definition, { deadline: request.deadline, log, at });
+      report = await render(definition, { abortSignal: request.abortSignal, log, at });
     } catch (error) {
       await record({ status: 'failed', errorCode: errorCodeOf(error) });
       throw error;
@@ -251,7 +251,7 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
     let result;
     try {
       result = await deps.send.send(credentialOf(definition), message, {
-        deadline: request.deadline,
+        abortSignal: request.abortSignal,
         log,
         // A run taken over from one that died mid-send is answered from the send's own record.
         idempotency: {
@@ -373,7 +373,7 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
             await runRecorded(definition, {
               trigger: 'schedule',
               identity: { kind: 'period' },
-              deadline: createDeadline(budgetMs, abortSignal),
+              abortSignal: budgetSignal(budgetMs, abortSignal),
               log: log.child({ serviceId: definition.serviceId }),
             })
           ).summary,

@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type ReportDefinition } from '../../../src/config';
 import { createLogger } from '../../../src/core/logger';
 import { type CredentialKey } from '../../../src/credentials/types';
-import { createDeadline } from '../../../src/deadline';
+import { budgetSignal } from '../../../src/core/abort';
 import { createGraphFactory, type GraphFactory } from '../../../src/graph/client';
 import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
 import { type Sandbox, startSandbox } from '../../../src/local/sandbox';
@@ -47,7 +47,7 @@ function service(definitions: ReportDefinition[], extra: { maxMessages?: number 
       idempotency: createIdempotencyStore({ table: () => storage.table('idempotency') }),
       maxMessageSizeBytes: 35 * 1024 * 1024,
     }),
-    // Over 66 s: src/mail/send.ts builds a fractional work deadline below that (reported).
+    // Over 66 s: src/mail/send.ts builds a fractional work budget below that (reported).
     definitionBudgetMs: 70_000,
     ...extra,
   });
@@ -55,7 +55,7 @@ function service(definitions: ReportDefinition[], extra: { maxMessages?: number 
 
 const support: ReportDefinition = { ...DEFINITION, credentialId: 'c1' };
 const run = (reports: ReportService, identity: { kind: 'period' } | { kind: 'fresh' }) =>
-  reports.run(support, { trigger: 'manual', identity, deadline: createDeadline(70_000), log });
+  reports.run(support, { trigger: 'manual', identity, abortSignal: budgetSignal(70_000), log });
 
 /** Messages the recipient got from this report, with their attachments (read as the recipient). */
 async function delivered(): Promise<
@@ -110,7 +110,7 @@ describe('report service against the sandbox', () => {
   it('reads only the period, with $select, $top=1000 and the date leading $filter and $orderby', async () => {
     sandbox.control.clearRequestLog();
     const report = await service([support]).render(support, {
-      deadline: createDeadline(70_000),
+      abortSignal: budgetSignal(70_000),
       log,
     });
     const f = report.figures;
@@ -283,7 +283,7 @@ describe('report service against the sandbox', () => {
     const skipped = await service([definition]).run(definition, {
       trigger: 'schedule',
       identity: { kind: 'period' },
-      deadline: createDeadline(70_000),
+      abortSignal: budgetSignal(70_000),
       log,
     });
     expect(skipped).toMatchObject({ status: 'skipped', reason: 'in_progress', runId: key.runId });
@@ -350,7 +350,7 @@ describe('report service against the sandbox', () => {
       });
     }
     sandbox.control.clearRequestLog();
-    const full = await service([bulk]).render(bulk, { deadline: createDeadline(70_000), log });
+    const full = await service([bulk]).render(bulk, { abortSignal: budgetSignal(70_000), log });
     expect(full.figures.totals.received).toBe(1005);
     expect(full.figures.truncated).toBe(false);
     const pages = sandbox.control
@@ -359,7 +359,7 @@ describe('report service against the sandbox', () => {
     expect(pages.length).toBe(3); // two archive pages, one Sent Items page
 
     const capped = await service([bulk], { maxMessages: 1000 }).render(bulk, {
-      deadline: createDeadline(70_000),
+      abortSignal: budgetSignal(70_000),
       log,
     });
     expect(capped.figures.truncated).toBe(true);
@@ -370,7 +370,7 @@ describe('report service against the sandbox', () => {
   it('answers a folder the mailbox does not have as a conflict naming it', async () => {
     const wrong = { ...support, id: 'wrong', folders: ['inbox', 'NoSuchFolder'] };
     await expect(
-      service([wrong]).render(wrong, { deadline: createDeadline(70_000), log }),
+      service([wrong]).render(wrong, { abortSignal: budgetSignal(70_000), log }),
     ).rejects.toMatchObject({
       code: 'conflict',
       message: expect.stringContaining('"NoSuchFolder"') as unknown,
