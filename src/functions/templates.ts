@@ -3,7 +3,7 @@ import { z } from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';
-import { variablesSchema } from '../mail/template-render';
+import { variablesSchema } from '../mail/template-variables';
 import {
   createTemplateSchema,
   MAX_BODY_BYTES,

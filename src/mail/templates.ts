@@ -13,6 +13,7 @@ import { idSchema } from '../core/validators';
 import { storageErrorCode, storageUnavailable } from '../storage';
 import {
   checkTemplate,
+  compileTemplate,
   type ContentType,
   type Rendered,
   type RenderInput,
@@ -124,6 +125,8 @@ export interface TemplateService {
 export interface TemplateDependencies {
   table: () => Promise<TableClient>;
   attachments: AttachmentBlobs;
+  /** The largest message: a preview renders no more than a send could carry. */
+  maxMessageBytes: number;
 }
 
 type Entity = Record<string, unknown> & { etag?: string };
@@ -276,7 +279,11 @@ export function createTemplateService(deps: TemplateDependencies): TemplateServi
     },
 
     async preview(serviceId, templateId, input) {
-      return renderTemplate(await this.get(serviceId, templateId), input);
+      const template = await this.get(serviceId, templateId);
+      const attachmentBytes = template.attachments.reduce((sum, a) => sum + a.size, 0);
+      return renderTemplate(compileTemplate(template), input, {
+        maxBytes: Math.max(0, deps.maxMessageBytes - attachmentBytes),
+      });
     },
   };
 }

@@ -1,7 +1,17 @@
 import { describe, expect, it } from 'vitest';
 
 import { ValidationError } from '../../src/core/errors';
-import { checkTemplate, renderTemplate } from '../../src/mail/template-render';
+import {
+  checkTemplate,
+  compileTemplate,
+  measureTemplate,
+  renderTemplate as renderCompiled,
+  type RenderInput,
+  type TemplateParts,
+} from '../../src/mail/template-render';
+
+const renderTemplate = (parts: TemplateParts, input: RenderInput, pathPrefix = '') =>
+  renderCompiled(compileTemplate(parts), input, { maxBytes: 35 * 1024 * 1024, pathPrefix });
 
 function errorsOf(run: () => unknown): Array<{ path: string; message: string }> {
   try {
@@ -95,16 +105,31 @@ describe('renderTemplate', () => {
     ).toEqual([{ path: 'variables.qty', message: 'is used by the template but missing' }]);
   });
 
-  it('cannot reach prototype members (no lambdas through {{constructor}} or {{toString}})', () => {
-    const errors = errorsOf(() =>
-      renderTemplate(
-        { subject: '{{toString}}', body: '{{constructor}}', contentType: 'text' },
-        { variables: {} },
+  it('cannot reach prototype members: inherited names are missing, reserved ones refused', () => {
+    expect(
+      errorsOf(() =>
+        renderTemplate(
+          {
+            subject: '{{toString}}',
+            body: '{{#l}}{{valueOf}}{{/l}}{{l.length}}',
+            contentType: 'text',
+          },
+          { variables: { l: [{}] } },
+        ),
+      ).map((e) => e.path),
+    ).toEqual(['variables.toString', 'variables.valueOf']);
+    expect(
+      errorsOf(() =>
+        checkTemplate({
+          subject: '{{constructor}}',
+          body: '{{#a.__proto__}}{{/a.__proto__}}{{b.prototype}}',
+          contentType: 'text',
+        }),
       ),
-    );
-    expect(errors.map((e) => e.path).sort()).toEqual([
-      'variables.constructor',
-      'variables.toString',
+    ).toEqual([
+      { path: 'subject', message: '"constructor": constructor is a reserved name' },
+      { path: 'body', message: '"a.__proto__": __proto__ is a reserved name' },
+      { path: 'body', message: '"b.prototype": prototype is a reserved name' },
     ]);
   });
 
@@ -114,6 +139,21 @@ describe('renderTemplate', () => {
       { variables: { x: 'b\r\nBcc: evil@x.com' } },
     );
     expect(out.subject).toBe('A b Bcc: evil@x.com');
+  });
+});
+
+describe('measureTemplate', () => {
+  it('counts the bytes renderTemplate produces, escaping included, without building them', () => {
+    const parts: TemplateParts = {
+      subject: 'Für {{name}}',
+      body: '<p>{{name}} 😀</p>{{#items}}<li>{{.}}</li>{{/items}}{{^none}}none{{/none}}',
+      contentType: 'html',
+    };
+    const input = { variables: { name: 'A&B "Zoë"', items: ['<x>', 'ü', 3] } };
+    const rendered = renderTemplate(parts, input);
+    expect(measureTemplate(compileTemplate(parts), input, { maxBytes: 1000 })).toBe(
+      Buffer.byteLength(rendered.subject + rendered.body),
+    );
   });
 });
 

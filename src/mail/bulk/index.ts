@@ -52,6 +52,7 @@ export function createMailing(deps: MailingDependencies): Mailing {
     const templates = createTemplateService({
       table: () => clients.table(TEMPLATE_TABLE),
       attachments,
+      maxMessageBytes: settings.maxMessageBytes,
     });
     const bulk = {
       store: createBulkStore({

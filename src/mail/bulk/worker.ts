@@ -14,7 +14,7 @@ import {
 import { type Logger } from '../../core/logger';
 import { UPLOAD_SESSION_MIN_BYTES } from '../../graph/uploads';
 import { type OutgoingMessage } from '../send-types';
-import { renderTemplate } from '../template-render';
+import { compileTemplate, renderTemplate } from '../template-render';
 import { type BulkDependencies } from './jobs';
 import { type BulkMessage, bulkMessageSchema } from './queue';
 import { type JobHeader, type JobSnapshot, type RecipientRow } from './store';
@@ -180,7 +180,10 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
 
   async function buildMessage(header: JobHeader, row: RecipientRow): Promise<BuiltMessage> {
     const snap = await snapshot(header.serviceId, header.jobId);
-    const rendered = renderTemplate(snap, row);
+    // Compiled per message, not cached with the snapshot: parsed templates are many times their text.
+    const rendered = renderTemplate(compileTemplate(snap), row, {
+      maxBytes: settings.maxMessageBytes,
+    });
     const message: OutgoingMessage = {
       to: [{ address: row.to }],
       cc: row.cc.map((address) => ({ address })),

@@ -110,10 +110,6 @@ export async function bulkHarness(
   const suffix = `t${Date.now().toString(36)}${counter++}`;
   const queueName = `${BULK_QUEUE}-${suffix}`.toLowerCase();
   const attachments = createAttachmentBlobs(() => storage.container(`att-${suffix}`.toLowerCase()));
-  const templates = createTemplateService({
-    table: () => storage.table(`tpl${suffix}`),
-    attachments,
-  });
   const full: BulkSettings = {
     ...DEFAULT_BULK_SETTINGS,
     ratePerMinute: 6000,
@@ -123,6 +119,11 @@ export async function bulkHarness(
     sendLeaseMs: 10_000,
     ...settings,
   };
+  const templates = createTemplateService({
+    table: () => storage.table(`tpl${suffix}`),
+    attachments,
+    maxMessageBytes: full.maxMessageBytes,
+  });
   const store = createBulkStore({
     jobs: () => storage.table(`jobs${suffix}`),
     recipients: () => storage.table(`rcpt${suffix}`),
