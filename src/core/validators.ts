@@ -34,3 +34,12 @@ export function isEmailAddress(value: string): boolean {
 export function emailAddress(message = 'must be an email address') {
   return z.string().refine(isEmailAddress, message);
 }
+
+// A plain character-class loop: a grouped pattern such as `(?:[A-Za-z0-9+/]{4})*` backtracks
+// through V8's regexp stack and overflows it on ~14 MB of input (a 500, not a 400).
+const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
+
+/** Strict base64: the alphabet, padding only at the end, whole 4-character groups. */
+export function isStrictBase64(value: string): boolean {
+  return value.length % 4 === 0 && BASE64_CHARS.test(value);
+}

@@ -107,6 +107,13 @@ export function createAuthenticator(options: CallerAuthOptions): Authenticate {
     if (payload.tid !== undefined && payload.tid !== bearer.tenantId) {
       throw new UnauthenticatedError('The Bearer token was issued for another tenant.');
     }
+    // Callers are services. A delegated token (a user signed in to some client app that may
+    // call this API) must not act as a service, whichever way it maps to one.
+    if (payload.scp !== undefined || (payload.idtyp !== undefined && payload.idtyp !== 'app')) {
+      throw new ForbiddenError(
+        'The Bearer token acts for a user; callers must use app-only tokens (client credentials).',
+      );
+    }
     const serviceId = serviceFromClaims(payload, bearer.callers);
     const appId = (payload.azp ?? payload.appid ?? payload.sub) as string;
     return { serviceId, kind: 'bearer', principal: `app:${appId}` };

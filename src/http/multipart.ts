@@ -153,16 +153,21 @@ export async function readMultipart(
 
       parser.on('file', (name, stream, info) => {
         if (options.fieldNames.includes(name)) {
-          // A JSON part sent as a blob (some clients do): read it like a field, within the limit.
+          // A JSON part sent as a blob (some clients do): read it like a field, within the same
+          // limit, counted while it streams and destroyed at the limit.
           const chunks: Buffer[] = [];
           let size = 0;
           stream.on('data', (chunk: Buffer) => {
             size += chunk.length;
+            if (size > options.maxFieldBytes) {
+              chunks.length = 0;
+              stream.destroy();
+              fail(tooLarge(`The ${name} part`, options.maxFieldBytes, name));
+              return;
+            }
             chunks.push(chunk);
           });
-          stream.on('limit', () => fail(tooLarge(`The ${name} part`, options.maxFieldBytes, name)));
           stream.on('end', () => {
-            if (size > options.maxFieldBytes) return;
             if (fields.has(name)) {
               fail(new ValidationError({ path: name, message: 'is given more than once' }));
             } else fields.set(name, Buffer.concat(chunks).toString('utf8'));

@@ -6,7 +6,7 @@ import type { HttpRequest } from '@azure/functions';
 import { z } from 'zod';
 
 import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../core/errors';
-import { emailAddress, isEmailAddress } from '../core/validators';
+import { emailAddress, isEmailAddress, isStrictBase64 } from '../core/validators';
 import { type MultipartBody, readMultipart } from '../http/multipart';
 import { mediaType, parseWith, readJson } from '../http/parse';
 import { MAX_ATTACHMENT_BYTES } from './send-limits';
@@ -19,9 +19,8 @@ import { type AttachmentInput, type OutgoingMessage, type Recipient } from './se
  */
 
 const MiB = 1024 * 1024;
-/** JSON, multipart headers and the message part on top of the files themselves. */
+/** Multipart headers and an ordinary message part on top of the files themselves. */
 export const MULTIPART_OVERHEAD_BYTES = 10 * MiB;
-const MAX_MESSAGE_PART_BYTES = 4 * MiB;
 
 /** The largest JSON body: the message size limit after base64 (4/3), plus 1 MiB for the rest. */
 export function maxJsonBodyBytes(maxMessageSizeBytes: number): number {
@@ -75,12 +74,6 @@ const recipients = z.preprocess(
   z.array(recipient).max(1000, 'has too many entries').default([]),
 );
 
-// A plain character-class loop: a grouped pattern overflows V8's regexp stack on megabytes.
-const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
-/** Strict base64: the alphabet, padding only at the end, whole 4-character groups. */
-export function isStrictBase64(value: string): boolean {
-  return value.length % 4 === 0 && BASE64_CHARS.test(value);
-}
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
 const attachmentSchema = z
@@ -281,7 +274,8 @@ async function readMultipartSend(
     maxBodyBytes: maxMultipartBodyBytes(),
     maxFileBytes: MAX_ATTACHMENT_BYTES,
     maxTotalFileBytes: options.maxMessageSizeBytes,
-    maxFieldBytes: MAX_MESSAGE_PART_BYTES,
+    // The message part, as a field or as a file, is what a JSON body would be: the same limit.
+    maxFieldBytes: maxJsonBodyBytes(options.maxMessageSizeBytes),
     ...(options.tempDir === undefined ? {} : { tempDir: options.tempDir }),
     ...(options.abortSignal === undefined ? {} : { abortSignal: options.abortSignal }),
   });

@@ -4,6 +4,7 @@ import { type ContainerClient } from '@azure/storage-blob';
 import { z } from 'zod';
 
 import { type FieldError, ValidationError } from '../core/errors';
+import { isStrictBase64 } from '../core/validators';
 import { storageErrorCode, storageStatus, storageUnavailable } from '../storage';
 import { type AttachmentInput } from './send-types';
 
@@ -62,9 +63,7 @@ export const attachmentInputSchema = z.strictObject({
     .string()
     .regex(/^[\w.+-]+\/[\w.+-]+$/, 'must be a media type like application/pdf')
     .default('application/octet-stream'),
-  contentBase64: z
-    .string()
-    .regex(/^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/, 'must be base64'),
+  contentBase64: z.string().refine(isStrictBase64, 'must be base64'),
 });
 
 export type AttachmentUpload = z.output<typeof attachmentInputSchema>;

@@ -110,6 +110,18 @@ describe('readMultipart', () => {
       (e: unknown) => e,
     );
     expect(big).toMatchObject({ code: 'payload_too_large', path: 'message' });
+    // The same part sent as a file: the same limit, not the file limit.
+    const asFile = await readMultipart(
+      request([file('message', 'm.json', 'x'.repeat(201), 'application/json')]),
+      options,
+    ).catch((e: unknown) => e);
+    expect(asFile).toMatchObject({ code: 'payload_too_large', path: 'message', limitBytes: 200 });
+    const fits = await readMultipart(
+      request([file('message', 'm.json', 'x'.repeat(200), 'application/json')]),
+      options,
+    );
+    expect(fits.fields.get('message')).toBe('x'.repeat(200));
+    await fits.dispose();
   });
 
   it('refuses a body over the body limit and a malformed body', async () => {
