@@ -25,6 +25,30 @@ export default tseslint.config(
     },
   },
   {
+    // The Azure SDKs load on first use, through src/core/azure-sdk.ts only (cold start).
+    files: ['src/**/*.ts'],
+    ignores: ['src/core/azure-sdk.ts', 'src/local/**'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            '@azure/identity',
+            '@azure/keyvault-secrets',
+            '@azure/storage-blob',
+            '@azure/storage-queue',
+            '@azure/data-tables',
+          ].map((name) => ({
+            name,
+            allowTypeImports: true,
+            message:
+              'Load it through azureSdk (src/core/azure-sdk.ts): it is evaluated on first use.',
+          })),
+        },
+      ],
+    },
+  },
+  {
     files: ['test/**', 'bench/**', 'scripts/**', 'src/local/**'],
     rules: {
       'no-console': 'off',

@@ -1,10 +1,7 @@
-import {
-  DefaultAzureCredential,
-  ManagedIdentityCredential,
-  type TokenCredential,
-} from '@azure/identity';
+import { type TokenCredential } from '@azure/identity';
 
 import { type Config, loadConfig, type LoadConfigOptions } from './config';
+import { azureSdk } from './core/azure-sdk';
 import { createHealthService, type HealthService, reachabilityCheck } from './core/health';
 import { consoleSink, createLogger, type Logger } from './core/logger';
 import {
@@ -111,8 +108,10 @@ export function createApp(options: CreateAppOptions): AppContext {
 
   const azureCredential = lazy<TokenCredential>(() =>
     config.managedIdentityClientId && config.isProduction
-      ? new ManagedIdentityCredential({ clientId: config.managedIdentityClientId })
-      : new DefaultAzureCredential(
+      ? new (azureSdk.identity().ManagedIdentityCredential)({
+          clientId: config.managedIdentityClientId,
+        })
+      : new (azureSdk.identity().DefaultAzureCredential)(
           config.managedIdentityClientId
             ? { managedIdentityClientId: config.managedIdentityClientId }
             : {},

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { ConfigError, type FieldError } from './core/errors';
 import { type LogLevel } from './core/logger';

@@ -1,9 +1,10 @@
-import { TableClient } from '@azure/data-tables';
+import { type TableClient } from '@azure/data-tables';
 import { type TokenCredential } from '@azure/identity';
-import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
-import { type QueueClient, QueueServiceClient } from '@azure/storage-queue';
+import { type BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
+import { type QueueClient, type QueueServiceClient } from '@azure/storage-queue';
 
 import { type StorageConfig } from './config';
+import { azureSdk } from './core/azure-sdk';
 import { UpstreamError } from './core/errors';
 
 /**
@@ -42,18 +43,18 @@ export function createStorageClients(
 ): StorageClients {
   const tableClient = (name: string): TableClient =>
     storage.kind === 'connectionString'
-      ? TableClient.fromConnectionString(storage.connectionString, name, {
+      ? azureSdk.dataTables().TableClient.fromConnectionString(storage.connectionString, name, {
           allowInsecureConnection: isHttpEndpoint(storage.connectionString),
         })
-      : new TableClient(storage.tableUrl, name, credential());
+      : new (azureSdk.dataTables().TableClient)(storage.tableUrl, name, credential());
   const queueService = (): QueueServiceClient =>
     storage.kind === 'connectionString'
-      ? QueueServiceClient.fromConnectionString(storage.connectionString)
-      : new QueueServiceClient(storage.queueUrl, credential());
+      ? azureSdk.storageQueue().QueueServiceClient.fromConnectionString(storage.connectionString)
+      : new (azureSdk.storageQueue().QueueServiceClient)(storage.queueUrl, credential());
   const blobService = (): BlobServiceClient =>
     storage.kind === 'connectionString'
-      ? BlobServiceClient.fromConnectionString(storage.connectionString)
-      : new BlobServiceClient(storage.blobUrl, credential());
+      ? azureSdk.storageBlob().BlobServiceClient.fromConnectionString(storage.connectionString)
+      : new (azureSdk.storageBlob().BlobServiceClient)(storage.blobUrl, credential());
 
   return {
     table: once(async (name) => {

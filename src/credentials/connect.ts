@@ -7,8 +7,7 @@ import {
   timingSafeEqual,
 } from 'node:crypto';
 
-import { odata } from '@azure/data-tables';
-
+import { azureSdk } from '../core/azure-sdk';
 import { UpstreamError, ValidationError } from '../core/errors';
 import { type StorageClients, storageStatus } from '../storage';
 import { type AppKeys, type CredentialKey } from './types';
@@ -64,7 +63,10 @@ export function createTableStateStore(storage: StorageClients): UsedStateStore {
       const table = await storage.table('oauthstates');
       let n = 0;
       const expired = table.listEntities<{ expiresAt: number }>({
-        queryOptions: { filter: odata`PartitionKey eq 'state' and expiresAt lt ${Date.now()}` },
+        queryOptions: {
+          filter: azureSdk.dataTables()
+            .odata`PartitionKey eq 'state' and expiresAt lt ${Date.now()}`,
+        },
       });
       for await (const entity of expired) {
         await table.deleteEntity(entity.partitionKey!, entity.rowKey!);

@@ -1,7 +1,8 @@
 import { type TokenCredential } from '@azure/identity';
-import { type SecretClientOptions, SecretClient } from '@azure/keyvault-secrets';
+import { type SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { remainingMs, sleep } from '../core/abort';
+import { azureSdk } from '../core/azure-sdk';
 import { UpstreamError, ValidationError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
@@ -61,7 +62,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
   const isLoopback = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:|\/|$)/i.test(
     options.url,
   );
-  const client = new SecretClient(options.url, options.credential, {
+  const client = new (azureSdk.keyVaultSecrets().SecretClient)(options.url, options.credential, {
     // A local Key-Vault-compatible endpoint cannot be vault.azure.net.
     ...(isLoopback ? { disableChallengeResourceVerification: true } : {}),
     ...(options.url.startsWith('http://') ? { allowInsecureConnection: true } : {}),

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { type AttachmentReader, contentDisposition } from '../graph/attachments';
 import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';

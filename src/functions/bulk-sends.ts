@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, readJson, routeId } from '../http/parse';

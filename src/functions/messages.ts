@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import type { HttpRequest } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { ValidationError } from '../core/errors';
 import { emailAddress } from '../core/validators';

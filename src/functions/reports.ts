@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { ValidationError } from '../core/errors';
 import { type HttpFunctionDefinition } from '../http/definitions';

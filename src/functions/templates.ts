@@ -1,5 +1,5 @@
 import type { HttpResponseInit } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';

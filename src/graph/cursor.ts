@@ -1,6 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
-import { type z } from 'zod';
+import type * as z from 'zod';
 
 import { InvalidCursorError } from '../core/errors';
 

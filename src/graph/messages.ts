@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { UpstreamError, ValidationError } from '../core/errors';
 import { type Logger } from '../core/logger';

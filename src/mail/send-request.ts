@@ -3,7 +3,7 @@ import { createReadStream } from 'node:fs';
 import { Readable } from 'node:stream';
 
 import type { HttpRequest } from '@azure/functions';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../core/errors';
 import { emailAddress, isEmailAddress, isStrictBase64 } from '../core/validators';

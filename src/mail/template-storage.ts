@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 
 import { type ContainerClient } from '@azure/storage-blob';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { type FieldError, ValidationError } from '../core/errors';
 import { isStrictBase64 } from '../core/validators';

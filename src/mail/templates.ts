@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 
 import { type TableClient } from '@azure/data-tables';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import {
   ConflictError,

@@ -93,6 +93,8 @@ describe('npm run package (.deploy/)', () => {
 
   it('holds host.json, a package.json pointing at the bundle, the bundle and its notices, nothing else', () => {
     expect(readdirSync(pkg, { recursive: true }).sort()).toEqual([
+      'azure-sdk.js',
+      'azure-sdk.js.LEGAL.txt',
       'host.json',
       'index.js',
       'index.js.LEGAL.txt',
@@ -153,7 +155,47 @@ describe('npm run package (.deploy/)', () => {
     expect(expected.length).toBeGreaterThan(20);
     expect(registered.sort(byName)).toEqual(expected.sort(byName));
   });
+
+  it('keeps the Azure SDKs out of the bundle, in a file that loads each of them on its own', () => {
+    // src/core/azure-sdk.ts loads them on first use; the start reads only index.js.
+    const bundle = readFileSync(path.join(pkg, 'index.js'), 'utf8');
+    for (const name of SDKS) {
+      expect(bundle).not.toContain(`node_modules/${name}/`);
+      expect(bundle).toContain(`require("./azure-sdk.js")["${name}"]`);
+    }
+    expect(bundle).not.toContain('node_modules/@azure/msal-node/');
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const sdk = require('./azure-sdk.js');
+         const loaded = ${JSON.stringify(SDKS)}.map((name) => [name, Object.keys(sdk[name]).sort()]);
+         process.stdout.write('\\nexports=' + JSON.stringify(Object.fromEntries(loaded)));`,
+      ],
+      {
+        cwd: pkg,
+        env: { PATH: process.env.PATH, NODE_PATH: '' },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).toString();
+    const exports = JSON.parse(/^exports=(.*)$/m.exec(out)![1]!) as Record<string, string[]>;
+    expect(exports['@azure/identity']).toEqual(
+      expect.arrayContaining(['DefaultAzureCredential', 'ManagedIdentityCredential']),
+    );
+    expect(exports['@azure/keyvault-secrets']).toContain('SecretClient');
+    expect(exports['@azure/storage-blob']).toContain('BlobServiceClient');
+    expect(exports['@azure/storage-queue']).toContain('QueueServiceClient');
+    expect(exports['@azure/data-tables']).toEqual(expect.arrayContaining(['TableClient', 'odata']));
+  });
 });
+
+const SDKS = [
+  '@azure/identity',
+  '@azure/keyvault-secrets',
+  '@azure/storage-blob',
+  '@azure/storage-queue',
+  '@azure/data-tables',
+];
 
 function byName(a: { name: string }, b: { name: string }): number {
   return a.name.localeCompare(b.name);

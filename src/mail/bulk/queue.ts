@@ -1,5 +1,5 @@
 import { type QueueClient } from '@azure/storage-queue';
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { idSchema } from '../../core/validators';
 

@@ -1,5 +1,6 @@
-import { odata, type TableClient, type TransactionAction } from '@azure/data-tables';
+import { type TableClient, type TransactionAction } from '@azure/data-tables';
 
+import { azureSdk } from '../../core/azure-sdk';
 import { NotFoundError } from '../../core/errors';
 import { storageErrorCode, storageStatus, storageUnavailable } from '../../storage';
 import { type ContentType } from '../template-render';
@@ -225,7 +226,8 @@ export function createBulkStore(tables: {
     const shards = new Map<string, Entity>();
     const list = client.listEntities<Entity>({
       queryOptions: {
-        filter: odata`PartitionKey eq ${jobId} and RowKey ge 'count-' and RowKey lt 'count.'`,
+        filter: azureSdk.dataTables()
+          .odata`PartitionKey eq ${jobId} and RowKey ge 'count-' and RowKey lt 'count.'`,
       },
     });
     for await (const shard of list) shards.set(shard.rowKey!, shard);
@@ -432,8 +434,10 @@ export function createBulkStore(tables: {
       return guarded('listing recipients', async () => {
         const client = await tables.recipients();
         const filter = state
-          ? odata`PartitionKey eq ${jobId} and RowKey ge ${rowKey(from)} and RowKey lt 's' and state eq ${state}`
-          : odata`PartitionKey eq ${jobId} and RowKey ge ${rowKey(from)} and RowKey lt 's'`;
+          ? azureSdk.dataTables()
+              .odata`PartitionKey eq ${jobId} and RowKey ge ${rowKey(from)} and RowKey lt 's' and state eq ${state}`
+          : azureSdk.dataTables()
+              .odata`PartitionKey eq ${jobId} and RowKey ge ${rowKey(from)} and RowKey lt 's'`;
         const rows: RecipientRow[] = [];
         const pages = client
           .listEntities<Entity>({ queryOptions: { filter } })
