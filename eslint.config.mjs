@@ -2,6 +2,74 @@
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 
+/**
+ * The rooms of `src/` and what each may import (CONTRIBUTING.md, "Layout"). Dependencies point one
+ * way: functions → http → mail → graph → credentials → core, with config and storage beside core.
+ * The composition root (app, registration, index) may import any room; `src/local/` is never
+ * deployed, so only it may import itself (and it may import anything).
+ */
+const ROOMS = {
+  core: { paths: ['core/'], may: [] },
+  config: { paths: ['config'], may: ['core'] },
+  storage: { paths: ['storage'], may: ['core', 'config'] },
+  credentials: { paths: ['credentials/'], may: ['core', 'config', 'storage'] },
+  graph: { paths: ['graph/'], may: ['core', 'config', 'credentials'] },
+  mail: { paths: ['mail/'], may: ['core', 'config', 'storage', 'credentials', 'graph'] },
+  http: { paths: ['http/'], may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail'] },
+  functions: {
+    paths: ['functions/'],
+    may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail', 'http'],
+  },
+  root: {
+    paths: ['app', 'registration', 'index'],
+    may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail', 'http', 'functions'],
+  },
+  local: { paths: ['local/'], may: null },
+};
+/** Deepest folder nesting under a room (src/mail/report/x.ts is depth 2). */
+const MAX_DEPTH = 4;
+
+const escape = (text) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+/** The import specifier of a room's path, from a file `depth` folders below `src/`. */
+function specifier(path, depth) {
+  const up = depth === 0 ? '\\./' : `(?:\\.\\./){${depth}}`;
+  const target = path.endsWith('/')
+    ? `${escape(path.slice(0, -1))}(?:/|$)`
+    : `${escape(path)}(?:\\.[jt]s)?$`;
+  return `^${up}${target}`;
+}
+
+function roomRules() {
+  const blocks = [];
+  for (const [room, { paths, may }] of Object.entries(ROOMS)) {
+    if (may === null) continue;
+    const forbidden = Object.keys(ROOMS).filter((other) => other !== room && !may.includes(other));
+    const rule =
+      may.length === 0 ? 'imports nothing from other rooms' : `may import ${may.join(', ')}`;
+    for (const path of paths) {
+      const depths = path.endsWith('/') ? Array.from({ length: MAX_DEPTH }, (_, i) => i + 1) : [0];
+      for (const depth of depths) {
+        const files = path.endsWith('/')
+          ? [`src/${path}${'*/'.repeat(depth - 1)}*.ts`]
+          : [`src/${path}.ts`];
+        const patterns = forbidden.flatMap((other) =>
+          ROOMS[other].paths.map((target) => ({
+            regex: specifier(target, depth),
+            message: `src/${path} (${room}) ${rule}, not ${other}: see CONTRIBUTING.md, Layout.`,
+          })),
+        );
+        // Climbing out of src/ (tests, scripts, other folders) is never deployed code.
+        patterns.push({
+          regex: `^(?:\\.\\./){${depth + 1}}`,
+          message: `src/${path} must not import from outside src/.`,
+        });
+        blocks.push({ files, rules: { 'no-restricted-imports': ['error', { patterns }] } });
+      }
+    }
+  }
+  return blocks;
+}
+
 export default tseslint.config(
   { ignores: ['dist/**', '.deploy/**', 'node_modules/**', '.local/**', 'coverage/**'] },
   js.configs.recommended,
@@ -24,6 +92,7 @@ export default tseslint.config(
       'no-console': ['error', { allow: ['warn', 'error'] }],
     },
   },
+  ...roomRules(),
   {
     // The Azure SDKs load on first use, through src/core/azure-sdk.ts only (cold start).
     files: ['src/**/*.ts'],

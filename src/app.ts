@@ -44,7 +44,7 @@ import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
 import { type SendService } from './mail/send-types';
-import { createStorageClients, type StorageClients } from './storage';
+import { createStorageClients, requireStorage, type StorageClients } from './storage';
 
 /** The services shared by every function, built once per process. */
 export interface AppServices {
@@ -143,10 +143,8 @@ export function createApp(options: CreateAppOptions): AppContext {
   const storage = config.storage
     ? createStorageClients(config.storage, azureCredential)
     : undefined;
-  const tableOf = (name: string, purpose: string) =>
-    storage
-      ? storage.table(name)
-      : Promise.reject(new Error(`${purpose} need AzureWebJobsStorage.`));
+  const tableOf = async (name: string, purpose: string) =>
+    requireStorage(storage, purpose).table(name);
   const credentialLayer = createCredentialServices({
     config,
     log,

@@ -5,7 +5,7 @@ import { type QueueClient, type QueueServiceClient } from '@azure/storage-queue'
 
 import { type StorageConfig } from './config';
 import { azureSdk } from './core/azure-sdk';
-import { UpstreamError } from './core/errors';
+import { isErrorOf, UpstreamError } from './core/errors';
 
 /**
  * Azure Storage clients for the app's own tables, queues and containers: Azurite by connection
@@ -89,7 +89,23 @@ export function storageStatus(error: unknown): number | undefined {
   return typeof status === 'number' ? status : undefined;
 }
 
+/**
+ * The storage clients, or the same 503 (`store_unavailable`) wherever a feature needs storage that
+ * is not configured (unit tests run without it).
+ */
+export function requireStorage(storage: StorageClients | undefined, what: string): StorageClients {
+  if (!storage) {
+    throw new UpstreamError(
+      'store_unavailable',
+      `${what} need AzureWebJobsStorage, which is not configured.`,
+    );
+  }
+  return storage;
+}
+
 /** A storage failure a caller cannot fix; 503 at the edge. */
 export function storageUnavailable(what: string, cause: unknown): UpstreamError {
+  // Storage that is not configured says so, whichever store found out.
+  if (isErrorOf(cause, UpstreamError) && cause.code === 'store_unavailable') return cause;
   return new UpstreamError('store_unavailable', `Storage failed while ${what}.`, { cause });
 }

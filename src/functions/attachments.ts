@@ -2,8 +2,8 @@ import * as z from 'zod';
 
 import { type AttachmentReader, contentDisposition } from '../graph/attachments';
 import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';
+import { credentialKey, mailboxParam, routeGraphId } from '../http/params';
 import { parseQuery } from '../http/parse';
-import { credentialKey, mailboxParam, routeGraphId } from './messages';
 
 const attachmentQuery = z.strictObject({ mailbox: mailboxParam.optional() });
 

@@ -2,8 +2,8 @@ import * as z from 'zod';
 
 import { type FolderReader } from '../graph/folders';
 import { type HttpFunctionDefinition } from '../http/definitions';
+import { credentialKey, graphIdParam, mailboxParam } from '../http/params';
 import { parseQuery, queryBoolean } from '../http/parse';
-import { credentialKey, graphIdParam, mailboxParam } from './messages';
 
 const foldersQuery = z.strictObject({
   parentId: graphIdParam.optional(),

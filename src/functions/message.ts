@@ -2,8 +2,8 @@ import * as z from 'zod';
 
 import { type MessageReader } from '../graph/messages';
 import { type HttpFunctionDefinition } from '../http/definitions';
+import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from '../http/params';
 import { parseQuery } from '../http/parse';
-import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from './messages';
 
 const messageQuery = z.strictObject({
   bodyFormat: bodyFormatParam.optional(),

@@ -1,47 +1,18 @@
 import { createHash } from 'node:crypto';
 
-import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 
-import { ValidationError } from '../core/errors';
 import { emailAddress } from '../core/validators';
-import { type CredentialKey } from '../credentials/types';
 import {
-  GRAPH_ID,
   type ListMessagesQuery,
   MESSAGE_FIELDS,
   type MessageField,
   type MessageReader,
 } from '../graph/messages';
 import { searchPhrase } from '../graph/odata';
-import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';
-import { parseQuery, queryBoolean, routeId } from '../http/parse';
-
-/** An id or well-known name Graph gave us; loosely checked, always URL-encoded later. */
-export const graphIdParam = z
-  .string()
-  .regex(GRAPH_ID, 'must be a Graph id: at most 512 of A-Z a-z 0-9 _ = + / -');
-
-/** A shared mailbox to read instead of the credential's own (needs the `.Shared` scopes). */
-export const mailboxParam = emailAddress('must be a mailbox address (UPN)');
-
-export const bodyFormatParam = z.enum(['text', 'html'], { error: 'must be text or html' });
-
-/** The credential of the caller's service named in the route. */
-export function credentialKey(invocation: CallerInvocation): CredentialKey {
-  return {
-    serviceId: invocation.caller.serviceId,
-    credentialId: routeId(invocation.request, 'credentialId'),
-  };
-}
-
-/** A route parameter holding a Graph id (message, attachment). */
-export function routeGraphId(request: HttpRequest, name: string): string {
-  const result = graphIdParam.safeParse(request.params[name] ?? '');
-  if (!result.success)
-    throw new ValidationError({ path: name, message: result.error.issues[0]!.message });
-  return result.data;
-}
+import { type HttpFunctionDefinition } from '../http/definitions';
+import { bodyFormatParam, credentialKey, graphIdParam, mailboxParam } from '../http/params';
+import { parseQuery, queryBoolean } from '../http/parse';
 
 const ISO_DATE =
   /^(\d{4})-(\d{2})-(\d{2})(T([01]\d|2[0-3]):[0-5]\d(:[0-5]\d(\.\d{1,7})?)?(Z|[+-]([01]\d|2[0-3]):[0-5]\d))?$/;

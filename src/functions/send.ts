@@ -3,8 +3,8 @@ import type { HttpRequest } from '@azure/functions';
 import { ValidationError } from '../core/errors';
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { routeId } from '../http/parse';
+import { maxSendBodyBytes, readSendRequest } from '../http/send-body';
 import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
-import { maxSendBodyBytes, readSendRequest } from '../mail/send-request';
 import { type SendService } from '../mail/send-types';
 
 export interface SendFunctionDependencies {

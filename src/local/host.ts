@@ -17,8 +17,10 @@ import {
   type Timer,
 } from '@azure/functions';
 
-import { type HostRegistration } from '../registration';
+import { type AppError, MethodNotAllowedError, NotFoundError } from '../core/errors';
+import { toProblemResponse } from '../http/problem';
 import { compileRoute, RouteTable } from '../http/routes';
+import { type HostRegistration } from '../registration';
 import { type StorageClients } from '../storage';
 
 export interface LocalHostOptions {
@@ -113,6 +115,18 @@ async function writeResponse(
     res.on('close', resolve);
     body.pipe(res);
   });
+}
+
+/** What no registration answers (other paths, the host's admin API, a crash) is problem+json too. */
+function writeProblem(res: http.ServerResponse, error: unknown, instance: string): Promise<void> {
+  return writeResponse(res, toProblemResponse(error, { requestId: randomUUID(), instance }));
+}
+
+/** The request's URL; a target starting `//` stays a path (the URL parser would read a host). */
+function requestUrl(req: http.IncomingMessage): URL {
+  const origin = `http://${req.headers.host ?? '127.0.0.1'}`;
+  const target = req.url ?? '/';
+  return target.startsWith('/') ? new URL(origin + target) : new URL(target, origin);
 }
 
 function sampleTimer(): Timer {
@@ -217,11 +231,14 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
 
   const server = http.createServer((req, res) => {
     void (async () => {
-      const url = new URL(req.url ?? '/', `http://${req.headers.host ?? '127.0.0.1'}`);
+      const url = requestUrl(req);
+      const method = req.method ?? 'GET';
+      const problem = (error: AppError) => writeProblem(res, error, url.pathname);
+      const noRoute = () => problem(new NotFoundError(`The route ${method} ${url.pathname}`));
       const admin = /^\/admin\/functions\/([^/]+)$/.exec(url.pathname);
       if (admin && req.method === 'POST') {
         const registration = background.get(decodeURIComponent(admin[1]!).toLowerCase());
-        if (!registration) return void res.writeHead(404).end();
+        if (!registration) return problem(new NotFoundError('The function'));
         const chunks: Buffer[] = [];
         for await (const chunk of req) chunks.push(chunk as Buffer);
         const context = contextFor(registration.name, log);
@@ -240,21 +257,20 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
         }
         return;
       }
-      if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') {
-        return void res.writeHead(404, { 'content-type': 'text/plain' }).end('Not found\n');
+      if (!url.pathname.startsWith('/api/') && url.pathname !== '/api') return noRoute();
+      const match = table.match(method, url.pathname.slice('/api/'.length));
+      // Only without the app's catch-all function (unit tests); with it, the app answers these.
+      if (match.kind === 'method_not_allowed') {
+        return problem(new MethodNotAllowedError(method, match.allow));
       }
-      const match = table.match(req.method ?? 'GET', url.pathname.slice('/api/'.length));
-      if (match.kind !== 'match') {
-        // Only without the app's catch-all function: the host's own bare answer.
-        return void res.writeHead(match.kind === 'method_not_allowed' ? 405 : 404).end();
-      }
+      if (match.kind === 'not_found') return noRoute();
       const request = toRequest(req, url, match.params);
       const result = await match.value.handler(request, contextFor(match.value.name, log));
       await writeResponse(res, result);
     })().catch((error: unknown) => {
       log(`local host error: ${String(error)}`);
-      if (!res.headersSent) res.writeHead(500).end();
-      else res.destroy();
+      if (res.headersSent) return void res.destroy();
+      writeProblem(res, error, req.url ?? '/').catch(() => res.destroy());
     });
   });
   server.requestTimeout = 0; // large uploads may take minutes

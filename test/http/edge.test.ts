@@ -118,6 +118,20 @@ describe('HTTP edge through the local host', () => {
     expect(await wrong.json()).toMatchObject({ code: 'method_not_allowed' });
   });
 
+  it.each([
+    ['GET', '//api//credentials'],
+    ['GET', '/'],
+    ['GET', '/favicon.ico'],
+    ['POST', '/apix/credentials'],
+  ])('answers %s %s with 404 problem+json naming the path', async (method, path) => {
+    const response = await call(path, { method });
+    expect(response.status).toBe(404);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    const body = (await response.json()) as Record<string, unknown>;
+    expect(body).toMatchObject({ status: 404, code: 'not_found', instance: path });
+    expect(body.detail).toContain(path.replace(/^\/api/, ''));
+  });
+
   it('maps typed errors to their status', async () => {
     const response = await call('/api/things/t-1');
     expect(response.status).toBe(404);
@@ -191,5 +205,42 @@ describe('HTTP edge through the local host', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { status: string; checks: Record<string, unknown> };
     expect(Object.keys(body.checks)).toEqual(expect.arrayContaining(['graph', 'identity']));
+  });
+});
+
+describe('the local host on its own (no catch-all function registered)', () => {
+  let host: LocalHost;
+  const logs: string[] = [];
+
+  beforeAll(async () => {
+    host = await startLocalHost({
+      registrations: [
+        {
+          kind: 'http',
+          name: 'crash',
+          options: {
+            methods: ['GET'],
+            route: 'crash',
+            handler: () => Promise.reject(new Error('not through the edge')),
+          },
+        },
+      ],
+      log: (line) => logs.push(line),
+    });
+  });
+  afterAll(() => host.close());
+
+  it.each([
+    ['GET', '/api/nothing', 404, 'not_found'],
+    ['DELETE', '/api/crash', 405, 'method_not_allowed'],
+    ['POST', '/admin/functions/nothing', 404, 'not_found'],
+    ['GET', '//api//crash', 404, 'not_found'],
+    ['GET', '/api/crash', 500, 'internal'],
+  ])('answers %s %s with %i problem+json', async (method, path, status, code) => {
+    const response = await fetch(`${host.url}${path}`, { method });
+    expect(response.status).toBe(status);
+    expect(response.headers.get('content-type')).toBe('application/problem+json');
+    expect(await response.json()).toMatchObject({ status, code });
+    if (status === 405) expect(response.headers.get('allow')).toBe('GET');
   });
 });

@@ -3,8 +3,8 @@ import type { FaultRule } from './faults';
 import { messageInput } from './graph/message-input';
 import { applyInputFields, renderItemMime } from './graph/messages';
 import type { TokenResponse } from './identity';
-import type { HttpResult } from './identity-http';
 import type { SandboxLimits } from './limits';
+import type { HttpResult } from './state';
 import type { RequestLogEntry, SandboxState } from './state';
 import {
   childConversationIndex,

@@ -1,13 +1,8 @@
 import { IdentityError, identityErrorBody } from './errors';
 import type { AuthorizeParams, IdentityPlatform } from './identity';
+import type { HttpResult } from './state';
 import type { MailStore, UserRecord } from './store';
 import { opaqueToken, safeDecode } from './util';
-
-export interface HttpResult {
-  status: number;
-  headers: Record<string, string>;
-  body?: Buffer | string;
-}
 
 const json = (status: number, value: unknown, extra: Record<string, string> = {}): HttpResult => ({
   status,

@@ -167,3 +167,32 @@ export function parseBase64Mime(payload: string): ParsedMime {
 export function isMimeRequest(contentType: string | undefined): boolean {
   return (contentType ?? '').toLowerCase().startsWith('text/plain');
 }
+
+const MAGIC: Array<[string, string]> = [
+  ['R0lGOD', 'image/gif'],
+  ['iVBORw0KGgo', 'image/png'],
+  ['/9j/', 'image/jpeg'],
+  ['JVBERi0', 'application/pdf'],
+];
+const EXTENSIONS: Record<string, string> = {
+  txt: 'text/plain',
+  pdf: 'application/pdf',
+  png: 'image/png',
+  jpg: 'image/jpeg',
+  jpeg: 'image/jpeg',
+  gif: 'image/gif',
+  csv: 'text/csv',
+  html: 'text/html',
+  json: 'application/json',
+  zip: 'application/zip',
+  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
+  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
+};
+
+/** Exchange fills contentType from the bytes or the file name when the client gives none. */
+export function guessContentType(name: string, base64: string): string {
+  const magic = MAGIC.find(([prefix]) => base64.startsWith(prefix));
+  if (magic) return magic[1];
+  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
+  return (ext && EXTENSIONS[ext]) ?? 'application/octet-stream';
+}

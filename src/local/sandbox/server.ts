@@ -12,8 +12,8 @@ import {
 } from './errors';
 import type { FaultDecision } from './faults';
 import { faultError, handleGraph } from './graph/router';
-import { type HttpResult, IdentityHttp } from './identity-http';
-import type { GraphRequest, RequestLogEntry, SandboxState } from './state';
+import { IdentityHttp } from './identity-http';
+import type { GraphRequest, HttpResult, RequestLogEntry, SandboxState } from './state';
 import { sleep } from './util';
 
 /** The request log keeps the most recent entries only, so a long-running `npm start` stays small. */

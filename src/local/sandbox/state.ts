@@ -4,6 +4,13 @@ import type { LimitTracker } from './limits';
 import type { Mailbox, MailStore, UserRecord } from './store';
 import type { UploadSessions } from './uploads';
 
+/** An HTTP answer of the sandbox (identity, uploads, control), written by the server. */
+export interface HttpResult {
+  status: number;
+  headers: Record<string, string>;
+  body?: Buffer | string;
+}
+
 /** One entry of the request log: what was asked and answered, never token values. */
 export interface RequestLogEntry {
   method: string;

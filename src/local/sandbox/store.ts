@@ -465,3 +465,16 @@ export function newMessage(
   }
   return m;
 }
+
+/** A stored attachment with a fresh id under its message. */
+export function newAttachment(
+  input: Omit<StoredAttachment, 'id' | 'lastModifiedMs'>,
+  ownerId: string,
+  index: number,
+): StoredAttachment {
+  return {
+    ...input,
+    id: exchangeId('AAMkADAt', `${ownerId}/att/${index}/${Date.now()}/${Math.random()}`),
+    lastModifiedMs: Date.now(),
+  };
+}

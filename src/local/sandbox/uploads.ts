@@ -1,10 +1,21 @@
 import { badRequest, GraphError, graphErrorBody, JSON_CONTENT_TYPE } from './errors';
-import { type AttachmentItem, sessionTime } from './graph/attachments';
-import { guessContentType, newAttachment } from './graph/message-input';
-import type { HttpResult } from './identity-http';
-import type { SandboxState } from './state';
-import type { Mailbox, StoredMessage } from './store';
-import { opaqueToken, safeDecode, sleep } from './util';
+import { guessContentType } from './mime';
+import type { HttpResult, SandboxState } from './state';
+import { type Mailbox, newAttachment, type StoredMessage } from './store';
+import { isoSeconds, opaqueToken, safeDecode, sleep } from './util';
+
+/** Validated `AttachmentItem` of createUploadSession (docs spell it with a capital A; camelCase also read). */
+export interface AttachmentItem {
+  name: string;
+  size: number;
+  contentType: string | null;
+  isInline: boolean;
+  contentId: string | null;
+}
+
+/** Expiration timestamps in upload sessions carry 7 fractional digits, like the docs' samples. */
+export const sessionTime = (ms: number): string =>
+  `${isoSeconds(ms).slice(0, -1)}.${String(ms % 1000).padStart(3, '0')}0000Z`;
 
 interface UploadSession {
   id: string;

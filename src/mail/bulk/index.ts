@@ -1,7 +1,6 @@
 import { type Config } from '../../config';
-import { UpstreamError } from '../../core/errors';
 import { type TokenProvider } from '../../credentials/types';
-import { type StorageClients } from '../../storage';
+import { requireStorage, type StorageClients } from '../../storage';
 import { type SendService } from '../send-types';
 import { ATTACHMENT_CONTAINER, createAttachmentBlobs } from '../template-storage';
 import { createTemplateService, TEMPLATE_TABLE, type TemplateService } from '../templates';
@@ -31,12 +30,7 @@ export interface Mailing {
 
 /** Templates and bulk sends over one set of storage clients, built on first use. */
 export function createMailing(deps: MailingDependencies): Mailing {
-  const storage = (): StorageClients => {
-    if (!deps.storage) {
-      throw new UpstreamError('store_unavailable', 'AzureWebJobsStorage is not configured.');
-    }
-    return deps.storage;
-  };
+  const storage = (): StorageClients => requireStorage(deps.storage, 'Templates and bulk sends');
   const settings: BulkSettings = {
     ...DEFAULT_BULK_SETTINGS,
     ratePerMinute: deps.config.sendRatePerMinute,

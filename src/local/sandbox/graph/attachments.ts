@@ -1,10 +1,11 @@
 import { badRequest, GraphError, type GraphResponse } from '../errors';
 import type { GraphContext } from '../state';
-import type { StoredAttachment, StoredMessage } from '../store';
-import { asText, isoSeconds, isRecord } from '../util';
+import { newAttachment, type StoredAttachment, type StoredMessage } from '../store';
+import { type AttachmentItem } from '../uploads';
+import { asText, isRecord } from '../util';
 import { ATTACHMENT_PROPERTIES, attachmentView, contextUrl, parseSelect } from '../views';
 import { jsonBody, noContent, ok } from './helpers';
-import { attachmentInput, newAttachment } from './message-input';
+import { attachmentInput } from './message-input';
 import { renderItemMime } from './messages';
 
 function findAttachment(m: StoredMessage, id: string): StoredAttachment {
@@ -97,15 +98,6 @@ export function addAttachment(ctx: GraphContext, m: StoredMessage): GraphRespons
   );
 }
 
-/** Validated `AttachmentItem` of createUploadSession (docs spell it with a capital A; camelCase also read). */
-export interface AttachmentItem {
-  name: string;
-  size: number;
-  contentType: string | null;
-  isInline: boolean;
-  contentId: string | null;
-}
-
 export function parseAttachmentItem(ctx: GraphContext): AttachmentItem {
   const body = jsonBody(ctx);
   const item = body.AttachmentItem ?? body.attachmentItem;
@@ -149,7 +141,3 @@ export function parseAttachmentItem(ctx: GraphContext): AttachmentItem {
     contentId: typeof item.contentId === 'string' ? item.contentId : null,
   };
 }
-
-/** Expiration timestamps in upload sessions carry 7 fractional digits, like the docs' samples. */
-export const sessionTime = (ms: number): string =>
-  `${isoSeconds(ms).slice(0, -1)}.${String(ms % 1000).padStart(3, '0')}0000Z`;

@@ -1,4 +1,5 @@
 import { badRequest, GraphError } from '../errors';
+import { guessContentType } from '../mime';
 import type {
   ExtendedProperty,
   InternetMessageHeader,
@@ -6,7 +7,7 @@ import type {
   Recipient,
   StoredAttachment,
 } from '../store';
-import { asText, exchangeId, isRecord } from '../util';
+import { asText, isRecord } from '../util';
 import { wrapHtml } from '../views';
 import { extendedPropertiesInput } from './extended-properties';
 
@@ -133,35 +134,6 @@ export function body(value: unknown): ItemBody {
   return type === 'html'
     ? { contentType: 'html', content: wrapHtml(content) }
     : { contentType: 'text', content };
-}
-
-const MAGIC: Array<[string, string]> = [
-  ['R0lGOD', 'image/gif'],
-  ['iVBORw0KGgo', 'image/png'],
-  ['/9j/', 'image/jpeg'],
-  ['JVBERi0', 'application/pdf'],
-];
-const EXTENSIONS: Record<string, string> = {
-  txt: 'text/plain',
-  pdf: 'application/pdf',
-  png: 'image/png',
-  jpg: 'image/jpeg',
-  jpeg: 'image/jpeg',
-  gif: 'image/gif',
-  csv: 'text/csv',
-  html: 'text/html',
-  json: 'application/json',
-  zip: 'application/zip',
-  docx: 'application/vnd.openxmlformats-officedocument.wordprocessingml.document',
-  xlsx: 'application/vnd.openxmlformats-officedocument.spreadsheetml.sheet',
-};
-
-/** Exchange fills contentType from the bytes or the file name when the client gives none. */
-export function guessContentType(name: string, base64: string): string {
-  const magic = MAGIC.find(([prefix]) => base64.startsWith(prefix));
-  if (magic) return magic[1];
-  const ext = /\.([A-Za-z0-9]+)$/.exec(name)?.[1]?.toLowerCase();
-  return (ext && EXTENSIONS[ext]) ?? 'application/octet-stream';
 }
 
 /** Parses one attachment object (fileAttachment or itemAttachment) from JSON. */
@@ -301,16 +273,4 @@ export function messageInput(
     }
   }
   return out;
-}
-
-export function newAttachment(
-  input: Omit<StoredAttachment, 'id' | 'lastModifiedMs'>,
-  ownerId: string,
-  index: number,
-): StoredAttachment {
-  return {
-    ...input,
-    id: exchangeId('AAMkADAt', `${ownerId}/att/${index}/${Date.now()}/${Math.random()}`),
-    lastModifiedMs: Date.now(),
-  };
 }

@@ -3,7 +3,7 @@ import { renderMime, isMimeRequest, parseBase64Mime } from '../mime';
 import { compileFilter } from '../odata/filter';
 import { compileSearch } from '../search';
 import type { GraphContext, SandboxState } from '../state';
-import { type Folder, type Mailbox, newMessage, type StoredMessage } from '../store';
+import { type Folder, type Mailbox, newAttachment, newMessage, type StoredMessage } from '../store';
 import {
   ATTACHMENT_PROPERTIES,
   attachmentView,
@@ -13,14 +13,14 @@ import {
   parseSelect,
   type ViewOptions,
 } from '../views';
-import { intParam, jsonBody, noContent, ok, selfLink } from './helpers';
-import { MESSAGE_SCHEMA } from './message-schema';
-import { messageInput, newAttachment, type MessageInput } from './message-input';
 import {
   expandedProperties,
   mergeExtendedProperties,
   parseExtendedExpand,
 } from './extended-properties';
+import { intParam, jsonBody, noContent, ok, selfLink } from './helpers';
+import { messageInput, type MessageInput } from './message-input';
+import { MESSAGE_SCHEMA } from './message-schema';
 
 export function viewOptions(ctx: GraphContext, select: string[] | null): ViewOptions {
   return { select, bodyType: ctx.bodyType, immutableIds: ctx.immutableIds };

@@ -7,14 +7,15 @@ import * as z from 'zod';
 
 import { type FieldError, UnsupportedMediaTypeError, ValidationError } from '../core/errors';
 import { emailAddress, isEmailAddress, isStrictBase64 } from '../core/validators';
-import { type MultipartBody, readMultipart } from '../http/multipart';
-import { mediaType, parseWith, readJson } from '../http/parse';
-import { MAX_ATTACHMENT_BYTES } from './send-limits';
-import { type AttachmentInput, type OutgoingMessage, type Recipient } from './send-types';
+import { MAX_ATTACHMENT_BYTES } from '../mail/send-limits';
+import { type AttachmentInput, type OutgoingMessage, type Recipient } from '../mail/send-types';
+import { type MultipartBody, readMultipart } from './multipart';
+import { mediaType, parseWith, readJson } from './parse';
 
 /**
  * The send route's request: JSON with base64 attachments, or multipart/form-data with a
- * `message` JSON part and streamed file parts. Syntax is checked here (addresses, base64, enums,
+ * `message` JSON part and streamed file parts. Read here at the edge into the typed command the
+ * send service takes (`OutgoingMessage`). Syntax is checked here (addresses, base64, enums,
  * unknown fields); Exchange's limits are checked by the send service for every sender.
  */
 

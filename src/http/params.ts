@@ -1,0 +1,37 @@
+import type { HttpRequest } from '@azure/functions';
+import * as z from 'zod';
+
+import { ValidationError } from '../core/errors';
+import { emailAddress } from '../core/validators';
+import { type CredentialKey } from '../credentials/types';
+import { GRAPH_ID } from '../graph/messages';
+import { type CallerInvocation } from './definitions';
+import { routeId } from './parse';
+
+/** Route and query parameters the mail read routes (messages, message, folders, attachments) share. */
+
+/** An id or well-known name Graph gave us; loosely checked, always URL-encoded later. */
+export const graphIdParam = z
+  .string()
+  .regex(GRAPH_ID, 'must be a Graph id: at most 512 of A-Z a-z 0-9 _ = + / -');
+
+/** A shared mailbox to read instead of the credential's own (needs the `.Shared` scopes). */
+export const mailboxParam = emailAddress('must be a mailbox address (UPN)');
+
+export const bodyFormatParam = z.enum(['text', 'html'], { error: 'must be text or html' });
+
+/** The credential of the caller's service named in the route. */
+export function credentialKey(invocation: CallerInvocation): CredentialKey {
+  return {
+    serviceId: invocation.caller.serviceId,
+    credentialId: routeId(invocation.request, 'credentialId'),
+  };
+}
+
+/** A route parameter holding a Graph id (message, attachment). */
+export function routeGraphId(request: HttpRequest, name: string): string {
+  const result = graphIdParam.safeParse(request.params[name] ?? '');
+  if (!result.success)
+    throw new ValidationError({ path: name, message: result.error.issues[0]!.message });
+  return result.data;
+}

@@ -1,0 +1,100 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { ESLint, type Linter } from 'eslint';
+import tseslint from 'typescript-eslint';
+import { beforeAll, describe, expect, it } from 'vitest';
+
+const root = path.join(__dirname, '..');
+const RULE = 'no-restricted-imports';
+
+/**
+ * The real eslint.config.mjs decides which room may import which (CONTRIBUTING.md, "Layout"). The
+ * checks below run only that rule, with the plain TypeScript parser: the type-aware setup that
+ * `npm run lint` uses would take most of a minute for the same answer.
+ */
+let rulesFor: (file: string) => Promise<Linter.RuleEntry | undefined>;
+let lint: (code: string, file: string) => Promise<string[]>;
+
+beforeAll(() => {
+  const real = new ESLint({ cwd: root });
+  rulesFor = async (file) =>
+    ((await real.calculateConfigForFile(path.join(root, file))) as Linter.Config).rules?.[RULE];
+  // One linter per distinct rule setting (a room at a depth), reused across files.
+  const linters = new Map<string, ESLint>();
+  lint = async (code, file) => {
+    const rule = await rulesFor(file);
+    const key = JSON.stringify(rule ?? null);
+    let only = linters.get(key);
+    if (!only) {
+      only = new ESLint({
+        cwd: root,
+        overrideConfigFile: true,
+        overrideConfig: [
+          { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
+          ...(rule ? [{ files: ['**/*.ts'], rules: { [RULE]: rule } }] : []),
+        ],
+      });
+      linters.set(key, only);
+    }
+    const [result] = await only.lintText(code, { filePath: path.join(root, file) });
+    // Disable comments naming the type-aware rules are unknown here; only this rule and parse errors count.
+    return (result?.messages ?? [])
+      .filter((m) => m.ruleId === RULE || m.fatal)
+      .map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
+  };
+});
+
+describe('lint keeps the dependency direction of src/', () => {
+  it.each([
+    ['src/core/fixture.ts', "import { type Logger } from '../http/definitions';", 'http'],
+    ['src/core/fixture.ts', "import { loadConfig } from '../config';", 'config'],
+    ['src/config.ts', "import { createApp } from './app';", 'root'],
+    ['src/credentials/fixture.ts', "import { toGraphError } from '../graph/errors';", 'graph'],
+    ['src/graph/fixture.ts', "import { createSendService } from '../mail/send';", 'mail'],
+    ['src/mail/bulk/fixture.ts', "import { readJson } from '../../http/parse';", 'http'],
+    ['src/mail/report/fixture.ts', "export * from '../../functions/send';", 'functions'],
+    ['src/http/fixture.ts', "import type { X } from '../functions/send';", 'functions'],
+    ['src/functions/fixture.ts', "import { createApp } from '../app';", 'root'],
+    ['src/functions/fixture.ts', "import { startSandbox } from '../local/sandbox';", 'local'],
+    ['src/app.ts', "import { startLocalHost } from './local/host';", 'local'],
+  ])('%s: %s is refused', async (file, code, room) => {
+    const messages = await lint(code, file);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain(`${RULE}: `);
+    expect(messages[0]).toContain(`not ${room}:`);
+  });
+
+  it.each([
+    ['src/core/fixture.ts', "import { z } from 'zod';\nimport { redact } from './logger';"],
+    ['src/credentials/fixture.ts', "import { storageUnavailable } from '../storage';"],
+    ['src/graph/fixture.ts', "import { type CredentialKey } from '../credentials/types';"],
+    ['src/mail/report/fixture.ts', "import { GRAPH_ID } from '../../graph/messages';"],
+    ['src/mail/bulk/fixture.ts', "import { type SendService } from '../send-types';"],
+    ['src/functions/fixture.ts', "import { readJson } from '../http/parse';"],
+    ['src/app.ts', "import { sendFunction } from './functions/send';"],
+    ['src/local/fixture.ts', "import { createApp } from '../app';"],
+  ])('%s: %s is allowed', async (file, code) => {
+    expect(await lint(code, file)).toEqual([]);
+  });
+
+  it('refuses deployed code reaching outside src/', async () => {
+    const messages = await lint("import { x } from '../../test/support/stack';", 'src/mail/x.ts');
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('src/mail/ must not import from outside src/.');
+  });
+
+  it('the rule is on for every deployed file, and the real tree keeps it', async () => {
+    const deployed = readdirSync(path.join(root, 'src'), { recursive: true, encoding: 'utf8' })
+      .filter((f) => f.endsWith('.ts') && !f.startsWith(`local${path.sep}`))
+      .map((f) => path.join('src', f));
+    expect(deployed.length).toBeGreaterThan(80);
+    const failures: string[] = [];
+    for (const file of deployed) {
+      if ((await rulesFor(file)) === undefined) failures.push(`${file}: rule off`);
+      const code = readFileSync(path.join(root, file), 'utf8');
+      for (const message of await lint(code, file)) failures.push(`${file}: ${message}`);
+    }
+    expect(failures).toEqual([]);
+  });
+});
