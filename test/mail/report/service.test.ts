@@ -47,7 +47,7 @@ function service(definitions: ReportDefinition[], extra: { maxMessages?: number 
       idempotency: createIdempotencyStore({ table: () => storage.table('idempotency') }),
       maxMessageSizeBytes: 35 * 1024 * 1024,
     }),
-    // Over 66 s: src/mail/send.ts builds a fractional work budget below that (reported).
+    // Over 66 s: src/mail/send/index.ts builds a fractional work budget below that (reported).
     definitionBudgetMs: 70_000,
     ...extra,
   });

@@ -1,0 +1,134 @@
+import { remainingMs, sleep } from '../../core/abort';
+import { SendOutcomeUnknownError } from '../../core/errors';
+import { deleteMessage, getMessageRef } from '../../graph/drafts';
+import { findBySendId, type MessageRef, sentItemsFolderId } from '../../graph/send';
+import { type SendResult } from '../send-types';
+import { type SendContext } from './context';
+import { type Submission } from './submit';
+
+/**
+ * The confirm stage: what happened to a submitted message, found by looking it up (Sent Items by
+ * its send id, or the draft's immutable id, as the docs advise), and its ids for the caller.
+ */
+
+type LookupContext = Pick<SendContext, 'abortSignal' | 'log' | 'timings'>;
+
+/** Looks until `find` answers or the time is up; lookup errors just mean "not yet". */
+export async function lookFor<T>(
+  ctx: LookupContext,
+  find: () => Promise<T | null>,
+  budgetMs: number,
+): Promise<T | null> {
+  const until = Date.now() + Math.min(budgetMs, remainingMs(ctx.abortSignal) - 500);
+  let delay = ctx.timings.firstDelayMs;
+  for (;;) {
+    try {
+      const found = await find();
+      if (found) return found;
+    } catch (error) {
+      ctx.log.warn('send lookup failed', { error });
+    }
+    if (Date.now() + delay > until) return null;
+    await sleep(delay, ctx.abortSignal).catch(() => undefined);
+    if (ctx.abortSignal?.aborted) return null;
+    delay = Math.min(delay * 2, 4000);
+  }
+}
+
+export function sendResult(sendId: string, ref: MessageRef | null): SendResult {
+  return {
+    sendId,
+    status: 'sent',
+    messageId: ref?.id ?? null,
+    internetMessageId: ref?.internetMessageId ?? null,
+  };
+}
+
+/**
+ * After `sendMail`: its ids from the Sent Items copy. A lost answer is resolved by finding that
+ * copy; without one (saveToSentItems=false) there is nothing to look for, so the outcome is unknown.
+ */
+export async function confirmSendMail(
+  ctx: SendContext,
+  submission: Submission,
+): Promise<SendResult> {
+  const { message, sendId, lookup, log, timings } = ctx;
+  const find = () => findBySendId(lookup, 'sentitems', sendId);
+  if (!submission.answered) {
+    log.warn('sendMail answer lost; looking for the message in Sent Items', {
+      sendId,
+      error: submission.error,
+    });
+    const found = message.saveToSentItems ? await lookFor(ctx, find, timings.lostAnswerMs) : null;
+    if (!found) throw new SendOutcomeUnknownError(sendId, { cause: submission.error });
+    return sendResult(sendId, found);
+  }
+  if (!message.saveToSentItems) return sendResult(sendId, null);
+  return sendResult(sendId, await lookFor(ctx, find, timings.afterSendMs));
+}
+
+/**
+ * Graph's draft `/send` always keeps a copy in Sent Items, so with saveToSentItems=false the
+ * copy is deleted once it is there, found by the draft's immutable id. Only a copy in Sent
+ * Items is touched: the message has left by then (one still in the Outbox has not, and deleting
+ * it could stop it), so deleting can neither undo nor repeat the send. A copy not found within
+ * `unsavedCopyMs` and the budget stays, with a warning: the mail went all the same.
+ */
+export async function deleteSentCopy(ctx: SendContext, draftId: string): Promise<void> {
+  const { lookup, abortSignal, sendId, log, timings } = ctx;
+  let sentItems: string | undefined;
+  const inSentItems = async () => {
+    sentItems ??= await sentItemsFolderId(lookup);
+    const ref = await getMessageRef(lookup, draftId);
+    return ref && !ref.isDraft && ref.parentFolderId === sentItems ? ref : null;
+  };
+  // Leave time for the DELETE itself.
+  const budgetMs = Math.min(timings.unsavedCopyMs, remainingMs(abortSignal) - 2000);
+  const copy = await lookFor(ctx, inSentItems, budgetMs);
+  if (!copy) {
+    log.warn(
+      'the Sent Items copy of a message sent with saveToSentItems=false did not appear in time; it stays',
+      { sendId, messageId: draftId },
+    );
+    return;
+  }
+  await deleteMessage(lookup, copy.id).catch((error: unknown) =>
+    log.warn('could not delete the Sent Items copy of a message sent with saveToSentItems=false', {
+      sendId,
+      messageId: draftId,
+      error,
+    }),
+  );
+}
+
+/**
+ * After a draft's `/send`: a lost answer is resolved by looking the draft up by its immutable id
+ * (the draft stays when not found: it may still be on its way out of the Outbox); then the copy
+ * is removed (saveToSentItems=false) or its ids are read.
+ */
+export async function confirmDraftSend(
+  ctx: SendContext,
+  draft: MessageRef,
+  submission: Submission,
+): Promise<SendResult> {
+  const { message, sendId, lookup, log, timings } = ctx;
+  if (!submission.answered) {
+    log.warn('send answer lost; looking the draft up by its immutable id', {
+      sendId,
+      error: submission.error,
+    });
+    const sentCopy = async () => {
+      const ref = await getMessageRef(lookup, draft.id);
+      return ref && !ref.isDraft ? ref : null;
+    };
+    if (!(await lookFor(ctx, sentCopy, timings.lostAnswerMs))) {
+      throw new SendOutcomeUnknownError(sendId, { cause: submission.error });
+    }
+  }
+  if (!message.saveToSentItems) {
+    await deleteSentCopy(ctx, draft.id);
+    return sendResult(sendId, null);
+  }
+  const ref = await getMessageRef(lookup, draft.id).catch(() => null);
+  return sendResult(sendId, ref ?? draft);
+}

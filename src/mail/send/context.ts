@@ -1,0 +1,48 @@
+import { type MailboxGraph } from '../../graph/client';
+import { type MailboxSlot } from '../../graph/uploads';
+import { type Logger } from '../../core/logger';
+import { type OutgoingMessage } from '../send-types';
+
+export interface ConfirmTimings {
+  /** How long to keep looking for a message whose send answer was lost. */
+  lostAnswerMs: number;
+  /**
+   * How long to look for a message that should be there at once: the Sent Items copy after an
+   * accepted sendMail (for its ids), a draft whose create answer was lost (to delete it).
+   */
+  afterSendMs: number;
+  /** How long to wait for a sent draft's Sent Items copy to delete it (saveToSentItems=false). */
+  unsavedCopyMs: number;
+  /** Pause between lookups; doubles each time up to 4 s. */
+  firstDelayMs: number;
+}
+
+export const DEFAULT_CONFIRM_TIMINGS: ConfirmTimings = {
+  lostAnswerMs: 20_000,
+  afterSendMs: 3_000,
+  unsavedCopyMs: 20_000,
+  firstDelayMs: 250,
+};
+
+/** Everything the stages of one send share. */
+export interface SendContext {
+  message: OutgoingMessage;
+  sendId: string;
+  /** Bound to a budget that leaves time to look up a lost answer. */
+  work: MailboxGraph;
+  /** Bound to the whole budget: lookups and cleanup after `work` ran out. */
+  lookup: MailboxGraph;
+  abortSignal: AbortSignal | undefined;
+  /** `work`'s budget: upload PUTs use it too. */
+  workSignal: AbortSignal;
+  log: Logger;
+  /** One of the drafting mailbox's concurrency slots, for upload PUTs and cancels. */
+  slot: MailboxSlot;
+  /** Called right before the irreversible request. */
+  commit: (sendId: string) => Promise<void>;
+  timings: ConfirmTimings;
+  /** Used for upload-session PUTs and cancels (never carries our token). */
+  fetch: typeof fetch;
+  /** Observes upload progress (the benchmark counts chunks). */
+  onUpload?: ((event: { name: string; size: number; chunks: number }) => void) | undefined;
+}

@@ -1,0 +1,72 @@
+import { createDraft, deleteMessage } from '../../graph/drafts';
+import {
+  findBySendId,
+  type GraphOutgoingMessage,
+  isUncertainSendFailure,
+  type MessageRef,
+} from '../../graph/send';
+import { type AttachmentInput } from '../send-types';
+import { attachFile, cancelUploads, type OpenUploads } from './attach';
+import { lookFor } from './confirm';
+import { type SendContext } from './context';
+
+/**
+ * Drafts for the draft → attach → `/send` route. How the draft comes to be is a parameter
+ * (`DraftCreator`): a new message here; a reply or forward is the same route with another creator.
+ */
+
+/** Makes the draft in `ctx.work`; on failure it leaves nothing behind. */
+export type DraftCreator = (ctx: SendContext) => Promise<MessageRef>;
+
+/** Deletes the draft of a failed send and cancels its open upload sessions (best effort). */
+export async function discardDraft(
+  ctx: SendContext,
+  draftId: string | undefined,
+  open: OpenUploads = new Set(),
+): Promise<void> {
+  await cancelUploads(ctx, open);
+  if (draftId === undefined) return;
+  await deleteMessage(ctx.lookup, draftId).catch((error: unknown) =>
+    ctx.log.error('could not delete the draft of a failed send', { error }),
+  );
+}
+
+/**
+ * A new draft from `payload`. When the create answer is lost the draft may exist all the same:
+ * it is looked up in Drafts by its send id and deleted, so nothing is left behind.
+ */
+export function newDraft(payload: GraphOutgoingMessage): DraftCreator {
+  return async (ctx) => {
+    try {
+      return await createDraft(ctx.work, payload);
+    } catch (error) {
+      if (isUncertainSendFailure(error)) {
+        const find = () => findBySendId(ctx.lookup, 'drafts', ctx.sendId);
+        const orphan = await lookFor(ctx, find, ctx.timings.afterSendMs);
+        if (orphan) await discardDraft(ctx, orphan.id);
+      }
+      throw error;
+    }
+  };
+}
+
+/**
+ * Creates the draft and adds the files that did not ride along in its create request, one by
+ * one. Any failure deletes the draft and cancels open upload sessions before it is thrown.
+ */
+export async function prepareDraft(
+  ctx: SendContext,
+  create: DraftCreator,
+  files: AttachmentInput[],
+): Promise<MessageRef> {
+  let draft: MessageRef | undefined;
+  const open: OpenUploads = new Set();
+  try {
+    draft = await create(ctx);
+    for (const file of files) await attachFile(ctx, draft.id, file, open);
+    return draft;
+  } catch (error) {
+    await discardDraft(ctx, draft?.id, open);
+    throw error;
+  }
+}

@@ -1,0 +1,154 @@
+import { randomUUID } from 'node:crypto';
+
+import { budgetSignal, remainingMs } from '../../core/abort';
+import { type CredentialKey } from '../../credentials/types';
+import { ForbiddenError } from '../../core/errors';
+import { type GraphFactory } from '../../graph/client';
+import { type IdempotencyStore } from '../idempotency';
+import { checkMessageLimits } from '../send-limits';
+import {
+  type OutgoingMessage,
+  type SendOptions,
+  type SendResult,
+  type SendService,
+} from '../send-types';
+import { withFiles } from './attach';
+import { confirmDraftSend, confirmSendMail } from './confirm';
+import { type ConfirmTimings, DEFAULT_CONFIRM_TIMINGS, type SendContext } from './context';
+import { discardDraft, newDraft, prepareDraft } from './draft';
+import { type IdempotentSendOutcome, sendOnce } from './once';
+import { planSend, type SendPlan } from './plan';
+import { type Submission, submitDraft, submitMessage } from './submit';
+
+export { type ConfirmTimings, DEFAULT_CONFIRM_TIMINGS } from './context';
+export { type IdempotentSendOutcome } from './once';
+export { toGraphMessage } from './plan';
+
+/**
+ * Sends mail through Graph, never twice, in four stages (each its own module):
+ * - plan: every message carries its send id in a single-value extended property; one whose
+ *   request fits Graph's 4,000,000 bytes (base64 and JSON counted) goes by `sendMail`, anything
+ *   bigger by draft (immutable id); a shared mailbox cannot take upload sessions with delegated
+ *   permissions (Graph known issue), so such a draft is made in the signed-in user's mailbox with
+ *   `from` set to the shared mailbox (Send As / Send on Behalf rights apply), and its Sent Items
+ *   copy and ids are the signed-in user's;
+ * - attach: files ride in the first request while it stays within that bound, then one POST
+ *   `/attachments` each, the rest through upload sessions; any failure before `/send` deletes the
+ *   draft and cancels open upload sessions (a draft whose create answer was lost is found by its
+ *   send id);
+ * - submit: `sendMail` or `/send`, retried on 429 only;
+ * - confirm: a lost answer (timeout, network error, 5xx) is resolved by looking the message up;
+ *   when it cannot be found the send is reported as outcome unknown, never retried. `/send`
+ *   always keeps a copy in Sent Items: with `saveToSentItems: false` it is deleted once the
+ *   message has left.
+ */
+
+export interface SendServiceDependencies {
+  graph: Pick<GraphFactory<CredentialKey>, 'forCredential' | 'limiter'>;
+  /** Needed only by callers that pass `idempotency`. */
+  idempotency?: IdempotencyStore<IdempotentSendOutcome>;
+  maxMessageSizeBytes: number;
+  /** Used for upload-session PUTs and cancels (never carries our token). */
+  fetch?: typeof fetch;
+  confirm?: Partial<ConfirmTimings>;
+  newSendId?: () => string;
+  /** Observes upload progress (the benchmark counts chunks). */
+  onUpload?: (event: { name: string; size: number; chunks: number }) => void;
+}
+
+/** Plain language for Graph's ErrorSendAsDenied. */
+function explainSendAs(error: unknown, as: string): unknown {
+  if (!(error instanceof ForbiddenError) || !/ErrorSendAsDenied/i.test(error.message)) return error;
+  return new ForbiddenError(
+    `The connected account may not send as or on behalf of ${as}: it needs Send As or Send on Behalf rights on that mailbox (and the Mail.Send.Shared permission).`,
+    { cause: error },
+  );
+}
+
+/** attach → submit → confirm for a planned message. */
+async function deliver(ctx: SendContext, plan: SendPlan): Promise<SendResult> {
+  const payload = await withFiles(plan.payload, plan.packed);
+  if (plan.route === 'sendMail') return confirmSendMail(ctx, await submitMessage(ctx, payload));
+  const draft = await prepareDraft(ctx, newDraft(payload), plan.separate);
+  let submission: Submission;
+  try {
+    submission = await submitDraft(ctx, draft.id);
+  } catch (error) {
+    await discardDraft(ctx, draft.id);
+    throw error;
+  }
+  return confirmDraftSend(ctx, draft, submission);
+}
+
+export function createSendService(deps: SendServiceDependencies): SendService {
+  const timings: ConfirmTimings = { ...DEFAULT_CONFIRM_TIMINGS, ...deps.confirm };
+  const newSendId = deps.newSendId ?? randomUUID;
+
+  async function dispatch(
+    credential: CredentialKey,
+    message: OutgoingMessage,
+    options: SendOptions,
+    commit: (sendId: string) => Promise<void>,
+  ): Promise<SendResult> {
+    const { abortSignal } = options;
+    const sendId = newSendId();
+    const log = options.log.child({ sendId });
+    // Keep back enough of the budget to find out what happened if the send's answer is lost.
+    const leftMs = remainingMs(abortSignal);
+    const reserveMs = Math.floor(Math.min(timings.lostAnswerMs + 2000, leftMs / 3));
+    const workSignal = budgetSignal(Math.max(1, leftMs - reserveMs), abortSignal);
+    const open = async (mailbox: string | undefined) => {
+      const target = mailbox === undefined ? {} : { mailbox };
+      const work = await deps.graph.forCredential(credential, {
+        abortSignal: workSignal,
+        log,
+        ...target,
+      });
+      const lookup = await deps.graph.forCredential(credential, { abortSignal, log, ...target });
+      return { work, lookup };
+    };
+    let { work, lookup } = await open(message.mailbox);
+    const plan = planSend(message, sendId, {
+      root: work.root,
+      mailboxAddress: work.mailboxAddress,
+      signedInAddress: work.access.account.address,
+    });
+    if (plan.draftMailbox !== undefined) {
+      log.info('large attachments from a shared mailbox: drafting in the signed-in mailbox', {
+        from: plan.sendingAs,
+      });
+      ({ work, lookup } = await open(plan.draftMailbox));
+    }
+    const mailboxKey = work.mailboxAddress.toLowerCase(); // the factory's limiter key
+    const ctx: SendContext = {
+      message,
+      sendId,
+      work,
+      lookup,
+      abortSignal,
+      workSignal,
+      log,
+      slot: (slotSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal: slotSignal }),
+      commit,
+      timings,
+      fetch: deps.fetch ?? fetch,
+      onUpload: deps.onUpload,
+    };
+    try {
+      return await deliver(ctx, plan);
+    } catch (error) {
+      throw explainSendAs(error, plan.sendingAs);
+    }
+  }
+
+  return {
+    async send(credential, message, options) {
+      checkMessageLimits(message, deps.maxMessageSizeBytes);
+      const { idempotency } = options;
+      if (!idempotency) return dispatch(credential, message, options, async () => {});
+      return sendOnce(deps.idempotency, credential, { ...options, idempotency }, (commit) =>
+        dispatch(credential, message, options, commit),
+      );
+    },
+  };
+}

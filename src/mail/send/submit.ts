@@ -1,0 +1,39 @@
+import {
+  type GraphOutgoingMessage,
+  isUncertainSendFailure,
+  sendDraft,
+  sendMail,
+} from '../../graph/send';
+import { type SendContext } from './context';
+
+/**
+ * The submit stage: the one irreversible request, right after `commit` records that sending has
+ * begun. It is retried on 429 only (by the Graph client). A definite refusal throws; an answer
+ * that was lost (timeout, network error, 5xx) is returned for the confirm stage to resolve,
+ * never retried.
+ */
+export type Submission = { answered: true } | { answered: false; error: unknown };
+
+async function submit(ctx: SendContext, request: () => Promise<void>): Promise<Submission> {
+  await ctx.commit(ctx.sendId);
+  try {
+    await request();
+    return { answered: true };
+  } catch (error) {
+    if (!isUncertainSendFailure(error)) throw error;
+    return { answered: false, error };
+  }
+}
+
+/** `sendMail` with the whole message (files included). */
+export function submitMessage(
+  ctx: SendContext,
+  payload: GraphOutgoingMessage,
+): Promise<Submission> {
+  return submit(ctx, () => sendMail(ctx.work, payload, ctx.message.saveToSentItems));
+}
+
+/** `/send` of a prepared draft. */
+export function submitDraft(ctx: SendContext, draftId: string): Promise<Submission> {
+  return submit(ctx, () => sendDraft(ctx.work, draftId));
+}
