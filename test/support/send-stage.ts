@@ -1,10 +1,10 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes, randomUUID } from 'node:crypto';
 
 import { budgetSignal } from '../../src/core/abort';
 import { createLogger } from '../../src/core/logger';
 import { type MailboxGraph } from '../../src/graph/client';
 import { type SendContext } from '../../src/mail/send/context';
-import { type OutgoingMessage } from '../../src/mail/send-types';
+import { type AttachmentInput, type OutgoingMessage } from '../../src/mail/send-types';
 import { type DocGraph } from '../mail/send-doc-graph';
 
 export const stageLog = createLogger(() => undefined, {});
@@ -36,5 +36,19 @@ export async function stageContext(
     timings: { lostAnswerMs: 500, afterSendMs: 300, unsavedCopyMs: 500, firstDelayMs: 20 },
     fetch,
     ...extra,
+  };
+}
+
+/** A file that declares 5,000,000 bytes and breaks after the first 1000: its upload fails midway. */
+export function brokenFile(name: string): AttachmentInput {
+  return {
+    name,
+    contentType: 'application/octet-stream',
+    size: 5_000_000,
+    open: async function* () {
+      yield randomBytes(1000);
+      await Promise.resolve();
+      throw new Error('the source broke');
+    },
   };
 }

@@ -10,7 +10,7 @@ import {
   withFiles,
 } from '../../../src/mail/send/attach';
 import { toGraphMessage } from '../../../src/mail/send/plan';
-import { stageContext } from '../../support/send-stage';
+import { brokenFile, stageContext } from '../../support/send-stage';
 import { type DocGraph, type DocGraphOptions, startDocGraph } from '../send-doc-graph';
 import { fileAttachment, outgoingMessage } from '../send-fixtures';
 
@@ -94,15 +94,7 @@ describe('attach stage', () => {
 
   it('leaves a session that failed midway open for cleanup, and cancelUploads cancels it', async () => {
     const { doc, ctx, draft } = await draftFor();
-    const broken = {
-      ...fileAttachment('broken.bin', randomBytes(0)),
-      size: 5_000_000,
-      open: async function* () {
-        yield randomBytes(1000);
-        await Promise.resolve();
-        throw new Error('the source broke');
-      },
-    };
+    const broken = brokenFile('broken.bin');
     const open: OpenUploads = new Set();
     await expect(attachFile(ctx, draft.id, broken, open)).rejects.toThrow('the source broke');
     expect(open.size).toBe(1);

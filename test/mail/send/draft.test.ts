@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createDraft } from '../../../src/graph/drafts';
 import { type DraftCreator, newDraft, prepareDraft } from '../../../src/mail/send/draft';
 import { toGraphMessage } from '../../../src/mail/send/plan';
-import { stageContext } from '../../support/send-stage';
+import { brokenFile, stageContext } from '../../support/send-stage';
 import { type DocGraph, startDocGraph } from '../send-doc-graph';
 import { fileAttachment, outgoingMessage } from '../send-fixtures';
 
@@ -51,15 +51,7 @@ describe('draft stage', () => {
 
   it('deletes the draft and cancels its open upload session when a file fails', async () => {
     const { doc, ctx, payload } = await start('Broken');
-    const broken = {
-      ...fileAttachment('broken.bin', randomBytes(0)),
-      size: 5_000_000,
-      open: async function* () {
-        yield randomBytes(1000);
-        await Promise.resolve();
-        throw new Error('the source broke');
-      },
-    };
+    const broken = brokenFile('broken.bin');
     await expect(prepareDraft(ctx, newDraft(payload), [broken])).rejects.toThrow(
       'the source broke',
     );
