@@ -131,6 +131,11 @@ param keepaliveIdleDays string = ''
 
 @description('LOG_LEVEL: lowest level of the process log outside invocations (debug, info, warn, error).')
 param logLevel string = ''
+@description('CONNECT_PROMPT: prompt of a connect link\'s sign-in, select_account (default) or consent.')
+param connectPrompt string = ''
+
+@description('SERVICE_NAMES: JSON object serviceId -> name a mailbox owner sees before confirming a connection.')
+param serviceNames string = ''
 
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
@@ -165,6 +170,8 @@ var optionalAppSettings = {
   KEEPALIVE_SCHEDULE: keepaliveSchedule
   KEEPALIVE_IDLE_DAYS: keepaliveIdleDays
   LOG_LEVEL: logLevel
+  CONNECT_PROMPT: connectPrompt
+  SERVICE_NAMES: serviceNames
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {

@@ -27,6 +27,7 @@ import { keepAliveFunction } from './functions/keepalive';
 import { getMessageFunction } from './functions/message';
 import { listMessagesFunction } from './functions/messages';
 import { oauthCallbackFunction } from './functions/oauth-callback';
+import { oauthConfirmFunction } from './functions/oauth-confirm';
 import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
 import { sendFunction } from './functions/send';
@@ -211,6 +212,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     runs: createRunStore({ table: () => tableOf(REPORT_RUNS_TABLE, 'Report runs') }),
   });
   if (config.reports.length > 0) health.add(reports.healthCheck());
+  const secureCookies = config.publicBaseUrl.startsWith('https:');
   const functions: FunctionDefinition[] = [
     healthFunction(health),
     credentialsListFunction(services.credentials),
@@ -218,7 +220,8 @@ export function createApp(options: CreateAppOptions): AppContext {
     credentialsPutFunction(services.credentials),
     credentialsDeleteFunction(services.credentials),
     credentialsConnectFunction(services.credentials),
-    oauthCallbackFunction(services.credentials),
+    oauthCallbackFunction(services.credentials, { secureCookies }),
+    oauthConfirmFunction(services.credentials, { secureCookies }),
     keepAliveFunction(services.credentials, config.keepAliveSchedule),
     sendFunction({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
     listFoldersFunction(readers),

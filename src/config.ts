@@ -59,6 +59,14 @@ export const SETTINGS = {
     requiredInAzure: false,
     doc: "lowest level of the app's own log (debug, info, warn, error); host.json filters invocations",
   },
+  CONNECT_PROMPT: {
+    requiredInAzure: false,
+    doc: 'sign-in prompt of a connect link: `select_account` or `consent`',
+  },
+  SERVICE_NAMES: {
+    requiredInAzure: false,
+    doc: 'JSON object serviceId → name shown when a mailbox owner confirms a connection',
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -224,6 +232,33 @@ const reports = z.string().transform((value, ctx) => {
   return definitions;
 });
 
+/** `{"serviceId":"Display name"}`: what a mailbox owner is shown before confirming a connection. */
+const serviceNames = z.string().transform((value, ctx) => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(value);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', message: `is not valid JSON (${(error as Error).message})` });
+    return z.NEVER;
+  }
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"serviceId":"Display name"}' });
+    return z.NEVER;
+  }
+  const names = new Map<string, string>();
+  for (const [serviceId, name] of Object.entries(parsed)) {
+    if (!isId(serviceId) || typeof name !== 'string' || !/^[^\p{C}]{1,100}$/u.test(name)) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `entry ${JSON.stringify(serviceId.slice(0, 64))} must map a service id to a name of 1-100 printable characters`,
+      });
+      return z.NEVER;
+    }
+    names.set(serviceId, name.trim() || serviceId);
+  }
+  return names;
+});
+
 const envSchema = z.object({
   GRAPH_BASE_URL: baseUrl.default('https://graph.microsoft.com'),
   AUTHORITY_HOST: baseUrl.default('https://login.microsoftonline.com'),
@@ -270,6 +305,10 @@ const envSchema = z.object({
   LOG_LEVEL: z
     .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })
     .default('info'),
+  CONNECT_PROMPT: z
+    .enum(['select_account', 'consent'], { message: 'must be select_account or consent' })
+    .default('select_account'),
+  SERVICE_NAMES: serviceNames.default(new Map()),
   AZURE_FUNCTIONS_ENVIRONMENT: z.string().optional(),
   WEBSITE_SITE_NAME: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
@@ -307,6 +346,10 @@ export interface Config {
   reports: readonly ReportDefinition[];
   keepAliveSchedule: string;
   keepAliveIdleDays: number;
+  /** `prompt` of the authorize request a connect link starts. */
+  connectPrompt: 'select_account' | 'consent';
+  /** Display names of services (mailbox owners see them before confirming a connection). */
+  serviceNames: ReadonlyMap<string, string>;
   /** True when running in Azure as production (the local store refuses to run there). */
   isProduction: boolean;
   managedIdentityClientId: string | undefined;
@@ -440,6 +483,8 @@ export function loadConfig(
     reports: e.REPORTS,
     keepAliveSchedule: e.KEEPALIVE_SCHEDULE,
     keepAliveIdleDays: e.KEEPALIVE_IDLE_DAYS,
+    connectPrompt: e.CONNECT_PROMPT,
+    serviceNames: e.SERVICE_NAMES,
     isProduction,
     managedIdentityClientId: e.AZURE_CLIENT_ID ?? e.AzureWebJobsStorage__clientId,
   });

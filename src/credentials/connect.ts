@@ -77,18 +77,42 @@ export function createTableStateStore(storage: StorageClients): UsedStateStore {
   };
 }
 
+/** Who may complete a connect link, when known: its login hint, or the credential's current account. */
+export interface ExpectedAccount {
+  /** Entra object id of the account already behind the credential. */
+  id?: string;
+  /** Mailbox address or sign-in name (`loginHint`). */
+  address?: string;
+}
+
 export interface ConnectState {
   id: string;
   key: CredentialKey;
   codeVerifier: string;
   expiresAt: number;
+  expected: ExpectedAccount;
+}
+
+/** Why a state was refused: the page a browser sees differs (expired link vs. anything else). */
+export type StateProblem = 'malformed' | 'forged' | 'unreadable' | 'expired' | 'used';
+
+export class ConnectStateError extends ValidationError {
+  constructor(
+    readonly problem: StateProblem,
+    message: string,
+  ) {
+    super({ path: 'state', message });
+  }
 }
 
 export interface ConnectFlow {
   readonly redirectUri: string;
   /** The Microsoft authorize URL for this credential. */
-  authorizeUrl(key: CredentialKey, options?: { loginHint?: string }): Promise<string>;
-  /** Checks signature and expiry and marks the state used; throws ValidationError naming `state`. */
+  authorizeUrl(
+    key: CredentialKey,
+    options?: { loginHint?: string; expected?: ExpectedAccount },
+  ): Promise<string>;
+  /** Checks signature and expiry and marks the state used; throws ConnectStateError. */
   consumeState(state: string): Promise<ConnectState>;
   /** Drops remembered state ids that have expired. */
   pruneStates(): Promise<number>;
@@ -101,9 +125,19 @@ export interface ConnectFlowOptions {
   publicBaseUrl: string;
   scopes: readonly string[];
   states: UsedStateStore;
+  /** `prompt` sent to /authorize, so a browser signed in to Microsoft 365 never connects silently. */
+  prompt: 'select_account' | 'consent';
 }
 
-const invalidState = (message: string) => new ValidationError({ path: 'state', message });
+interface StatePayload {
+  i: string;
+  s: string;
+  c: string;
+  v: string;
+  e: number;
+  /** Expected account: object id and/or address. */
+  x?: { i?: string; a?: string };
+}
 
 export function createConnectFlow(options: ConnectFlowOptions): ConnectFlow {
   const redirectUri = `${options.publicBaseUrl}/api/oauth/callback`;
@@ -118,18 +152,23 @@ export function createConnectFlow(options: ConnectFlowOptions): ConnectFlow {
     async authorizeUrl(key, opts = {}) {
       const { mac, enc } = await keys();
       const codeVerifier = randomBytes(32).toString('base64url');
-      const payload = JSON.stringify({
+      const expected = {
+        ...(opts.expected?.id ? { i: opts.expected.id } : {}),
+        ...(opts.expected?.address ? { a: opts.expected.address } : {}),
+      };
+      const payload: StatePayload = {
         i: randomBytes(16).toString('base64url'),
         s: key.serviceId,
         c: key.credentialId,
         v: codeVerifier,
         e: Date.now() + STATE_LIFETIME_MS,
-      });
+        ...(Object.keys(expected).length > 0 ? { x: expected } : {}),
+      };
       const iv = randomBytes(12);
       const cipher = createCipheriv('aes-256-gcm', enc, iv);
       const sealed = Buffer.concat([
         iv,
-        cipher.update(payload, 'utf8'),
+        cipher.update(JSON.stringify(payload), 'utf8'),
         cipher.final(),
         cipher.getAuthTag(),
       ]).toString('base64url');
@@ -144,6 +183,7 @@ export function createConnectFlow(options: ConnectFlowOptions): ConnectFlow {
         state,
         code_challenge: createHash('sha256').update(codeVerifier).digest('base64url'),
         code_challenge_method: 'S256',
+        prompt: options.prompt,
         ...(opts.loginHint ? { login_hint: opts.loginHint } : {}),
       }).toString();
       return url.toString();
@@ -151,37 +191,48 @@ export function createConnectFlow(options: ConnectFlowOptions): ConnectFlow {
     async consumeState(state) {
       const { mac, enc } = await keys();
       const [sealed, signature, extra] = state.split('.');
-      if (!sealed || !signature || extra !== undefined) throw invalidState('is malformed');
+      if (!sealed || !signature || extra !== undefined) {
+        throw new ConnectStateError('malformed', 'is malformed');
+      }
       const expected = createHmac('sha256', mac).update(sealed).digest();
       const given = Buffer.from(signature, 'base64url');
       if (given.length !== expected.length || !timingSafeEqual(given, expected)) {
-        throw invalidState('was not issued by this service or has been altered');
+        throw new ConnectStateError('forged', 'was not issued by this service or has been altered');
       }
-      let parsed: { i: string; s: string; c: string; v: string; e: number };
+      let parsed: StatePayload;
       try {
         const raw = Buffer.from(sealed, 'base64url');
-        const decipher = createDecipheriv('aes-256-gcm', enc, raw.subarray(0, 12));
+        const decipher = createDecipheriv('aes-256-gcm', enc, raw.subarray(0, 12), {
+          authTagLength: 16,
+        });
         decipher.setAuthTag(raw.subarray(raw.length - 16));
         parsed = JSON.parse(
           Buffer.concat([
             decipher.update(raw.subarray(12, raw.length - 16)),
             decipher.final(),
           ]).toString('utf8'),
-        ) as typeof parsed;
+        ) as StatePayload;
       } catch {
-        throw invalidState('cannot be read');
+        throw new ConnectStateError('unreadable', 'cannot be read');
       }
       if (!(parsed.e > Date.now())) {
-        throw invalidState('has expired (a connect link is valid for 10 minutes); start again');
+        throw new ConnectStateError(
+          'expired',
+          'has expired (a connect link is valid for 10 minutes); start again',
+        );
       }
       if (!(await options.states.consume(parsed.i, parsed.e))) {
-        throw invalidState('has already been used; start the connection again');
+        throw new ConnectStateError('used', 'has already been used; start the connection again');
       }
       return {
         id: parsed.i,
         key: { serviceId: parsed.s, credentialId: parsed.c },
         codeVerifier: parsed.v,
         expiresAt: parsed.e,
+        expected: {
+          ...(parsed.x?.i ? { id: parsed.x.i } : {}),
+          ...(parsed.x?.a ? { address: parsed.x.a } : {}),
+        },
       };
     },
   };

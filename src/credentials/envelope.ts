@@ -79,6 +79,8 @@ export async function open(
       'aes-256-gcm',
       key.key,
       Buffer.from(envelope.iv, 'base64url'),
+      // Without it a truncated tag (as short as 4 bytes) would be accepted.
+      { authTagLength: 16 },
     );
     decipher.setAAD(Buffer.from(aad, 'utf8'));
     decipher.setAuthTag(Buffer.from(envelope.tag, 'base64url'));

@@ -18,6 +18,11 @@ import {
   type DataKeyRing,
 } from './data-key';
 import { createFileSecretStore } from './file-store';
+import {
+  createMemoryPendingBackend,
+  createPendingConnections,
+  createTablePendingBackend,
+} from './pending-connect';
 import { createKeyVaultSecretStore } from './keyvault-store';
 import { createBlobLockProvider } from './lease';
 import { createRecordRepository, type RecordRepository } from './record';
@@ -126,12 +131,19 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
     publicBaseUrl: config.publicBaseUrl,
     scopes,
     states: deps.storage ? createTableStateStore(deps.storage) : createMemoryStateStore(),
+    prompt: config.connectPrompt,
   });
+  const pending = createPendingConnections(
+    deps.storage ? createTablePendingBackend(deps.storage) : createMemoryPendingBackend(),
+    dataKeys,
+  );
   const credentials = createCredentialService({
     repo,
     tokens,
     endpoint: () => lazyEndpoint,
     connect,
+    pending,
+    serviceName: (serviceId) => config.serviceNames.get(serviceId) ?? serviceId,
     scopes,
     keepAliveIdleDays: config.keepAliveIdleDays,
     connectUrlFor: (id) => `${config.publicBaseUrl}/api/credentials/${id}/connect`,

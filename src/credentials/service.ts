@@ -9,11 +9,17 @@ import {
 } from '../core/errors';
 import { type HealthCheck } from '../core/health';
 import { type Logger } from '../core/logger';
-import { type ConnectFlow } from './connect';
+import { type ConnectFlow, type ExpectedAccount } from './connect';
 import { DATA_KEY_SECRET } from './data-key';
 import { RecordUnreadableError } from './envelope';
+import { type PendingConnections, type PendingTicket } from './pending-connect';
 import { type RecordRepository } from './record';
-import { isGrantRejected, type TokenEndpoint, type TokenResult } from './token-endpoint';
+import {
+  type Account,
+  isGrantRejected,
+  type TokenEndpoint,
+  type TokenResult,
+} from './token-endpoint';
 import { applyRotation, type TokenManager } from './token-manager';
 import {
   type CredentialKey,
@@ -68,27 +74,79 @@ export interface CredentialService {
     options?: { abortSignal?: AbortSignal },
   ): Promise<ImportResult>;
   delete(key: CredentialKey, options?: { abortSignal?: AbortSignal }): Promise<void>;
-  connectUrl(key: CredentialKey, options?: { loginHint?: string }): Promise<string>;
-  /** The OAuth callback: state check, code redemption, record stored. */
-  completeConnect(
+  /**
+   * A connect link (the authorize URL): it seals the account expected to sign in, the login hint
+   * or the account already behind the credential, so nobody else can attach or swap a mailbox.
+   */
+  connectUrl(
+    key: CredentialKey,
+    options?: { loginHint?: string; abortSignal?: AbortSignal },
+  ): Promise<string>;
+  /**
+   * The OAuth callback: state check, code redemption and `GET /me`. Stores nothing: a mailbox that
+   * matches the link waits for its owner's confirmation (`confirmConnect`).
+   */
+  beginConnect(
     query: { state?: string; code?: string; error?: string; errorDescription?: string },
     options?: { abortSignal?: AbortSignal },
-  ): Promise<ImportResult & { address: string }>;
+  ): Promise<ConnectOutcome>;
+  /** The owner's confirmation POST: stores the pending mailbox, or drops it on cancel. */
+  confirmConnect(
+    input: { confirmation: string; cookies: ReadonlyMap<string, string>; accept: boolean },
+    options?: { abortSignal?: AbortSignal },
+  ): Promise<(ImportResult & { address: string }) | { cancelled: CredentialKey }>;
+  /** The display name of a service (config), or its id. */
+  serviceName(serviceId: string): string;
   keepAlive(options?: { idleDays?: number; now?: number }): Promise<KeepAliveSummary>;
   healthChecks(): HealthCheck[];
 }
+
+export type ConnectOutcome =
+  | {
+      kind: 'confirm';
+      key: CredentialKey;
+      serviceName: string;
+      account: { address: string; displayName: string };
+      ticket: PendingTicket;
+    }
+  | {
+      kind: 'mismatch';
+      key: CredentialKey;
+      serviceName: string;
+      expected: string;
+      actual: string;
+    };
 
 export interface CredentialServiceOptions {
   repo: RecordRepository;
   tokens: TokenManager;
   endpoint: () => TokenEndpoint;
   connect: ConnectFlow;
+  pending: PendingConnections;
+  /** What a mailbox owner is told the requesting service is called. */
+  serviceName(serviceId: string): string;
   /** Requested when connecting, and on import unless the caller names its own (with `offline_access`). */
   scopes: readonly string[];
   keepAliveIdleDays: number;
   /** Where a caller re-connects a credential (logged for reauth_required ones). */
   connectUrlFor(credentialId: string): string;
   log: Logger;
+}
+
+const sameText = (a: string | undefined, b: string | undefined) =>
+  a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
+
+/** Whether the signed-in account is the one a connect link was made for. */
+function isExpected(expected: ExpectedAccount, account: Account): boolean {
+  if (expected.id !== undefined && expected.id !== account.id) return false;
+  if (
+    expected.address !== undefined &&
+    !sameText(expected.address, account.address) &&
+    !sameText(expected.address, account.userPrincipalName)
+  ) {
+    return false;
+  }
+  return true;
 }
 
 const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
@@ -155,9 +213,12 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
     requestedScopes: readonly string[],
     mailbox: string | undefined,
     abortSignal?: AbortSignal,
+    signedIn?: Account,
   ): Promise<ImportResult & { address: string }> {
     const endpoint = options.endpoint();
-    const account = await endpoint.me(tokensResult.accessToken, abortSignal ? { abortSignal } : {});
+    const me =
+      signedIn ?? (await endpoint.me(tokensResult.accessToken, abortSignal ? { abortSignal } : {}));
+    const account = { id: me.id, address: me.address, displayName: me.displayName };
     const previous = await existing(key, abortSignal);
     const refreshToken = tokensResult.refreshToken ?? fallbackRefreshToken;
     if (!refreshToken) {
@@ -274,8 +335,26 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
       tokens.forget(key);
       log.info('credential deleted', { ...key });
     },
-    connectUrl: (key, opts = {}) => options.connect.authorizeUrl(key, opts),
-    async completeConnect(query, opts = {}) {
+    async connectUrl(key, opts = {}) {
+      const current = await existing(key, opts.abortSignal);
+      const account = current?.record.account;
+      if (account && opts.loginHint && !sameText(opts.loginHint, account.address)) {
+        throw new ValidationError({
+          path: 'loginHint',
+          message: `credential ${key.credentialId} is connected to another mailbox; DELETE it before connecting a different one`,
+        });
+      }
+      const expected = {
+        ...(account ? { id: account.id } : {}),
+        ...(opts.loginHint ? { address: opts.loginHint } : {}),
+      };
+      return options.connect.authorizeUrl(key, {
+        ...(opts.loginHint ? { loginHint: opts.loginHint } : {}),
+        expected,
+      });
+    },
+    serviceName: (serviceId) => options.serviceName(serviceId),
+    async beginConnect(query, opts = {}) {
       if (!query.state) throw new ValidationError({ path: 'state', message: 'is required' });
       const state = await options.connect.consumeState(query.state);
       if (query.error) {
@@ -289,9 +368,10 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
         });
       }
       if (!query.code) throw new ValidationError({ path: 'code', message: 'is required' });
+      const endpoint = options.endpoint();
       let result: TokenResult;
       try {
-        result = await options.endpoint().redeemCode(
+        result = await endpoint.redeemCode(
           {
             code: query.code,
             codeVerifier: state.codeVerifier,
@@ -309,9 +389,51 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
         }
         throw error;
       }
+      const account = await endpoint.me(result.accessToken, opts);
+      const serviceName = options.serviceName(state.key.serviceId);
+      if (!isExpected(state.expected, account)) {
+        log.warn('connect refused: another account signed in than the link was made for', {
+          ...state.key,
+        });
+        return {
+          kind: 'mismatch',
+          key: state.key,
+          serviceName,
+          expected:
+            state.expected.address ??
+            (await existing(state.key, opts.abortSignal))?.record.account.address ??
+            'the mailbox already connected',
+          actual: account.address,
+        };
+      }
+      const ticket = await options.pending.create({ key: state.key, tokens: result, account });
       return {
-        ...(await store(state.key, result, undefined, options.scopes, undefined, opts.abortSignal)),
+        kind: 'confirm',
+        key: state.key,
+        serviceName,
+        account: { address: account.address, displayName: account.displayName },
+        ticket,
       };
+    },
+    async confirmConnect(input, opts = {}) {
+      const taken = await options.pending.take(input.confirmation, input.cookies);
+      if (!taken.ok) {
+        throw new ValidationError({
+          path: 'confirmation',
+          message:
+            taken.reason === 'expired'
+              ? 'has expired (confirm within 10 minutes); start the connection again'
+              : taken.reason === 'forged'
+                ? 'does not belong to this browser session; start the connection again'
+                : 'is unknown or has already been used; start the connection again',
+        });
+      }
+      const { key, tokens: result, account } = taken.pending;
+      if (!input.accept) {
+        log.info('connect cancelled by the mailbox owner', { ...key });
+        return { cancelled: key };
+      }
+      return store(key, result, undefined, options.scopes, undefined, opts.abortSignal, account);
     },
     async keepAlive(opts = {}) {
       const now = opts.now ?? Date.now();
@@ -352,9 +474,9 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
           }
         }
       }
-      await options.connect
-        .pruneStates()
-        .catch((error: unknown) => log.warn('could not prune used OAuth states', { error }));
+      await Promise.all([options.connect.pruneStates(), options.pending.prune()]).catch(
+        (error: unknown) => log.warn('could not prune used OAuth states', { error }),
+      );
       log.info('credential keep-alive finished', {
         checked: summary.checked,
         refreshed: summary.refreshed,

@@ -24,6 +24,8 @@ export interface Account {
   id: string;
   address: string;
   displayName: string;
+  /** Sign-in name (a connect link's expected account may be given by it). */
+  userPrincipalName?: string;
 }
 
 /** The identity platform rejected the grant itself: the user has to connect again. */
@@ -289,6 +291,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
             id: body.id,
             address: typeof body.mail === 'string' && body.mail ? body.mail : upn,
             displayName: typeof body.displayName === 'string' ? body.displayName : upn,
+            ...(upn ? { userPrincipalName: upn } : {}),
           };
         },
         call,

@@ -20,12 +20,15 @@ export function credentialsConnectFunction(credentials: CredentialService): Http
     methods: ['GET'],
     route: 'credentials/{credentialId}/connect',
     auth: 'caller',
-    async handler({ request, caller }) {
+    async handler({ request, caller, abortSignal }) {
       const credentialId = routeId(request, 'credentialId');
       const query = parseQuery(request, querySchema);
       const location = await credentials.connectUrl(
         { serviceId: caller.serviceId, credentialId },
-        query.loginHint ? { loginHint: query.loginHint } : {},
+        {
+          ...(query.loginHint ? { loginHint: query.loginHint } : {}),
+          abortSignal,
+        },
       );
       return {
         status: 302,

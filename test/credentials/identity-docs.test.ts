@@ -12,6 +12,7 @@ import { createLogger } from '../../src/core/logger';
 import { createTokenEndpoint } from '../../src/credentials/token-endpoint';
 import { type DocIdentity, startDocIdentity } from './doc-identity';
 import { memoryStore, type MemoryStore } from './fakes';
+import { connectAndConfirm } from '../support/connect';
 
 /** The credential layer against an identity platform that behaves exactly as documented. */
 let idp: DocIdentity;
@@ -78,7 +79,7 @@ async function connect(app: ReturnType<typeof makeApp>['app'], credentialId = 'c
   expect(back.status).toBe(302);
   const callback = new URL(back.headers.get('location')!);
   expect(callback.origin + callback.pathname).toBe('http://127.0.0.1:7071/api/oauth/callback');
-  return app.services.credentials.completeConnect({
+  return connectAndConfirm(app.services.credentials, {
     code: callback.searchParams.get('code')!,
     state: callback.searchParams.get('state')!,
   });

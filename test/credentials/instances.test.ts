@@ -46,8 +46,8 @@ describe('several instances (Azurite blob lease, shared Key Vault)', () => {
     const back = await fetch(location, { redirect: 'manual' });
     const query = new URL(back.headers.get('location')!).searchParams;
     const input = { state: query.get('state')!, code: query.get('code')! };
-    await h.app.services.credentials.completeConnect(input);
-    await expect(h.makeApp().services.credentials.completeConnect(input)).rejects.toMatchObject({
+    await h.app.services.credentials.beginConnect(input);
+    await expect(h.makeApp().services.credentials.beginConnect(input)).rejects.toMatchObject({
       code: 'validation_failed',
     });
   });

@@ -153,6 +153,17 @@ describe('credential routes', () => {
     expect(page.headers.get('content-type')).toContain('text/html');
     expect(html.toLowerCase()).toContain(upn.toLowerCase());
     expect(html).toContain('viaoauth');
+    // Nothing is stored until the owner confirms on that page.
+    expect((await h.api('/api/credentials/viaoauth')).status).toBe(404);
+    const confirmation = /name="confirmation" value="([^"]+)"/.exec(html)![1]!;
+    const cookie = page.headers.get('set-cookie')!.split(';')[0]!;
+    const confirmed = await fetch(`${h.host.url}/api/oauth/confirm`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', cookie },
+      body: new URLSearchParams({ confirmation, decision: 'connect' }).toString(),
+    });
+    expect(confirmed.status).toBe(201);
+    expect(await confirmed.text()).toContain('Mailbox connected');
     const view = (await (await h.api('/api/credentials/viaoauth')).json()) as {
       status: string;
       account: { address: string };
@@ -162,7 +173,7 @@ describe('credential routes', () => {
 
     const replay = await fetch(`${h.host.url}${callback}`, { headers: { accept: 'text/html' } });
     expect(replay.status).toBe(400);
-    expect(await replay.text()).toContain('already been used');
+    expect(await replay.text()).toContain('already used');
 
     const fresh = new URL(
       (await h.api('/api/credentials/c9/connect', { redirect: 'manual' })).headers.get('location')!,
