@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, unlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 
-import { ConfigError, ValidationError } from '../core/errors';
+import { ConfigError, NotFoundError, ValidationError } from '../core/errors';
 import {
   MAX_SECRET_VALUE_BYTES,
   SECRET_NAME,
@@ -77,6 +77,7 @@ export function createFileSecretStore(options: {
           message: `exceeds the ${MAX_SECRET_VALUE_BYTES}-byte secret limit`,
         });
       }
+      if (opts.mustExist && !(await read(name))) throw new NotFoundError(`Secret ${name}`);
       await mkdir(dir, { recursive: true, mode: 0o700 });
       const entry: FileEntry = {
         name,

@@ -3,7 +3,7 @@ import { type SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { remainingMs, sleep } from '../core/abort';
 import { azureSdk } from '../core/azure-sdk';
-import { UpstreamError, ValidationError } from '../core/errors';
+import { NotFoundError, UpstreamError, ValidationError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
 import {
@@ -56,7 +56,9 @@ function retryAfterOf(error: unknown): number | undefined {
  * A deleted (soft-deleted) name cannot be reused until it is purged or recovered. Re-creating a
  * credential purges the deleted one: a disconnect must not leave old refresh tokens recoverable in
  * the vault's history. Where purge is not permitted (no purge right, purge protection) the deleted
- * secret is recovered instead and the new record written over it as a new version.
+ * secret is recovered instead and the new record written over it as a new version. Either way no
+ * old version is readable: every version is disabled before a delete, and again after a recovery
+ * (in case a delete was interrupted).
  */
 export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): SecretStore {
   const isLoopback = /^https?:\/\/(127\.\d+\.\d+\.\d+|localhost|\[::1\])(:|\/|$)/i.test(
@@ -164,7 +166,30 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
         abortSignal,
       );
       await poller.pollUntilDone(sig(abortSignal));
+      await disableAll(name, abortSignal);
       options.log?.info('recovered a deleted credential secret (purge not permitted)', { name });
+    }
+  }
+
+  /** Every enabled version made unreadable (old refresh tokens must not come back). */
+  async function disableAll(name: string, abortSignal?: AbortSignal): Promise<void> {
+    const enabled: string[] = [];
+    await withRetry(
+      'list versions',
+      async () => {
+        enabled.length = 0;
+        for await (const p of client.listPropertiesOfSecretVersions(name, sig(abortSignal))) {
+          if (p.enabled !== false && p.version) enabled.push(p.version);
+        }
+      },
+      abortSignal,
+    );
+    for (const version of enabled) {
+      await withRetry(
+        'disable version',
+        () => client.updateSecretProperties(name, version, { enabled: false, ...sig(abortSignal) }),
+        abortSignal,
+      );
     }
   }
 
@@ -211,6 +236,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
           return properties((await withRetry('write', write, opts.abortSignal)).properties);
         } catch (error) {
           if (statusOf(error) !== 409 || Date.now() > giveUpAt) throw toStoreError('write', error);
+          if (opts.mustExist) throw new NotFoundError(`Secret ${name}`);
           // 409: the name is soft-deleted (or its purge is still in progress).
           if (attempt === 0) await freeDeletedName(name, opts.abortSignal);
           else await sleep(baseMs * 2 ** (attempt - 1), opts.abortSignal);
@@ -246,6 +272,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
     },
     async delete(name, opts = {}) {
       try {
+        await disableAll(name, opts.abortSignal);
         await withRetry(
           'delete',
           () => client.beginDeleteSecret(name, sig(opts.abortSignal)),

@@ -89,8 +89,16 @@ export interface StoredRecord {
 
 export interface RecordRepository {
   read(key: CredentialKey, options?: StoreOptions): Promise<StoredRecord | undefined>;
-  /** Encrypts with the current data key and writes a new version; returns its version id. */
-  write(record: CredentialRecord, options?: StoreOptions): Promise<string>;
+  /**
+   * Encrypts with the current data key and writes a new version; returns its version id.
+   * `mustExist`: only over a live record (NotFoundError when it was deleted meanwhile).
+   */
+  write(
+    record: CredentialRecord,
+    options?: StoreOptions & { mustExist?: boolean },
+  ): Promise<string>;
+  /** Version id of the current record, or undefined when there is none (deleted). */
+  currentVersion(key: CredentialKey, options?: StoreOptions): Promise<string | undefined>;
   /** Tag metadata only; nothing is decrypted. `serviceId` undefined = every service. */
   list(serviceId: string | undefined, options?: StoreOptions): Promise<CredentialMeta[]>;
   meta(key: CredentialKey, options?: StoreOptions): Promise<CredentialMeta | undefined>;
@@ -139,6 +147,9 @@ export function createRecordRepository(store: SecretStore, ring: DataKeyRing): R
         .map((p) => metaFromTags(p.tags))
         .filter((m): m is CredentialMeta => m !== undefined)
         .sort((a, b) => a.credentialId.localeCompare(b.credentialId));
+    },
+    async currentVersion(key, options = {}) {
+      return (await store.get(secretNameFor(key), options))?.version;
     },
     async meta(key, options = {}) {
       const secret = await store.get(secretNameFor(key), options);

@@ -23,6 +23,8 @@ export interface StoreOptions {
 export interface SetSecretOptions extends StoreOptions {
   tags?: Record<string, string>;
   contentType?: string;
+  /** Write only a new version of a live secret: a deleted one is NotFoundError, never revived. */
+  mustExist?: boolean;
 }
 
 export interface SecretStore {
@@ -37,7 +39,7 @@ export interface SecretStore {
   list(tags: Record<string, string>, options?: StoreOptions): Promise<SecretProperties[]>;
   /** Best effort: makes an older version unreadable (old refresh tokens). */
   disableVersion(name: string, version: string, options?: StoreOptions): Promise<void>;
-  /** False when nothing was there. */
+  /** Disables every version first (nothing readable survives a recovery), then deletes. False when nothing was there. */
   delete(name: string, options?: StoreOptions): Promise<boolean>;
 }
 

@@ -32,6 +32,12 @@ export interface TokenManagerOptions {
   persistRetryBaseMs?: number;
   /** A credential known to need reconnecting is re-read from the store at most this often (default 30 s). */
   reauthRecheckMs?: number;
+  /**
+   * A cached access token is served this long before the store is asked again whether the record
+   * is still the one it came from (default 60 s): a DELETE or a new record written by another
+   * instance takes effect here within this period, at one store read per period per credential.
+   */
+  revalidateMs?: number;
 }
 
 export interface UnreadableRecord {
@@ -58,9 +64,13 @@ interface Entry {
   version?: string | undefined;
   /** Refreshed but not yet written: holds the newest refresh token. Never dropped. */
   pending?: CredentialRecord | undefined;
+  /** The record version `pending` was refreshed from: it is written only over that version. */
+  pendingBase?: string | undefined;
   flight?: Promise<AccessGrant> | undefined;
   lastRefreshAt?: number | undefined;
   lastUsedAt?: number | undefined;
+  /** When the store last confirmed that `version` is the current record. */
+  checkedAt?: number | undefined;
   reauthUntil?: number | undefined;
   retryTimer?: NodeJS.Timeout | undefined;
   retryAttempt: number;
@@ -131,6 +141,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
   const lockPollMs = options.lockPollMs ?? 250;
   const persistBaseMs = options.persistRetryBaseMs ?? 1_000;
   const reauthRecheckMs = options.reauthRecheckMs ?? 30_000;
+  const revalidateMs = options.revalidateMs ?? 60_000;
   const entries = new Map<string, Entry>();
   const unreadable = new Map<string, UnreadableRecord>();
   let closed = false;
@@ -151,6 +162,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
 
   function adopt(e: Entry, record: CredentialRecord, version: string): void {
     e.version = version;
+    e.checkedAt = Date.now();
     e.grant = record.status === 'active' ? grantOf(record) : undefined;
     if (record.lastRefreshedAt !== undefined) {
       e.lastRefreshAt = Math.max(e.lastRefreshAt ?? 0, record.lastRefreshedAt);
@@ -179,17 +191,57 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       }
       throw error;
     }
-    if (!stored) throw new NotFoundError(`Credential ${e.key.credentialId}`);
+    if (!stored) throw gone(e);
     unreadable.delete(keyString(e.key));
     return stored;
   }
 
+  /** The record was deleted (here or on another instance): nothing of it may be used or written. */
+  function gone(e: Entry): NotFoundError {
+    e.grant = undefined;
+    e.version = undefined;
+    e.pending = undefined;
+    if (e.retryTimer) clearTimeout(e.retryTimer);
+    e.retryTimer = undefined;
+    return new NotFoundError(`Credential ${e.key.credentialId}`);
+  }
+
+  /**
+   * One store read: is the cached token still backed by the current record? A new version (a
+   * rotation or a re-created credential elsewhere) is adopted; a deleted record ends the cache.
+   */
+  async function revalidate(e: Entry): Promise<AccessGrant> {
+    const stored = await read(e);
+    if (stored.version === e.version && fresh(e.grant)) {
+      e.checkedAt = Date.now();
+      return e.grant;
+    }
+    return refresh(e, false, stored);
+  }
+
   async function persist(e: Entry): Promise<AccessGrant> {
     const record = e.pending!;
+    const live = await repo.currentVersion(e.key);
+    if (live === undefined) {
+      log.warn('credential was deleted meanwhile; its refreshed token is dropped', { ...e.key });
+      throw gone(e);
+    }
+    if (e.pendingBase !== undefined && live !== e.pendingBase) {
+      // Written elsewhere since (a re-created credential): that record wins; ours was refreshed
+      // from an older one, whose refresh token Microsoft still honours, so nothing is lost.
+      log.warn('credential changed meanwhile; its refreshed token is dropped', { ...e.key });
+      e.pending = undefined;
+      return refresh(e, false);
+    }
     let version: string;
     try {
-      version = await repo.write(record);
+      // Only ever a new version of a live record: a deleted credential is never written back.
+      version = await repo.write(record, { mustExist: true });
     } catch (error) {
+      if (error instanceof NotFoundError) {
+        log.warn('credential was deleted meanwhile; its refreshed token is dropped', { ...e.key });
+        throw gone(e);
+      }
       log.error('could not store a rotated refresh token; keeping it in memory and retrying', {
         serviceId: e.key.serviceId,
         credentialId: e.key.credentialId,
@@ -243,8 +295,9 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       reason,
     });
     try {
-      e.version = await repo.write(updated);
+      e.version = await repo.write(updated, { mustExist: true });
     } catch (error) {
+      if (error instanceof NotFoundError) throw gone(e);
       log.error('could not store reauth_required status', { ...e.key, error });
     }
     throw new ReauthRequiredError(e.key.credentialId);
@@ -279,12 +332,16 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     }
   }
 
-  async function refresh(e: Entry, force: boolean): Promise<AccessGrant> {
+  async function refresh(
+    e: Entry,
+    force: boolean,
+    justRead?: { record: CredentialRecord; version: string },
+  ): Promise<AccessGrant> {
     if (e.pending) {
       const grant = await persist(e);
       if (!force || recentlyRefreshed(e)) return grant;
     }
-    let stored = await read(e);
+    let stored = justRead ?? (await read(e));
     const usable = (s: { record: CredentialRecord }) => {
       if (s.record.status !== 'active') return false;
       const g = grantOf(s.record);
@@ -338,6 +395,7 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       };
       applyRotation(pending, result, now, log);
       e.pending = pending;
+      e.pendingBase = stored.version;
       e.lastRefreshAt = now;
       log.info('refreshed an access token', { ...e.key, rotated: Boolean(result.refreshToken) });
       return await persist(e);
@@ -357,7 +415,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       if (e.reauthUntil !== undefined && e.reauthUntil > now && !e.pending) {
         throw new ReauthRequiredError(key.credentialId);
       }
-      if (!e.pending && fresh(e.grant, now) && (!force || recentlyRefreshed(e, now))) {
+      const checked = e.checkedAt !== undefined && now - e.checkedAt < revalidateMs;
+      if (!e.pending && fresh(e.grant, now) && checked && (!force || recentlyRefreshed(e, now))) {
         e.lastUsedAt = now;
         return e.grant;
       }
@@ -367,7 +426,8 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
         if (!force || recentlyRefreshed(e)) return grant;
         continue; // that flight served a stored token; a forced caller needs a refresh
       }
-      const flight = refresh(e, force).finally(() => {
+      const stale = !e.pending && !force && fresh(e.grant, now);
+      const flight = (stale ? revalidate(e) : refresh(e, force)).finally(() => {
         if (e.flight === flight) e.flight = undefined;
       });
       e.flight = flight;

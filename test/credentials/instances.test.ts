@@ -18,7 +18,7 @@ afterAll(async () => {
 const key = (credentialId: string) => ({ serviceId: 'svc', credentialId });
 
 async function importStale(credentialId: string) {
-  h.sandbox.control.setAccessTokenLifetime(1);
+  h.sandbox.control.setAccessTokenLifetime(60); // stale at once (inside the 5 min skew), still valid for GET /me
   await h.app.services.credentials.importRecord(key(credentialId), {
     refreshToken: await h.issueRefreshToken(),
   });

@@ -203,7 +203,7 @@ describe('credential routes', () => {
   });
 
   it('refreshes once for 100 concurrent requests on an expired credential', async () => {
-    h.sandbox.control.setAccessTokenLifetime(1); // stale at once (inside the 5 min skew)
+    h.sandbox.control.setAccessTokenLifetime(60); // stale at once (inside the 5 min skew), still valid for GET /me
     expect((await put('busy', { refreshToken: await h.issueRefreshToken() })).status).toBe(201);
     h.sandbox.control.setAccessTokenLifetime(3599);
     const app = h.makeApp(); // a fresh instance: nothing cached
@@ -222,7 +222,7 @@ describe('credential routes', () => {
   });
 
   it('retries token endpoint 5xx, dropped connections and timeouts inside the budget', async () => {
-    h.sandbox.control.setAccessTokenLifetime(1);
+    h.sandbox.control.setAccessTokenLifetime(60); // stale at once (inside the 5 min skew), still valid for GET /me
     await put('flaky', { refreshToken: await h.issueRefreshToken() });
     h.sandbox.control.setAccessTokenLifetime(3599);
     // The sandbox honours only `drop` on identity paths, so 5xx and a slow answer are injected
@@ -256,7 +256,7 @@ describe('credential routes', () => {
 
   it('marks a revoked credential reauth_required, lists it in health and stops refreshing', async () => {
     const upn = h.sandbox.users[2]!.userPrincipalName;
-    h.sandbox.control.setAccessTokenLifetime(1);
+    h.sandbox.control.setAccessTokenLifetime(60); // stale at once (inside the 5 min skew), still valid for GET /me
     await put('revoked', { refreshToken: await h.issueRefreshToken(upn) });
     h.sandbox.control.setAccessTokenLifetime(3599);
     h.sandbox.control.revokeRefreshTokens(upn);
