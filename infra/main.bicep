@@ -347,11 +347,26 @@ resource tableDiagnostics 'Microsoft.Insights/diagnosticSettings@2021-05-01-prev
   }
 }
 
+// Wraps the data keys of credential records (RSA-OAEP-256): reading secrets alone decrypts nothing.
+resource dataKeyWrap 'Microsoft.KeyVault/vaults/keys@2024-11-01' = {
+  parent: keyVault
+  name: 'credential-data-keys'
+  properties: {
+    kty: 'RSA'
+    keySize: 3072
+    keyOps: [
+      'wrapKey'
+      'unwrapKey'
+    ]
+  }
+}
+
 module rbac 'app/rbac.bicep' = {
   name: 'rbac'
   params: {
     storageAccountName: storage.name
     keyVaultName: keyVault.name
+    keyVaultKeyName: dataKeyWrap.name
     appInsightsName: appInsights.name
     identityPrincipalId: identity.properties.principalId
     principalId: principalId
@@ -381,6 +396,7 @@ module api 'app/api.bicep' = {
     deploymentContainerName: deploymentContainerName
     appInsightsName: appInsights.name
     keyVaultName: keyVault.name
+    keyVaultKeyName: dataKeyWrap.name
     clientId: clientId
     tenantId: empty(tenantId) ? tenant().tenantId : tenantId
     clientSecretName: clientSecretName

@@ -84,7 +84,7 @@ export interface CreateAppOptions extends LoadConfigOptions {
   /** Tests: credential-layer overrides (a trusted local Key Vault, shorter budgets). */
   credentials?: Pick<
     CredentialServicesDeps,
-    'secretStore' | 'keyVaultClientOptions' | 'tokenManager' | 'tokenEndpoint'
+    'secretStore' | 'keyVaultClientOptions' | 'keyWrapper' | 'tokenManager' | 'tokenEndpoint'
   >;
   /** Tests and the benchmark: bulk-send timings (shrunk Exchange windows, shorter leases). */
   bulk?: Partial<BulkSettings>;

@@ -21,6 +21,10 @@ export const SETTINGS = {
   CLIENT_ID: { requiredInAzure: true, doc: 'Entra app registration (client) id' },
   CLIENT_SECRET: { requiredInAzure: true, doc: 'client secret; a Key Vault reference in Azure' },
   KEY_VAULT_URL: { requiredInAzure: true, doc: 'vault holding credential records' },
+  KEY_VAULT_KEY_NAME: {
+    requiredInAzure: true,
+    doc: 'Key Vault key (RSA) that wraps the data keys of credential records',
+  },
   API_KEYS: { requiredInAzure: false, doc: 'API-key callers: serviceId=sha256hex(key),…' },
   API_AUDIENCE: {
     requiredInAzure: false,
@@ -275,6 +279,10 @@ const envSchema = z.object({
     .optional(),
   CLIENT_SECRET: z.string().min(1).optional(),
   KEY_VAULT_URL: baseUrl.optional(),
+  KEY_VAULT_KEY_NAME: z
+    .string()
+    .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault key name (1-127 of 0-9, a-z, A-Z, -)')
+    .optional(),
   API_KEYS: apiKeys.default(new Map()),
   API_AUDIENCE: list.optional(),
   API_TENANT_ID: z.string().regex(GUID_PATTERN, 'must be a tenant GUID').optional(),
@@ -327,6 +335,8 @@ export interface Config {
   clientId: string | undefined;
   clientSecret: string | undefined;
   keyVaultUrl: string | undefined;
+  /** Key that wraps the data keys (with KEY_VAULT_URL); unset = data keys stored unwrapped. */
+  keyVaultKeyName: string | undefined;
   /** sha256 hex of an API key → serviceId. */
   apiKeys: ReadonlyMap<string, string>;
   bearer:
@@ -468,6 +478,7 @@ export function loadConfig(
     clientId: e.CLIENT_ID,
     clientSecret: e.CLIENT_SECRET,
     keyVaultUrl: e.KEY_VAULT_URL,
+    keyVaultKeyName: e.KEY_VAULT_KEY_NAME,
     apiKeys: e.API_KEYS,
     bearer,
     publicBaseUrl: publicBaseUrl!,

@@ -17,6 +17,8 @@ param storageAccountName string
 param deploymentContainerName string
 param appInsightsName string
 param keyVaultName string
+@description('Key Vault key that wraps the data keys of credential records (KEY_VAULT_KEY_NAME).')
+param keyVaultKeyName string
 
 param clientId string
 param tenantId string
@@ -146,6 +148,7 @@ var appSettings = {
   CLIENT_ID: clientId
   CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientSecretName})'
   KEY_VAULT_URL: keyVault.properties.vaultUri
+  KEY_VAULT_KEY_NAME: keyVaultKeyName
   PUBLIC_BASE_URL: publicBaseUrl
 }
 

@@ -3,6 +3,7 @@
 
 param storageAccountName string
 param keyVaultName string
+param keyVaultKeyName string
 param appInsightsName string
 
 @description('Principal id of the app\'s user-assigned identity.')
@@ -25,6 +26,7 @@ var roles = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7'
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424'
 }
 
 var grantDeveloper = !empty(principalId)
@@ -35,6 +37,11 @@ resource storage 'Microsoft.Storage/storageAccounts@2025-06-01' existing = {
 
 resource keyVault 'Microsoft.KeyVault/vaults@2024-11-01' existing = {
   name: keyVaultName
+}
+
+resource dataKeyWrap 'Microsoft.KeyVault/vaults/keys@2024-11-01' existing = {
+  parent: keyVault
+  name: keyVaultKeyName
 }
 
 resource appInsights 'Microsoft.Insights/components@2020-02-02' existing = {
@@ -93,6 +100,17 @@ resource identitySecrets 'Microsoft.Authorization/roleAssignments@2022-04-01' = 
   scope: keyVault
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: identityPrincipalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// Wrapping and unwrapping the data keys, on that one key only.
+resource identityDataKey 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(dataKeyWrap.id, identityPrincipalId, roles.keyVaultCryptoUser)
+  scope: dataKeyWrap
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultCryptoUser)
     principalId: identityPrincipalId
     principalType: 'ServicePrincipal'
   }

@@ -4,13 +4,18 @@ import path from 'node:path';
 
 import { type Logger } from '../core/logger';
 import { type DataKey } from './envelope';
+import { type KeyWrapper } from './key-wrap';
 import { type SecretStore } from './store';
 import { type AppKeys } from './types';
 
 /**
  * The data key ring: every key ever used (to decrypt old records) and the current one (to encrypt).
- * In Azure it is a Key Vault secret created on first use; locally `{localDataDir}/data-key.json`
- * (0600). Rotation adds a key and makes it current; records are re-encrypted on their next write.
+ * In Azure it is a Key Vault secret created on first use, its keys wrapped by a Key Vault key
+ * (`KEY_VAULT_KEY_NAME`, see ./key-wrap.ts) so reading secrets alone decrypts nothing; locally
+ * `{localDataDir}/data-key.json` (0600). Rotation adds a key and makes it current; records are
+ * re-encrypted on their next write. A ring written before wrapping (raw keys) is still read; the
+ * first load with a wrapping key wraps every key, adds a new current one (records move to it on
+ * their next write) and disables the secret versions that held raw keys.
  */
 export interface DataKeyRing {
   current(): Promise<DataKey>;
@@ -18,38 +23,58 @@ export interface DataKeyRing {
   rotate(): Promise<DataKey>;
 }
 
-interface RingFile {
-  v: 1;
-  current: string;
-  keys: Array<{ id: string; key: string; createdAt: string }>;
+interface RingKey {
+  id: string;
+  /** Raw key (base64): rings written before key wrapping, and the local file ring. */
+  key?: string;
+  /** Versioned id of the Key Vault key that wrapped `wrapped`. */
+  kek?: string;
+  wrapped?: string;
+  createdAt: string;
 }
+
+interface RingFile {
+  v: 1 | 2;
+  current: string;
+  keys: RingKey[];
+}
+
+type LoadedRing = RingFile & { version?: string };
 
 export const DATA_KEY_SECRET = 'app-data-key';
 const RELOAD_MIN_INTERVAL_MS = 10_000;
 
-function newKey(): RingFile['keys'][number] {
+function newKey(): { id: string; raw: Buffer; createdAt: string } {
   const stamp = new Date().toISOString().slice(0, 10).replace(/-/g, '');
   return {
     id: `k${stamp}-${randomBytes(4).toString('hex')}`,
-    key: randomBytes(32).toString('base64'),
+    raw: randomBytes(32),
     createdAt: new Date().toISOString(),
   };
 }
 
 function parseRing(text: string): RingFile {
   const ring = JSON.parse(text) as RingFile;
-  if (ring?.v !== 1 || typeof ring.current !== 'string' || !Array.isArray(ring.keys)) {
+  if (
+    (ring?.v !== 1 && ring?.v !== 2) ||
+    typeof ring.current !== 'string' ||
+    !Array.isArray(ring.keys)
+  ) {
     throw new Error('the data key ring has an unknown format');
   }
   return ring;
 }
 
+const holdsRawKeys = (ring: RingFile) => ring.keys.some((k) => k.key !== undefined);
+
 interface RingSource {
   /** Every ring version known, newest (authoritative for `current`) first; [] when none exists. */
-  load(): Promise<RingFile[]>;
+  load(): Promise<LoadedRing[]>;
   save(ring: RingFile): Promise<void>;
   /** First write; a concurrent creator that got there first wins. */
   create(ring: RingFile): Promise<void>;
+  /** Makes older ring versions unreadable (those that held raw keys). */
+  retire(versions: string[]): Promise<void>;
 }
 
 function fileSource(dir: string, log?: Logger): RingSource {
@@ -84,6 +109,7 @@ function fileSource(dir: string, log?: Logger): RingSource {
         if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
       }
     },
+    retire: () => Promise.resolve(), // one file, replaced on save
   };
 }
 
@@ -100,29 +126,88 @@ function secretSource(store: SecretStore): RingSource {
       if (!latest) return [];
       // Two instances creating the ring at once each write a version: keep every version's keys.
       const all = await store.getAllVersions(DATA_KEY_SECRET);
-      return [latest, ...all.filter((v) => v.version !== latest.version)].map((v) =>
-        parseRing(v.value),
-      );
+      return [latest, ...all.filter((v) => v.version !== latest.version)].map((v) => ({
+        ...parseRing(v.value),
+        version: v.version,
+      }));
     },
     save,
     create: save,
+    async retire(versions) {
+      for (const version of versions) await store.disableVersion(DATA_KEY_SECRET, version);
+    },
   };
 }
 
-function createRing(source: RingSource): DataKeyRing {
+function createRing(source: RingSource, wrapper: KeyWrapper | undefined): DataKeyRing {
   let state:
     Promise<{ current: DataKey; keys: Map<string, DataKey>; loadedAt: number }> | undefined;
 
-  async function load() {
+  async function open(k: RingKey): Promise<DataKey> {
+    if (k.wrapped !== undefined && k.kek !== undefined) {
+      if (!wrapper) {
+        throw new Error(
+          `data key ${k.id} is wrapped by a Key Vault key: set KEY_VAULT_KEY_NAME to that key`,
+        );
+      }
+      return { id: k.id, key: await wrapper.unwrap(k.kek, k.wrapped) };
+    }
+    if (k.key !== undefined) return { id: k.id, key: Buffer.from(k.key, 'base64') };
+    throw new Error(`data key ${k.id} has neither a key nor a wrapped key`);
+  }
+
+  async function stored(id: string, raw: Buffer, createdAt: string): Promise<RingKey> {
+    return wrapper
+      ? { id, ...(await wrapper.wrap(raw)), createdAt }
+      : { id, key: raw.toString('base64'), createdAt };
+  }
+
+  /** Every known key (raw ones wrapped when a wrapper exists) plus a new current key. */
+  async function writeNext(rings: LoadedRing[]): Promise<void> {
+    const keys = new Map<string, RingKey>();
+    for (const ring of rings) {
+      for (const k of ring.keys) {
+        if (keys.has(k.id)) continue;
+        keys.set(
+          k.id,
+          wrapper && k.key !== undefined
+            ? await stored(k.id, Buffer.from(k.key, 'base64'), k.createdAt)
+            : k,
+        );
+      }
+    }
+    const fresh = newKey();
+    keys.set(fresh.id, await stored(fresh.id, fresh.raw, fresh.createdAt));
+    await source.save({ v: wrapper ? 2 : 1, current: fresh.id, keys: [...keys.values()] });
+    if (wrapper) {
+      await source.retire(
+        rings.filter(holdsRawKeys).flatMap((r) => (r.version === undefined ? [] : [r.version])),
+      );
+    }
+  }
+
+  async function load(migrated = false): Promise<{
+    current: DataKey;
+    keys: Map<string, DataKey>;
+    loadedAt: number;
+  }> {
     let rings = await source.load();
     if (rings.length === 0) {
       const key = newKey();
-      await source.create({ v: 1, current: key.id, keys: [key] });
+      await source.create({
+        v: wrapper ? 2 : 1,
+        current: key.id,
+        keys: [await stored(key.id, key.raw, key.createdAt)],
+      });
       rings = await source.load();
+    }
+    if (wrapper && !migrated && rings.some(holdsRawKeys)) {
+      await writeNext(rings);
+      return load(true);
     }
     const keys = new Map<string, DataKey>();
     for (const ring of rings) {
-      for (const k of ring.keys) keys.set(k.id, { id: k.id, key: Buffer.from(k.key, 'base64') });
+      for (const k of ring.keys) if (!keys.has(k.id)) keys.set(k.id, await open(k));
     }
     const current = keys.get(rings[0]!.current);
     if (!current) throw new Error('the data key ring names a current key it does not hold');
@@ -149,12 +234,7 @@ function createRing(source: RingSource): DataKeyRing {
       return s.keys.get(id);
     },
     async rotate() {
-      const rings = await source.load();
-      const keys = new Map<string, RingFile['keys'][number]>();
-      for (const ring of rings) for (const k of ring.keys) keys.set(k.id, k);
-      const key = newKey();
-      keys.set(key.id, key);
-      await source.save({ v: 1, current: key.id, keys: [...keys.values()] });
+      await writeNext(await source.load());
       state = undefined;
       return (await loaded()).current;
     },
@@ -162,11 +242,11 @@ function createRing(source: RingSource): DataKeyRing {
 }
 
 export function createFileDataKeyRing(dir: string, log?: Logger): DataKeyRing {
-  return createRing(fileSource(dir, log));
+  return createRing(fileSource(dir, log), undefined);
 }
 
-export function createSecretDataKeyRing(store: SecretStore): DataKeyRing {
-  return createRing(secretSource(store));
+export function createSecretDataKeyRing(store: SecretStore, wrapper?: KeyWrapper): DataKeyRing {
+  return createRing(secretSource(store), wrapper);
 }
 
 /** HMAC keys per purpose, derived with HKDF-SHA256 from the current data key. */

@@ -1,4 +1,5 @@
 import { type TokenCredential } from '@azure/identity';
+import { type KeyClientOptions } from '@azure/keyvault-keys';
 import { type SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { type Config } from '../config';
@@ -23,6 +24,7 @@ import {
   createPendingConnections,
   createTablePendingBackend,
 } from './pending-connect';
+import { createKeyVaultKeyWrapper, type KeyWrapper } from './key-wrap';
 import { createKeyVaultSecretStore } from './keyvault-store';
 import { createBlobLockProvider } from './lease';
 import { createRecordRepository, type RecordRepository } from './record';
@@ -36,6 +38,11 @@ export type { AccessGrant, AppKeys, CredentialKey, TokenProvider } from './types
 export type { CredentialService } from './service';
 export type { TokenManager } from './token-manager';
 
+function transportOf(options: SecretClientOptions): KeyClientOptions {
+  const { serviceVersion: _secretsApiVersion, ...transport } = options;
+  return transport;
+}
+
 export interface CredentialServicesDeps {
   config: Config;
   log: Logger;
@@ -45,6 +52,8 @@ export interface CredentialServicesDeps {
   /** Tests: a ready store (e.g. Key Vault with a trusted local certificate). */
   secretStore?: SecretStore;
   keyVaultClientOptions?: SecretClientOptions;
+  /** Tests: the wrapper of data keys (otherwise from KEY_VAULT_URL + KEY_VAULT_KEY_NAME). */
+  keyWrapper?: KeyWrapper;
   tokenManager?: Partial<TokenManagerOptions>;
   /** Tests: shorter identity-platform retry budgets. */
   tokenEndpoint?: { retryBudgetMs?: number; retryBaseMs?: number; attemptTimeoutMs?: number };
@@ -76,9 +85,22 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
           log,
         })
       : createFileSecretStore({ dir: config.localDataDir, isProduction: config.isProduction }));
+  const keyWrapper =
+    deps.keyWrapper ??
+    (config.keyVaultUrl && config.keyVaultKeyName
+      ? createKeyVaultKeyWrapper({
+          vaultUrl: config.keyVaultUrl,
+          keyName: config.keyVaultKeyName,
+          credential: deps.azureCredential(),
+          // Same transport options (e.g. a trusted local certificate), not the secrets api version.
+          ...(deps.keyVaultClientOptions
+            ? { clientOptions: transportOf(deps.keyVaultClientOptions) }
+            : {}),
+        })
+      : undefined);
   const dataKeys =
     store.kind === 'keyvault'
-      ? createSecretDataKeyRing(store)
+      ? createSecretDataKeyRing(store, keyWrapper)
       : createFileDataKeyRing(config.localDataDir, log);
   const appKeys = createAppKeys(dataKeys);
   const repo = createRecordRepository(store, dataKeys);

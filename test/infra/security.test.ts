@@ -17,6 +17,7 @@ const ROLE = {
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3',
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb',
   keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7',
+  keyVaultCryptoUser: '12338af0-0e69-4776-bea7-57ae8d297424',
 };
 const BROAD_ROLES = {
   owner: '8e3af657-a8ff-443c-a75c-2fe8c4bcb635',
@@ -33,6 +34,8 @@ const IDENTITY_GRANTS: [keyof typeof ROLE, string][] = [
   ['storageTableDataContributor', 'Microsoft.Storage/storageAccounts'],
   ['monitoringMetricsPublisher', 'Microsoft.Insights/components'],
   ['keyVaultSecretsOfficer', 'Microsoft.KeyVault/vaults'],
+  // Wrap/unwrap of the data keys, on the one key that wraps them.
+  ['keyVaultCryptoUser', 'Microsoft.KeyVault/vaults/keys'],
 ];
 
 interface Assignment {
@@ -118,7 +121,7 @@ describe('least-privilege RBAC for the one user-assigned identity', () => {
         file.resources.filter((r) => r.type === 'Microsoft.Authorization/roleAssignments'),
       ).toEqual([]);
     }
-    expect(assignments.length).toBe(9);
+    expect(assignments.length).toBe(10);
   });
 
   it('the role GUIDs in the one var block are the built-in ones', () => {
@@ -143,7 +146,7 @@ describe('least-privilege RBAC for the one user-assigned identity', () => {
     );
   });
 
-  it('the identity gets nothing beyond those five grants', () => {
+  it('the identity gets nothing beyond those six grants', () => {
     const identity = assignments.filter((a) => a.principalId === 'identityPrincipalId');
     expect(identity.map((a) => a.roleId).sort()).toEqual(Object.values(ROLE).sort());
   });

@@ -2,13 +2,17 @@
  * A Key-Vault-compatible secrets endpoint for tests and local runs, driven by the real
  * `@azure/keyvault-secrets` SecretClient: HTTPS with a self-signed certificate, challenge-based
  * auth, versions, paging, attribute PATCH, soft delete with recover/purge, 409 on reusing a
- * soft-deleted name, and fault injection (429 throttling, 5xx, delays). Never deployed.
+ * soft-deleted name, and fault injection (429 throttling, 5xx, delays). RSA keys too (create, get,
+ * wrapKey/unwrapKey, for the real CryptographyClient; ./keys.ts). Never deployed.
  */
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 
 import selfsigned from 'selfsigned';
+
+import { createKeyOperations } from './keys';
+import { KvError } from './kv-error';
 
 export interface KeyVaultFault {
   /** HTTP method to match (any when absent). */
@@ -106,17 +110,6 @@ const DEFAULT_CODES: Record<number, string> = {
   504: 'GatewayTimeout',
 };
 
-class KvError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly inner?: string,
-  ) {
-    super(message);
-  }
-}
-
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
 export async function startKeyVaultServer(
@@ -130,6 +123,7 @@ export async function startKeyVaultServer(
   const faults: Array<KeyVaultFault & { left: number }> = [];
   const log: KeyVaultRequestLogEntry[] = [];
   let origin = '';
+  const keys = createKeyOperations(() => origin);
 
   const bundle = (s: Secret, v: Version) => ({
     value: v.value,
@@ -325,6 +319,7 @@ export async function startKeyVaultServer(
       }
       throw new KvError(405, 'MethodNotAllowed', 'Method not allowed.');
     }
+    if (collection === 'keys') return keys.handle(method, name, sub, extra, body);
     throw new KvError(404, 'NotFound', 'The requested resource was not found.');
   }
 
