@@ -194,14 +194,23 @@ export const reportDefinitionSchema = z.strictObject({
 
 export type ReportDefinition = z.infer<typeof reportDefinitionSchema>;
 
-const reports = z.string().transform((value, ctx) => {
-  let parsed: unknown;
+/** A setting holding JSON: the parsed value, or an issue naming the parse error. */
+function parseJsonSetting(
+  value: string,
+  ctx: z.RefinementCtx,
+): { ok: true; value: unknown } | { ok: false } {
   try {
-    parsed = JSON.parse(value);
+    return { ok: true, value: JSON.parse(value) };
   } catch (error) {
     ctx.addIssue({ code: 'custom', message: `is not valid JSON (${(error as Error).message})` });
-    return z.NEVER;
+    return { ok: false };
   }
+}
+
+const reports = z.string().transform((value, ctx) => {
+  const json = parseJsonSetting(value, ctx);
+  if (!json.ok) return z.NEVER;
+  const parsed = json.value;
   if (!Array.isArray(parsed)) {
     ctx.addIssue({ code: 'custom', message: 'must be a JSON array of report definitions' });
     return z.NEVER;
@@ -238,13 +247,9 @@ const reports = z.string().transform((value, ctx) => {
 
 /** `{"serviceId":"Display name"}`: what a mailbox owner is shown before confirming a connection. */
 const serviceNames = z.string().transform((value, ctx) => {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(value);
-  } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `is not valid JSON (${(error as Error).message})` });
-    return z.NEVER;
-  }
+  const json = parseJsonSetting(value, ctx);
+  if (!json.ok) return z.NEVER;
+  const parsed = json.value;
   if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
     ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"serviceId":"Display name"}' });
     return z.NEVER;

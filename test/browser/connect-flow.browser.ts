@@ -1,7 +1,6 @@
 import { execFileSync } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +8,7 @@ import { type Browser, type BrowserContext, chromium, type Page } from 'playwrig
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { type LocalProduct, startLocalProduct } from '../../src/local/start';
+import { freePort } from '../support/ports';
 
 /**
  * The connect flow as a person clicks through it: `npm start`'s product (Graph sandbox with its
@@ -30,16 +30,6 @@ function chromiumPath(): string {
     }
   }
   throw new Error('Chromium not found: apt-get install -y chromium (or set CHROMIUM_PATH)');
-}
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer();
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 let product: LocalProduct;
