@@ -1,16 +1,50 @@
 import { type Logger } from './logger';
 
-/** One readiness check. `detail` and `data` must never contain secrets. */
+export interface HealthResult {
+  ok: boolean;
+  detail?: string;
+  data?: unknown;
+}
+
+/**
+ * One readiness check. `detail` and `data` must never contain secrets. A check over objects of
+ * several services (credentials, reports) also says what one service may see of its result.
+ */
 export interface HealthCheck {
   name: string;
   check(options: {
     abortSignal: AbortSignal;
-  }): Promise<{ ok: boolean; detail?: string; data?: unknown }>;
+  }): Promise<HealthResult & { forService?: (serviceId: string) => HealthResult }>;
 }
 
 export interface HealthReport {
   status: 'ok' | 'degraded';
-  checks: Record<string, { ok: boolean; detail?: string; data?: unknown; ms: number }>;
+  checks: Record<
+    string,
+    HealthResult & { ms: number; forService?: (serviceId: string) => HealthResult }
+  >;
+}
+
+/** Who asks: a probe without a caller, one service's caller, or an operator (sees everything). */
+export type HealthViewer =
+  { kind: 'anonymous' } | { kind: 'service'; serviceId: string } | { kind: 'operator' };
+
+/**
+ * What a viewer may see of a report: an anonymous probe only the status; a service its own
+ * objects (and the shared dependencies); an operator everything.
+ */
+export function viewHealth(report: HealthReport, viewer: HealthViewer): unknown {
+  if (viewer.kind === 'anonymous') return { status: report.status };
+  const checks = Object.fromEntries(
+    Object.entries(report.checks).map(([name, { forService, ms, ...result }]) => [
+      name,
+      { ...(viewer.kind === 'service' && forService ? forService(viewer.serviceId) : result), ms },
+    ]),
+  );
+  return {
+    status: Object.values(checks).every((c) => c.ok) ? 'ok' : 'degraded',
+    checks,
+  };
 }
 
 export interface HealthService {

@@ -257,36 +257,46 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
 
   // Listing pages through every secret: done at most once a minute however often probes come.
   let listed: { at: number; metas: Promise<CredentialMeta[]> } | undefined;
-  async function check(): Promise<{ ok: boolean; detail: string; data: unknown }> {
+  async function check() {
     if (!listed || Date.now() - listed.at > HEALTH_LIST_TTL_MS) {
       listed = { at: Date.now(), metas: repo.list(undefined) };
       listed.metas.catch(() => (listed = undefined));
     }
     const metas = await listed.metas;
-    const reauth = metas
-      .filter((m) => m.status === 'reauth_required')
-      .map((m) => ({ serviceId: m.serviceId, credentialId: m.credentialId }));
     const unreadable = tokens.unreadable().map(({ serviceId, credentialId, reason }) => ({
       serviceId,
       credentialId,
       reason,
     }));
     const unpersisted = tokens.unpersisted();
-    // Still usable, but the refresh token no longer rotates: reported, not failed.
-    const notRotating = metas
-      .filter((m) => m.status === 'active' && m.notRotatedSince !== undefined)
-      .map((m) => ({ serviceId: m.serviceId, credentialId: m.credentialId }));
-    return {
-      ok: unreadable.length === 0 && unpersisted.length === 0,
-      detail: `${metas.length} credentials, ${reauth.length} need reconnecting, ${notRotating.length} not rotating`,
-      data: {
-        count: metas.length,
-        reauthRequired: reauth,
-        unreadable,
-        unpersisted,
-        notRotating,
-      },
+    const mine = ({ serviceId }: { serviceId: string }, only?: string) =>
+      only === undefined || serviceId === only;
+    const summary = (only?: string) => {
+      const own = metas.filter((m) => mine(m, only));
+      const keyOf = (m: CredentialMeta) => ({
+        serviceId: m.serviceId,
+        credentialId: m.credentialId,
+      });
+      const reauth = own.filter((m) => m.status === 'reauth_required').map(keyOf);
+      // Still usable, but the refresh token no longer rotates: reported, not failed.
+      const notRotating = own
+        .filter((m) => m.status === 'active' && m.notRotatedSince !== undefined)
+        .map(keyOf);
+      const broken = unreadable.filter((u) => mine(u, only));
+      const lost = unpersisted.filter((u) => mine(u, only));
+      return {
+        ok: broken.length === 0 && lost.length === 0,
+        detail: `${own.length} credentials, ${reauth.length} need reconnecting, ${notRotating.length} not rotating`,
+        data: {
+          count: own.length,
+          reauthRequired: reauth,
+          unreadable: broken,
+          unpersisted: lost,
+          notRotating,
+        },
+      };
     };
+    return { ...summary(), forService: (serviceId: string) => summary(serviceId) };
   }
 
   return {

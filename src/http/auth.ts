@@ -11,6 +11,8 @@ export interface Caller {
   kind: 'apiKey' | 'bearer';
   /** Who called, safe to log: a key fingerprint or the calling app id. */
   principal: string;
+  /** An Entra app holding the `Operator` app role: sees every service's objects in health. */
+  operator: boolean;
 }
 
 export type Authenticate = (headers: Headers) => Promise<Caller>;
@@ -18,6 +20,8 @@ export type Authenticate = (headers: Headers) => Promise<Caller>;
 /** Only asymmetric algorithms Entra ID signs with; `none` and HMAC can never verify. */
 const ALLOWED_ALGORITHMS = ['RS256', 'RS384', 'RS512', 'PS256'];
 const SERVICE_ROLE = /^Service\.(.+)$/;
+/** The app role of an operator's (monitoring) app; it still belongs to one service. */
+export const OPERATOR_ROLE = 'Operator';
 
 export interface CallerAuthOptions {
   apiKeys: Config['apiKeys'];
@@ -36,7 +40,12 @@ function apiKeyCaller(key: string, apiKeys: Config['apiKeys']): Caller | undefin
   }
   return found === undefined
     ? undefined
-    : { serviceId: found, kind: 'apiKey', principal: `key:${digest.toString('hex').slice(0, 8)}` };
+    : {
+        serviceId: found,
+        kind: 'apiKey',
+        principal: `key:${digest.toString('hex').slice(0, 8)}`,
+        operator: false,
+      };
 }
 
 function serviceFromClaims(payload: JWTPayload, callers: ReadonlyMap<string, string>): string {
@@ -116,6 +125,7 @@ export function createAuthenticator(options: CallerAuthOptions): Authenticate {
     }
     const serviceId = serviceFromClaims(payload, bearer.callers);
     const appId = (payload.azp ?? payload.appid ?? payload.sub) as string;
-    return { serviceId, kind: 'bearer', principal: `app:${appId}` };
+    const operator = Array.isArray(payload.roles) && payload.roles.includes(OPERATOR_ROLE);
+    return { serviceId, kind: 'bearer', principal: `app:${appId}`, operator };
   };
 }

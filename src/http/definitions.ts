@@ -36,6 +36,11 @@ export type HttpFunctionDefinition =
   | (HttpFunctionCommon & {
       auth: 'anonymous';
       handler(invocation: HttpInvocation): Promise<HttpResponseInit>;
+    })
+  | (HttpFunctionCommon & {
+      /** Anonymous unless credentials are sent; credentials sent must be valid. */
+      auth: 'optional';
+      handler(invocation: HttpInvocation & { caller?: Caller }): Promise<HttpResponseInit>;
     });
 
 export interface BackgroundInvocation {

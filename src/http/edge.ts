@@ -67,7 +67,9 @@ export function toHttpHandler(
     try {
       const abortSignal = budgetSignal(deps.requestBudgetMs);
       let response: HttpResponseInit;
-      if (definition.auth === 'caller') {
+      const sentCredentials =
+        request.headers.has('x-api-key') || request.headers.has('authorization');
+      if (definition.auth === 'caller' || (definition.auth === 'optional' && sentCredentials)) {
         // Who is calling comes first: a stranger learns nothing, not even the body limit.
         const caller = await deps.authenticate(request.headers);
         log = log.child({ serviceId: caller.serviceId, caller: caller.principal });

@@ -277,7 +277,7 @@ describe('credential routes', () => {
       tokenExpiry: unknown;
     };
     expect(view).toMatchObject({ status: 'reauth_required', tokenExpiry: null });
-    const health = (await (await fetch(`${h.host.url}/api/health`)).json()) as {
+    const health = (await (await h.api('/api/health')).json()) as {
       checks: Record<string, { ok: boolean; data?: { reauthRequired: unknown[] } }>;
     };
     expect(health.checks.secretStore?.ok).toBe(true);

@@ -10,7 +10,7 @@ describe('the product on loopback (sandbox + Azurite + local host)', () => {
   afterAll(() => stack.close());
 
   it('reports healthy dependencies', async () => {
-    const response = await fetch(`${stack.host.url}/api/health`);
+    const response = await stack.api('/api/health');
     const body = (await response.json()) as {
       status: string;
       checks: Record<string, { ok: boolean }>;

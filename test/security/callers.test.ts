@@ -62,6 +62,13 @@ describe('finding 9: app-only Bearer callers', () => {
     });
   });
 
+  it('marks an app with the Operator role (health shows it every service)', async () => {
+    await expect(
+      bearer({ idtyp: 'app', roles: ['Service.ops', 'Operator'] }),
+    ).resolves.toMatchObject({ serviceId: 'ops', operator: true });
+    await expect(bearer({ idtyp: 'app' })).resolves.toMatchObject({ operator: false });
+  });
+
   it('accepts app-only tokens: idtyp=app, or no scp', async () => {
     await expect(bearer({ idtyp: 'app' })).resolves.toMatchObject({ serviceId: 'crm' });
     await expect(bearer({ roles: ['Service.billing'] })).resolves.toMatchObject({

@@ -395,28 +395,35 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
       return {
         name: 'reports',
         async check() {
-          const configured = new Set(deps.definitions.map((d) => `${d.serviceId}/${d.id}`));
-          const last = (await deps.runs.lastRuns()).filter((r) =>
-            configured.has(`${r.serviceId}/${r.reportId}`),
-          );
-          const failed = last.filter((r) => r.status === 'failed');
-          const data = Object.fromEntries(
-            last.map((r) => [
-              `${r.serviceId}/${r.reportId}`,
-              {
-                status: r.status,
-                at: new Date(r.at).toISOString(),
-                ...(r.errorCode ? { code: r.errorCode } : {}),
-              },
-            ]),
-          );
-          const detail =
-            failed.length === 0
-              ? `${configured.size} reports configured, ${last.length} have run, none failed on its last run`
-              : `${failed.length} of ${configured.size} reports failed on their last run: ${failed
-                  .map((r) => `${r.serviceId}/${r.reportId} (${r.errorCode ?? 'error'})`)
-                  .join(', ')}`;
-          return { ok: failed.length === 0, detail, data };
+          const runs = await deps.runs.lastRuns();
+          const summary = (only?: string) => {
+            const mine = (serviceId: string) => only === undefined || serviceId === only;
+            const configured = new Set(
+              deps.definitions
+                .filter((d) => mine(d.serviceId))
+                .map((d) => `${d.serviceId}/${d.id}`),
+            );
+            const last = runs.filter((r) => configured.has(`${r.serviceId}/${r.reportId}`));
+            const failed = last.filter((r) => r.status === 'failed');
+            const data = Object.fromEntries(
+              last.map((r) => [
+                `${r.serviceId}/${r.reportId}`,
+                {
+                  status: r.status,
+                  at: new Date(r.at).toISOString(),
+                  ...(r.errorCode ? { code: r.errorCode } : {}),
+                },
+              ]),
+            );
+            const detail =
+              failed.length === 0
+                ? `${configured.size} reports configured, ${last.length} have run, none failed on its last run`
+                : `${failed.length} of ${configured.size} reports failed on their last run: ${failed
+                    .map((r) => `${r.serviceId}/${r.reportId} (${r.errorCode ?? 'error'})`)
+                    .join(', ')}`;
+            return { ok: failed.length === 0, detail, data };
+          };
+          return { ...summary(), forService: (serviceId: string) => summary(serviceId) };
         },
       };
     },
