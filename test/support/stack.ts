@@ -4,6 +4,7 @@ import path from 'node:path';
 
 import { type AppContext, createApp } from '../../src/app';
 import { hashApiKey } from '../../src/config';
+import { createLogger } from '../../src/core/logger';
 import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/local/sandbox';
@@ -34,6 +35,8 @@ export interface TestStackOptions {
   /** Start Azurite (default true). */
   storage?: boolean;
   services?: string[];
+  /** Receives every log line of the app and the host (default: the console, host lines dropped). */
+  log?: (line: string) => void;
 }
 
 export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
@@ -55,11 +58,14 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...options.env,
     },
     localBaseUrl: 'http://127.0.0.1:7071',
+    ...(options.log
+      ? { log: createLogger((level, line) => options.log!(`${level} ${line}`), {}) }
+      : {}),
   });
   const host = await startLocalHost({
     registrations: hostRegistrations(app),
     storage: app.services.storage,
-    log: () => undefined,
+    log: options.log ?? (() => undefined),
   });
   return {
     sandbox,
