@@ -1,7 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
-import { odata } from '@azure/data-tables';
-
+import { azureSdk } from '../core/azure-sdk';
 import { UpstreamError } from '../core/errors';
 import { type StorageClients, storageStatus } from '../storage';
 import { type DataKeyRing } from './data-key';
@@ -127,7 +126,8 @@ export function createTablePendingBackend(storage: StorageClients): PendingBacke
       let n = 0;
       const expired = table.listEntities<RawEntry>({
         queryOptions: {
-          filter: odata`PartitionKey eq ${PARTITION} and expiresAt lt ${Date.now()}`,
+          filter: azureSdk.dataTables()
+            .odata`PartitionKey eq ${PARTITION} and expiresAt lt ${Date.now()}`,
         },
       });
       for await (const entity of expired) {
