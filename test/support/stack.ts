@@ -1,8 +1,9 @@
 import { mkdtemp, rm } from 'node:fs/promises';
+import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { type AppContext, createApp } from '../../src/app';
+import { type AppContext, createApp, type CreateAppOptions } from '../../src/app';
 import { hashApiKey } from '../../src/config';
 import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
@@ -34,6 +35,19 @@ export interface TestStackOptions {
   /** Start Azurite (default true). */
   storage?: boolean;
   services?: string[];
+  /** Serve on a port known before the app is built, so PUBLIC_BASE_URL reaches the host (webhooks). */
+  reachable?: boolean;
+  /** Extra app options (shrunk webhook retry timings). */
+  app?: Pick<CreateAppOptions, 'delivery' | 'bulk'>;
+}
+
+/** A free loopback port (released again, then bound by the host). */
+async function freePort(): Promise<number> {
+  const server = net.createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return port;
 }
 
 export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
@@ -46,7 +60,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const apiKeys = Object.fromEntries(
     services.map((s) => [s, `key-${s}-${Math.random().toString(36).slice(2)}`]),
   );
+  const port = options.reachable ? await freePort() : undefined;
   const app = createApp({
+    ...options.app,
     env: {
       ...sandbox.appSettings,
       API_KEYS: services.map((s) => `${s}=${hashApiKey(apiKeys[s]!)}`).join(','),
@@ -54,9 +70,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
       ...options.env,
     },
-    localBaseUrl: 'http://127.0.0.1:7071',
+    localBaseUrl: `http://127.0.0.1:${port ?? 7071}`,
   });
   const host = await startLocalHost({
+    ...(port ? { port } : {}),
     registrations: hostRegistrations(app),
     storage: app.services.storage,
     log: () => undefined,
