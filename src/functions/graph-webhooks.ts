@@ -1,8 +1,8 @@
-import { ValidationError } from '../errors';
+import { ValidationError } from '../core/errors';
 import { parseWith, readBodyBytes } from '../http/parse';
 import { type Notifications } from '../notifications';
 import { notificationCollectionSchema } from '../notifications/intake';
-import { type HttpFunctionDefinition, type HttpInvocation } from './types';
+import { type HttpFunctionDefinition, type HttpInvocation } from '../http/definitions';
 
 /** Graph's validation tokens are short texts; anything longer is not Graph. */
 const MAX_VALIDATION_TOKEN = 1024;

@@ -1,5 +1,5 @@
 import { CHANGES_QUEUE, DELIVERIES_QUEUE, type Notifications } from '../notifications';
-import { type QueueFunctionDefinition, type TimerFunctionDefinition } from './types';
+import { type QueueFunctionDefinition, type TimerFunctionDefinition } from '../http/definitions';
 
 /**
  * The notification workers: `notifyChanges` runs folder deltas and lifecycle events,

@@ -4,7 +4,7 @@ import { parseQuery, readJson, routeId } from '../http/parse';
 import { type Notifications } from '../notifications';
 import { subscriptionRequestSchema } from '../notifications/service';
 import { credentialKey } from './messages';
-import { type HttpFunctionDefinition } from './types';
+import { type HttpFunctionDefinition } from '../http/definitions';
 
 const noStore = { 'cache-control': 'no-store' };
 

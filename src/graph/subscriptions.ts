@@ -1,4 +1,4 @@
-import { UpstreamError } from '../errors';
+import { UpstreamError } from '../core/errors';
 import { type GraphClient, segment } from './client';
 import { MESSAGE_FIELDS } from './messages';
 

@@ -5,7 +5,7 @@ import { createDeadline } from '../deadline';
 import { type CursorCodec } from '../graph/cursor';
 import { type GraphFactory } from '../graph/client';
 import { deltaPage, DeltaResyncRequiredError } from '../graph/subscriptions';
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import {
   arrivalsSince,
   changeEventId,

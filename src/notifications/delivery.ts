@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import { type DeliveryMessage, type NotifyQueue } from './queue';
 import { type CallerSubscription, type Delivery, type NotificationStore } from './store';
 import { signWebhook } from './signing';

@@ -1,10 +1,10 @@
 import { type AppKeys, type CredentialKey } from '../credentials/types';
 import { createBlobLockProvider } from '../credentials/lease';
-import { UpstreamError } from '../errors';
+import { UpstreamError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { createCursorCodec } from '../graph/cursor';
 import { type FolderReader } from '../graph/folders';
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import { type StorageClients } from '../storage';
 import { changesCursorSchema, type ChangesReader, createChangesReader } from './changes';
 import { createDeliveryWorker, DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery';

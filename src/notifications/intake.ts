@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import { type ChangesMessage, type NotifyQueue } from './queue';
 import { type NotificationStore, type Watch } from './store';
 import { clientStateMatches } from './watches';

@@ -6,11 +6,11 @@ import { z } from 'zod';
 import { open, seal } from '../credentials/envelope';
 import { type AppKeys, type CredentialKey } from '../credentials/types';
 import { createDeadline } from '../deadline';
-import { ConflictError, NotFoundError, ValidationError } from '../errors';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { type FolderReader } from '../graph/folders';
 import { folderIdOf } from '../graph/subscriptions';
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import {
   DEFAULT_EVENT_FIELDS,
   type EventField,

@@ -1,7 +1,7 @@
 import { type CredentialKey } from '../credentials/types';
 import { type LockProvider } from '../credentials/lease';
 import { createDeadline } from '../deadline';
-import { isErrorNamed } from '../errors';
+import { isErrorOf, ReauthRequiredError } from '../core/errors';
 import { type GraphClient, type GraphFactory } from '../graph/client';
 import { toMessageView } from '../graph/messages';
 import {
@@ -11,7 +11,7 @@ import {
   DeltaResyncRequiredError,
   deltaStart,
 } from '../graph/subscriptions';
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import {
   changeEventId,
   type EventField,
@@ -112,7 +112,7 @@ export function createFolderSync(deps: {
         try {
           ({ client } = await deps.graph.forCredential(key, { deadline, log }));
         } catch (error) {
-          if (isErrorNamed(error, 'ReauthRequiredError')) {
+          if (isErrorOf(error, ReauthRequiredError)) {
             await deps.pause(key, folderId, 'credential_reauth_required');
             return 'paused';
           }

@@ -2,10 +2,10 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { type CredentialKey } from '../credentials/types';
 import { createDeadline } from '../deadline';
-import { isErrorNamed, NotFoundError } from '../errors';
+import { isErrorOf, NotFoundError, ReauthRequiredError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { createSubscription, deleteSubscription, renewSubscription } from '../graph/subscriptions';
-import { type Logger } from '../http/logger';
+import { type Logger } from '../core/logger';
 import { arrivalsSince, subscriptionEventId } from './events';
 import { type Fanout } from './fanout';
 import { type ChangesMessage, type NotifyQueue } from './queue';
@@ -183,7 +183,7 @@ export function createFolderWatches(deps: {
           await store.saveWatch(await subscribe(watch, log));
         }
       } catch (error) {
-        if (!isErrorNamed(error, 'ReauthRequiredError')) throw error;
+        if (!isErrorOf(error, ReauthRequiredError)) throw error;
         await api.pause(watch, watch.folderId, 'credential_reauth_required');
         return;
       }
@@ -212,7 +212,7 @@ export function createFolderWatches(deps: {
               const next = await renewSubscription(graph, watch.graphSubscriptionId ?? '');
               await store.saveWatch({ ...watch, expiresAt: Date.parse(next.expirationDateTime) });
             } catch (error) {
-              if (!isErrorNamed(error, 'NotFoundError')) throw error;
+              if (!isErrorOf(error, NotFoundError)) throw error;
               // Expired or removed at Graph: a new one.
               await store.unlinkGraphSubscription(watch.graphSubscriptionId ?? '');
               await store.saveWatch(await subscribe(watch, log));
@@ -223,7 +223,7 @@ export function createFolderWatches(deps: {
           await catchUp(watch);
           swept++;
         } catch (error) {
-          if (isErrorNamed(error, 'ReauthRequiredError'))
+          if (isErrorOf(error, ReauthRequiredError))
             await api.pause(watch, watch.folderId, 'credential_reauth_required');
           else log.warn('folder watch maintenance failed', { error, folderId: watch.folderId });
         }
