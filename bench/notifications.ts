@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -12,7 +11,7 @@ import { startAzurite } from '../src/local/azurite';
 import { startLocalHost } from '../src/local/host';
 import { type Sandbox, startSandbox } from '../src/local/sandbox';
 import { hostRegistrations } from '../src/registration';
-import { startServer } from '../test/support/http';
+import { freePort, startServer } from '../test/support/http';
 import { type BenchResult, median } from './result';
 
 /**
@@ -31,14 +30,6 @@ import { type BenchResult, median } from './result';
 
 const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const UPN = 'adele@contoso.test';
-
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-}
 
 function percentile(values: number[], p: number): number {
   const sorted = [...values].sort((a, b) => a - b);

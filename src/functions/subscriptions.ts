@@ -1,6 +1,6 @@
 import { z } from 'zod';
 
-import { parseQuery, readJson, routeId } from '../http/parse';
+import { parseQuery, queryTop, readJson, routeId } from '../http/parse';
 import { type Notifications } from '../notifications';
 import { subscriptionRequestSchema } from '../notifications/service';
 import { credentialKey } from './messages';
@@ -10,12 +10,7 @@ const noStore = { 'cache-control': 'no-store' };
 
 const deliveriesQuery = z.strictObject({
   status: z.enum(['failed', 'pending', 'delivered', 'all']).default('all'),
-  top: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1000))
-    .default(100),
+  top: queryTop(1000, 100),
 });
 
 const changesQuery = z.strictObject({

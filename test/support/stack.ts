@@ -1,5 +1,4 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import net from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
@@ -9,6 +8,7 @@ import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/local/sandbox';
 import { hostRegistrations } from '../../src/registration';
+import { freePort } from './http';
 
 /** The whole product on loopback: Graph sandbox, Azurite, the app and the local host. */
 export interface TestStack {
@@ -39,15 +39,6 @@ export interface TestStackOptions {
   reachable?: boolean;
   /** Extra app options (shrunk webhook retry timings). */
   app?: Pick<CreateAppOptions, 'delivery' | 'bulk'>;
-}
-
-/** A free loopback port (released again, then bound by the host). */
-async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }
 
 export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
