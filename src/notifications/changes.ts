@@ -1,7 +1,7 @@
 import { z } from 'zod';
 
 import { type CredentialKey } from '../credentials/types';
-import { createDeadline } from '../deadline';
+import { budgetSignal } from '../core/abort';
 import { type CursorCodec } from '../graph/cursor';
 import { type GraphFactory } from '../graph/client';
 import { deltaPage, DeltaResyncRequiredError } from '../graph/subscriptions';
@@ -65,7 +65,7 @@ export function createChangesReader(deps: {
       const state = request.cursor ? await deps.cursors.open(binding, request.cursor) : undefined;
       const folderId = state?.folderId ?? request.folderId;
       const { client, root } = await deps.graph.forCredential(key, {
-        deadline: createDeadline(BUDGET_MS),
+        abortSignal: budgetSignal(BUDGET_MS),
         log,
       });
       const fresh = async (events: PolledEvent[]) => {

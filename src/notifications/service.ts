@@ -5,7 +5,7 @@ import { z } from 'zod';
 
 import { open, seal } from '../credentials/envelope';
 import { type AppKeys, type CredentialKey } from '../credentials/types';
-import { createDeadline } from '../deadline';
+import { budgetSignal } from '../core/abort';
 import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { type FolderReader } from '../graph/folders';
@@ -195,11 +195,11 @@ export function createSubscriptionService(deps: {
 
   /** A folder id, well-known name or path (`Inbox/Projects`) → the folder's id. */
   async function resolveFolder(key: CredentialKey, folder: string, log: Logger): Promise<string> {
-    const deadline = createDeadline(GRAPH_BUDGET_MS);
+    const abortSignal = budgetSignal(GRAPH_BUDGET_MS);
     if (folder.includes('/') && !/^[A-Za-z0-9_=+-]+$/.test(folder.replace(/\//g, ''))) {
       return pathToId(key, folder, log);
     }
-    const { client, root } = await deps.graph.forCredential(key, { deadline, log });
+    const { client, root } = await deps.graph.forCredential(key, { abortSignal, log });
     try {
       return await folderIdOf(client, root, folder);
     } catch (error) {
@@ -216,7 +216,7 @@ export function createSubscriptionService(deps: {
     const all = await deps.folders.list(key, {
       recursive: true,
       includeHidden: false,
-      deadline: createDeadline(GRAPH_BUDGET_MS),
+      abortSignal: budgetSignal(GRAPH_BUDGET_MS),
       log,
     });
     const match = all.find((f) => f.path.toLowerCase() === path.toLowerCase());

@@ -1,6 +1,6 @@
 import { type CredentialKey } from '../credentials/types';
 import { type LockProvider } from '../credentials/lease';
-import { createDeadline } from '../deadline';
+import { budgetSignal } from '../core/abort';
 import { isErrorOf, ReauthRequiredError } from '../core/errors';
 import { type GraphClient, type GraphFactory } from '../graph/client';
 import { toMessageView } from '../graph/messages';
@@ -107,10 +107,10 @@ export function createFolderSync(deps: {
         if (requestedAt !== undefined && watch.lastRunStart > requestedAt + CLOCK_MARGIN_MS)
           return 'done';
         const runStart = Date.now();
-        const deadline = createDeadline(RUN_BUDGET_MS);
+        const abortSignal = budgetSignal(RUN_BUDGET_MS);
         let client: GraphClient;
         try {
-          ({ client } = await deps.graph.forCredential(key, { deadline, log }));
+          ({ client } = await deps.graph.forCredential(key, { abortSignal, log }));
         } catch (error) {
           if (isErrorOf(error, ReauthRequiredError)) {
             await deps.pause(key, folderId, 'credential_reauth_required');

@@ -1,7 +1,7 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 import { type CredentialKey } from '../credentials/types';
-import { createDeadline } from '../deadline';
+import { budgetSignal } from '../core/abort';
 import { isErrorOf, NotFoundError, ReauthRequiredError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { createSubscription, deleteSubscription, renewSubscription } from '../graph/subscriptions';
@@ -60,7 +60,7 @@ export function createFolderWatches(deps: {
 }): FolderWatches {
   const { store } = deps;
   const client = (key: CredentialKey, log: Logger) =>
-    deps.graph.forCredential(key, { deadline: createDeadline(GRAPH_BUDGET_MS), log });
+    deps.graph.forCredential(key, { abortSignal: budgetSignal(GRAPH_BUDGET_MS), log });
 
   /** A new Graph subscription for the watch, with a fresh clientState. */
   async function subscribe(watch: Watch, log: Logger): Promise<Watch> {
