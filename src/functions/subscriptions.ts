@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { parseQuery, queryTop, readJson, routeId } from '../http/parse';
 import { type Notifications } from '../notifications';

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { type CredentialKey } from '../credentials/types';
 import { MESSAGE_FIELDS } from '../graph/messages';

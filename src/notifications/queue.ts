@@ -1,5 +1,5 @@
-import { type QueueClient } from '@azure/storage-queue';
-import { z } from 'zod';
+import type { QueueClient } from '@azure/storage-queue';
+import * as z from 'zod';
 
 /**
  * Queue messages of notifications, small on purpose (keys only; state lives in tables):

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { isIP } from 'node:net';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { open, seal } from '../credentials/envelope';
 import { type AppKeys, type CredentialKey } from '../credentials/types';

@@ -1,6 +1,8 @@
 import { createHash } from 'node:crypto';
 
-import { odata, type TableClient } from '@azure/data-tables';
+import type { TableClient } from '@azure/data-tables';
+
+import { azureSdk } from '../core/azure-sdk';
 
 import { type CredentialKey } from '../credentials/types';
 import { storageStatus, storageUnavailable } from '../storage';
@@ -254,14 +256,19 @@ export function createNotificationStore(
       }),
     listSubscriptions: (key, max) =>
       guarded('listing subscriptions', async () =>
-        (await list(await subs(), odata`PartitionKey eq ${partitionOf(key)}`, max)).map(
-          toSubscription,
-        ),
+        (
+          await list(
+            await subs(),
+            azureSdk.dataTables().odata`PartitionKey eq ${partitionOf(key)}`,
+            max,
+          )
+        ).map(toSubscription),
       ),
     countForService: (serviceId, max) =>
       guarded('counting subscriptions', async () => {
         // Partitions `{serviceId}|…`: `}` sorts right after `|`, and ids contain neither.
-        const filter = odata`PartitionKey gt ${`${serviceId}|`} and PartitionKey lt ${`${serviceId}}`}`;
+        const filter = azureSdk.dataTables()
+          .odata`PartitionKey gt ${`${serviceId}|`} and PartitionKey lt ${`${serviceId}}`}`;
         return (await list(await subs(), filter, max)).length;
       }),
     deleteSubscription: (key, id) =>
@@ -300,7 +307,13 @@ export function createNotificationStore(
       }),
     allWatches: (max) =>
       guarded('listing folder watches', async () =>
-        (await list(await watches(), odata`PartitionKey ne ${GRAPH_PARTITION}`, max)).map(toWatch),
+        (
+          await list(
+            await watches(),
+            azureSdk.dataTables().odata`PartitionKey ne ${GRAPH_PARTITION}`,
+            max,
+          )
+        ).map(toWatch),
       ),
     linkGraphSubscription: (graphId, w) =>
       guarded('linking a Graph subscription', async () => {
@@ -338,7 +351,11 @@ export function createNotificationStore(
       }),
     seenAll: (watch, max) =>
       guarded('reading seen messages', async () => {
-        const rows = await list(await seenTable(), odata`PartitionKey eq ${watch}`, max);
+        const rows = await list(
+          await seenTable(),
+          azureSdk.dataTables().odata`PartitionKey eq ${watch}`,
+          max,
+        );
         return new Map(rows.map((r) => [r.rowKey, str(r.changeKey) ?? '']));
       }),
     markSeen: (watch, messageId, changeKey) =>
@@ -404,7 +421,11 @@ export function createNotificationStore(
       }),
     listDeliveries: (subscriptionId, statuses, max) =>
       guarded('listing deliveries', async () => {
-        const rows = await list(await deliveries(), odata`PartitionKey eq ${subscriptionId}`, 5000);
+        const rows = await list(
+          await deliveries(),
+          azureSdk.dataTables().odata`PartitionKey eq ${subscriptionId}`,
+          5000,
+        );
         return rows
           .map(toDelivery)
           .filter((d) => statuses.includes(d.status))
