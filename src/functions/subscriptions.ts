@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { parseQuery, queryTop, readJson, routeId } from '../http/parse';
 import { type Notifications } from '../notifications';
 import { subscriptionRequestSchema } from '../notifications/service';
-import { credentialKey } from './messages';
+import { credentialKey } from '../http/params';
 import { type HttpFunctionDefinition } from '../http/definitions';
 
 const noStore = { 'cache-control': 'no-store' };
