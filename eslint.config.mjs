@@ -15,14 +15,28 @@ const ROOMS = {
   credentials: { paths: ['credentials/'], may: ['core', 'config', 'storage'] },
   graph: { paths: ['graph/'], may: ['core', 'config', 'credentials'] },
   mail: { paths: ['mail/'], may: ['core', 'config', 'storage', 'credentials', 'graph'] },
+  notifications: {
+    paths: ['notifications/'],
+    may: ['core', 'config', 'storage', 'credentials', 'graph'],
+  },
   http: { paths: ['http/'], may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail'] },
   functions: {
     paths: ['functions/'],
-    may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail', 'http'],
+    may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail', 'notifications', 'http'],
   },
   root: {
     paths: ['app', 'registration', 'index'],
-    may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail', 'http', 'functions'],
+    may: [
+      'core',
+      'config',
+      'storage',
+      'credentials',
+      'graph',
+      'mail',
+      'notifications',
+      'http',
+      'functions',
+    ],
   },
   local: { paths: ['local/'], may: null },
 };

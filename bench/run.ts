@@ -4,6 +4,7 @@
  */
 import { benchBulk } from './bulk';
 import { benchColdStart } from './cold-start';
+import { benchNotifications } from './notifications';
 import { benchRead } from './read';
 import { type BenchResult, formatResult } from './result';
 import { benchSend } from './send';
@@ -15,6 +16,7 @@ const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> 
   ['read', benchRead],
   ['send', benchSend],
   ['bulk', benchBulk],
+  ['notifications', benchNotifications],
 ];
 
 async function main(): Promise<void> {

@@ -137,6 +137,12 @@ param connectPrompt string = ''
 @description('SERVICE_NAMES: JSON object serviceId -> name a mailbox owner sees before confirming a connection.')
 param serviceNames string = ''
 
+@description('NOTIFICATIONS_SCHEDULE: NCRONTAB of the timer renewing Graph subscriptions and catching up folders.')
+param notificationsSchedule string = ''
+
+@description('WEBHOOK_RETRY_HOURS: hours a failing webhook delivery is retried before it is dead-lettered.')
+param webhookRetryHours string = ''
+
 var abbrs = loadJsonContent('abbreviations.json')
 var resourceToken = toLower(uniqueString(subscription().id, resourceGroup().id, environmentName, location))
 var tags = {
@@ -172,6 +178,8 @@ var optionalAppSettings = {
   LOG_LEVEL: logLevel
   CONNECT_PROMPT: connectPrompt
   SERVICE_NAMES: serviceNames
+  NOTIFICATIONS_SCHEDULE: notificationsSchedule
+  WEBHOOK_RETRY_HOURS: webhookRetryHours
 }
 
 resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2024-11-30' = {

@@ -24,13 +24,16 @@ import { fallbackFunction } from './functions/fallback';
 import { listFoldersFunction } from './functions/folders';
 import { healthFunction } from './functions/health';
 import { keepAliveFunction } from './functions/keepalive';
+import { graphWebhookFunctions } from './functions/graph-webhooks';
 import { getMessageFunction } from './functions/message';
 import { listMessagesFunction } from './functions/messages';
 import { oauthCallbackFunction } from './functions/oauth-callback';
 import { oauthConfirmFunction } from './functions/oauth-confirm';
 import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
+import { notifyWorkerFunctions } from './functions/notify-workers';
 import { sendFunction } from './functions/send';
+import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
 import { createGraphFactory, type GraphFactory } from './graph/client';
 import { createReaders } from './graph/read';
@@ -44,6 +47,7 @@ import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
+import { createNotifications, type DeliverySettings } from './notifications';
 import { type SendService } from './mail/send-types';
 import { createStorageClients, requireStorage, type StorageClients } from './storage';
 
@@ -88,6 +92,8 @@ export interface CreateAppOptions extends LoadConfigOptions {
   >;
   /** Tests and the benchmark: bulk-send timings (shrunk Exchange windows, shorter leases). */
   bulk?: Partial<BulkSettings>;
+  /** Tests and the benchmark: webhook retry timings. */
+  delivery?: Partial<DeliverySettings>;
 }
 
 function lazy<T>(make: () => T): () => T {
@@ -213,6 +219,16 @@ export function createApp(options: CreateAppOptions): AppContext {
   });
   if (config.reports.length > 0) health.add(reports.healthCheck());
   const secureCookies = config.publicBaseUrl.startsWith('https:');
+  const notifications = createNotifications({
+    storage,
+    graph: services.graph,
+    folders: readers.folders,
+    appKeys: services.appKeys,
+    fetch: fetchImpl,
+    publicBaseUrl: config.publicBaseUrl,
+    delivery: { retryWindowMs: config.webhookRetryMs, ...options.delivery },
+    log,
+  });
   const functions: FunctionDefinition[] = [
     healthFunction(health),
     credentialsListFunction(services.credentials),
@@ -234,6 +250,9 @@ export function createApp(options: CreateAppOptions): AppContext {
     ...bulkWorkerFunctions(mailing.worker),
     ...reportFunctions(() => reports),
     reportTimerFunction(() => reports, config.reportSchedule),
+    ...subscriptionFunctions(notifications, { allowLoopbackHttp: !config.isProduction }),
+    ...graphWebhookFunctions(notifications),
+    ...notifyWorkerFunctions(notifications, config.notificationsSchedule),
     fallbackFunction(() => routes),
   ];
   const http = functions.filter((f): f is HttpFunctionDefinition => f.kind === 'http');

@@ -71,6 +71,14 @@ export const SETTINGS = {
     requiredInAzure: false,
     doc: 'JSON object serviceId → name shown when a mailbox owner confirms a connection',
   },
+  NOTIFICATIONS_SCHEDULE: {
+    requiredInAzure: false,
+    doc: 'NCRONTAB of the timer renewing Graph subscriptions and catching up folders',
+  },
+  WEBHOOK_RETRY_HOURS: {
+    requiredInAzure: false,
+    doc: 'hours a failing webhook delivery is retried before it is dead-lettered',
+  },
 } as const;
 
 export type SettingName = keyof typeof SETTINGS;
@@ -322,6 +330,11 @@ const envSchema = z.object({
     .enum(['select_account', 'consent'], { message: 'must be select_account or consent' })
     .default('select_account'),
   SERVICE_NAMES: serviceNames.default(new Map()),
+  NOTIFICATIONS_SCHEDULE: z
+    .string()
+    .regex(NCRONTAB_PATTERN, 'must be a 6-field NCRONTAB expression')
+    .default('0 */30 * * * *'),
+  WEBHOOK_RETRY_HOURS: positiveInt(72).default(24),
   AZURE_FUNCTIONS_ENVIRONMENT: z.string().optional(),
   WEBSITE_SITE_NAME: z.string().optional(),
   AZURE_CLIENT_ID: z.string().optional(),
@@ -365,6 +378,8 @@ export interface Config {
   connectPrompt: 'select_account' | 'consent';
   /** Display names of services (mailbox owners see them before confirming a connection). */
   serviceNames: ReadonlyMap<string, string>;
+  notificationsSchedule: string;
+  webhookRetryMs: number;
   /** True when running in Azure as production (the local store refuses to run there). */
   isProduction: boolean;
   managedIdentityClientId: string | undefined;
@@ -501,6 +516,8 @@ export function loadConfig(
     keepAliveIdleDays: e.KEEPALIVE_IDLE_DAYS,
     connectPrompt: e.CONNECT_PROMPT,
     serviceNames: e.SERVICE_NAMES,
+    notificationsSchedule: e.NOTIFICATIONS_SCHEDULE,
+    webhookRetryMs: e.WEBHOOK_RETRY_HOURS * 3600_000,
     isProduction,
     managedIdentityClientId: e.AZURE_CLIENT_ID ?? e.AzureWebJobsStorage__clientId,
   });

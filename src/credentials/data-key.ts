@@ -249,21 +249,37 @@ export function createSecretDataKeyRing(store: SecretStore, wrapper?: KeyWrapper
   return createRing(secretSource(store), wrapper);
 }
 
-/** HMAC keys per purpose, derived with HKDF-SHA256 from the current data key. */
+function derive(key: Buffer, info: string): Promise<Buffer> {
+  return new Promise<Buffer>((resolve, reject) =>
+    hkdf('sha256', key, 'outlook-mail-functions', info, 32, (e, k) =>
+      e ? reject(e) : resolve(Buffer.from(k)),
+    ),
+  );
+}
+
+/** HMAC and sealing keys per purpose, derived with HKDF-SHA256 from the data keys. */
 export function createAppKeys(ring: DataKeyRing): AppKeys {
   const cache = new Map<string, { keyId: string; value: Promise<Buffer> }>();
+  const sealing = new Map<string, Promise<Buffer>>();
   return {
     async hmacKey(purpose) {
       const current = await ring.current();
       const hit = cache.get(purpose);
       if (hit && hit.keyId === current.id) return hit.value;
-      const value = new Promise<Buffer>((resolve, reject) =>
-        hkdf('sha256', current.key, 'outlook-mail-functions', `hmac:${purpose}`, 32, (e, k) =>
-          e ? reject(e) : resolve(Buffer.from(k)),
-        ),
-      );
+      const value = derive(current.key, `hmac:${purpose}`);
       cache.set(purpose, { keyId: current.id, value });
       return value;
+    },
+    async sealingKey(purpose, keyId) {
+      const base = keyId === undefined ? await ring.current() : await ring.find(keyId);
+      if (!base) return undefined;
+      const name = `${base.id}\n${purpose}`;
+      let value = sealing.get(name);
+      if (!value) {
+        value = derive(base.key, `aes:${purpose}`);
+        sealing.set(name, value);
+      }
+      return { id: base.id, key: await value };
     },
   };
 }

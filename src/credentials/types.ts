@@ -30,6 +30,11 @@ export interface TokenProvider {
 export interface AppKeys {
   /** HMAC keys for cursors / OAuth state, derived (HKDF) from the data key per purpose. */
   hmacKey(purpose: string): Promise<Buffer>;
+  /**
+   * An AES-256 key per purpose derived (HKDF) from data key `keyId` (the current one when absent),
+   * carrying that data key's id, so values sealed with it still open after a key rotation.
+   */
+  sealingKey(purpose: string, keyId?: string): Promise<{ id: string; key: Buffer } | undefined>;
 }
 
 export type CredentialStatus = 'active' | 'reauth_required';

@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
-import { parseQuery, readJson, routeId } from '../http/parse';
+import { parseQuery, queryTop, readJson, routeId } from '../http/parse';
 import { type BulkJobs, bulkRequestSchema } from '../mail/bulk/jobs';
 
 /**
@@ -12,12 +12,7 @@ export const BULK_MAX_BODY_BYTES = 64 * 1024 * 1024;
 
 const statusQuery = z.strictObject({
   cursor: z.string().min(1).max(500).optional(),
-  top: z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(1000))
-    .default(100),
+  top: queryTop(1000, 100),
 });
 
 function jobKey(request: Parameters<typeof routeId>[0], serviceId: string) {

@@ -138,3 +138,13 @@ export function routeId(request: HttpRequest, name: string): string {
 export const queryBoolean = z
   .enum(['true', 'false'], { error: 'must be true or false' })
   .transform((v) => v === 'true');
+
+/** A page size in the query: a whole number from 1 to `max`, `fallback` when absent. */
+export function queryTop(max: number, fallback: number) {
+  return z
+    .string()
+    .regex(/^\d+$/, 'must be a whole number')
+    .transform(Number)
+    .pipe(z.number().int().min(1).max(max))
+    .default(fallback);
+}

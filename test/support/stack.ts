@@ -2,13 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { type AppContext, createApp } from '../../src/app';
+import { type AppContext, createApp, type CreateAppOptions } from '../../src/app';
 import { hashApiKey } from '../../src/config';
 import { createLogger } from '../../src/core/logger';
 import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/local/sandbox';
 import { hostRegistrations } from '../../src/registration';
+import { freePort } from './http';
 
 /** The whole product on loopback: Graph sandbox, Azurite, the app and the local host. */
 export interface TestStack {
@@ -37,6 +38,10 @@ export interface TestStackOptions {
   services?: string[];
   /** Receives every log line of the app and the host (default: the console, host lines dropped). */
   log?: (line: string) => void;
+  /** Serve on a port known before the app is built, so PUBLIC_BASE_URL reaches the host (webhooks). */
+  reachable?: boolean;
+  /** Extra app options (shrunk webhook retry timings). */
+  app?: Pick<CreateAppOptions, 'delivery' | 'bulk'>;
 }
 
 export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
@@ -49,7 +54,9 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
   const apiKeys = Object.fromEntries(
     services.map((s) => [s, `key-${s}-${Math.random().toString(36).slice(2)}`]),
   );
+  const port = options.reachable ? await freePort() : undefined;
   const app = createApp({
+    ...options.app,
     env: {
       ...sandbox.appSettings,
       API_KEYS: services.map((s) => `${s}=${hashApiKey(apiKeys[s]!)}`).join(','),
@@ -57,12 +64,13 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
       ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
       ...options.env,
     },
-    localBaseUrl: 'http://127.0.0.1:7071',
+    localBaseUrl: `http://127.0.0.1:${port ?? 7071}`,
     ...(options.log
       ? { log: createLogger((level, line) => options.log!(`${level} ${line}`), {}) }
       : {}),
   });
   const host = await startLocalHost({
+    ...(port ? { port } : {}),
     registrations: hostRegistrations(app),
     storage: app.services.storage,
     log: options.log ?? (() => undefined),

@@ -5,6 +5,7 @@ import { applyInputFields, renderItemMime } from './graph/messages';
 import type { TokenResponse } from './identity';
 import type { SandboxLimits } from './limits';
 import type { HttpResult } from './state';
+import type { LifecycleEvent, NotificationFaults, NotificationStats } from './notifications';
 import type { RequestLogEntry, SandboxState } from './state';
 import {
   childConversationIndex,
@@ -32,6 +33,18 @@ export interface FolderInfo {
   totalItemCount: number;
   unreadItemCount: number;
   childFolderCount: number;
+}
+
+/** A subscription as tests see it. */
+export interface SubscriptionInfo {
+  id: string;
+  resource: string;
+  mailbox: string;
+  changeType: string;
+  notificationUrl: string;
+  lifecycleNotificationUrl: string | null;
+  expirationDateTime: string;
+  needsReauthorization: boolean;
 }
 
 /** A message as tests see it: Graph's default JSON (REST id) plus the immutable id. */
@@ -72,6 +85,16 @@ export interface SandboxControl {
    * in an existing conversation, e.g. one returned for an earlier seeded message.
    */
   addMessage(upn: string, folder: string, message: Record<string, unknown>): MessageInfo;
+  /** Every live subscription (all apps and users): id, resource, expiry, URLs. */
+  subscriptions(): SubscriptionInfo[];
+  /** Sends a lifecycle notification; `subscriptionRemoved` removes the subscription first. */
+  lifecycle(subscriptionId: string, event: LifecycleEvent): void;
+  /** Drop / duplicate / delay knobs on change notification delivery (replaces earlier knobs). */
+  setNotificationFaults(faults: NotificationFaults): void;
+  /** Counts of change notifications sent, delivered, dropped, duplicated, retried, discarded. */
+  notificationStats(): NotificationStats;
+  /** Forgets every delta sync state of the mailbox: older delta and skip tokens answer 410. */
+  resetDeltaTokens(upn: string): void;
   /** Gives `userUpn` rights on `targetUpn`'s mailbox (Exchange Full Access / Send As / Send on Behalf). */
   grantSharedAccess(
     userUpn: string,
@@ -210,6 +233,30 @@ export function createControl(
       applyInputFields(state, box, m, input);
       return info(m);
     },
+    subscriptions: () =>
+      [...state.notifications.subscriptions.values()].map((s) => ({
+        id: s.id,
+        resource: s.resource,
+        mailbox: s.mailbox.user.userPrincipalName,
+        changeType: s.changeTypes.join(','),
+        notificationUrl: s.notificationUrl,
+        lifecycleNotificationUrl: s.lifecycleNotificationUrl,
+        expirationDateTime: new Date(s.expiresMs).toISOString(),
+        needsReauthorization: s.needsReauthorization,
+      })),
+    lifecycle: (subscriptionId, event) => {
+      const sub = state.notifications.subscriptions.get(subscriptionId);
+      if (!sub)
+        throw new GraphError(404, 'ResourceNotFound', `No subscription '${subscriptionId}'.`);
+      if (!['reauthorizationRequired', 'subscriptionRemoved', 'missed'].includes(event))
+        throw badRequest(`Unknown lifecycle event '${String(event)}'.`);
+      state.notifications.lifecycle(sub, event);
+    },
+    setNotificationFaults: (faults) => state.notifications.setFaults(faults),
+    notificationStats: () => ({ ...state.notifications.stats }),
+    resetDeltaTokens: (upn) => {
+      state.deltaResets.set(user(upn).id, Date.now() + 1);
+    },
     grantSharedAccess: (userUpn, targetUpn, rights) => {
       state.store.setGrant(user(userUpn).id, user(targetUpn).id, {
         fullAccess: rights.fullAccess ?? false,
@@ -231,7 +278,10 @@ const json = (status: number, value: unknown): HttpResult => ({
  * GET /_sandbox/info · POST /_sandbox/tokens {upn, scopes, clientId?} · POST /_sandbox/revoke {user} ·
  * POST|DELETE /_sandbox/faults · GET|DELETE /_sandbox/requests · GET|PATCH /_sandbox/limits ·
  * PUT /_sandbox/access-token-lifetime {seconds} · POST /_sandbox/grants {user, target, sendAs?, fullAccess?, sendOnBehalf?} ·
- * GET /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=…
+ * GET /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=… ·
+ * POST /_sandbox/mailboxes/{upn}/delta-reset · GET /_sandbox/subscriptions ·
+ * POST /_sandbox/subscriptions/{id}/lifecycle {event} · PUT /_sandbox/notifications/faults ·
+ * GET /_sandbox/notifications/stats
  */
 export async function handleControlHttp(
   control: SandboxControl,
@@ -259,8 +309,11 @@ export async function handleControlHttp(
     return v;
   };
   try {
-    const mbox = /^\/mailboxes\/([^/]+)\/(folders|messages)$/.exec(path);
-    switch (`${method} ${mbox ? `/mailboxes/${mbox[2]}` : path}`) {
+    const mbox = /^\/mailboxes\/([^/]+)\/(folders|messages|delta-reset)$/.exec(path);
+    const sub = /^\/subscriptions\/([^/]+)\/lifecycle$/.exec(path);
+    switch (
+      `${method} ${mbox ? `/mailboxes/${mbox[2]}` : sub ? '/subscriptions/lifecycle' : path}`
+    ) {
       case 'GET /info':
         return json(200, info());
       case 'POST /tokens':
@@ -315,6 +368,19 @@ export async function handleControlHttp(
             payload,
           ),
         );
+      case 'POST /mailboxes/delta-reset':
+        control.resetDeltaTokens(safeDecode(mbox![1]!) ?? '');
+        return json(204, undefined);
+      case 'GET /subscriptions':
+        return json(200, control.subscriptions());
+      case 'POST /subscriptions/lifecycle':
+        control.lifecycle(safeDecode(sub![1]!) ?? '', str('event') as LifecycleEvent);
+        return json(202, undefined);
+      case 'PUT /notifications/faults':
+        control.setNotificationFaults(payload);
+        return json(204, undefined);
+      case 'GET /notifications/stats':
+        return json(200, control.notificationStats());
       default:
         return json(404, { error: `unknown control endpoint ${method} ${url.pathname}` });
     }

@@ -9,6 +9,7 @@ import { FaultInjector } from './faults';
 import { IdentityPlatform, type ClientRegistration } from './identity';
 import { IdentityHttp } from './identity-http';
 import { DEFAULT_LIMITS, LimitTracker, type SandboxLimits } from './limits';
+import { NotificationHub } from './notifications';
 import { seedStore } from './seed';
 import { createSandboxServer } from './server';
 import type { SandboxState } from './state';
@@ -16,8 +17,15 @@ import { MailStore, type SandboxUser } from './store';
 import { UploadSessions } from './uploads';
 import { createPrng, prngGuid } from './util';
 
-export type { SandboxControl, FolderInfo, MessageInfo, TokenSet } from './control';
+export type {
+  SandboxControl,
+  FolderInfo,
+  MessageInfo,
+  SubscriptionInfo,
+  TokenSet,
+} from './control';
 export type { FaultRule } from './faults';
+export type { NotificationFaults, NotificationStats, LifecycleEvent } from './notifications';
 export type { SandboxLimits } from './limits';
 export type { RequestLogEntry } from './state';
 export type { SandboxUser } from './store';
@@ -89,6 +97,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     limits: new LimitTracker(limits),
     faults: new FaultInjector(seed),
     uploads: undefined as unknown as UploadSessions,
+    notifications: new NotificationHub(store, limits, tenantId, seed),
+    deltaResets: new Map(),
     log: [],
     origin,
     tenantId,
@@ -136,6 +146,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     },
     control,
     close: async () => {
+      state.notifications.close();
       for (const t of state.timers) clearTimeout(t);
       state.timers.clear();
       server.closeAllConnections();

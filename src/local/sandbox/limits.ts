@@ -32,6 +32,20 @@ export interface SandboxLimits {
   authCodeLifetimeSeconds: number;
   /** Refresh tokens expire after 90 days without use. */
   refreshTokenInactivitySeconds: number;
+  /** Longest lifetime of a message subscription (10,080 minutes). */
+  subscriptionMaxMinutes: number;
+  /** Active subscriptions per mailbox, all apps together (1,000). */
+  subscriptionsPerMailbox: number;
+  /** Time an endpoint has to answer the validation request (10 s). */
+  validationTimeoutMs: number;
+  /** Time an endpoint has to answer a notification with a 2xx before Graph retries it (3 s). */
+  notificationTimeoutMs: number;
+  /** First retry of an unanswered notification; later retries back off exponentially. */
+  notificationRetryMs: number;
+  /** How long Graph keeps retrying a notification before it discards it (4 hours). */
+  notificationRetryWindowMs: number;
+  /** Age at which a delta token is no longer honoured (410 syncStateNotFound). */
+  deltaTokenLifetimeMs: number;
 }
 
 const MB = 1024 * 1024;
@@ -54,6 +68,13 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   searchMaxResults: 1000,
   authCodeLifetimeSeconds: 600,
   refreshTokenInactivitySeconds: 90 * 86_400,
+  subscriptionMaxMinutes: 10_080,
+  subscriptionsPerMailbox: 1000,
+  validationTimeoutMs: 10_000,
+  notificationTimeoutMs: 3000,
+  notificationRetryMs: 1000,
+  notificationRetryWindowMs: 4 * 3600_000,
+  deltaTokenLifetimeMs: 30 * 86_400_000,
 };
 
 /** Timestamps (and weights) inside a sliding window. */

@@ -1,6 +1,7 @@
 import type { FaultInjector } from './faults';
 import type { AccessGrant, IdentityPlatform } from './identity';
 import type { LimitTracker } from './limits';
+import type { NotificationHub } from './notifications';
 import type { Mailbox, MailStore, UserRecord } from './store';
 import type { UploadSessions } from './uploads';
 
@@ -34,6 +35,10 @@ export interface SandboxState {
   limits: LimitTracker;
   faults: FaultInjector;
   uploads: UploadSessions;
+  /** Subscriptions and change notifications. */
+  notifications: NotificationHub;
+  /** Per mailbox (user id): delta tokens issued before this time answer 410 (sync state lost). */
+  deltaResets: Map<string, number>;
   log: RequestLogEntry[];
   origin: () => string;
   tenantId: string;

@@ -176,6 +176,8 @@ export class MailStore {
   private readonly mailboxes = new Map<string, Mailbox>();
   /** key `${userId}->${targetUserId}` */
   private readonly grants = new Map<string, Grant>();
+  /** Called after every change stamp (change notifications scan from here). */
+  onChange: ((mailbox: Mailbox) => void) | null = null;
 
   addUser(user: UserRecord): Mailbox {
     this.users.push(user);
@@ -324,6 +326,7 @@ export class MailStore {
     m.seq = ++mailbox.seq;
     m.lastModifiedMs = now;
     m.changeKey = `CQAAABYAAA${m.key.toString(36).padStart(6, '0')}${m.seq.toString(36).padStart(8, '0')}`;
+    this.onChange?.(mailbox);
   }
 
   insert(mailbox: Mailbox, m: StoredMessage): void {
@@ -364,6 +367,7 @@ export class MailStore {
 
   private tombstone(mailbox: Mailbox, m: StoredMessage): void {
     m.folder.tombstones.push({ restId: m.restId, immutableId: m.immutableId, seq: ++mailbox.seq });
+    this.onChange?.(mailbox);
   }
 
   rebuildIndexes(mailbox: Mailbox): void {

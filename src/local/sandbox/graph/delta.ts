@@ -20,6 +20,8 @@ interface DeltaState {
   select: string[] | null;
   filter: string | null;
   changeType: string | null;
+  /** When the round's first request was made: old sync states are forgotten (410). */
+  t: number;
 }
 
 const secret = crypto.randomUUID();
@@ -56,6 +58,32 @@ type Entry = {
   removed?: { restId: string; immutableId: string };
 };
 
+function deltaBase(ctx: GraphContext, folder: Folder): string {
+  return `${ctx.state.origin()}/v1.0/${ctx.userSegment}/mailFolders('${encodeURIComponent(folder.id)}')/messages/delta`;
+}
+
+/**
+ * A sync state older than the token lifetime, or from before the mailbox's sync states were reset,
+ * is gone: 410 `syncStateNotFound` with a `Location` that starts a new round with the same options.
+ */
+function expireOld(ctx: GraphContext, state: DeltaState): void {
+  const resetMs = ctx.state.deltaResets.get(ctx.mailbox.user.id) ?? 0;
+  const oldest = Math.max(resetMs, Date.now() - ctx.state.limits.limits.deltaTokenLifetimeMs);
+  if (state.t >= oldest) return;
+  const folder = ctx.mailbox.foldersById.get(state.f);
+  const q = new URLSearchParams();
+  if (state.select) q.set('$select', state.select.join(','));
+  if (state.filter) q.set('$filter', state.filter);
+  if (state.changeType) q.set('changeType', state.changeType);
+  const qs = q.toString();
+  throw new GraphError(
+    410,
+    'syncStateNotFound',
+    'The sync state generation is not found. Restart the synchronization from the Location header.',
+    folder ? { Location: `${deltaBase(ctx, folder)}${qs ? `?${qs}` : ''}` } : {},
+  );
+}
+
 /**
  * GET /mailFolders/{id}/messages/delta. Round 1 returns every message; later rounds return what
  * changed since the deltaLink (created/updated messages, `@removed` for those that left the folder).
@@ -68,8 +96,15 @@ export function folderDelta(ctx: GraphContext, folder: Folder): GraphResponse {
   let state: DeltaState;
   if (skipToken !== null || deltaToken !== null) {
     state = decode(skipToken ?? deltaToken ?? '', folder);
+    expireOld(ctx, state);
     if (deltaToken !== null)
-      state = { ...state, since: state.upto, upto: ctx.mailbox.seq, after: state.upto };
+      state = {
+        ...state,
+        since: state.upto,
+        upto: ctx.mailbox.seq,
+        after: state.upto,
+        t: Date.now(),
+      };
   } else {
     if (q.get('$search') !== null)
       throw badRequest(
@@ -106,6 +141,7 @@ export function folderDelta(ctx: GraphContext, folder: Folder): GraphResponse {
       select: parseSelect(q.get('$select'), MESSAGE_PROPERTIES, 'microsoft.graph.message'),
       filter,
       changeType,
+      t: Date.now(),
     };
   }
   const maxPage =
@@ -142,7 +178,7 @@ export function folderDelta(ctx: GraphContext, folder: Folder): GraphResponse {
           '@removed': { reason: 'deleted' },
         },
   );
-  const base = `${ctx.state.origin()}/v1.0/${ctx.userSegment}/mailFolders('${encodeURIComponent(folder.id)}')/messages/delta`;
+  const base = deltaBase(ctx, folder);
   const body: Record<string, unknown> = {
     '@odata.context': `${ctx.state.origin()}/v1.0/$metadata#Collection(message)`,
   };

@@ -17,6 +17,7 @@ import {
   patchMessage,
 } from './messages';
 import { mailRoutes } from './routes-extra';
+import { subscriptionRoute } from './subscriptions';
 
 const unauthorized = (message: string): GraphError =>
   new GraphError(401, 'InvalidAuthenticationToken', message, {
@@ -276,6 +277,9 @@ export async function handleGraph(
       rest = segs.slice(2);
     } else if (kw(segs[0]) === 'me') {
       rest = segs.slice(1);
+    } else if (kw(segs[0]) === 'subscriptions') {
+      // Not below a user: the subscription names its mailbox in `resource` and checks access there.
+      rest = segs;
     } else {
       throw new GraphError(
         400,
@@ -293,7 +297,10 @@ export async function handleGraph(
     }
     const mailbox = state.store.mailbox(target.id);
     mailboxUpn = target.userPrincipalName;
-    const handler = route(req.method, rest);
+    const isSubscription = kw(rest[0]) === 'subscriptions' && rest === segs;
+    const handler = isSubscription
+      ? subscriptionRoute(req.method.toUpperCase(), rest)
+      : route(req.method, rest);
     const prefer = parsePrefer(req.headers.prefer);
     const preferApplied: string[] = [];
     const bodyPref = prefer.get('outlook.body-content-type')?.toLowerCase();
@@ -316,7 +323,7 @@ export async function handleGraph(
       bodyType,
     };
     // /me and /users/{id} themselves are directory calls, not Outlook calls: no mailbox limits.
-    if (rest.length > 0) {
+    if (rest.length > 0 && !isSubscription) {
       // Permissions come before any lookup: a caller learns nothing about a mailbox it may not use.
       requireScope(ctx, permissionFor(req.method, rest));
       release = state.limits.admit(grant.clientId, mailbox.user.id);

@@ -1,0 +1,316 @@
+import { randomBytes } from 'node:crypto';
+import { isIP } from 'node:net';
+
+import * as z from 'zod';
+
+import { open, seal } from '../credentials/envelope';
+import { type AppKeys, type CredentialKey } from '../credentials/types';
+import { budgetSignal } from '../core/abort';
+import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { type GraphFactory } from '../graph/client';
+import { type FolderReader } from '../graph/folders';
+import { folderIdOf } from '../graph/subscriptions';
+import { type Logger } from '../core/logger';
+import {
+  DEFAULT_EVENT_FIELDS,
+  type EventField,
+  eventFieldSchema,
+  MESSAGE_EVENTS,
+  type MessageEvent,
+} from './events';
+import { MAX_SUBSCRIPTIONS_PER_CREDENTIAL } from './fanout';
+import { type DeliveryMessage, type NotifyQueue } from './queue';
+import { newSigningSecret } from './signing';
+import {
+  type CallerSubscription,
+  type Delivery,
+  type DeliveryStatus,
+  type NotificationStore,
+} from './store';
+import { type FolderWatches } from './watches';
+
+export const MAX_SUBSCRIPTIONS_PER_SERVICE = 500;
+const SECRET_PURPOSE = 'webhook-secret';
+const GRAPH_BUDGET_MS = 60_000;
+
+/** Private, loopback and link-local address literals a webhook must not point at in Azure. */
+function isInternalAddress(host: string): boolean {
+  const bare = host.replace(/^\[|\]$/g, '');
+  if (isIP(bare) === 0) return host === 'localhost';
+  return /^(10\.|127\.|169\.254\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|0\.|::1$|f[cd]|fe80:)/i.test(
+    bare,
+  );
+}
+
+export function subscriptionRequestSchema(options: { allowLoopbackHttp: boolean }) {
+  return z.strictObject({
+    folder: z.string().min(1).max(512).default('inbox'),
+    events: z.array(z.enum(MESSAGE_EVENTS)).min(1).max(3),
+    webhookUrl: z
+      .string()
+      .max(2048)
+      .check((ctx) => {
+        let url: URL;
+        try {
+          url = new URL(ctx.value);
+        } catch {
+          ctx.issues.push({ code: 'custom', message: 'must be an absolute URL', input: ctx.value });
+          return;
+        }
+        const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
+        const httpOk = url.protocol === 'http:' && loopback && options.allowLoopbackHttp;
+        if (url.protocol !== 'https:' && !httpOk)
+          ctx.issues.push({
+            code: 'custom',
+            message: options.allowLoopbackHttp
+              ? 'must be https (http only to loopback)'
+              : 'must be https',
+            input: ctx.value,
+          });
+        else if (url.username || url.password)
+          ctx.issues.push({
+            code: 'custom',
+            message: 'must not carry credentials',
+            input: ctx.value,
+          });
+        else if (!options.allowLoopbackHttp && isInternalAddress(url.hostname))
+          ctx.issues.push({
+            code: 'custom',
+            message: 'must not point at a private or loopback address',
+            input: ctx.value,
+          });
+      }),
+    fields: z.array(eventFieldSchema).min(1).max(20).optional(),
+  });
+}
+export type SubscriptionRequest = z.output<ReturnType<typeof subscriptionRequestSchema>>;
+
+export interface SubscriptionView {
+  subscriptionId: string;
+  status: CallerSubscription['status'];
+  reason?: string;
+  folder: string;
+  folderId: string;
+  events: MessageEvent[];
+  webhookUrl: string;
+  fields: EventField[];
+  createdAt: string;
+}
+
+export interface DeliveryView {
+  deliveryId: string;
+  type: string;
+  status: DeliveryStatus;
+  attempts: number;
+  lastStatusCode: number | null;
+  lastError: string | null;
+  createdAt: string;
+  lastAttemptAt: string | null;
+  nextAttemptAt: string | null;
+}
+
+export interface SubscriptionService {
+  create(
+    key: CredentialKey,
+    request: SubscriptionRequest,
+    options: { log: Logger },
+  ): Promise<SubscriptionView & { signingSecret: string }>;
+  list(key: CredentialKey): Promise<SubscriptionView[]>;
+  get(key: CredentialKey, subscriptionId: string): Promise<SubscriptionView>;
+  remove(key: CredentialKey, subscriptionId: string, options: { log: Logger }): Promise<void>;
+  rotateSecret(
+    key: CredentialKey,
+    subscriptionId: string,
+  ): Promise<SubscriptionView & { signingSecret: string }>;
+  deliveries(
+    key: CredentialKey,
+    subscriptionId: string,
+    filter: { status: 'failed' | 'pending' | 'delivered' | 'all'; top: number },
+  ): Promise<DeliveryView[]>;
+  retry(key: CredentialKey, subscriptionId: string, deliveryId: string): Promise<DeliveryView>;
+  /** A folder id, well-known name or path → the folder's id (400 naming `folder` if none). */
+  resolveFolder(key: CredentialKey, folder: string, options: { log: Logger }): Promise<string>;
+  /** The signing secret, opened (delivery worker). */
+  secretOf(sub: CallerSubscription): Promise<string>;
+  disable(sub: CallerSubscription, reason: string): Promise<void>;
+}
+
+const STATUS_FILTER: Record<'failed' | 'pending' | 'delivered' | 'all', DeliveryStatus[]> = {
+  failed: ['retrying', 'dead'],
+  pending: ['pending', 'retrying'],
+  delivered: ['delivered'],
+  all: ['pending', 'retrying', 'delivered', 'dead', 'cancelled'],
+};
+
+export function toView(sub: CallerSubscription): SubscriptionView {
+  return {
+    subscriptionId: sub.subscriptionId,
+    status: sub.status,
+    ...(sub.reason ? { reason: sub.reason } : {}),
+    folder: sub.folder,
+    folderId: sub.folderId,
+    events: sub.events,
+    webhookUrl: sub.webhookUrl,
+    fields: sub.fields,
+    createdAt: sub.createdAt,
+  };
+}
+
+function deliveryView(d: Delivery): DeliveryView {
+  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
+  return {
+    deliveryId: d.deliveryId,
+    type: d.event.type,
+    status: d.status,
+    attempts: d.attempts,
+    lastStatusCode: d.lastStatusCode ?? null,
+    lastError: d.lastError ?? null,
+    createdAt: new Date(d.createdAt).toISOString(),
+    lastAttemptAt: iso(d.lastAttemptAt),
+    nextAttemptAt: d.status === 'retrying' ? iso(d.nextAttemptAt) : null,
+  };
+}
+
+export function createSubscriptionService(deps: {
+  graph: GraphFactory<CredentialKey>;
+  folders: FolderReader;
+  store: NotificationStore;
+  watches: FolderWatches;
+  deliveries: NotifyQueue<DeliveryMessage>;
+  appKeys: AppKeys;
+}): SubscriptionService {
+  const { store } = deps;
+  const aad = (sub: Pick<CallerSubscription, 'serviceId' | 'credentialId' | 'subscriptionId'>) =>
+    `webhook-secret\n${sub.serviceId}\n${sub.credentialId}\n${sub.subscriptionId}`;
+  const sealSecret = async (sub: Parameters<typeof aad>[0], secret: string) => {
+    const key = await deps.appKeys.sealingKey(SECRET_PURPOSE);
+    if (!key) throw new Error('no data key');
+    return seal(secret, aad(sub), key);
+  };
+  const find = async (key: CredentialKey, id: string) => {
+    const sub = await store.getSubscription(key, id);
+    if (!sub) throw new NotFoundError(`Subscription ${id}`);
+    return sub;
+  };
+
+  /** A folder id, well-known name or path (`Inbox/Projects`) → the folder's id. */
+  async function resolveFolder(key: CredentialKey, folder: string, log: Logger): Promise<string> {
+    const abortSignal = budgetSignal(GRAPH_BUDGET_MS);
+    if (folder.includes('/') && !/^[A-Za-z0-9_=+-]+$/.test(folder.replace(/\//g, ''))) {
+      return pathToId(key, folder, log);
+    }
+    const { client, root } = await deps.graph.forCredential(key, { abortSignal, log });
+    try {
+      return await folderIdOf(client, root, folder);
+    } catch (error) {
+      if (!(error instanceof NotFoundError) || !folder.includes('/')) {
+        if (error instanceof NotFoundError)
+          throw new ValidationError({ path: 'folder', message: 'is not a folder of this mailbox' });
+        throw error;
+      }
+      return pathToId(key, folder, log);
+    }
+  }
+
+  async function pathToId(key: CredentialKey, path: string, log: Logger): Promise<string> {
+    const all = await deps.folders.list(key, {
+      recursive: true,
+      includeHidden: false,
+      abortSignal: budgetSignal(GRAPH_BUDGET_MS),
+      log,
+    });
+    const match = all.find((f) => f.path.toLowerCase() === path.toLowerCase());
+    if (!match)
+      throw new ValidationError({ path: 'folder', message: 'is not a folder of this mailbox' });
+    return match.id;
+  }
+
+  const api: SubscriptionService = {
+    async create(key, request, { log }) {
+      const existing = await store.listSubscriptions(key, MAX_SUBSCRIPTIONS_PER_CREDENTIAL);
+      if (existing.length >= MAX_SUBSCRIPTIONS_PER_CREDENTIAL)
+        throw new ConflictError(
+          'conflict',
+          `A credential may have at most ${MAX_SUBSCRIPTIONS_PER_CREDENTIAL} subscriptions.`,
+        );
+      if (
+        (await store.countForService(key.serviceId, MAX_SUBSCRIPTIONS_PER_SERVICE)) >=
+        MAX_SUBSCRIPTIONS_PER_SERVICE
+      )
+        throw new ConflictError(
+          'conflict',
+          `A service may have at most ${MAX_SUBSCRIPTIONS_PER_SERVICE} subscriptions.`,
+        );
+      const folderId = await resolveFolder(key, request.folder, log);
+      await deps.watches.ensure(key, folderId, { log });
+      const subscriptionId = `sub_${randomBytes(12).toString('base64url')}`;
+      const signingSecret = newSigningSecret();
+      const ids = { ...key, subscriptionId };
+      const sub: CallerSubscription = {
+        ...ids,
+        folderId,
+        folder: request.folder,
+        events: [...new Set(request.events)],
+        webhookUrl: request.webhookUrl,
+        fields: [...new Set(['id' as const, ...(request.fields ?? DEFAULT_EVENT_FIELDS)])],
+        sealedSecret: await sealSecret(ids, signingSecret),
+        status: 'active',
+        reason: undefined,
+        createdAt: new Date().toISOString(),
+      };
+      await store.putSubscription(sub);
+      return { ...toView(sub), signingSecret };
+    },
+    async list(key) {
+      return (await store.listSubscriptions(key, MAX_SUBSCRIPTIONS_PER_CREDENTIAL)).map(toView);
+    },
+    async get(key, id) {
+      return toView(await find(key, id));
+    },
+    async remove(key, id, { log }) {
+      const sub = await find(key, id);
+      await store.deleteSubscription(key, id);
+      await deps.watches.releaseIfUnused(key, sub.folderId, { log });
+    },
+    async rotateSecret(key, id) {
+      const sub = await find(key, id);
+      const signingSecret = newSigningSecret();
+      const next = { ...sub, sealedSecret: await sealSecret(sub, signingSecret) };
+      await store.putSubscription(next);
+      return { ...toView(next), signingSecret };
+    },
+    async deliveries(key, id, filter) {
+      await find(key, id);
+      return (await store.listDeliveries(id, STATUS_FILTER[filter.status], filter.top)).map(
+        deliveryView,
+      );
+    },
+    async retry(key, id, deliveryId) {
+      const sub = await find(key, id);
+      const delivery = await store.getDelivery(id, deliveryId);
+      if (!delivery) throw new NotFoundError(`Delivery ${deliveryId}`);
+      if (sub.status === 'disabled')
+        throw new ConflictError('conflict', 'The subscription is disabled; create a new one.');
+      // A redelivery gets a fresh retry window.
+      const next: Delivery = {
+        ...delivery,
+        status: 'pending',
+        createdAt: Date.now(),
+        nextAttemptAt: undefined,
+      };
+      await store.updateDelivery(next);
+      await deps.deliveries.enqueue({ v: 1, k: 'deliver', sub: id, d: deliveryId });
+      return deliveryView(next);
+    },
+    resolveFolder: (key, folder, { log }) => resolveFolder(key, folder, log),
+    async secretOf(sub) {
+      return open(sub.sealedSecret, aad(sub), (kid) =>
+        deps.appKeys.sealingKey(SECRET_PURPOSE, kid),
+      );
+    },
+    async disable(sub, reason) {
+      await store.putSubscription({ ...sub, status: 'disabled', reason });
+    },
+  };
+  return api;
+}
