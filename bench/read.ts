@@ -24,7 +24,7 @@ const log = createLogger(() => undefined);
 const key: CredentialKey = { serviceId: 'bench', credentialId: 'c1' };
 
 /** Counts HTTP requests and response bytes going through the process's fetch. */
-function meterFetch(): { requests: number; bytes: number; restore(): void } {
+export function meterFetch(): { requests: number; bytes: number; restore(): void } {
   const original = globalThis.fetch;
   const meter = {
     requests: 0,
@@ -42,11 +42,11 @@ function meterFetch(): { requests: number; bytes: number; restore(): void } {
   return meter;
 }
 
-async function token(sandbox: Sandbox): Promise<string> {
+export async function token(sandbox: Sandbox): Promise<string> {
   return (await sandbox.control.issueTokens(UPN, { scopes: SCOPES })).access_token;
 }
 
-function ourGraph(sandbox: Sandbox): GraphFactory<CredentialKey> {
+export function ourGraph(sandbox: Sandbox): GraphFactory<CredentialKey> {
   return createGraphFactory<CredentialKey>({
     graphBaseUrl: sandbox.url,
     tokens: {
@@ -64,7 +64,7 @@ function ourGraph(sandbox: Sandbox): GraphFactory<CredentialKey> {
  * sends tokens to https Graph hosts, and it reads an http:// next link as a relative path, so
  * for the loopback sandbox this middleware adds the header and undoes that one misreading.
  */
-function sdkClient(sandbox: Sandbox, accessToken: string): Client {
+export function sdkClient(sandbox: Sandbox, accessToken: string): Client {
   const auth: Middleware & { next?: Middleware } = {
     async execute(context: Context) {
       if (typeof context.request === 'string') {
@@ -122,7 +122,7 @@ async function naiveFolderWalk(client: Client): Promise<number> {
   return count;
 }
 
-async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
+export async function timed<T>(work: () => Promise<T>): Promise<{ value: T; ms: number }> {
   const started = performance.now();
   const value = await work();
   return { value, ms: performance.now() - started };

@@ -2,6 +2,7 @@
  * `npm run bench`: every figure is printed with a baseline measured in the same run, so the
  * ratios hold on any machine. Areas add their benchmark to the list below.
  */
+import { benchActions } from './actions';
 import { benchBulk } from './bulk';
 import { benchColdStart } from './cold-start';
 import { benchNotifications } from './notifications';
@@ -17,6 +18,7 @@ const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> 
   ['send', benchSend],
   ['bulk', benchBulk],
   ['notifications', benchNotifications],
+  ['actions', benchActions],
 ];
 
 async function main(): Promise<void> {

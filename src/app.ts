@@ -22,6 +22,7 @@ import { credentialsListFunction } from './functions/credentials-list';
 import { credentialsPutFunction } from './functions/credentials-put';
 import { fallbackFunction } from './functions/fallback';
 import { listFoldersFunction } from './functions/folders';
+import { messageActionFunctions } from './functions/message-actions';
 import { healthFunction } from './functions/health';
 import { keepAliveFunction } from './functions/keepalive';
 import { graphWebhookFunctions } from './functions/graph-webhooks';
@@ -36,6 +37,7 @@ import { sendFunction } from './functions/send';
 import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
 import { createGraphFactory, type GraphFactory } from './graph/client';
+import { createFolderResolver } from './graph/folder-resolver';
 import { createReaders } from './graph/read';
 import { createAuthenticator } from './http/auth';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './http/definitions';
@@ -44,6 +46,7 @@ import { compileRoute, RouteTable } from './http/routes';
 import { createMailing } from './mail/bulk';
 import { type BulkSettings } from './mail/bulk/jobs';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
+import { type BatchResult, createMessageActions } from './mail/message-actions';
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
@@ -204,6 +207,13 @@ export function createApp(options: CreateAppOptions): AppContext {
     graph: services.graph,
     cursorKey: () => services.appKeys.hmacKey('cursor'),
   });
+  const messageActions = createMessageActions({
+    graph: services.graph,
+    folders: createFolderResolver(),
+    idempotency: createIdempotencyStore<BatchResult>({
+      table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
+    }),
+  });
   const mailing = createMailing({
     config,
     storage,
@@ -243,6 +253,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     listFoldersFunction(readers),
     listMessagesFunction(readers),
     getMessageFunction(readers),
+    ...messageActionFunctions(messageActions),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
     ...templateFunctions(mailing.templates),

@@ -1,10 +1,6 @@
-import type { HttpRequest } from '@azure/functions';
-
-import { ValidationError } from '../core/errors';
 import { type HttpFunctionDefinition } from '../http/definitions';
-import { routeId } from '../http/parse';
+import { idempotencyKey, routeId } from '../http/parse';
 import { maxSendBodyBytes, readSendRequest } from '../http/send-body';
-import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
 import { type SendService } from '../mail/send-types';
 
 export interface SendFunctionDependencies {
@@ -12,18 +8,6 @@ export interface SendFunctionDependencies {
   maxMessageSizeBytes: number;
   /** Where multipart file parts are spooled (default: the OS temp folder). */
   tempDir?: string;
-}
-
-function idempotencyKey(request: HttpRequest): string | undefined {
-  const value = request.headers.get('idempotency-key');
-  if (value === null) return undefined;
-  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
-    throw new ValidationError({
-      path: 'header.Idempotency-Key',
-      message: 'must be 1–200 printable ASCII characters',
-    });
-  }
-  return value;
 }
 
 /**

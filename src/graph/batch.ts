@@ -41,7 +41,15 @@ const RETRYABLE = new Set([429, 503, 504]);
 export async function runBatch(
   client: GraphClient,
   requests: BatchRequest[],
-  options: { abortSignal?: AbortSignal | undefined; log: Logger },
+  options: {
+    abortSignal?: AbortSignal | undefined;
+    log: Logger;
+    /**
+     * When Graph keeps throttling past the budget: throw (default), or answer with the throttled
+     * items' own 429s so the caller can report what did get done.
+     */
+    whenOutOfTime?: 'throw' | 'answer';
+  },
 ): Promise<Map<string, BatchResponse>> {
   const results = new Map<string, BatchResponse>();
   let pending = requests;
@@ -97,6 +105,7 @@ export async function runBatch(
     }
     if (retry.length === 0) break;
     if (waitMs > remainingMs(options.abortSignal) - 250) {
+      if (options.whenOutOfTime === 'answer') break;
       throw new ThrottledError(
         'Microsoft Graph kept throttling this mailbox beyond the time budget.',
         waitMs,

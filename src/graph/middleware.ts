@@ -228,11 +228,12 @@ export class ConcurrencyMiddleware extends Link {
       if (response?.body && streamBody) {
         context.response = releasingOnEnd(response, release);
         releaseOnBodyEnd = true;
-        abortSignal?.removeEventListener('abort', abort);
       } else if (response) {
         context.response = await buffered(response);
       }
     } finally {
+      // Every request would otherwise leave a listener on the invocation's deadline.
+      abortSignal?.removeEventListener('abort', abort);
       if (!releaseOnBodyEnd) release();
     }
     log.debug('graph request', {

@@ -8,6 +8,7 @@ import {
   ValidationError,
 } from '../core/errors';
 import { ID_RULE, isId } from '../core/validators';
+import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
 
 /** The body limit of every route that does not set its own (`maxBodyBytes`), and of JSON bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
@@ -147,4 +148,17 @@ export function queryTop(max: number, fallback: number) {
     .transform(Number)
     .pipe(z.number().int().min(1).max(max))
     .default(fallback);
+}
+
+/** The optional `Idempotency-Key` header: 1–200 printable ASCII characters. */
+export function idempotencyKey(request: HttpRequest): string | undefined {
+  const value = request.headers.get('idempotency-key');
+  if (value === null) return undefined;
+  if (!IDEMPOTENCY_KEY_PATTERN.test(value)) {
+    throw new ValidationError({
+      path: 'header.Idempotency-Key',
+      message: 'must be 1–200 printable ASCII characters',
+    });
+  }
+  return value;
 }

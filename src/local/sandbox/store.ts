@@ -250,8 +250,13 @@ export class MailStore {
 
   /** Creates a user folder under `parent` (seed data and control API). */
   addFolder(mailbox: Mailbox, parent: Folder, displayName: string, isHidden = false): Folder {
+    // Seeded folders keep stable ids; a name used before (renamed, deleted) gets a fresh one.
+    let material = `${mailbox.user.id}/folder/${parent.id}/${displayName}`;
+    for (let n = 1; mailbox.foldersById.has(exchangeId('AQMkAD', material)); n++) {
+      material = `${mailbox.user.id}/folder/${parent.id}/${displayName}#${n}`;
+    }
     const folder: Folder = {
-      id: exchangeId('AQMkAD', `${mailbox.user.id}/folder/${parent.id}/${displayName}`),
+      id: exchangeId('AQMkAD', material),
       displayName,
       parentId: parent.id,
       wellKnownName: null,
@@ -357,6 +362,43 @@ export class MailStore {
     removeFrom(mailbox.all, m);
     mailbox.byId.delete(m.restId);
     mailbox.byId.delete(m.immutableId);
+  }
+
+  /** A copy in `target`: a new item (new ids) with the same content, in the same conversation. */
+  copy(mailbox: Mailbox, m: StoredMessage, target: Folder): StoredMessage {
+    // newMessage reads only content fields: ids, folder and sequence numbers are the copy's own.
+    return newMessage(this, mailbox, target, { ...m, lastModifiedMs: Date.now() });
+  }
+
+  /** Renames a folder; its id stays (folder ids never change). */
+  renameFolder(folder: Folder, displayName: string): void {
+    folder.displayName = displayName;
+  }
+
+  /** Moves a folder with its contents under another parent. */
+  moveFolder(mailbox: Mailbox, folder: Folder, parent: Folder): void {
+    const old = mailbox.foldersById.get(folder.parentId);
+    if (old) old.children = old.children.filter((c) => c !== folder);
+    folder.parentId = parent.id;
+    parent.children.push(folder);
+  }
+
+  /** Removes a folder and its subfolders; their messages are soft-deleted. */
+  deleteFolder(mailbox: Mailbox, folder: Folder): void {
+    for (const child of [...folder.children]) this.deleteFolder(mailbox, child);
+    for (const m of [...folder.messages]) this.softDelete(mailbox, m);
+    const parent = mailbox.foldersById.get(folder.parentId);
+    if (parent) parent.children = parent.children.filter((c) => c !== folder);
+    mailbox.foldersById.delete(folder.id);
+  }
+
+  /** Whether `folder` is `ancestor` or lies below it. */
+  isWithin(mailbox: Mailbox, folder: Folder, ancestor: Folder): boolean {
+    for (let f: Folder | undefined = folder; f; f = mailbox.foldersById.get(f.parentId)) {
+      if (f === ancestor) return true;
+      if (f === mailbox.root) return false;
+    }
+    return false;
   }
 
   /** Soft delete: into Recoverable Items, out of the mailbox-wide listing. */

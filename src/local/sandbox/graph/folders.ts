@@ -3,7 +3,7 @@ import { compileFilter, type FilterSchema } from '../odata/filter';
 import type { GraphContext } from '../state';
 import type { Folder } from '../store';
 import { contextUrl, FOLDER_PROPERTIES, folderView, parseSelect } from '../views';
-import { intParam, jsonBody, ok, selfLink } from './helpers';
+import { actionParameters, intParam, jsonBody, noContent, ok, selfLink } from './helpers';
 
 const FOLDER_SCHEMA: FilterSchema<Folder> = {
   typeName: 'microsoft.graph.mailFolder',
@@ -77,19 +77,77 @@ export function createFolder(ctx: GraphContext, parent: Folder): GraphResponse {
   const name = body.displayName;
   if (typeof name !== 'string' || name.trim() === '')
     throw badRequest('The displayName property is required.', 'ErrorInvalidParameter');
-  if (parent.children.some((c) => c.displayName.toLowerCase() === name.toLowerCase())) {
-    throw new GraphError(
-      409,
-      'ErrorFolderExists',
-      'A folder with the specified name already exists.',
-    );
-  }
+  assertNameFree(parent, name);
   const folder = ctx.state.store.addFolder(ctx.mailbox, parent, name, body.isHidden === true);
+  return folderEntity(ctx, folder, 201);
+}
+
+function folderEntity(ctx: GraphContext, folder: Folder, status: number): GraphResponse {
   return ok(
     {
       '@odata.context': contextUrl(ctx.state.origin(), ctx.mailbox, 'mailFolders/$entity'),
       ...folderView(folder, null),
     },
-    201,
+    status,
   );
+}
+
+function assertNameFree(parent: Folder, name: string, except?: Folder): void {
+  const taken = parent.children.some(
+    (c) => c !== except && c.displayName.toLowerCase() === name.toLowerCase(),
+  );
+  if (taken)
+    throw new GraphError(
+      409,
+      'ErrorFolderExists',
+      'A folder with the specified name already exists.',
+    );
+}
+
+/** Exchange's default folders can be neither renamed, moved nor deleted. */
+function assertNotDistinguished(folder: Folder, code: string, verb: string): void {
+  if (folder.wellKnownName !== null)
+    throw badRequest(`Distinguished folders cannot be ${verb}.`, code);
+}
+
+/** PATCH mailFolders/{id}: `displayName` is the only writable property (200 with the folder). */
+export function updateFolder(ctx: GraphContext, folder: Folder): GraphResponse {
+  const body = jsonBody(ctx);
+  for (const key of Object.keys(body)) {
+    if (key !== 'displayName')
+      throw badRequest(
+        `The property '${key}' does not exist on type 'microsoft.graph.mailFolder' or is read-only.`,
+        'RequestBodyRead',
+      );
+  }
+  const name = body.displayName;
+  if (name === undefined) return folderEntity(ctx, folder, 200);
+  if (typeof name !== 'string' || name.trim() === '')
+    throw badRequest('The displayName property is required.', 'ErrorInvalidParameter');
+  assertNotDistinguished(folder, 'ErrorCannotRenameDistinguishedFolder', 'renamed');
+  const parent = ctx.mailbox.foldersById.get(folder.parentId);
+  if (parent) assertNameFree(parent, name, folder);
+  ctx.state.store.renameFolder(folder, name);
+  return folderEntity(ctx, folder, 200);
+}
+
+/** POST mailFolders/{id}/move {destinationId}: 200 with the folder under its new parent. */
+export function moveFolder(ctx: GraphContext, folder: Folder): GraphResponse {
+  const { destinationId } = actionParameters(ctx, 'move', ['destinationId']);
+  if (typeof destinationId !== 'string' || destinationId === '')
+    throw badRequest("The parameter 'DestinationId' is required.", 'ErrorInvalidParameter');
+  const parent = resolveFolder(ctx, destinationId);
+  assertNotDistinguished(folder, 'ErrorMoveDistinguishedFolder', 'moved');
+  if (ctx.state.store.isWithin(ctx.mailbox, parent, folder))
+    throw badRequest('A folder cannot be moved into itself or a subfolder.', 'ErrorMoveCopyFailed');
+  assertNameFree(parent, folder.displayName, folder);
+  ctx.state.store.moveFolder(ctx.mailbox, folder, parent);
+  return folderEntity(ctx, folder, 200);
+}
+
+/** DELETE mailFolders/{id}: 204; the folder, its subfolders and their messages leave the tree. */
+export function deleteFolder(ctx: GraphContext, folder: Folder): GraphResponse {
+  assertNotDistinguished(folder, 'ErrorDeleteDistinguishedFolder', 'deleted');
+  ctx.state.store.deleteFolder(ctx.mailbox, folder);
+  return noContent();
 }

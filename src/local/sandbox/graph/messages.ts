@@ -18,7 +18,7 @@ import {
   mergeExtendedProperties,
   parseExtendedExpand,
 } from './extended-properties';
-import { intParam, jsonBody, noContent, ok, selfLink } from './helpers';
+import { actionParameters, intParam, jsonBody, noContent, ok, selfLink } from './helpers';
 import { messageInput, type MessageInput } from './message-input';
 import { MESSAGE_SCHEMA } from './message-schema';
 
@@ -396,6 +396,7 @@ export function createDraft(ctx: GraphContext, folder: Folder | null): GraphResp
 /** The message-update docs mark everything else "Updatable only if isDraft = true". */
 const NON_DRAFT_WRITABLE = new Set([
   'isRead',
+  'importance',
   'categories',
   'flag',
   'inferenceClassification',
@@ -430,19 +431,37 @@ export function deleteMessage(ctx: GraphContext, m: StoredMessage): GraphRespons
   return noContent();
 }
 
-/** POST /messages/{id}/move {destinationId}: 201 with the moved message (its REST id changes). */
-export function moveMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
-  const body = jsonBody(ctx);
-  const dest =
-    typeof body.destinationId === 'string'
-      ? ctx.state.store.folder(ctx.mailbox, body.destinationId)
-      : undefined;
+/** The folder named by an action's `destinationId` (a folder id or a well-known name). */
+function destinationFolder(ctx: GraphContext, action: string): Folder {
+  const { destinationId } = actionParameters(ctx, action, ['destinationId']);
+  if (typeof destinationId !== 'string' || destinationId === '')
+    throw badRequest("The parameter 'DestinationId' is required.", 'ErrorInvalidParameter');
+  const dest = ctx.state.store.folder(ctx.mailbox, destinationId);
   if (!dest)
     throw new GraphError(
       404,
       'ErrorItemNotFound',
       'The specified folder could not be found in the store.',
     );
-  ctx.state.store.move(ctx.mailbox, m, dest);
+  return dest;
+}
+
+/** POST /messages/{id}/move {destinationId}: 201 with the moved message (its REST id changes). */
+export function moveMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  ctx.state.store.move(ctx.mailbox, m, destinationFolder(ctx, 'move'));
   return entityResponse(ctx, m, 201);
+}
+
+/** POST /messages/{id}/copy {destinationId}: 201 with the copy, a new item with new ids. */
+export function copyMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  const copy = ctx.state.store.copy(ctx.mailbox, m, destinationFolder(ctx, 'copy'));
+  return entityResponse(ctx, copy, 201);
+}
+
+/** POST /messages/{id}/permanentDelete: 204, into the dumpster's purges (gone from the mailbox). */
+export function permanentDeleteMessage(ctx: GraphContext, m: StoredMessage): GraphResponse {
+  if (ctx.req.body.toString('utf8').trim() !== '')
+    throw badRequest('This action does not take a request body.', 'RequestBodyRead');
+  ctx.state.store.remove(ctx.mailbox, m);
+  return noContent();
 }

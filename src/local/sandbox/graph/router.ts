@@ -1,9 +1,17 @@
 import { GraphError, graphErrorBody, JSON_CONTENT_TYPE, type GraphResponse } from '../errors';
 import type { GraphContext, GraphRequest, SandboxState } from '../state';
-import type { Folder, UserRecord } from '../store';
+import type { Folder, StoredMessage, UserRecord } from '../store';
 import { safeDecode, sleep } from '../util';
 import { parseSelect } from '../views';
-import { createFolder, getFolder, listFolders, resolveFolder } from './folders';
+import {
+  createFolder,
+  deleteFolder,
+  getFolder,
+  listFolders,
+  moveFolder,
+  resolveFolder,
+  updateFolder,
+} from './folders';
 import { methodNotAllowed, parsePrefer, requireScope } from './helpers';
 import {
   countMessages,
@@ -14,7 +22,9 @@ import {
   getMessageMime,
   listMessages,
   moveMessage,
+  copyMessage,
   patchMessage,
+  permanentDeleteMessage,
 } from './messages';
 import { mailRoutes } from './routes-extra';
 import { subscriptionRoute } from './subscriptions';
@@ -141,6 +151,12 @@ function route(
     }
     if (tail.length === 0) {
       if (m === 'GET') return (ctx) => getFolder(ctx, folderOf(ctx)!);
+      if (m === 'PATCH') return (ctx) => updateFolder(ctx, folderOf(ctx)!);
+      if (m === 'DELETE') return (ctx) => deleteFolder(ctx, folderOf(ctx)!);
+      throw methodNotAllowed();
+    }
+    if (kw(tail[0]) === 'move' && tail.length === 1) {
+      if (m === 'POST') return (ctx) => moveFolder(ctx, folderOf(ctx)!);
       throw methodNotAllowed();
     }
     if (kw(tail[0]) === 'childfolders' && tail.length === 1) {
@@ -171,6 +187,16 @@ function route(
   throw new GraphError(400, 'BadRequest', `Resource not found for the segment '${first}'.`);
 }
 
+/** Message actions that answer from the message alone (a Map: the segment is caller text). */
+const MESSAGE_ACTIONS = new Map<
+  string,
+  (ctx: GraphContext, message: StoredMessage) => GraphResponse
+>([
+  ['move', moveMessage],
+  ['copy', copyMessage],
+  ['permanentdelete', permanentDeleteMessage],
+]);
+
 function messageRoute(
   m: string,
   segs: string[],
@@ -192,8 +218,9 @@ function messageRoute(
     if (m === 'GET') return (ctx) => getMessageMime(msg(ctx));
     throw methodNotAllowed();
   }
-  if (kw(action) === 'move' && rest.length === 0) {
-    if (m === 'POST') return (ctx) => moveMessage(ctx, msg(ctx));
+  const act = MESSAGE_ACTIONS.get(kw(action));
+  if (act && rest.length === 0) {
+    if (m === 'POST') return (ctx) => act(ctx, msg(ctx));
     throw methodNotAllowed();
   }
   const extra = mailRoutes(m, ['messages', id!, action, ...rest]);

@@ -15,12 +15,13 @@ import { findMessage } from './messages';
 import { type ReplyAction, replyToMessage } from './reply';
 import { sendDraft, sendMail } from './send';
 
-const REPLY_ACTIONS: Record<string, ReplyAction> = {
-  createreply: { all: false, send: false },
-  createreplyall: { all: true, send: false },
-  reply: { all: false, send: true },
-  replyall: { all: true, send: true },
-};
+/** A Map, not an object: the segment is caller text and must never reach a prototype. */
+const REPLY_ACTIONS = new Map<string, ReplyAction>([
+  ['createreply', { all: false, send: false }],
+  ['createreplyall', { all: true, send: false }],
+  ['reply', { all: false, send: true }],
+  ['replyall', { all: true, send: true }],
+]);
 
 type Handler = (ctx: GraphContext) => GraphResponse | Promise<GraphResponse>;
 
@@ -58,7 +59,7 @@ export function mailRoutes(method: string, segs: string[]): Handler | undefined 
   const msg = (ctx: GraphContext) => findMessage(ctx, id);
   if (k.length === 3 && k[2] === 'send')
     return only(method, 'POST', (ctx) => sendDraft(ctx, msg(ctx)));
-  const reply = REPLY_ACTIONS[k[2]!];
+  const reply = REPLY_ACTIONS.get(k[2]!);
   if (k.length === 3 && reply)
     return only(method, 'POST', (ctx) => replyToMessage(ctx, msg(ctx), reply));
   if (k[2] !== 'attachments') return undefined;

@@ -1,0 +1,111 @@
+import * as z from 'zod';
+
+import { readBatchCommand, readDestination, readMessageChange } from '../http/message-actions';
+import { idempotencyKey, parseQuery, queryBoolean } from '../http/parse';
+import { type MessageActions } from '../mail/message-actions';
+import { credentialKey, mailboxParam, routeGraphId } from '../http/params';
+import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';
+
+const mailboxQuery = z.strictObject({ mailbox: mailboxParam.optional() });
+const deleteQuery = z.strictObject({
+  mailbox: mailboxParam.optional(),
+  permanent: queryBoolean.optional(),
+});
+
+const NO_STORE = { 'cache-control': 'no-store' };
+
+function target(invocation: CallerInvocation) {
+  return {
+    key: credentialKey(invocation),
+    messageId: routeGraphId(invocation.request, 'messageId'),
+  };
+}
+
+function moveOrCopy(actions: MessageActions, copy: boolean): HttpFunctionDefinition {
+  return {
+    kind: 'http',
+    name: copy ? 'copyMessage' : 'moveMessage',
+    methods: ['POST'],
+    route: `credentials/{credentialId}/messages/{messageId}/${copy ? 'copy' : 'move'}`,
+    auth: 'caller',
+    async handler(invocation) {
+      const { key, messageId } = target(invocation);
+      const q = parseQuery(invocation.request, mailboxQuery);
+      const destination = await readDestination(invocation.request);
+      const moved = await actions.move(key, messageId, destination, {
+        copy,
+        mailbox: q.mailbox,
+        abortSignal: invocation.abortSignal,
+        log: invocation.log,
+      });
+      return { status: copy ? 201 : 200, headers: NO_STORE, jsonBody: moved };
+    },
+  };
+}
+
+/**
+ * The message actions: `PATCH`/`DELETE credentials/{id}/messages/{messageId}`, `POST …/move`,
+ * `POST …/copy` and `POST credentials/{id}/messages/batch` (up to 1,000 messages through `$batch`).
+ */
+export function messageActionFunctions(actions: MessageActions): HttpFunctionDefinition[] {
+  return [
+    {
+      kind: 'http',
+      name: 'updateMessage',
+      methods: ['PATCH'],
+      route: 'credentials/{credentialId}/messages/{messageId}',
+      auth: 'caller',
+      async handler(invocation) {
+        const { key, messageId } = target(invocation);
+        const q = parseQuery(invocation.request, mailboxQuery);
+        const change = await readMessageChange(invocation.request);
+        const message = await actions.update(key, messageId, change, {
+          mailbox: q.mailbox,
+          abortSignal: invocation.abortSignal,
+          log: invocation.log,
+        });
+        return { status: 200, headers: NO_STORE, jsonBody: message };
+      },
+    },
+    {
+      kind: 'http',
+      name: 'deleteMessage',
+      methods: ['DELETE'],
+      route: 'credentials/{credentialId}/messages/{messageId}',
+      auth: 'caller',
+      async handler(invocation) {
+        const { key, messageId } = target(invocation);
+        const q = parseQuery(invocation.request, deleteQuery);
+        await actions.delete(key, messageId, {
+          permanent: q.permanent ?? false,
+          mailbox: q.mailbox,
+          abortSignal: invocation.abortSignal,
+          log: invocation.log,
+        });
+        return { status: 204, headers: NO_STORE };
+      },
+    },
+    moveOrCopy(actions, false),
+    moveOrCopy(actions, true),
+    {
+      kind: 'http',
+      name: 'batchMessages',
+      methods: ['POST'],
+      route: 'credentials/{credentialId}/messages/batch',
+      auth: 'caller',
+      async handler(invocation) {
+        const key = credentialKey(invocation);
+        const q = parseQuery(invocation.request, mailboxQuery);
+        const idempotency = idempotencyKey(invocation.request);
+        const { command, fingerprint } = await readBatchCommand(invocation.request);
+        const result = await actions.batch(key, command, {
+          mailbox: q.mailbox,
+          abortSignal: invocation.abortSignal,
+          log: invocation.log,
+          idempotency: idempotency === undefined ? undefined : { key: idempotency, fingerprint },
+        });
+        return { status: 200, headers: NO_STORE, jsonBody: result };
+      },
+    },
+  ];
+}
