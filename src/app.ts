@@ -21,6 +21,8 @@ import { credentialsGetFunction } from './functions/credentials-get';
 import { credentialsListFunction } from './functions/credentials-list';
 import { credentialsPutFunction } from './functions/credentials-put';
 import { fallbackFunction } from './functions/fallback';
+import { conversationMessagesFunction } from './functions/conversation';
+import { folderActionFunctions } from './functions/folder-actions';
 import { listFoldersFunction } from './functions/folders';
 import { messageActionFunctions } from './functions/message-actions';
 import { healthFunction } from './functions/health';
@@ -46,6 +48,7 @@ import { compileRoute, RouteTable } from './http/routes';
 import { createMailing } from './mail/bulk';
 import { type BulkSettings } from './mail/bulk/jobs';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
+import { createFolderActions } from './mail/folder-actions';
 import { type BatchResult, createMessageActions } from './mail/message-actions';
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
@@ -207,9 +210,11 @@ export function createApp(options: CreateAppOptions): AppContext {
     graph: services.graph,
     cursorKey: () => services.appKeys.hmacKey('cursor'),
   });
+  // One resolver: folder writes forget the paths that message moves remembered.
+  const folderResolver = createFolderResolver();
   const messageActions = createMessageActions({
     graph: services.graph,
-    folders: createFolderResolver(),
+    folders: folderResolver,
     idempotency: createIdempotencyStore<BatchResult>({
       table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
     }),
@@ -254,6 +259,10 @@ export function createApp(options: CreateAppOptions): AppContext {
     listMessagesFunction(readers),
     getMessageFunction(readers),
     ...messageActionFunctions(messageActions),
+    ...folderActionFunctions(
+      createFolderActions({ graph: services.graph, folders: folderResolver }),
+    ),
+    conversationMessagesFunction(readers),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
     ...templateFunctions(mailing.templates),

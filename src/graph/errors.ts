@@ -1,5 +1,6 @@
 import {
   type AppError,
+  ConflictError,
   ForbiddenError,
   NotFoundError,
   PayloadTooLargeError,
@@ -18,6 +19,11 @@ const CALLER_INPUT_CODES = new Set([
   'ErrorInvalidUser',
   'ErrorInvalidSender',
   'ErrorInvalidExtendedPropertyValue',
+  // Exchange's default folders cannot be renamed, moved or deleted (EWS error names).
+  'ErrorDeleteDistinguishedFolder',
+  'ErrorCannotRenameDistinguishedFolder',
+  'ErrorMoveDistinguishedFolder',
+  'ErrorMoveCopyFailed',
 ]);
 
 export interface GraphErrorBody {
@@ -57,6 +63,9 @@ export function toGraphError(status: number, headers: Headers, text: string): Ap
   }
   if (status === 400 && code !== undefined && CALLER_INPUT_CODES.has(code)) {
     return new ValidationError({ path: 'request', message: graphSays });
+  }
+  if (status === 409 || code === 'ErrorFolderExists') {
+    return new ConflictError('conflict', `The mailbox already has this. ${graphSays}`);
   }
   if (status === 403) {
     return new ForbiddenError(`The connected account may not do this. ${graphSays}`);

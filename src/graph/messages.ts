@@ -67,6 +67,8 @@ export interface MessageFilters {
   hasAttachments?: boolean | undefined;
   /** Substring of the subject. */
   subject?: string | undefined;
+  /** One thread, across folders. */
+  conversationId?: string | undefined;
 }
 
 interface ListCommon {
@@ -78,6 +80,8 @@ interface ListCommon {
   fields: readonly MessageField[];
   /** Include the body in this format. */
   body?: BodyFormat | undefined;
+  /** Oldest first (threads read top to bottom); newest first by default. */
+  oldestFirst?: boolean | undefined;
 }
 
 /** Graph cannot combine `$search` with `$filter` or `$orderby`, so a listing is one or the other. */
@@ -137,6 +141,9 @@ export function messageFilter(filters: MessageFilters): string | undefined {
   if (filters.subject !== undefined) {
     clauses.push({ op: 'contains', property: 'subject', value: filters.subject });
   }
+  if (filters.conversationId !== undefined) {
+    clauses.push(eq('conversationId', str(filters.conversationId)));
+  }
   const bounds: FilterClause[] = [
     { op: 'ge', property: 'receivedDateTime', value: dateTime(filters.receivedAfter ?? EPOCH) },
   ];
@@ -171,7 +178,7 @@ export function listRequest(query: ListMessagesQuery): {
     path,
     query: {
       $filter: messageFilter(query.filters),
-      $orderby: 'receivedDateTime desc',
+      $orderby: query.oldestFirst ? 'receivedDateTime asc' : 'receivedDateTime desc',
       $top: query.top,
       $select: select,
     },

@@ -6,7 +6,12 @@
 
 /** The message properties our filters use, as Graph spells their paths. */
 export type MessageFilterProperty =
-  'receivedDateTime' | 'isRead' | 'hasAttachments' | 'subject' | 'from/emailAddress/address';
+  | 'receivedDateTime'
+  | 'isRead'
+  | 'hasAttachments'
+  | 'subject'
+  | 'from/emailAddress/address'
+  | 'conversationId';
 
 export type ODataLiteral =
   | { kind: 'string'; value: string }
