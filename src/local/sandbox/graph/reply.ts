@@ -9,21 +9,26 @@ import { applyInput, entityResponse, newDraft, readMessagePayload } from './mess
 import { sendNew } from './send';
 
 export interface ReplyAction {
-  /** replyAll / createReplyAll: every other recipient of the original too. */
-  all: boolean;
-  /** reply / replyAll send at once (202); createReply / createReplyAll save a draft (201). */
+  /** reply: the author; replyAll: every other recipient too; forward: recipients the caller names. */
+  kind: 'reply' | 'replyAll' | 'forward';
+  /** reply / replyAll / forward send at once (202); the create* actions save a draft (201). */
   send: boolean;
 }
 
-/** `{comment?, message?}`; both optional, and the body may be empty. */
-function replyParameters(
+/** `{comment?, message?}` (forward also `toRecipients?`); the body may be empty. */
+function actionInput(
   ctx: GraphContext,
   action: string,
-): { comment: string | null; message: MessageInput } {
-  if (ctx.req.body.toString('utf8').trim() === '') return { comment: null, message: {} };
-  const body = actionParameters(ctx, action, ['comment', 'message']);
-  const comment = body.comment ?? body.Comment;
-  const message = body.message ?? body.Message;
+  forward: boolean,
+): { comment: string | null; message: MessageInput; toRecipients: Recipient[] | null } {
+  if (ctx.req.body.toString('utf8').trim() === '')
+    return { comment: null, message: {}, toRecipients: null };
+  const names = forward ? ['comment', 'toRecipients', 'message'] : ['comment', 'message'];
+  const body = actionParameters(ctx, action, names);
+  const pick = (name: string): unknown =>
+    Object.entries(body).find(([k]) => k.toLowerCase() === name.toLowerCase())?.[1];
+  const comment = pick('comment');
+  const message = pick('message');
   if (comment !== undefined && comment !== null && typeof comment !== 'string')
     throw badRequest("Invalid value for parameter 'Comment'.", 'RequestBodyRead');
   if (message !== undefined && message !== null && !isRecord(message))
@@ -36,7 +41,24 @@ function replyParameters(
       "Only one of 'Comment' and the message body can be specified.",
       'ErrorInvalidRequest',
     );
-  return { comment: typeof comment === 'string' ? comment : null, message: input };
+  let toRecipients: Recipient[] | null = null;
+  if (forward) {
+    const raw = pick('toRecipients');
+    toRecipients = raw === undefined || raw === null ? null : recipientList(raw);
+    // The forward docs: toRecipients as a parameter or in the message, never both, never neither.
+    const inMessage = (input.toRecipients?.length ?? 0) > 0;
+    if ((toRecipients !== null && toRecipients.length > 0) === inMessage)
+      throw badRequest(
+        "Specify the recipients either in 'ToRecipients' or in the message's toRecipients.",
+        'ErrorInvalidRecipients',
+      );
+  }
+  return { comment: typeof comment === 'string' ? comment : null, message: input, toRecipients };
+}
+
+function recipientList(raw: unknown): Recipient[] {
+  const parsed = readMessagePayload({ toRecipients: raw }).toRecipients;
+  return parsed ?? [];
 }
 
 /** Exchange's normalized subject: one prefix of up to three characters and ": " goes (RE:, FW:, AW:). */
@@ -96,22 +118,31 @@ function replyRecipients(
 }
 
 /**
- * POST /messages/{id}/createReply|createReplyAll (201, a draft in Drafts) and reply|replyAll (202,
- * sent through the Outbox). The reply stays in the original's conversation: same conversationId,
- * conversationIndex extended by one child block.
+ * POST /messages/{id}/createReply|createReplyAll|createForward (201, a draft in Drafts) and
+ * reply|replyAll|forward (202, sent through the Outbox). The answer stays in the original's
+ * conversation: same conversationId, conversationIndex extended by one child block. A forward
+ * carries the original's attachments, as Graph's forward does.
  */
 export function replyToMessage(
   ctx: GraphContext,
   original: StoredMessage,
   action: ReplyAction,
 ): GraphResponse {
-  const name = `${action.send ? 'reply' : 'createReply'}${action.all ? 'All' : ''}`;
-  const { comment, message } = replyParameters(ctx, name);
+  const forward = action.kind === 'forward';
+  const base = forward ? 'forward' : action.kind === 'replyAll' ? 'replyAll' : 'reply';
+  const name = action.send ? base : `create${base[0]!.toUpperCase()}${base.slice(1)}`;
+  const { comment, message, toRecipients } = actionInput(ctx, name, forward);
+  const carried = forward
+    ? original.attachments.map(({ id: _id, lastModifiedMs: _at, ...a }) => a)
+    : [];
   const input: MessageInput = {
-    subject: `RE: ${normalizedSubject(original.subject)}`,
+    subject: `${forward ? 'FW' : 'RE'}: ${normalizedSubject(original.subject)}`,
     body: { contentType: 'html', content: quotedBody(original, comment ?? '') },
-    ...replyRecipients(ctx, original, action.all),
+    ...(forward
+      ? { toRecipients: toRecipients ?? [] }
+      : replyRecipients(ctx, original, action.kind === 'replyAll')),
     ...message,
+    attachments: [...carried, ...(message.attachments ?? [])],
   };
   const thread = {
     conversationId: original.conversationId,

@@ -245,7 +245,7 @@ function permissionFor(method: string, segs: string[]): 'read' | 'write' | 'send
   const last = kw(segs[segs.length - 1]);
   if (
     last === 'sendmail' ||
-    (['send', 'reply', 'replyall'].includes(last) && kw(segs[0]) === 'messages')
+    (['send', 'reply', 'replyall', 'forward'].includes(last) && kw(segs[0]) === 'messages')
   )
     return 'send';
   return method.toUpperCase() === 'GET' ? 'read' : 'write';

@@ -17,10 +17,12 @@ import { sendDraft, sendMail } from './send';
 
 /** A Map, not an object: the segment is caller text and must never reach a prototype. */
 const REPLY_ACTIONS = new Map<string, ReplyAction>([
-  ['createreply', { all: false, send: false }],
-  ['createreplyall', { all: true, send: false }],
-  ['reply', { all: false, send: true }],
-  ['replyall', { all: true, send: true }],
+  ['createreply', { kind: 'reply', send: false }],
+  ['createreplyall', { kind: 'replyAll', send: false }],
+  ['createforward', { kind: 'forward', send: false }],
+  ['reply', { kind: 'reply', send: true }],
+  ['replyall', { kind: 'replyAll', send: true }],
+  ['forward', { kind: 'forward', send: true }],
 ]);
 
 type Handler = (ctx: GraphContext) => GraphResponse | Promise<GraphResponse>;
