@@ -4,18 +4,14 @@ import { z } from 'zod';
 
 import { MESSAGE_FIELDS, type MessageReader } from '../graph/messages';
 import { parseQuery, queryBoolean } from '../http/parse';
-import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from './messages';
+import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from '../http/params';
+import { cursorParam, topParam } from './messages';
 import { type HttpFunctionDefinition } from '../http/definitions';
 
 const conversationQuery = z
   .strictObject({
-    top: z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
-      .transform(Number)
-      .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
-      .optional(),
-    cursor: z.string().min(1).max(8192).optional(),
+    top: topParam.optional(),
+    cursor: cursorParam.optional(),
     includeBody: queryBoolean.optional(),
     bodyFormat: bodyFormatParam.optional(),
     mailbox: mailboxParam.optional(),
@@ -45,7 +41,7 @@ export function conversationMessagesFunction(deps: {
       const q = parseQuery(invocation.request, conversationQuery);
       const options = {
         mailbox: q.mailbox,
-        deadline: invocation.deadline,
+        abortSignal: invocation.abortSignal,
         log: invocation.log,
         // Binds cursors to this conversation: one from another listing is refused.
         queryFingerprint: createHash('sha256')

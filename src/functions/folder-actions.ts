@@ -1,12 +1,8 @@
-import { z } from 'zod';
-
-import { readFolderChange, readNewFolder, routeFolder } from '../http/folder-actions';
-import { parseQuery } from '../http/parse';
-import { type FolderActions } from '../mail/folder-actions';
-import { credentialKey, mailboxParam } from './messages';
 import { type HttpFunctionDefinition } from '../http/definitions';
+import { readFolderChange, readNewFolder, routeFolder } from '../http/folder-actions';
+import { type FolderActions } from '../mail/folder-actions';
+import { actionOptions, credentialKey } from '../http/params';
 
-const mailboxQuery = z.strictObject({ mailbox: mailboxParam.optional() });
 const NO_STORE = { 'cache-control': 'no-store' };
 
 /**
@@ -24,13 +20,8 @@ export function folderActionFunctions(folders: FolderActions): HttpFunctionDefin
       auth: 'caller',
       async handler(invocation) {
         const key = credentialKey(invocation);
-        const q = parseQuery(invocation.request, mailboxQuery);
-        const folder = await readNewFolder(invocation.request);
-        const created = await folders.create(key, folder, {
-          mailbox: q.mailbox,
-          deadline: invocation.deadline,
-          log: invocation.log,
-        });
+        const options = actionOptions(invocation);
+        const created = await folders.create(key, await readNewFolder(invocation.request), options);
         return { status: 201, headers: NO_STORE, jsonBody: created };
       },
     },
@@ -43,13 +34,9 @@ export function folderActionFunctions(folders: FolderActions): HttpFunctionDefin
       async handler(invocation) {
         const key = credentialKey(invocation);
         const folder = routeFolder(invocation.request);
-        const q = parseQuery(invocation.request, mailboxQuery);
+        const options = actionOptions(invocation);
         const change = await readFolderChange(invocation.request);
-        const updated = await folders.update(key, folder, change, {
-          mailbox: q.mailbox,
-          deadline: invocation.deadline,
-          log: invocation.log,
-        });
+        const updated = await folders.update(key, folder, change, options);
         return { status: 200, headers: NO_STORE, jsonBody: updated };
       },
     },
@@ -62,12 +49,7 @@ export function folderActionFunctions(folders: FolderActions): HttpFunctionDefin
       async handler(invocation) {
         const key = credentialKey(invocation);
         const folder = routeFolder(invocation.request);
-        const q = parseQuery(invocation.request, mailboxQuery);
-        await folders.delete(key, folder, {
-          mailbox: q.mailbox,
-          deadline: invocation.deadline,
-          log: invocation.log,
-        });
+        await folders.delete(key, folder, actionOptions(invocation));
         return { status: 204, headers: NO_STORE };
       },
     },

@@ -1,25 +1,17 @@
 import * as z from 'zod';
 
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { readBatchCommand, readDestination, readMessageChange } from '../http/message-actions';
 import { idempotencyKey, parseQuery, queryBoolean } from '../http/parse';
 import { type MessageActions } from '../mail/message-actions';
-import { credentialKey, mailboxParam, routeGraphId } from '../http/params';
-import { type CallerInvocation, type HttpFunctionDefinition } from '../http/definitions';
+import { actionOptions, credentialKey, mailboxParam, routeGraphId } from '../http/params';
 
-const mailboxQuery = z.strictObject({ mailbox: mailboxParam.optional() });
 const deleteQuery = z.strictObject({
   mailbox: mailboxParam.optional(),
   permanent: queryBoolean.optional(),
 });
 
 const NO_STORE = { 'cache-control': 'no-store' };
-
-function target(invocation: CallerInvocation) {
-  return {
-    key: credentialKey(invocation),
-    messageId: routeGraphId(invocation.request, 'messageId'),
-  };
-}
 
 function moveOrCopy(actions: MessageActions, copy: boolean): HttpFunctionDefinition {
   return {
@@ -29,15 +21,11 @@ function moveOrCopy(actions: MessageActions, copy: boolean): HttpFunctionDefinit
     route: `credentials/{credentialId}/messages/{messageId}/${copy ? 'copy' : 'move'}`,
     auth: 'caller',
     async handler(invocation) {
-      const { key, messageId } = target(invocation);
-      const q = parseQuery(invocation.request, mailboxQuery);
+      const key = credentialKey(invocation);
+      const messageId = routeGraphId(invocation.request, 'messageId');
+      const options = actionOptions(invocation);
       const destination = await readDestination(invocation.request);
-      const moved = await actions.move(key, messageId, destination, {
-        copy,
-        mailbox: q.mailbox,
-        abortSignal: invocation.abortSignal,
-        log: invocation.log,
-      });
+      const moved = await actions.move(key, messageId, destination, { ...options, copy });
       return { status: copy ? 201 : 200, headers: NO_STORE, jsonBody: moved };
     },
   };
@@ -56,14 +44,11 @@ export function messageActionFunctions(actions: MessageActions): HttpFunctionDef
       route: 'credentials/{credentialId}/messages/{messageId}',
       auth: 'caller',
       async handler(invocation) {
-        const { key, messageId } = target(invocation);
-        const q = parseQuery(invocation.request, mailboxQuery);
+        const key = credentialKey(invocation);
+        const messageId = routeGraphId(invocation.request, 'messageId');
+        const options = actionOptions(invocation);
         const change = await readMessageChange(invocation.request);
-        const message = await actions.update(key, messageId, change, {
-          mailbox: q.mailbox,
-          abortSignal: invocation.abortSignal,
-          log: invocation.log,
-        });
+        const message = await actions.update(key, messageId, change, options);
         return { status: 200, headers: NO_STORE, jsonBody: message };
       },
     },
@@ -74,7 +59,8 @@ export function messageActionFunctions(actions: MessageActions): HttpFunctionDef
       route: 'credentials/{credentialId}/messages/{messageId}',
       auth: 'caller',
       async handler(invocation) {
-        const { key, messageId } = target(invocation);
+        const key = credentialKey(invocation);
+        const messageId = routeGraphId(invocation.request, 'messageId');
         const q = parseQuery(invocation.request, deleteQuery);
         await actions.delete(key, messageId, {
           permanent: q.permanent ?? false,
@@ -95,13 +81,11 @@ export function messageActionFunctions(actions: MessageActions): HttpFunctionDef
       auth: 'caller',
       async handler(invocation) {
         const key = credentialKey(invocation);
-        const q = parseQuery(invocation.request, mailboxQuery);
+        const options = actionOptions(invocation);
         const idempotency = idempotencyKey(invocation.request);
         const { command, fingerprint } = await readBatchCommand(invocation.request);
         const result = await actions.batch(key, command, {
-          mailbox: q.mailbox,
-          abortSignal: invocation.abortSignal,
-          log: invocation.log,
+          ...options,
           idempotency: idempotency === undefined ? undefined : { key: idempotency, fingerprint },
         });
         return { status: 200, headers: NO_STORE, jsonBody: result };

@@ -49,6 +49,15 @@ const selectParam = z.string().transform((value, ctx) => {
   return [...new Set(names)] as Array<MessageField | 'body'>;
 });
 
+/** Page size: 1–1000, Graph's `$top` range for messages. */
+export const topParam = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'));
+
+export const cursorParam = z.string().min(1).max(8192);
+
 const FILTERS = [
   'unread',
   'from',
@@ -81,13 +90,8 @@ const listQuery = z
       .max(500)
       .refine((s) => searchPhrase(s) !== undefined, 'must contain text to search for')
       .optional(),
-    top: z
-      .string()
-      .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
-      .transform(Number)
-      .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'))
-      .optional(),
-    cursor: z.string().min(1).max(8192).optional(),
+    top: topParam.optional(),
+    cursor: cursorParam.optional(),
     select: selectParam.optional(),
     includeBody: queryBoolean.optional(),
     bodyFormat: bodyFormatParam.optional(),

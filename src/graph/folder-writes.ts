@@ -1,32 +1,12 @@
-import { UpstreamError } from '../core/errors';
 import { type MailboxGraph, segment } from './client';
+import { folderOf, type GraphFolder } from './folders';
 
 /** Graph's mailFolder writes: create (childFolders), update (displayName), move, delete. */
 
-export interface WrittenFolder {
-  id: string;
-  displayName: string;
-  parentFolderId: string;
-  childFolderCount: number;
-  unreadItemCount: number;
-  totalItemCount: number;
-}
+/** The folder as Graph answers a write. */
+export type WrittenFolder = GraphFolder;
 
-function writtenFolder(body: unknown): WrittenFolder {
-  const f = (body ?? {}) as Record<string, unknown>;
-  if (typeof f.id !== 'string' || typeof f.displayName !== 'string') {
-    throw new UpstreamError('graph_error', 'Microsoft Graph returned a folder without id or name.');
-  }
-  const count = (n: unknown) => (typeof n === 'number' ? n : 0);
-  return {
-    id: f.id,
-    displayName: f.displayName,
-    parentFolderId: typeof f.parentFolderId === 'string' ? f.parentFolderId : '',
-    childFolderCount: count(f.childFolderCount),
-    unreadItemCount: count(f.unreadItemCount),
-    totalItemCount: count(f.totalItemCount),
-  };
-}
+const writtenFolder = folderOf;
 
 const folderPath = (graph: MailboxGraph, id: string) => `${graph.root}/mailFolders/${segment(id)}`;
 

@@ -51,7 +51,8 @@ export const WELL_KNOWN_FOLDER_NAMES = [
   'syncissues',
 ] as const;
 
-interface GraphFolder {
+/** A folder as Graph answers it (listings, create, update, move). */
+export interface GraphFolder {
   id: string;
   displayName: string;
   parentFolderId: string;
@@ -73,7 +74,7 @@ const FOLDER_PAGE_SIZE = 1000;
 const MAX_DEPTH = 64;
 const TOP = '';
 
-function folderOf(value: unknown): GraphFolder {
+export function folderOf(value: unknown): GraphFolder {
   const f = value as Partial<Record<keyof GraphFolder, unknown>>;
   if (typeof f.id !== 'string' || typeof f.displayName !== 'string') {
     throw new UpstreamError('graph_error', 'Microsoft Graph returned a folder without id or name.');

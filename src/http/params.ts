@@ -6,7 +6,7 @@ import { emailAddress } from '../core/validators';
 import { type CredentialKey } from '../credentials/types';
 import { GRAPH_ID } from '../graph/messages';
 import { type CallerInvocation } from './definitions';
-import { routeId } from './parse';
+import { parseQuery, routeId } from './parse';
 
 /** Route and query parameters the mail read routes (messages, message, folders, attachments) share. */
 
@@ -34,4 +34,16 @@ export function routeGraphId(request: HttpRequest, name: string): string {
   if (!result.success)
     throw new ValidationError({ path: name, message: result.error.issues[0]!.message });
   return result.data;
+}
+
+const mailboxOnly = z.strictObject({ mailbox: mailboxParam.optional() });
+
+/** What every mail action takes: `?mailbox=` (the only query parameter) and the invocation's budget. */
+export function actionOptions(invocation: CallerInvocation): {
+  mailbox: string | undefined;
+  abortSignal: AbortSignal;
+  log: CallerInvocation['log'];
+} {
+  const q = parseQuery(invocation.request, mailboxOnly);
+  return { mailbox: q.mailbox, abortSignal: invocation.abortSignal, log: invocation.log };
 }
