@@ -11,7 +11,8 @@ import { startAzurite } from '../src/local/azurite';
 import { startLocalHost } from '../src/local/host';
 import { type Sandbox, startSandbox } from '../src/local/sandbox';
 import { hostRegistrations } from '../src/registration';
-import { freePort, startServer } from '../test/support/http';
+import { startServer } from '../test/support/http';
+import { freePort } from '../test/support/ports';
 import { type BenchResult, median } from './result';
 
 /**

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import http from 'node:http';
-import net from 'node:net';
 
 import { InvocationContext } from '@azure/functions';
 
@@ -45,13 +44,4 @@ export function capturingContext(functionName = 'test'): {
     logHandler: (level, ...args) => lines.push(`${level} ${args.map(String).join(' ')}`),
   });
   return { context, lines };
-}
-
-/** A free loopback port (released again, for a server that must know its URL before it starts). */
-export async function freePort(): Promise<number> {
-  const server = net.createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as net.AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
 }

@@ -9,7 +9,7 @@ import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/local/sandbox';
 import { hostRegistrations } from '../../src/registration';
-import { freePort } from './http';
+import { freePort } from './ports';
 
 /** The whole product on loopback: Graph sandbox, Azurite, the app and the local host. */
 export interface TestStack {
