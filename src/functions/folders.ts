@@ -31,7 +31,13 @@ export function listFoldersFunction(deps: { folders: FolderReader }): HttpFuncti
         abortSignal: invocation.abortSignal,
         log: invocation.log,
       });
-      return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: { folders } };
+      // A tree cut at Exchange's depth limit says so at the top as well as on the folder.
+      const truncated = folders.some((f) => f.childFoldersOmitted);
+      return {
+        status: 200,
+        headers: { 'cache-control': 'no-store' },
+        jsonBody: truncated ? { folders, truncated } : { folders },
+      };
     },
   };
 }

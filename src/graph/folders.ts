@@ -17,6 +17,8 @@ export interface FolderView {
   unreadItemCount: number;
   totalItemCount: number;
   childFolderCount: number;
+  /** Present (true) only where a recursive listing stopped at {@link MAX_FOLDER_DEPTH} levels. */
+  childFoldersOmitted?: true;
 }
 
 export interface ListFoldersOptions extends ReadOptions {
@@ -70,8 +72,12 @@ const FOLDER_SELECT =
   'id,displayName,parentFolderId,childFolderCount,unreadItemCount,totalItemCount';
 /** No maximum is documented for folder pages; big pages keep a wide level to few requests. */
 const FOLDER_PAGE_SIZE = 1000;
-/** Exchange nests folders far less deeply; this only stops a malformed parent chain. */
-const MAX_DEPTH = 64;
+/**
+ * Exchange nests folders up to 300 levels (Microsoft's answer in OfficeDocs-O365ServiceDescriptions #92),
+ * so a listing walks that deep; the bound only stops a malformed parent chain, and a folder whose
+ * children lie below it says so instead of losing them silently.
+ */
+export const MAX_FOLDER_DEPTH = 300;
 const TOP = '';
 
 export function folderOf(value: unknown): GraphFolder {
@@ -102,10 +108,11 @@ function failure(response: BatchResponse) {
   );
 }
 
-/** One pending listing: a page of `parent`'s children. */
+/** One pending listing: a page of `parent`'s children, which sit `depth` levels below the top. */
 interface Pending {
   parent: string;
   url: string;
+  depth: number;
 }
 
 /**
@@ -182,8 +189,10 @@ export function createFolderReader(options: {
         {
           parent: TOP,
           url: parentId ? childrenUrl(parentId) : buildPath(`${root}/mailFolders`, query),
+          depth: 1,
         },
       ];
+      const omitted = new Set<string>();
       for (let round = 0; pending.length > 0; round++) {
         const requests: BatchRequest[] = pending.map((p, i) => ({
           id: `l${i}`,
@@ -247,11 +256,14 @@ export function createFolderReader(options: {
             seen.add(folder.id);
             list.push(folder);
             if (listOptions.recursive && folder.childFolderCount > 0) {
-              next.push({ parent: folder.id, url: childrenUrl(folder.id) });
+              if (p.depth >= MAX_FOLDER_DEPTH) omitted.add(folder.id);
+              else
+                next.push({ parent: folder.id, url: childrenUrl(folder.id), depth: p.depth + 1 });
             }
           }
           if (typeof page['@odata.nextLink'] === 'string') {
-            next.push({ parent: p.parent, url: client.nextLinkPath(page['@odata.nextLink']) });
+            const url = client.nextLinkPath(page['@odata.nextLink']);
+            next.push({ parent: p.parent, url, depth: p.depth });
           }
         }
         pending = next;
@@ -263,8 +275,8 @@ export function createFolderReader(options: {
           )
         : '';
       const out: FolderView[] = [];
-      const emit = (key: string, base: string, depth: number) => {
-        if (depth > MAX_DEPTH) return;
+      // Depth is bounded by the walk above (and `seen` breaks cycles), so the recursion is too.
+      const emit = (key: string, base: string) => {
         for (const folder of children.get(key) ?? []) {
           const path = base
             ? `${base}/${escapePathSegment(folder.displayName)}`
@@ -278,11 +290,12 @@ export function createFolderReader(options: {
             unreadItemCount: folder.unreadItemCount,
             totalItemCount: folder.totalItemCount,
             childFolderCount: folder.childFolderCount,
+            ...(omitted.has(folder.id) ? { childFoldersOmitted: true as const } : {}),
           });
-          emit(folder.id, path, depth + 1);
+          emit(folder.id, path);
         }
       };
-      emit(TOP, prefix, 0);
+      emit(TOP, prefix);
       return out;
     },
   };
@@ -300,7 +313,7 @@ async function ancestorPath(
   const rootId = [...wellKnown].find(([, name]) => name === 'msgfolderroot')?.[0];
   const names: string[] = [];
   let current = folder;
-  for (let depth = 0; current.id !== rootId && depth < MAX_DEPTH; depth++) {
+  for (let depth = 0; current.id !== rootId && depth < MAX_FOLDER_DEPTH; depth++) {
     names.unshift(escapePathSegment(current.displayName));
     if (!current.parentFolderId || current.parentFolderId === rootId) break;
     try {

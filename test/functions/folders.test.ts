@@ -48,6 +48,29 @@ describe('GET credentials/{id}/folders end to end', () => {
     ]);
   });
 
+  it('walks 300 levels deep (Exchange allows 300) and says where a deeper tree was cut', async () => {
+    await stack.connect('deep', { upn: 'megan@contoso.test' });
+    let parent = 'inbox';
+    for (let level = 2; level <= 301; level++) {
+      parent = stack.sandbox.control.addFolder('megan@contoso.test', parent, `L${level}`);
+    }
+    const response = await stack.api('/api/credentials/deep/folders?recursive=true');
+    const body = (await response.json()) as {
+      truncated?: boolean;
+      folders: Array<{ path: string; childFoldersOmitted?: boolean }>;
+    };
+    expect(body.truncated).toBe(true);
+    // L300 is the deepest folder listed (Inbox is level 1); L301 below it is the part cut.
+    expect(Math.max(...body.folders.map((f) => f.path.split('/').length))).toBe(300);
+    expect(body.folders.some((f) => f.path.endsWith('/L301'))).toBe(false);
+    expect(body.folders.filter((f) => f.childFoldersOmitted).map((f) => f.path)).toEqual([
+      ['Inbox', ...Array.from({ length: 299 }, (_, i) => `L${i + 2}`)].join('/'),
+    ]);
+    // Adele's tree is shallow: no mark, no flag.
+    const shallow = await (await stack.api('/api/credentials/c1/folders?recursive=true')).json();
+    expect(shallow).not.toHaveProperty('truncated');
+  }, 90_000);
+
   it('answers 404 for a parent that does not exist', async () => {
     const response = await stack.api('/api/credentials/c1/folders?parentId=AAMkADnothere');
     expect(response.status).toBe(404);

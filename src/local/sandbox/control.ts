@@ -74,6 +74,8 @@ export interface SandboxControl {
   setAccessTokenLifetime(seconds: number): void;
   /** Every folder of the mailbox (depth-first, hidden ones included). */
   folders(upn: string): FolderInfo[];
+  /** Seeds a folder under a parent given by well-known name, id or path; answers its id. */
+  addFolder(upn: string, parent: string, displayName: string): string;
   /** Messages in a folder given by well-known name, id or path (`Inbox/Projects/2026`), newest first. */
   messages(upn: string, folder: string): MessageInfo[];
   sentItems(upn: string): MessageInfo[];
@@ -203,6 +205,10 @@ export function createControl(
       walk(box.msgFolderRoot);
       return out;
     },
+    addFolder: (upn, parent, displayName) => {
+      const box = mailbox(upn);
+      return state.store.addFolder(box, folder(box, parent), displayName).id;
+    },
     messages: listIn,
     sentItems: (upn) => listIn(upn, 'sentitems'),
     outbox: (upn) => listIn(upn, 'outbox'),
@@ -278,7 +284,7 @@ const json = (status: number, value: unknown): HttpResult => ({
  * GET /_sandbox/info · POST /_sandbox/tokens {upn, scopes, clientId?} · POST /_sandbox/revoke {user} ·
  * POST|DELETE /_sandbox/faults · GET|DELETE /_sandbox/requests · GET|PATCH /_sandbox/limits ·
  * PUT /_sandbox/access-token-lifetime {seconds} · POST /_sandbox/grants {user, target, sendAs?, fullAccess?, sendOnBehalf?} ·
- * GET /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=… ·
+ * GET|POST /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=… ·
  * POST /_sandbox/mailboxes/{upn}/delta-reset · GET /_sandbox/subscriptions ·
  * POST /_sandbox/subscriptions/{id}/lifecycle {event} · PUT /_sandbox/notifications/faults ·
  * GET /_sandbox/notifications/stats
@@ -354,6 +360,10 @@ export async function handleControlHttp(
         return json(204, undefined);
       case 'GET /mailboxes/folders':
         return json(200, control.folders(safeDecode(mbox![1]!) ?? ''));
+      case 'POST /mailboxes/folders':
+        return json(201, {
+          id: control.addFolder(safeDecode(mbox![1]!) ?? '', str('parent'), str('displayName')),
+        });
       case 'GET /mailboxes/messages':
         return json(
           200,
