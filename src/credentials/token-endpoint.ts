@@ -42,7 +42,17 @@ export class GrantRejectedError extends Error {
     );
     this.reason = `${error}${codes.length ? ` (AADSTS${codes.join(', AADSTS')})` : ''}`;
   }
+
+  /**
+   * A bare `invalid_grant` (no code, or only the generic AADSTS70000 InvalidGrant) does not say
+   * why, and is also what a replica answers moments after a rotation; every other code is definite.
+   */
+  get generic(): boolean {
+    return this.error === 'invalid_grant' && this.codes.every((c) => c === GENERIC_INVALID_GRANT);
+  }
 }
+
+const GENERIC_INVALID_GRANT = 70000;
 
 /** AADSTS codes that mean "send the user through /authorize again" (FACTS §8). */
 const REAUTH_CODES = new Set([
@@ -50,6 +60,12 @@ const REAUTH_CODES = new Set([
 ]);
 const REAUTH_ERRORS = new Set(['invalid_grant', 'interaction_required', 'consent_required']);
 const TRANSIENT_ERRORS = new Set(['temporarily_unavailable', 'server_error']);
+/**
+ * AADSTS codes the error-code reference describes as transient ("try again"), whatever `error`
+ * they come with: SasRetryableError, ExternalServerRetryableError, RequestBudgetExceededError,
+ * MsodsServiceUnavailable and OAuth2IdPRetryableServerError.
+ */
+const TRANSIENT_CODES = new Set([50087, 90006, 90024, 90033, 40010]);
 
 export interface TokenEndpointOptions {
   authorityHost: string;
@@ -209,7 +225,12 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
         const codes = Array.isArray(body.error_codes)
           ? body.error_codes.filter((c): c is number => typeof c === 'number')
           : [];
-        if (response.status >= 500 || response.status === 429 || TRANSIENT_ERRORS.has(error)) {
+        if (
+          response.status >= 500 ||
+          response.status === 429 ||
+          TRANSIENT_ERRORS.has(error) ||
+          codes.some((c) => TRANSIENT_CODES.has(c))
+        ) {
           throw new TransientError(
             `${what}: HTTP ${response.status} ${error}`,
             response.status,
@@ -235,12 +256,28 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
     clientId: options.clientId,
     tenantId: options.tenantId,
     authorizeUrl: () => `${options.authorityHost}/${options.tenantId}/oauth2/v2.0/authorize`,
-    refresh: (refreshToken, scopes, call = {}) =>
-      tokenRequest(
-        { grant_type: 'refresh_token', refresh_token: refreshToken, scope: scopes.join(' ') },
-        'token refresh',
-        call,
-      ),
+    async refresh(refreshToken, scopes, call = {}) {
+      const form = {
+        grant_type: 'refresh_token',
+        refresh_token: refreshToken,
+        scope: scopes.join(' '),
+      };
+      try {
+        return await tokenRequest(form, 'token refresh', call);
+      } catch (error) {
+        // A generic refusal gets one more try (with jitter, so instances do not retry in step)
+        // before the user is told to connect again; a definite code is believed at once.
+        if (!(error instanceof GrantRejectedError) || !error.generic) throw error;
+        const wait = baseMs * (1 + Math.random());
+        if (remainingMs(call.abortSignal) <= wait) throw error;
+        options.log?.warn('token refresh refused with a generic invalid_grant; trying once more', {
+          reason: error.reason,
+          waitMs: Math.round(wait),
+        });
+        await sleep(wait, call.abortSignal);
+        return tokenRequest(form, 'token refresh', call);
+      }
+    },
     // A code is single use: if a redemption succeeded but its answer was lost (5xx, timeout,
     // dropped connection), a retry gets invalid_grant AADSTS54005 and the user would be told the
     // code was rejected. The user connects again instead.

@@ -29,6 +29,8 @@ export interface DocIdentity {
   lose: Array<'503' | 'hang'>;
   /** The next token requests are refused with 429 and this `Retry-After`, unprocessed. */
   throttle: string[];
+  /** The next token requests are refused (HTTP 400) with this `error` and AADSTS code, unprocessed. */
+  refuse: Array<{ error: string; code: number }>;
   issueRefreshToken(scopes: readonly string[]): string;
   close(): Promise<void>;
 }
@@ -209,6 +211,8 @@ export async function startDocIdentity(): Promise<DocIdentity> {
         return send(res, 429, { error: 'temporarily_unavailable' }, { 'retry-after': retryAfter });
       }
       try {
+        const refusal = idp.refuse.shift();
+        if (refusal) throw new TokenError(refusal.error, refusal.code, 'Refused as configured.');
         if (req.headers.authorization && form.has('client_secret')) {
           throw new TokenError('invalid_request', 90014, 'Only one client authentication.');
         }
@@ -256,6 +260,7 @@ export async function startDocIdentity(): Promise<DocIdentity> {
     omitRefreshToken: false,
     lose: [],
     throttle: [],
+    refuse: [],
     issueRefreshToken(scopes) {
       const refreshToken = `OAAABAAA.${opaque()}`;
       refreshTokens.set(refreshToken, { scopes: [...scopes] });

@@ -7,7 +7,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { DEFAULT_SCOPES } from '../../src/config';
 import { budgetSignal } from '../../src/core/abort';
-import { UpstreamError } from '../../src/core/errors';
+import { ReauthRequiredError, UpstreamError } from '../../src/core/errors';
 import { createLogger } from '../../src/core/logger';
 import { createTokenEndpoint } from '../../src/credentials/token-endpoint';
 import { type DocIdentity, startDocIdentity } from './doc-identity';
@@ -31,6 +31,7 @@ afterEach(() => {
   idp.omitRefreshToken = false;
   idp.lose.length = 0;
   idp.throttle.length = 0;
+  idp.refuse.length = 0;
 });
 
 const key = { serviceId: 'svc', credentialId: 'c1' };
@@ -213,5 +214,69 @@ describe('credentials against a documentation-faithful identity platform', () =>
       .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(UpstreamError);
     expect(error).toMatchObject({ code: 'graph_unavailable', retryAfterMs: 30_000 });
+  });
+
+  describe('refusals that may pass (issue #15 point 6)', () => {
+    async function imported() {
+      const { app, lines } = makeApp();
+      await app.services.credentials.importRecord(key, {
+        refreshToken: idp.issueRefreshToken(DEFAULT_SCOPES),
+      });
+      idp.tokenRequests.length = 0;
+      return { app, lines };
+    }
+    const status = async (app: ReturnType<typeof makeApp>['app']) =>
+      (await app.services.credentials.get(key)).status;
+
+    it('tries a generic invalid_grant (AADSTS70000) once more before asking the user to connect', async () => {
+      const { app, lines } = await imported();
+      idp.refuse.push({ error: 'invalid_grant', code: 70000 });
+      await app.services.tokens.getAccessToken(key, { forceRefresh: true });
+      expect(refreshRequests()).toHaveLength(2);
+      expect(await status(app)).toBe('active');
+      expect(lines.filter((l) => l.includes('trying once more'))).toHaveLength(1);
+
+      // Refused twice: believed, and nothing more is asked of the identity platform.
+      idp.refuse.push(
+        { error: 'invalid_grant', code: 70000 },
+        { error: 'invalid_grant', code: 70000 },
+      );
+      await expect(
+        app.services.tokens.getAccessToken(key, { forceRefresh: true }),
+      ).rejects.toBeInstanceOf(ReauthRequiredError);
+      expect(refreshRequests()).toHaveLength(4);
+      expect(await status(app)).toBe('reauth_required');
+    });
+
+    it('believes a definite code (AADSTS70008 expired, AADSTS50173 revoked) at once', async () => {
+      for (const code of [70008, 50173]) {
+        const { app } = await imported();
+        idp.refuse.push({ error: 'invalid_grant', code });
+        await expect(
+          app.services.tokens.getAccessToken(key, { forceRefresh: true }),
+        ).rejects.toBeInstanceOf(ReauthRequiredError);
+        expect(refreshRequests(), String(code)).toHaveLength(1);
+        expect(await status(app)).toBe('reauth_required');
+      }
+    });
+
+    it('retries the codes the reference calls transient, whatever error they come with', async () => {
+      const { app } = await imported();
+      idp.refuse.push(
+        { error: 'invalid_request', code: 90024 }, // RequestBudgetExceededError
+        { error: 'invalid_grant', code: 50087 }, // SasRetryableError
+        { error: 'invalid_request', code: 90033 }, // MsodsServiceUnavailable
+      );
+      await app.services.tokens.getAccessToken(key, { forceRefresh: true });
+      expect(refreshRequests()).toHaveLength(4);
+      expect(await status(app)).toBe('active');
+    });
+
+    it('never retries a code redemption, even on a generic invalid_grant', async () => {
+      const { app } = makeApp();
+      idp.refuse.push({ error: 'invalid_grant', code: 70000 });
+      await expect(connect(app, 'redeem-once')).rejects.toThrow();
+      expect(idp.tokenRequests.map((f) => f.grant_type)).toEqual(['authorization_code']);
+    });
   });
 });
