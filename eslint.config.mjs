@@ -6,7 +6,8 @@ import tseslint from 'typescript-eslint';
  * The rooms of `src/` and what each may import (CONTRIBUTING.md, "Layout"). Dependencies point one
  * way: functions → http → mail → graph → credentials → core, with config and storage beside core.
  * The composition root (app, registration, index) may import any room; `src/local/` is never
- * deployed, so only it may import itself (and it may import anything).
+ * deployed, so only it may import itself (and it may import anything). `src/client/` is the typed
+ * client callers install: it imports no server room, and no deployed room imports it.
  */
 const ROOMS = {
   core: { paths: ['core/'], may: [] },
@@ -39,6 +40,7 @@ const ROOMS = {
     ],
   },
   local: { paths: ['local/'], may: null },
+  client: { paths: ['client/'], may: [] },
 };
 /** Deepest folder nesting under a room (src/mail/report/x.ts is depth 2). */
 const MAX_DEPTH = 4;

@@ -58,6 +58,10 @@ describe('lint keeps the dependency direction of src/', () => {
     ['src/functions/fixture.ts', "import { createApp } from '../app';", 'root'],
     ['src/functions/fixture.ts', "import { startSandbox } from '../local/sandbox';", 'local'],
     ['src/app.ts', "import { startLocalHost } from './local/host';", 'local'],
+    ['src/client/fixture.ts', "import { type Problem } from '../http/problem';", 'http'],
+    ['src/client/fixture.ts', "import { MESSAGE_FIELDS } from '../graph/messages';", 'graph'],
+    ['src/http/fixture.ts', "import { createMailClient } from '../client';", 'client'],
+    ['src/app.ts', "import { type MailClient } from './client/index';", 'client'],
   ])('%s: %s is refused', async (file, code, room) => {
     const messages = await lint(code, file);
     expect(messages).toHaveLength(1);
@@ -74,6 +78,7 @@ describe('lint keeps the dependency direction of src/', () => {
     ['src/functions/fixture.ts', "import { readJson } from '../http/parse';"],
     ['src/app.ts', "import { sendFunction } from './functions/send';"],
     ['src/local/fixture.ts', "import { createApp } from '../app';"],
+    ['src/client/fixture.ts', "import { MailApiError } from './errors';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await lint(code, file)).toEqual([]);
   });

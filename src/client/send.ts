@@ -1,0 +1,64 @@
+import { type AttachmentSource, type PreparedAttachment, prepareAttachment } from './attachments';
+import { filePart, multipartBody } from './multipart';
+import { type components } from './schema';
+
+type SendRequest = components['schemas']['SendRequest'];
+
+/** What `sendMail` takes: the send route's JSON, with attachments as bytes, files or streams. */
+export type SendMailInput = Omit<SendRequest, 'attachments'> & {
+  attachments?: AttachmentSource[];
+};
+
+/** In-memory attachments up to this total travel base64 in one JSON body; the rest streams. */
+export const JSON_ATTACHMENTS_LIMIT = 3 * 1024 * 1024;
+
+export interface SendBody {
+  /** A fresh body for each attempt. */
+  body(): string | ReadableStream<Uint8Array>;
+  contentType: string;
+  /** False when a caller's stream is in it: that request cannot be repeated. */
+  replayable: boolean;
+}
+
+function describe(file: PreparedAttachment) {
+  return {
+    ...(file.isInline ? { isInline: true } : {}),
+    ...(file.contentId === undefined ? {} : { contentId: file.contentId }),
+  };
+}
+
+/**
+ * JSON when every attachment is small and in memory (one request, nothing to stream), otherwise
+ * multipart/form-data streamed from the sources, a `message` part then one file part each.
+ */
+export async function sendBody(input: SendMailInput): Promise<SendBody> {
+  const { attachments: sources = [], ...message } = input;
+  const files = await Promise.all(sources.map(prepareAttachment));
+  const inMemory = files.reduce((sum, f) => sum + (f.bytes?.byteLength ?? Infinity), 0);
+  if (inMemory <= JSON_ATTACHMENTS_LIMIT) {
+    const json = JSON.stringify({
+      ...message,
+      ...(files.length === 0
+        ? {}
+        : {
+            attachments: files.map((f) => ({
+              name: f.name,
+              contentType: f.contentType,
+              contentBase64: Buffer.from(f.bytes!).toString('base64'),
+              ...describe(f),
+            })),
+          }),
+    });
+    return { body: () => json, contentType: 'application/json', replayable: true };
+  }
+  const boundary = `----outlook-mail-${crypto.randomUUID()}`;
+  const part = {
+    ...message,
+    attachments: files.map((f, index) => ({ file: filePart(index), ...describe(f) })),
+  };
+  return {
+    body: () => multipartBody(part, files, boundary),
+    contentType: `multipart/form-data; boundary=${boundary}`,
+    replayable: files.every((f) => f.replayable),
+  };
+}

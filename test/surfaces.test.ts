@@ -1,0 +1,44 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
+
+/**
+ * Which served routes each caller surface reaches (issue #19): the typed client calls every route
+ * a platform calls, so openapi, the generated types and the facade cannot drift apart.
+ */
+const root = path.join(__dirname, '..');
+const doc = parse(readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as {
+  paths: Record<string, Record<string, unknown>>;
+};
+const METHODS = ['get', 'put', 'post', 'delete', 'patch'];
+const documented = Object.entries(doc.paths).flatMap(([route, item]) =>
+  Object.keys(item)
+    .filter((key) => METHODS.includes(key))
+    .map((method) => `${method.toUpperCase()} ${route}`),
+);
+
+/** Routes that are not a platform's to call, and why. */
+const NOT_FOR_PLATFORMS: Record<string, string> = {
+  'GET /oauth/callback': "the mailbox owner's browser, back from Microsoft sign-in",
+  'POST /oauth/confirm': "the mailbox owner's confirmation form",
+  'POST /graph/notifications': "Microsoft Graph's change notifications",
+  'POST /graph/lifecycle': "Microsoft Graph's lifecycle notifications",
+};
+
+function clientRoutes(): string[] {
+  const source = readFileSync(path.join(root, 'src/client/index.ts'), 'utf8');
+  return [...source.matchAll(/api\.(GET|PUT|POST|PATCH|DELETE)\(\s*'([^']+)'/g)].map(
+    ([, method, route]) => `${method} ${route}`,
+  );
+}
+
+describe('caller surfaces cover the served routes', () => {
+  it('the typed client calls every route a platform calls, and only documented ones', () => {
+    const covered = new Set(clientRoutes());
+    const expected = documented.filter((r) => !(r in NOT_FOR_PLATFORMS)).sort();
+    expect([...covered].sort()).toEqual(expected);
+    for (const route of Object.keys(NOT_FOR_PLATFORMS)) expect(documented).toContain(route);
+  });
+});
