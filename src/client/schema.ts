@@ -929,6 +929,11 @@ export interface components {
       unreadItemCount: number;
       totalItemCount: number;
       childFolderCount: number;
+      /**
+       * @description Present only on a recursive listing, where the folder lies 300 levels deep (Exchange's maximum nesting) and its children were not walked.
+       * @enum {boolean}
+       */
+      childFoldersOmitted?: true;
     };
     Message: {
       /** @description Immutable id (always present */
@@ -1461,6 +1466,11 @@ export interface operations {
         content: {
           'application/json': {
             folders: components['schemas']['Folder'][];
+            /**
+             * @description Present only when a recursive listing reached 300 levels; the folders marked childFoldersOmitted are where it stopped.
+             * @enum {boolean}
+             */
+            truncated?: true;
           };
         };
       };
