@@ -1,11 +1,9 @@
 import { createHash } from 'node:crypto';
 import path from 'node:path';
 
-import * as z from 'zod';
-
 import { ConfigError, type FieldError } from './core/errors';
 import { type LogLevel } from './core/logger';
-import { emailAddress, idSchema, isId } from './core/validators';
+import { ID_RULE, isEmailAddress, isId } from './core/identifiers';
 
 /**
  * Every setting the app reads, in one place. `requiredInAzure` settings must be present in the
@@ -85,8 +83,38 @@ export type SettingName = keyof typeof SETTINGS;
 
 const GUID_PATTERN = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const NCRONTAB_PATTERN = /^\S+(\s+\S+){5}$/;
+const NCRONTAB_RULE = 'must be a 6-field NCRONTAB expression';
 
 export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
+
+// Settings are checked by hand rather than with zod: config is read while the host loads the app,
+// and evaluating zod there would cost more than the whole rest of a cold start.
+
+/** Turns one setting's text into its value, calling `fail` for each thing wrong with it. */
+type Parse<T> = (value: string, fail: (message: string) => void) => T;
+
+const text: Parse<string> = (value) => value;
+
+const matching =
+  (pattern: RegExp, message: string): Parse<string> =>
+  (value, fail) => {
+    if (!pattern.test(value)) fail(message);
+    return value;
+  };
+
+const oneOf =
+  <T extends string>(values: readonly T[], message: string): Parse<T> =>
+  (value, fail) => {
+    if (!(values as readonly string[]).includes(value)) fail(message);
+    return value as T;
+  };
+
+const minLength =
+  (min: number): Parse<string> =>
+  (value, fail) => {
+    if (value.length < min) fail(`must be at least ${min} characters`);
+    return value;
+  };
 
 function isLoopbackHost(hostname: string): boolean {
   const host = hostname.replace(/^\[|\]$/g, '');
@@ -94,79 +122,74 @@ function isLoopbackHost(hostname: string): boolean {
 }
 
 /** An http(s) origin; plain http only for loopback hosts. Trailing slashes are dropped. */
-const baseUrl = z.string().transform((value, ctx) => {
+const baseUrl: Parse<string> = (value, fail) => {
   let url: URL;
   try {
     url = new URL(value);
   } catch {
-    ctx.addIssue({ code: 'custom', message: `"${value}" is not a URL` });
-    return z.NEVER;
+    fail(`"${value}" is not a URL`);
+    return value;
   }
   if (url.protocol === 'http:' && !isLoopbackHost(url.hostname)) {
-    ctx.addIssue({ code: 'custom', message: 'must be https:// (http:// only for loopback hosts)' });
-    return z.NEVER;
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    ctx.addIssue({ code: 'custom', message: 'must be an https:// URL' });
-    return z.NEVER;
-  }
-  if (url.search || url.hash) {
-    ctx.addIssue({ code: 'custom', message: 'must not have a query or fragment' });
-    return z.NEVER;
+    fail('must be https:// (http:// only for loopback hosts)');
+  } else if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    fail('must be an https:// URL');
+  } else if (url.search || url.hash) {
+    fail('must not have a query or fragment');
   }
   return url.toString().replace(/\/+$/, '');
-});
+};
 
-const positiveInt = (max: number) =>
-  z
-    .string()
-    .regex(/^\d+$/, 'must be a whole number')
-    .transform(Number)
-    .pipe(z.number().int().min(1).max(max));
+const positiveInt =
+  (max: number): Parse<number> =>
+  (value, fail) => {
+    if (!/^\d+$/.test(value)) {
+      fail('must be a whole number');
+      return 0;
+    }
+    const number = Number(value);
+    if (number < 1 || number > max) fail(`must be from 1 to ${max}`);
+    return number;
+  };
 
-const apiKeys = z.string().transform((value, ctx) => {
-  const byHash = new Map<string, string>();
-  for (const [index, entry] of value
+/** Comma-separated entries, blanks ignored. */
+const entries = (value: string) =>
+  value
     .split(',')
     .map((s) => s.trim())
-    .filter(Boolean)
-    .entries()) {
+    .filter(Boolean);
+
+const apiKeys: Parse<Map<string, string>> = (value, fail) => {
+  const byHash = new Map<string, string>();
+  for (const [index, entry] of entries(value).entries()) {
     const match = /^([^=]+)=([0-9a-fA-F]{64})$/.exec(entry);
     if (!match || !isId(match[1]!)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${index + 1} must be serviceId=<64 hex chars of sha256(key)>`,
-      });
-      return z.NEVER;
+      fail(`entry ${index + 1} must be serviceId=<64 hex chars of sha256(key)>`);
+      break;
     }
     byHash.set(match[2]!.toLowerCase(), match[1]!);
   }
   return byHash;
-});
+};
 
-const callerMap = z.string().transform((value, ctx) => {
+const callerMap: Parse<Map<string, string>> = (value, fail) => {
   const map = new Map<string, string>();
-  for (const [index, entry] of value
-    .split(',')
-    .map((s) => s.trim())
-    .filter(Boolean)
-    .entries()) {
+  for (const [index, entry] of entries(value).entries()) {
     const match = /^([^=\s]+)=([^=]+)$/.exec(entry);
     if (!match || !isId(match[2]!)) {
-      ctx.addIssue({ code: 'custom', message: `entry ${index + 1} must be appId=serviceId` });
-      return z.NEVER;
+      fail(`entry ${index + 1} must be appId=serviceId`);
+      break;
     }
     map.set(match[1]!.toLowerCase(), match[2]!);
   }
   return map;
-});
+};
 
-const list = z.string().transform((value) =>
+const list: Parse<string[]> = (value) =>
   value
     .split(/[\s,]+/)
     .map((s) => s.trim())
-    .filter(Boolean),
-);
+    .filter(Boolean);
 
 /** Checked at start-up: an unknown zone would otherwise fail the report in the middle of a run. */
 function isTimeZone(value: string): boolean {
@@ -178,168 +201,242 @@ function isTimeZone(value: string): boolean {
   }
 }
 
-export const reportDefinitionSchema = z.strictObject({
-  id: idSchema,
-  serviceId: idSchema,
-  credentialId: idSchema,
-  recipients: z.array(emailAddress()).min(1, 'needs at least one recipient'),
-  periodDays: z.number().int().min(1).max(92).default(7),
-  folders: z.array(z.string().min(1)).min(1).default(['inbox']),
-  title: z.string().min(1).max(200),
+export interface ReportDefinition {
+  id: string;
+  serviceId: string;
+  credentialId: string;
+  recipients: string[];
+  periodDays: number;
+  folders: string[];
+  title: string;
   /** Threads whose last message is from someone else and older than this await a reply. */
-  awaitingReplyHours: z
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 30)
-    .default(24),
+  awaitingReplyHours: number;
   /** IANA time zone for per-day and per-hour figures. */
-  timeZone: z
-    .string()
-    .refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin')
-    .default('UTC'),
-});
+  timeZone: string;
+}
 
-export type ReportDefinition = z.infer<typeof reportDefinitionSchema>;
+const REPORT_FIELDS = new Set([
+  'id',
+  'serviceId',
+  'credentialId',
+  'recipients',
+  'periodDays',
+  'folders',
+  'title',
+  'awaitingReplyHours',
+  'timeZone',
+]);
 
-/** A setting holding JSON: the parsed value, or an issue naming the parse error. */
-function parseJsonSetting(
-  value: string,
-  ctx: z.RefinementCtx,
-): { ok: true; value: unknown } | { ok: false } {
+/** One REPORTS entry with its defaults filled in; `fail` names the field (`(entry)`: the whole). */
+function reportDefinition(
+  entry: unknown,
+  fail: (field: string, message: string) => void,
+): ReportDefinition | undefined {
+  if (!entry || typeof entry !== 'object' || Array.isArray(entry)) {
+    fail('(entry)', 'must be an object');
+    return undefined;
+  }
+  const fields = entry as Record<string, unknown>;
+  const own = (key: string) => (Object.hasOwn(fields, key) ? fields[key] : undefined);
+  const unknown = Object.keys(fields).filter((key) => !REPORT_FIELDS.has(key));
+  if (unknown.length > 0) {
+    fail('(entry)', `unknown field ${unknown.map((key) => JSON.stringify(key)).join(', ')}`);
+  }
+  const id = (key: string) => {
+    const value = own(key);
+    if (value === undefined) fail(key, 'is required');
+    else if (typeof value !== 'string' || !isId(value)) fail(key, ID_RULE);
+    return value as string;
+  };
+  const whole = (key: string, max: number, fallback: number) => {
+    const value = own(key) ?? fallback;
+    if (!Number.isInteger(value) || (value as number) < 1 || (value as number) > max) {
+      fail(key, `must be a whole number from 1 to ${max}`);
+    }
+    return value as number;
+  };
+  const strings = (
+    key: string,
+    fallback: string[] | undefined,
+    each: (item: string) => boolean,
+    rule: string,
+  ) => {
+    const value = own(key) ?? fallback;
+    if (value === undefined) fail(key, 'is required');
+    else if (!Array.isArray(value)) fail(key, 'must be an array');
+    else if (value.length === 0) fail(key, `needs at least one ${key.replace(/s$/, '')}`);
+    else {
+      for (const [index, item] of value.entries()) {
+        if (typeof item !== 'string' || !each(item)) fail(`${key}.${index}`, rule);
+      }
+    }
+    return value as string[];
+  };
+  const definition: ReportDefinition = {
+    id: id('id'),
+    serviceId: id('serviceId'),
+    credentialId: id('credentialId'),
+    recipients: strings('recipients', undefined, isEmailAddress, 'must be an email address'),
+    periodDays: whole('periodDays', 92, 7),
+    folders: strings('folders', ['inbox'], (folder) => folder.length > 0, 'must not be empty'),
+    title: own('title') as string,
+    awaitingReplyHours: whole('awaitingReplyHours', 24 * 30, 24),
+    timeZone: (own('timeZone') ?? 'UTC') as string,
+  };
+  if (typeof definition.title !== 'string' || !/^.{1,200}$/su.test(definition.title)) {
+    fail('title', 'must be a text of 1-200 characters');
+  }
+  if (typeof definition.timeZone !== 'string' || !isTimeZone(definition.timeZone)) {
+    fail('timeZone', 'must be an IANA time zone such as Europe/Berlin');
+  }
+  return definition;
+}
+
+/** A setting holding JSON: the parsed value, or undefined after naming the parse error. */
+function parseJsonSetting(value: string, fail: (message: string) => void): unknown {
   try {
-    return { ok: true, value: JSON.parse(value) };
+    return JSON.parse(value) as unknown;
   } catch (error) {
-    ctx.addIssue({ code: 'custom', message: `is not valid JSON (${(error as Error).message})` });
-    return { ok: false };
+    fail(`is not valid JSON (${(error as Error).message})`);
+    return undefined;
   }
 }
 
-const reports = z.string().transform((value, ctx) => {
-  const json = parseJsonSetting(value, ctx);
-  if (!json.ok) return z.NEVER;
-  const parsed = json.value;
+const reports: Parse<ReportDefinition[]> = (value, fail) => {
+  const parsed = parseJsonSetting(value, fail);
+  if (parsed === undefined) return [];
   if (!Array.isArray(parsed)) {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON array of report definitions' });
-    return z.NEVER;
+    fail('must be a JSON array of report definitions');
+    return [];
   }
   const definitions: ReportDefinition[] = [];
   const seen = new Set<string>();
   for (const [index, entry] of parsed.entries()) {
-    const result = reportDefinitionSchema.safeParse(entry);
-    const name =
-      typeof (entry as { id?: unknown })?.id === 'string'
-        ? ` (${(entry as { id: string }).id})`
-        : '';
-    if (!result.success) {
-      for (const issue of result.error.issues) {
-        ctx.addIssue({
-          code: 'custom',
-          message: `entry ${index}${name} field ${issue.path.join('.') || '(entry)'}: ${issue.message}`,
-        });
-      }
-      continue;
-    }
-    const key = `${result.data.serviceId}/${result.data.id}`;
-    if (seen.has(key)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${index}${name}: duplicate id ${result.data.id}`,
-      });
-    }
+    const id = (entry as { id?: unknown } | null)?.id;
+    const name = typeof id === 'string' ? ` (${id})` : '';
+    let valid = true;
+    const definition = reportDefinition(entry, (field, message) => {
+      valid = false;
+      fail(`entry ${index}${name} field ${field}: ${message}`);
+    });
+    if (!valid || !definition) continue;
+    const key = `${definition.serviceId}/${definition.id}`;
+    if (seen.has(key)) fail(`entry ${index}${name}: duplicate id ${definition.id}`);
     seen.add(key);
-    definitions.push(result.data);
+    definitions.push(definition);
   }
   return definitions;
-});
+};
 
 /** `{"serviceId":"Display name"}`: what a mailbox owner is shown before confirming a connection. */
-const serviceNames = z.string().transform((value, ctx) => {
-  const json = parseJsonSetting(value, ctx);
-  if (!json.ok) return z.NEVER;
-  const parsed = json.value;
-  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    ctx.addIssue({ code: 'custom', message: 'must be a JSON object {"serviceId":"Display name"}' });
-    return z.NEVER;
-  }
+const serviceNames: Parse<Map<string, string>> = (value, fail) => {
   const names = new Map<string, string>();
+  const parsed = parseJsonSetting(value, fail);
+  if (parsed === undefined) return names;
+  if (!parsed || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    fail('must be a JSON object {"serviceId":"Display name"}');
+    return names;
+  }
   for (const [serviceId, name] of Object.entries(parsed)) {
     if (!isId(serviceId) || typeof name !== 'string' || !/^[^\p{C}]{1,100}$/u.test(name)) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `entry ${JSON.stringify(serviceId.slice(0, 64))} must map a service id to a name of 1-100 printable characters`,
-      });
-      return z.NEVER;
+      fail(
+        `entry ${JSON.stringify(serviceId.slice(0, 64))} must map a service id to a name of 1-100 printable characters`,
+      );
+      break;
     }
     names.set(serviceId, name.trim() || serviceId);
   }
   return names;
-});
+};
 
-const envSchema = z.object({
-  GRAPH_BASE_URL: baseUrl.default('https://graph.microsoft.com'),
-  AUTHORITY_HOST: baseUrl.default('https://login.microsoftonline.com'),
-  TENANT_ID: z
-    .string()
-    .regex(
-      /^(common|organizations|consumers|[0-9a-f-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/i,
-      'must be a tenant id, domain, common, organizations or consumers',
-    )
-    .default('organizations'),
-  CLIENT_ID: z
-    .string()
-    .regex(GUID_PATTERN, 'must be a GUID (the app registration client id)')
-    .optional(),
-  CLIENT_SECRET: z.string().min(1).optional(),
-  KEY_VAULT_URL: baseUrl.optional(),
-  KEY_VAULT_KEY_NAME: z
-    .string()
-    .regex(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault key name (1-127 of 0-9, a-z, A-Z, -)')
-    .optional(),
-  API_KEYS: apiKeys.default(new Map()),
-  API_AUDIENCE: list.optional(),
-  API_TENANT_ID: z.string().regex(GUID_PATTERN, 'must be a tenant GUID').optional(),
-  API_CALLERS: callerMap.default(new Map()),
-  PUBLIC_BASE_URL: baseUrl.optional(),
-  LOCAL_DATA_DIR: z.string().min(1).optional(),
-  GRAPH_SCOPES: list.optional(),
-  SEND_RATE_PER_MINUTE: positiveInt(10_000).default(30),
-  DAILY_RECIPIENT_LIMIT: positiveInt(1_000_000).default(10_000),
-  MAX_MESSAGE_SIZE_MB: positiveInt(150).default(35),
-  REQUEST_BUDGET_SECONDS: positiveInt(220).default(100),
-  AzureWebJobsStorage: z.string().min(1).optional(),
-  AzureWebJobsStorage__accountName: z.string().min(3).optional(),
-  AzureWebJobsStorage__blobServiceUri: baseUrl.optional(),
-  AzureWebJobsStorage__queueServiceUri: baseUrl.optional(),
-  AzureWebJobsStorage__tableServiceUri: baseUrl.optional(),
-  AzureWebJobsStorage__clientId: z.string().min(1).optional(),
-  REPORT_SCHEDULE: z
-    .string()
-    .regex(NCRONTAB_PATTERN, 'must be a 6-field NCRONTAB expression')
-    .default('0 0 8 * * 1'),
-  REPORTS: reports.default([]),
-  KEEPALIVE_SCHEDULE: z
-    .string()
-    .regex(NCRONTAB_PATTERN, 'must be a 6-field NCRONTAB expression')
-    .default('0 30 3 * * *'),
-  KEEPALIVE_IDLE_DAYS: positiveInt(80).default(30),
-  LOG_LEVEL: z
-    .enum(['debug', 'info', 'warn', 'error'], { error: 'must be debug, info, warn or error' })
-    .default('info'),
-  CONNECT_PROMPT: z
-    .enum(['select_account', 'consent'], { message: 'must be select_account or consent' })
-    .default('select_account'),
-  SERVICE_NAMES: serviceNames.default(new Map()),
-  NOTIFICATIONS_SCHEDULE: z
-    .string()
-    .regex(NCRONTAB_PATTERN, 'must be a 6-field NCRONTAB expression')
-    .default('0 */30 * * * *'),
-  WEBHOOK_RETRY_HOURS: positiveInt(72).default(24),
-  AZURE_FUNCTIONS_ENVIRONMENT: z.string().optional(),
-  WEBSITE_SITE_NAME: z.string().optional(),
-  AZURE_CLIENT_ID: z.string().optional(),
-  WEBSITE_HOSTNAME: z.string().optional(),
-});
+/** Reads settings one by one, collecting every problem so start-up names them all at once. */
+function settingsReader(env: Record<string, string | undefined>) {
+  const problems: FieldError[] = [];
+  return {
+    problems,
+    /** The parsed setting; undefined when unset (empty counts as unset) or wrong (a problem is kept). */
+    read<T>(name: string, parse: Parse<T>): T | undefined {
+      const value = Object.hasOwn(env, name) ? env[name] : undefined;
+      // App settings often carry "" for optional values.
+      if (value === undefined || value.trim() === '') return undefined;
+      let failed = false;
+      const parsed = parse(value, (message) => {
+        failed = true;
+        problems.push({ path: name, message });
+      });
+      return failed ? undefined : parsed;
+    },
+  };
+}
+
+/** Every setting, parsed, with its default; ConfigError naming each wrong one. */
+function readSettings(env: Record<string, string | undefined>) {
+  const { read, problems } = settingsReader(env);
+  const schedule = (name: string, fallback: string) =>
+    read(name, matching(NCRONTAB_PATTERN, NCRONTAB_RULE)) ?? fallback;
+  const settings = {
+    GRAPH_BASE_URL: read('GRAPH_BASE_URL', baseUrl) ?? 'https://graph.microsoft.com',
+    AUTHORITY_HOST: read('AUTHORITY_HOST', baseUrl) ?? 'https://login.microsoftonline.com',
+    TENANT_ID:
+      read(
+        'TENANT_ID',
+        matching(
+          /^(common|organizations|consumers|[0-9a-f-]{36}|[A-Za-z0-9.-]+\.[A-Za-z]{2,})$/i,
+          'must be a tenant id, domain, common, organizations or consumers',
+        ),
+      ) ?? 'organizations',
+    CLIENT_ID: read(
+      'CLIENT_ID',
+      matching(GUID_PATTERN, 'must be a GUID (the app registration client id)'),
+    ),
+    CLIENT_SECRET: read('CLIENT_SECRET', text),
+    KEY_VAULT_URL: read('KEY_VAULT_URL', baseUrl),
+    KEY_VAULT_KEY_NAME: read(
+      'KEY_VAULT_KEY_NAME',
+      matching(/^[0-9A-Za-z-]{1,127}$/, 'must be a Key Vault key name (1-127 of 0-9, a-z, A-Z, -)'),
+    ),
+    API_KEYS: read('API_KEYS', apiKeys) ?? new Map<string, string>(),
+    API_AUDIENCE: read('API_AUDIENCE', list),
+    API_TENANT_ID: read('API_TENANT_ID', matching(GUID_PATTERN, 'must be a tenant GUID')),
+    API_CALLERS: read('API_CALLERS', callerMap) ?? new Map<string, string>(),
+    PUBLIC_BASE_URL: read('PUBLIC_BASE_URL', baseUrl),
+    LOCAL_DATA_DIR: read('LOCAL_DATA_DIR', text),
+    GRAPH_SCOPES: read('GRAPH_SCOPES', list),
+    SEND_RATE_PER_MINUTE: read('SEND_RATE_PER_MINUTE', positiveInt(10_000)) ?? 30,
+    DAILY_RECIPIENT_LIMIT: read('DAILY_RECIPIENT_LIMIT', positiveInt(1_000_000)) ?? 10_000,
+    MAX_MESSAGE_SIZE_MB: read('MAX_MESSAGE_SIZE_MB', positiveInt(150)) ?? 35,
+    REQUEST_BUDGET_SECONDS: read('REQUEST_BUDGET_SECONDS', positiveInt(220)) ?? 100,
+    AzureWebJobsStorage: read('AzureWebJobsStorage', text),
+    AzureWebJobsStorage__accountName: read('AzureWebJobsStorage__accountName', minLength(3)),
+    AzureWebJobsStorage__blobServiceUri: read('AzureWebJobsStorage__blobServiceUri', baseUrl),
+    AzureWebJobsStorage__queueServiceUri: read('AzureWebJobsStorage__queueServiceUri', baseUrl),
+    AzureWebJobsStorage__tableServiceUri: read('AzureWebJobsStorage__tableServiceUri', baseUrl),
+    AzureWebJobsStorage__clientId: read('AzureWebJobsStorage__clientId', text),
+    REPORT_SCHEDULE: schedule('REPORT_SCHEDULE', '0 0 8 * * 1'),
+    REPORTS: read('REPORTS', reports) ?? [],
+    KEEPALIVE_SCHEDULE: schedule('KEEPALIVE_SCHEDULE', '0 30 3 * * *'),
+    KEEPALIVE_IDLE_DAYS: read('KEEPALIVE_IDLE_DAYS', positiveInt(80)) ?? 30,
+    LOG_LEVEL:
+      read(
+        'LOG_LEVEL',
+        oneOf(['debug', 'info', 'warn', 'error'] as const, 'must be debug, info, warn or error'),
+      ) ?? 'info',
+    CONNECT_PROMPT:
+      read(
+        'CONNECT_PROMPT',
+        oneOf(['select_account', 'consent'] as const, 'must be select_account or consent'),
+      ) ?? 'select_account',
+    SERVICE_NAMES: read('SERVICE_NAMES', serviceNames) ?? new Map<string, string>(),
+    NOTIFICATIONS_SCHEDULE: schedule('NOTIFICATIONS_SCHEDULE', '0 */30 * * * *'),
+    WEBHOOK_RETRY_HOURS: read('WEBHOOK_RETRY_HOURS', positiveInt(72)) ?? 24,
+    AZURE_FUNCTIONS_ENVIRONMENT: read('AZURE_FUNCTIONS_ENVIRONMENT', text),
+    WEBSITE_SITE_NAME: read('WEBSITE_SITE_NAME', text),
+    AZURE_CLIENT_ID: read('AZURE_CLIENT_ID', text),
+    WEBSITE_HOSTNAME: read('WEBSITE_HOSTNAME', text),
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return settings;
+}
 
 export type StorageConfig =
   | { kind: 'connectionString'; connectionString: string }
@@ -408,20 +505,7 @@ export function loadConfig(
   env: Record<string, string | undefined>,
   options: LoadConfigOptions = {},
 ): Config {
-  // Empty strings count as unset: app settings often carry "" for optional values.
-  const cleaned = Object.fromEntries(
-    Object.entries(env).filter(([, v]) => v !== undefined && v.trim() !== ''),
-  );
-  const result = envSchema.safeParse(cleaned);
-  if (!result.success) {
-    throw new ConfigError(
-      result.error.issues.map((issue) => ({
-        path: String(issue.path[0] ?? '(settings)'),
-        message: issue.message,
-      })),
-    );
-  }
-  const e = result.data;
+  const e = readSettings(env);
   const problems: FieldError[] = [];
   const isProduction =
     (e.AZURE_FUNCTIONS_ENVIRONMENT ?? (e.WEBSITE_SITE_NAME ? 'Production' : 'Development')) ===

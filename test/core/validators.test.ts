@@ -1,6 +1,14 @@
 import { describe, expect, it } from 'vitest';
 
-import { emailAddress, idSchema, isEmailAddress, isId } from '../../src/core/validators';
+import * as z from 'zod';
+
+import {
+  EMAIL_PATTERN,
+  emailAddress,
+  idSchema,
+  isEmailAddress,
+  isId,
+} from '../../src/core/validators';
 
 describe('the one e-mail address rule', () => {
   it.each([
@@ -33,6 +41,11 @@ describe('the one e-mail address rule', () => {
   it('stays fast on long hostile input (bounded before the pattern runs)', () => {
     const hostile = `${'a.'.repeat(100_000)}@`;
     expect(isEmailAddress(hostile)).toBe(false);
+  });
+
+  it("is zod's own e-mail format, copied so that config can check addresses without loading zod", () => {
+    expect(EMAIL_PATTERN.source).toBe(z.regexes.email.source);
+    expect(EMAIL_PATTERN.flags).toBe(z.regexes.email.flags);
   });
 
   it('names what the address is for in its message', () => {
