@@ -355,7 +355,7 @@ function settingsReader(env: Record<string, string | undefined>) {
   return {
     problems,
     /** The parsed setting; undefined when unset (empty counts as unset) or wrong (a problem is kept). */
-    read<T>(name: string, parse: Parse<T>): T | undefined {
+    read: <T>(name: string, parse: Parse<T>): T | undefined => {
       const value = Object.hasOwn(env, name) ? env[name] : undefined;
       // App settings often carry "" for optional values.
       if (value === undefined || value.trim() === '') return undefined;

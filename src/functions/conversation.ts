@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 
-import { z } from 'zod';
+import * as z from 'zod';
 
 import { MESSAGE_FIELDS, type MessageReader } from '../graph/messages';
 import { parseQuery, queryBoolean } from '../http/parse';
