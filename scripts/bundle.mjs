@@ -1,7 +1,9 @@
 // The one esbuild configuration of the app bundle, shared by `npm run build` (dist/, with source
 // maps for local runs) and `npm run package` (.deploy/, what Azure runs).
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 /**
@@ -11,6 +13,7 @@ import path from 'node:path';
  */
 const LAZY_SDKS = [
   '@azure/identity',
+  '@azure/keyvault-keys',
   '@azure/keyvault-secrets',
   '@azure/storage-blob',
   '@azure/storage-queue',
@@ -19,7 +22,58 @@ const LAZY_SDKS = [
 const SDK_FILE = 'azure-sdk.js';
 const LAZY_LOADER = path.join('src', 'core', 'azure-sdk.ts');
 
-/** In the main bundle, azure-sdk.ts's `require('<sdk>')` reads the package from SDK_FILE. */
+/**
+ * The app (src/registration.ts and everything below it) is a file of its own too: the entry,
+ * src/index.ts, registers the functions from a manifest and requires this file on the first
+ * invocation, so the host's load compiles and runs only @azure/functions, config and the entry.
+ */
+const APP_FILE = 'app.js';
+const APP_MODULE = './registration';
+const ENTRY = path.join('src', 'index.ts');
+
+/** In the entry, `require('./registration')` reads APP_FILE. */
+const appFromOwnFile = {
+  name: 'app-from-own-file',
+  setup(b) {
+    b.onResolve({ filter: /^\.\/registration$/ }, (args) =>
+      args.path === APP_MODULE && args.importer.endsWith(ENTRY)
+        ? { path: `./${APP_FILE}`, external: true }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * The registration table without handlers (`functionManifest`), read by loading the built app in
+ * a child process with default settings: the entry registers exactly what the app defines.
+ */
+function manifestOf(appFile) {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'omf-manifest-'));
+  try {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '-e',
+        `const { createApp, functionManifest } = require(${JSON.stringify(appFile)});
+         const manifest = functionManifest(createApp({ env: process.env }));
+         process.stdout.write('\\nmanifest=' + JSON.stringify(manifest));`,
+      ],
+      {
+        env: {
+          PATH: process.env.PATH,
+          PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
+          LOCAL_DATA_DIR: dataDir,
+        },
+        stdio: ['ignore', 'pipe', 'inherit'],
+      },
+    ).toString();
+    return JSON.parse(/^manifest=(.*)$/m.exec(out)[1]);
+  } finally {
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
+
+/** In the app's bundle, azure-sdk.ts's `require('<sdk>')` reads the package from SDK_FILE. */
 const sdkFromOwnFile = {
   name: 'sdk-from-own-file',
   setup(b) {
@@ -41,7 +95,7 @@ const sdkFromOwnFile = {
 
 /**
  * Bundles src/index.ts into `outdir` as CommonJS (see CONTRIBUTING.md for why CJS), plus the
- * lazily read SDK_FILE. Everything is bundled: the deployed package has no node_modules.
+ * lazily read APP_FILE and SDK_FILE. Everything is bundled: the deployed package has no node_modules.
  * `@azure/functions-core` stays external because the Functions worker provides it at run time.
  * @param {{ outdir: string, sourcemap: boolean }} options
  * @returns {Promise<string[]>} the files written, relative to `outdir`
@@ -65,11 +119,21 @@ export async function bundle({ outdir, sourcemap }) {
     metafile: true,
     logLevel: 'warning',
   };
-  const main = await build({
+  const app = await build({
     ...common,
-    entryPoints: { index: 'src/index.ts' },
+    entryPoints: { app: 'src/registration.ts' },
     outdir,
     plugins: [sdkFromOwnFile],
+  });
+  const entry = await build({
+    ...common,
+    entryPoints: { index: ENTRY },
+    outdir,
+    define: {
+      ...common.define,
+      FUNCTION_MANIFEST: JSON.stringify(manifestOf(path.resolve(outdir, APP_FILE))),
+    },
+    plugins: [appFromOwnFile],
   });
   // Each package is evaluated on first access, not when the file is read.
   const getters = LAZY_SDKS.map(
@@ -81,7 +145,7 @@ export async function bundle({ outdir, sourcemap }) {
     stdin: { contents: getters.join('\n'), resolveDir: process.cwd(), loader: 'js' },
     outfile: path.join(outdir, SDK_FILE),
   });
-  return [main, sdks].flatMap((result) =>
+  return [entry, app, sdks].flatMap((result) =>
     Object.keys(result.metafile.outputs).map((file) => path.relative(outdir, file)),
   );
 }

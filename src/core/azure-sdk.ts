@@ -1,6 +1,6 @@
 /**
  * The Azure SDK packages, loaded on first use. Evaluating them (identity with MSAL, the storage
- * clients, Key Vault secrets) costs more than everything else a cold start does, and most
+ * clients, Key Vault keys and secrets) costs more than everything else a cold start does, and most
  * invocations need one or two of them, or none: registering the functions needs none at all.
  *
  * This is the only module that may load them; elsewhere they are imported as types only (lint
@@ -10,6 +10,7 @@
  */
 import type * as DataTables from '@azure/data-tables';
 import type * as Identity from '@azure/identity';
+import type * as KeyVaultKeys from '@azure/keyvault-keys';
 import type * as KeyVaultSecrets from '@azure/keyvault-secrets';
 import type * as StorageBlob from '@azure/storage-blob';
 import type * as StorageQueue from '@azure/storage-queue';
@@ -17,6 +18,7 @@ import type * as StorageQueue from '@azure/storage-queue';
 /* eslint-disable @typescript-eslint/no-require-imports -- the lazy loads this module exists for */
 export const azureSdk = {
   identity: (): typeof Identity => require('@azure/identity') as typeof Identity,
+  keyVaultKeys: (): typeof KeyVaultKeys => require('@azure/keyvault-keys') as typeof KeyVaultKeys,
   keyVaultSecrets: (): typeof KeyVaultSecrets =>
     require('@azure/keyvault-secrets') as typeof KeyVaultSecrets,
   storageBlob: (): typeof StorageBlob => require('@azure/storage-blob') as typeof StorageBlob,

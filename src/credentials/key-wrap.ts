@@ -1,6 +1,7 @@
 import { type TokenCredential } from '@azure/identity';
-import { CryptographyClient, KeyClient, type KeyClientOptions } from '@azure/keyvault-keys';
+import type { CryptographyClient, KeyClientOptions } from '@azure/keyvault-keys';
 
+import { azureSdk } from '../core/azure-sdk';
 import { UpstreamError } from '../core/errors';
 
 /**
@@ -30,6 +31,7 @@ export function createKeyVaultKeyWrapper(options: {
     ...(isLoopback ? { disableChallengeResourceVerification: true } : {}),
     ...options.clientOptions,
   };
+  const { CryptographyClient, KeyClient } = azureSdk.keyVaultKeys();
   const keys = new KeyClient(options.vaultUrl, options.credential, clientOptions);
   const clients = new Map<string, CryptographyClient>();
   const clientFor = (kek: string) => {
