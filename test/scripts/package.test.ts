@@ -91,6 +91,36 @@ describe('npm run package (.deploy/)', () => {
   }, 120_000);
   afterAll(() => rmSync(tmp, { recursive: true, force: true }));
 
+  /**
+   * Loads the package's main in a fresh process, as the worker does (the stand-in core, nothing of
+   * the repository's node_modules reachable), runs `script` after it and returns what the script
+   * passed to `done`.
+   */
+  function loadPackage(script: string): unknown {
+    const out = execFileSync(
+      process.execPath,
+      [
+        '--require',
+        FAKE_CORE,
+        '-e',
+        `const done = (value) => process.stdout.write('\\nresult=' + JSON.stringify(value));
+         require(${JSON.stringify(pkg)});
+         ${script}`,
+      ],
+      {
+        cwd: pkg,
+        env: {
+          PATH: process.env.PATH,
+          NODE_PATH: '',
+          LOCAL_DATA_DIR: path.join(tmp, 'data'),
+          ...env,
+        },
+        stdio: ['ignore', 'pipe', 'pipe'],
+      },
+    ).toString();
+    return JSON.parse(/^result=(.*)$/m.exec(out)![1]!) as unknown;
+  }
+
   it('holds host.json, a package.json pointing at the bundle, the bundle and its notices, nothing else', () => {
     expect(readdirSync(pkg, { recursive: true }).sort()).toEqual([
       'app.js',
@@ -147,68 +177,30 @@ describe('npm run package (.deploy/)', () => {
       expect(existsSync(path.join(dir, 'node_modules')), dir).toBe(false);
       if (path.dirname(dir) === dir) break;
     }
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--require',
-        FAKE_CORE,
-        '-e',
-        `require(${JSON.stringify(pkg)});
-         const found = globalThis.__functionsCore.registrations.map((r) => r.metadata);
-         process.stdout.write('\\nregistrations=' + JSON.stringify(found));`,
-      ],
-      {
-        cwd: pkg,
-        env: {
-          PATH: process.env.PATH,
-          NODE_PATH: '',
-          LOCAL_DATA_DIR: path.join(tmp, 'data'),
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ).toString();
-    const registered = (
-      JSON.parse(/^registrations=(.*)$/m.exec(out)![1]!) as {
-        name: string;
-        bindings: Record<string, Binding>;
-      }[]
-    ).map((r) => trigger(r.name, r.bindings));
+    const found = loadPackage(
+      `const found = globalThis.__functionsCore.registrations.map((r) => r.metadata);
+       done(found);`,
+    );
+    const registered = (found as { name: string; bindings: Record<string, Binding> }[]).map((r) =>
+      trigger(r.name, r.bindings),
+    );
     const expected = expectedTriggers();
     expect(expected.length).toBeGreaterThan(20);
     expect(registered.sort(byName)).toEqual(expected.sort(byName));
   });
 
   it('answers the first request by loading the app from its own file', () => {
-    const out = execFileSync(
-      process.execPath,
-      [
-        '--require',
-        FAKE_CORE,
-        '-e',
-        `require(${JSON.stringify(pkg)});
-         const loaded = () => Object.keys(require.cache).map((f) => require('node:path').basename(f));
-         const before = loaded();
-         const { handler } = globalThis.__functionsCore.registrations.find((r) => r.metadata.name === 'health');
-         const url = 'http://127.0.0.1:7071/api/health';
-         const request = { method: 'GET', url, headers: new Headers(), query: new URL(url).searchParams, params: {}, body: null };
-         const noop = () => {};
-         const context = { invocationId: 'i1', functionName: 'health', log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
-         Promise.resolve(handler(request, context)).then((response) =>
-           process.stdout.write('\\nfirst=' + JSON.stringify({ before, after: loaded(), status: response.status, body: response.jsonBody })));`,
-      ],
-      {
-        cwd: pkg,
-        env: {
-          PATH: process.env.PATH,
-          NODE_PATH: '',
-          LOCAL_DATA_DIR: path.join(tmp, 'data'),
-          ...env,
-        },
-        stdio: ['ignore', 'pipe', 'pipe'],
-      },
-    ).toString();
-    const first = JSON.parse(/^first=(.*)$/m.exec(out)![1]!) as {
+    const first = loadPackage(
+      `const loaded = () => Object.keys(require.cache).map((f) => require('node:path').basename(f));
+       const before = loaded();
+       const { handler } = globalThis.__functionsCore.registrations.find((r) => r.metadata.name === 'health');
+       const url = 'http://127.0.0.1:7071/api/health';
+       const request = { method: 'GET', url, headers: new Headers(), query: new URL(url).searchParams, params: {}, body: null };
+       const noop = () => {};
+       const context = { invocationId: 'i1', functionName: 'health', log: noop, trace: noop, debug: noop, info: noop, warn: noop, error: noop };
+       Promise.resolve(handler(request, context)).then((response) =>
+         done({ before, after: loaded(), status: response.status, body: response.jsonBody }));`,
+    ) as {
       before: string[];
       after: string[];
       status: number;
