@@ -63,7 +63,7 @@ describe('conversations: seeded threads, createReply and reply', () => {
   it('createReply drafts a reply in the same conversation; sending it keeps the conversation', async () => {
     const original = inbound();
     const created = await call(sb, tok, 'POST', `/v1.0/me/messages/${original.id}/createReply`, {
-      body: { comment: 'Try again <now>' },
+      body: { comment: 'Try again <b>now</b>' },
     });
     expect(created.status).toBe(201);
     expect(created.json).toMatchObject({
@@ -74,7 +74,8 @@ describe('conversations: seeded threads, createReply and reply', () => {
       ccRecipients: [],
     });
     const content = (created.json.body as { content: string }).content;
-    expect(content).toContain('Try again &lt;now&gt;');
+    // The comment is HTML, above the quote.
+    expect(content).toContain('<div>Try again <b>now</b></div>');
     expect(content).toContain('It says "denied".');
     expect(content).toContain('<b>Subject:</b> Login fails');
 

@@ -71,7 +71,10 @@ const display = (r: Recipient): string =>
       : r.emailAddress.address,
   );
 
-/** The reply body Exchange writes: the comment, a header block of the original, then its text. */
+/**
+ * The reply body Exchange writes: the comment, a header block of the original, then its text.
+ * The comment goes in as HTML (Exchange renders `<br>`, `<b>` in it; plain line breaks collapse).
+ */
 function quotedBody(original: StoredMessage, comment: string): string {
   const from = original.from ?? original.sender;
   const text =
@@ -88,7 +91,7 @@ function quotedBody(original: StoredMessage, comment: string): string {
     `<b>Subject:</b> ${escapeHtml(original.subject)}`,
   ].filter((line) => line !== null);
   return wrapHtml(
-    `<div>${escapeHtml(comment)}</div>\r\n<hr style="display:inline-block;width:98%">\r\n<div id="divRplyFwdMsg">${header.join('<br>\r\n')}</div>\r\n<div>${escapeHtml(text).replace(/\r?\n/g, '<br>\r\n')}</div>`,
+    `<div>${comment}</div>\r\n<hr style="display:inline-block;width:98%">\r\n<div id="divRplyFwdMsg">${header.join('<br>\r\n')}</div>\r\n<div>${escapeHtml(text).replace(/\r?\n/g, '<br>\r\n')}</div>`,
   );
 }
 
