@@ -38,6 +38,18 @@ export async function addFileAttachment(
   });
 }
 
+/** `PATCH {root}/messages/{id}`: changes fields of a draft (the same PATCH is safe to repeat). */
+export async function updateDraft(
+  graph: MailboxGraph,
+  messageId: string,
+  fields: Partial<GraphOutgoingMessage>,
+): Promise<void> {
+  await graph.client.send('PATCH', `${graph.root}/messages/${segment(messageId)}`, {
+    body: fields,
+    retry: 'idempotent',
+  });
+}
+
 /** The message's state by (immutable) id, or null when it does not exist (any more). */
 export async function getMessageRef(
   graph: MailboxGraph,

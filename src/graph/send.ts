@@ -38,14 +38,18 @@ export interface GraphFileAttachment {
   contentId?: string;
 }
 
+/**
+ * A message as Graph takes it. A new message has every field; the `message` of a reply or
+ * forward only the fields that change what Graph builds from the original (the rest are left out).
+ */
 export interface GraphOutgoingMessage {
-  subject: string;
-  body: { contentType: 'Text' | 'HTML'; content: string };
-  toRecipients: GraphRecipient[];
-  ccRecipients: GraphRecipient[];
-  bccRecipients: GraphRecipient[];
-  replyTo: GraphRecipient[];
-  importance: 'low' | 'normal' | 'high';
+  subject?: string;
+  body?: { contentType: 'Text' | 'HTML'; content: string };
+  toRecipients?: GraphRecipient[];
+  ccRecipients?: GraphRecipient[];
+  bccRecipients?: GraphRecipient[];
+  replyTo?: GraphRecipient[];
+  importance?: 'low' | 'normal' | 'high';
   from?: GraphRecipient;
   /** Left out when empty: Graph rejects an empty collection. */
   internetMessageHeaders?: Array<{ name: string; value: string }>;

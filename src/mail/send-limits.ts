@@ -19,7 +19,9 @@ const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9A-Za-z-]+$/i;
 export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes: number): void {
   const errors: FieldError[] = [];
   const recipientCount = message.to.length + message.cc.length + message.bcc.length;
-  if (recipientCount === 0) {
+  // A reply's recipients come from the message it answers.
+  const replying = message.inResponseTo !== undefined && message.inResponseTo.kind !== 'forward';
+  if (recipientCount === 0 && !replying) {
     errors.push({ path: 'to', message: 'at least one recipient is required in to, cc or bcc' });
   } else if (recipientCount > MAX_RECIPIENTS) {
     errors.push({

@@ -25,6 +25,15 @@ export interface AttachmentInput {
   path?: string;
 }
 
+/**
+ * The message a reply or forward answers: Graph builds the subject, recipients (reply), the
+ * conversation and the quoted original from it.
+ */
+export interface InResponseTo {
+  kind: 'reply' | 'replyAll' | 'forward';
+  messageId: string;
+}
+
 export interface OutgoingMessage {
   to: Recipient[];
   cc: Recipient[];
@@ -45,6 +54,11 @@ export interface OutgoingMessage {
   mailbox?: string;
   /** Send on behalf of / as this address (Graph sets `sender`). */
   from?: Recipient;
+  /**
+   * A reply or forward: `subject` and `replyTo` are Graph's, `to` (reply) is the original's
+   * author (and, replyAll, its other recipients), `cc` on a replyAll adds to its Cc.
+   */
+  inResponseTo?: InResponseTo;
 }
 
 export interface SendOptions {

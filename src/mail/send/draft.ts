@@ -1,4 +1,5 @@
-import { createDraft, deleteMessage } from '../../graph/drafts';
+import { createDraft, deleteMessage, updateDraft } from '../../graph/drafts';
+import { createResponseDraft } from '../../graph/respond';
 import {
   findBySendId,
   type GraphOutgoingMessage,
@@ -9,6 +10,7 @@ import { type AttachmentInput } from '../send-types';
 import { attachFile, cancelUploads, type OpenUploads } from './attach';
 import { lookFor } from './confirm';
 import { type SendContext } from './context';
+import { type PlannedResponse } from './plan';
 
 /**
  * Drafts for the draft → attach → `/send` route. How the draft comes to be is a parameter
@@ -32,13 +34,13 @@ export async function discardDraft(
 }
 
 /**
- * A new draft from `payload`. When the create answer is lost the draft may exist all the same:
- * it is looked up in Drafts by its send id and deleted, so nothing is left behind.
+ * A draft made by `create`. When the create answer is lost the draft may exist all the same: it
+ * is looked up in Drafts by its send id and deleted, so nothing is left behind.
  */
-export function newDraft(payload: GraphOutgoingMessage): DraftCreator {
+function orphanSafe(create: (ctx: SendContext) => Promise<MessageRef>): DraftCreator {
   return async (ctx) => {
     try {
-      return await createDraft(ctx.work, payload);
+      return await create(ctx);
     } catch (error) {
       if (isUncertainSendFailure(error)) {
         const find = () => findBySendId(ctx.lookup, 'drafts', ctx.sendId);
@@ -48,6 +50,39 @@ export function newDraft(payload: GraphOutgoingMessage): DraftCreator {
       throw error;
     }
   };
+}
+
+/** A new draft from `payload`. */
+export function newDraft(payload: GraphOutgoingMessage): DraftCreator {
+  return orphanSafe((ctx) => createDraft(ctx.work, payload));
+}
+
+/**
+ * The draft of a reply or forward (`createReply`, `createReplyAll`, `createForward`), which Graph
+ * fills with the subject, recipients and quoted original. A replyAll's added Cc joins the Cc
+ * Graph chose, so nobody it would have copied is dropped.
+ */
+export function responseDraft(
+  response: PlannedResponse,
+  payload: GraphOutgoingMessage,
+): DraftCreator {
+  return orphanSafe(async (ctx) => {
+    const { kind, messageId, comment, addCc } = response;
+    const draft = await createResponseDraft(ctx.work, messageId, kind, {
+      comment,
+      message: payload,
+    });
+    if (addCc.length === 0) return draft;
+    const seen = new Set(draft.ccRecipients.map((r) => r.emailAddress.address.toLowerCase()));
+    const added = addCc.filter((r) => !seen.has(r.emailAddress.address.toLowerCase()));
+    try {
+      await updateDraft(ctx.work, draft.id, { ccRecipients: [...draft.ccRecipients, ...added] });
+    } catch (error) {
+      await discardDraft(ctx, draft.id);
+      throw error;
+    }
+    return draft;
+  });
 }
 
 /**

@@ -15,7 +15,7 @@ import {
 import { withFiles } from './attach';
 import { confirmDraftSend, confirmSendMail } from './confirm';
 import { type ConfirmTimings, DEFAULT_CONFIRM_TIMINGS, type SendContext } from './context';
-import { discardDraft, newDraft, prepareDraft } from './draft';
+import { discardDraft, newDraft, prepareDraft, responseDraft } from './draft';
 import { type IdempotentSendOutcome, sendOnce } from './once';
 import { planSend, type SendPlan } from './plan';
 import { type Submission, submitDraft, submitMessage } from './submit';
@@ -68,8 +68,11 @@ function explainSendAs(error: unknown, as: string): unknown {
 /** attach → submit → confirm for a planned message. */
 async function deliver(ctx: SendContext, plan: SendPlan): Promise<SendResult> {
   const payload = await withFiles(plan.payload, plan.packed);
-  if (plan.route === 'sendMail') return confirmSendMail(ctx, await submitMessage(ctx, payload));
-  const draft = await prepareDraft(ctx, newDraft(payload), plan.separate);
+  if (plan.route === 'sendMail') {
+    return confirmSendMail(ctx, await submitMessage(ctx, payload, plan.response));
+  }
+  const create = plan.response ? responseDraft(plan.response, payload) : newDraft(payload);
+  const draft = await prepareDraft(ctx, create, plan.separate);
   let submission: Submission;
   try {
     submission = await submitDraft(ctx, draft.id);

@@ -1,4 +1,6 @@
+import { ValidationError } from '../../core/errors';
 import { GRAPH_REQUEST_LIMIT_BYTES } from '../../graph/errors';
+import { type ResponseKind } from '../../graph/respond';
 import {
   type GraphFileAttachment,
   type GraphOutgoingMessage,
@@ -18,8 +20,49 @@ function toGraphRecipient(recipient: Recipient): GraphRecipient {
   };
 }
 
+const HTML_ESCAPES: Record<string, string> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+};
+
+/**
+ * The `comment` of a reply or forward. Graph writes the answer as HTML, the comment above the
+ * quoted original, so a text body is escaped and keeps its line breaks.
+ */
+export function responseComment(message: Pick<OutgoingMessage, 'body' | 'contentType'>): string {
+  if (message.contentType === 'html') return message.body;
+  return message.body.replace(/[&<>"]/g, (c) => HTML_ESCAPES[c]!).replace(/\r?\n/g, '<br>\r\n');
+}
+
+/**
+ * The `message` of a reply or forward: only what the caller adds to what Graph builds from the
+ * original (its subject, quote and, for replies, recipients), marked with the send id.
+ */
+function toGraphResponseMessage(
+  message: OutgoingMessage,
+  kind: ResponseKind,
+  sendId: string,
+): GraphOutgoingMessage {
+  const headers = Object.entries(message.headers).map(([name, value]) => ({ name, value }));
+  const list = (recipients: Recipient[]) => recipients.map(toGraphRecipient);
+  return {
+    ...(kind === 'forward' ? { toRecipients: list(message.to) } : {}),
+    // replyAll's own Cc is Graph's; the caller's is added to the draft (planResponse).
+    ...(message.cc.length > 0 && kind !== 'replyAll' ? { ccRecipients: list(message.cc) } : {}),
+    ...(message.bcc.length > 0 ? { bccRecipients: list(message.bcc) } : {}),
+    ...(message.importance === 'normal' ? {} : { importance: message.importance }),
+    ...(message.from ? { from: toGraphRecipient(message.from) } : {}),
+    ...(headers.length > 0 ? { internetMessageHeaders: headers } : {}),
+    singleValueExtendedProperties: [sendIdProperty(sendId)],
+  };
+}
+
 /** The message as Graph takes it, marked with its send id (attachments are added separately). */
 export function toGraphMessage(message: OutgoingMessage, sendId: string): GraphOutgoingMessage {
+  if (message.inResponseTo)
+    return toGraphResponseMessage(message, message.inResponseTo.kind, sendId);
   const headers = Object.entries(message.headers).map(([name, value]) => ({ name, value }));
   return {
     subject: message.subject,
@@ -74,9 +117,22 @@ export interface OpenedMailbox {
   signedInAddress: string;
 }
 
+/** A reply or forward: the action on the original, with the caller's body as its comment. */
+export interface PlannedResponse {
+  kind: ResponseKind;
+  messageId: string;
+  comment: string;
+  /** replyAll: the caller's Cc, added to the Cc Graph chose once the draft exists. */
+  addCc: GraphRecipient[];
+}
+
 export interface SendPlan {
-  /** `sendMail` when the whole request fits Graph's limit, else draft → attach → `/send`. */
+  /**
+   * `sendMail` (for an answer: `reply`, `replyAll` or `forward`) when the whole request fits
+   * Graph's limit, else draft (`POST messages` or `create…`) → attach → `/send`.
+   */
   route: 'sendMail' | 'draft';
+  response?: PlannedResponse;
   /** The message without its files. */
   payload: GraphOutgoingMessage;
   /** Who the message goes out as (for a clear Send As refusal). */
@@ -92,12 +148,73 @@ export interface SendPlan {
   separate: AttachmentInput[];
 }
 
+/**
+ * A reply or forward goes in one request while it fits; a replyAll with added Cc, or one too
+ * large, by its draft. The draft must be made beside the message it answers, so from a shared
+ * mailbox files over POST `/attachments`' limit cannot be added (Graph takes upload sessions with
+ * delegated permissions only in the signed-in user's own mailbox): refused before any request.
+ */
+function planResponse(
+  message: OutgoingMessage & { inResponseTo: NonNullable<OutgoingMessage['inResponseTo']> },
+  sendId: string,
+  opened: OpenedMailbox,
+  sendingAs: string,
+): SendPlan {
+  const { kind, messageId } = message.inResponseTo;
+  const payload = toGraphMessage(message, sendId);
+  const comment = responseComment(message);
+  const addCc = kind === 'replyAll' ? message.cc.map(toGraphRecipient) : [];
+  const response: PlannedResponse = { kind, messageId, comment, addCc };
+  const single =
+    addCc.length === 0 &&
+    fitsOneRequest(message.attachments, (shells) => ({
+      comment,
+      message: { ...payload, attachments: shells },
+    }));
+  if (single) {
+    return {
+      route: 'sendMail',
+      response,
+      payload,
+      sendingAs,
+      packed: message.attachments,
+      separate: [],
+    };
+  }
+  if (opened.root !== '/me') {
+    const index = message.attachments.findIndex((a) => !postable(a));
+    const large = message.attachments[index];
+    if (large) {
+      throw new ValidationError({
+        path: large.path ?? `attachments[${index}]`,
+        message: `(${large.size} bytes) is too large to attach to a ${kind} from a shared mailbox: Graph takes files over 3 MB only through upload sessions, which delegated access allows in the signed-in user's own mailbox alone`,
+      });
+    }
+  }
+  return {
+    route: 'draft',
+    response,
+    payload,
+    sendingAs,
+    packed: [],
+    separate: message.attachments,
+  };
+}
+
 export function planSend(
   message: OutgoingMessage,
   sendId: string,
   opened: OpenedMailbox,
 ): SendPlan {
   const sendingAs = message.from?.address ?? opened.mailboxAddress;
+  if (message.inResponseTo) {
+    return planResponse(
+      { ...message, inResponseTo: message.inResponseTo },
+      sendId,
+      opened,
+      sendingAs,
+    );
+  }
   let payload = toGraphMessage(message, sendId);
   const single = fitsOneRequest(message.attachments, (shells) => ({
     message: { ...payload, attachments: shells },

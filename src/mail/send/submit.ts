@@ -4,7 +4,9 @@ import {
   sendDraft,
   sendMail,
 } from '../../graph/send';
+import { sendResponse } from '../../graph/respond';
 import { type SendContext } from './context';
+import { type PlannedResponse } from './plan';
 
 /**
  * The submit stage: the one irreversible request, right after `commit` records that sending has
@@ -25,12 +27,15 @@ async function submit(ctx: SendContext, request: () => Promise<void>): Promise<S
   }
 }
 
-/** `sendMail` with the whole message (files included). */
+/** `sendMail` with the whole message (files included), or the reply / forward action. */
 export function submitMessage(
   ctx: SendContext,
   payload: GraphOutgoingMessage,
+  response?: PlannedResponse,
 ): Promise<Submission> {
-  return submit(ctx, () => sendMail(ctx.work, payload, ctx.message.saveToSentItems));
+  if (!response) return submit(ctx, () => sendMail(ctx.work, payload, ctx.message.saveToSentItems));
+  const { kind, messageId, comment } = response;
+  return submit(ctx, () => sendResponse(ctx.work, messageId, kind, { comment, message: payload }));
 }
 
 /** `/send` of a prepared draft. */

@@ -105,3 +105,72 @@ describe('plan stage', () => {
     expect(names(plan.separate)).toEqual(['b']);
   });
 });
+
+describe('plan stage for replies and forwards', () => {
+  const answer = (
+    kind: 'reply' | 'replyAll' | 'forward',
+    attachments: AttachmentInput[] = [],
+    extra: Partial<OutgoingMessage> = {},
+  ) =>
+    message(attachments, {
+      to: kind === 'forward' ? [{ address: 'megan@contoso.test' }] : [],
+      body: 'Fine <b>\nThanks & bye',
+      inResponseTo: { kind, messageId: 'AAkALg-original' },
+      ...extra,
+    });
+
+  it("answers in one action request carrying only the caller's fields and the send id", () => {
+    const plan = planSend(
+      answer('reply', [file('a', 1000)], { bcc: [{ address: 'audit@contoso.test' }] }),
+      'id-r',
+      OWN,
+    );
+    expect(plan.route).toBe('sendMail');
+    expect(plan.response).toEqual({
+      kind: 'reply',
+      messageId: 'AAkALg-original',
+      comment: 'Fine &lt;b&gt;<br>\r\nThanks &amp; bye',
+      addCc: [],
+    });
+    // Graph writes subject, body and the reply's recipients from the original.
+    expect(plan.payload).toEqual({
+      bccRecipients: [{ emailAddress: { address: 'audit@contoso.test' } }],
+      singleValueExtendedProperties: [sendIdProperty('id-r')],
+    });
+    expect(names(plan.packed)).toEqual(['a']);
+  });
+
+  it('keeps an html body as given and puts forward recipients in the message', () => {
+    const plan = planSend(answer('forward', [], { contentType: 'html' }), 'id-f', OWN);
+    expect(plan.response?.comment).toBe('Fine <b>\nThanks & bye');
+    expect(plan.payload.toRecipients).toEqual([
+      { emailAddress: { address: 'megan@contoso.test' } },
+    ]);
+  });
+
+  it('drafts a replyAll that adds Cc, and an answer too large for one request', () => {
+    const cc = [{ address: 'lead@contoso.test' }];
+    const all = planSend(answer('replyAll', [], { cc }), 'id-a', OWN);
+    expect(all.route).toBe('draft');
+    expect(all.response?.addCc).toEqual([{ emailAddress: { address: 'lead@contoso.test' } }]);
+    expect(all.payload.ccRecipients).toBeUndefined();
+    const large = planSend(answer('reply', [file('a', 1000), file('big', 5_000_000)]), 'id-l', OWN);
+    expect(large.route).toBe('draft');
+    expect(large.packed).toEqual([]);
+    expect(names(large.separate)).toEqual(['a', 'big']);
+  });
+
+  it('refuses, naming the file, an answer from a shared mailbox with a file only a session could carry', () => {
+    const big = { ...file('big', 5_000_000), path: 'files[1]' };
+    expect(() => planSend(answer('reply', [file('a', 10), big]), 'id-s', SHARED)).toThrow(
+      expect.objectContaining({
+        code: 'validation_failed',
+        errors: [expect.objectContaining({ path: 'files[1]' })],
+      }),
+    );
+    // Files POST /attachments can carry are fine there.
+    expect(
+      planSend(answer('reply', [file('a', 2_500_000), file('b', 2_500_000)]), 'id-t', SHARED).route,
+    ).toBe('draft');
+  });
+});
