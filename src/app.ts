@@ -35,6 +35,7 @@ import { oauthConfirmFunction } from './functions/oauth-confirm';
 import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
 import { notifyWorkerFunctions } from './functions/notify-workers';
+import { respondFunctions } from './functions/respond';
 import { sendFunction } from './functions/send';
 import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
@@ -259,6 +260,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     listMessagesFunction(readers),
     getMessageFunction(readers),
     ...messageActionFunctions(messageActions),
+    ...respondFunctions({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
     ...folderActionFunctions(
       createFolderActions({ graph: services.graph, folders: folderResolver }),
     ),

@@ -70,14 +70,14 @@ const recipient = z.unknown().transform((value, ctx): Recipient => {
 });
 
 /** A single recipient or a list of them. */
-const recipients = z.preprocess(
+export const recipients = z.preprocess(
   (value) => (value === undefined || Array.isArray(value) ? value : [value]),
   z.array(recipient).max(1000, 'has too many entries').default([]),
 );
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
-const attachmentSchema = z
+export const attachmentSchema = z
   .strictObject({
     name: z.string().min(1).max(255).optional(),
     contentType: z.string().regex(MEDIA_TYPE, 'is not a media type').max(255).optional(),
@@ -132,6 +132,7 @@ export const sendRequestSchema = z.strictObject({
 });
 
 export type SendRequest = z.output<typeof sendRequestSchema>;
+type AttachmentEntry = z.output<typeof attachmentSchema>;
 
 export interface ParsedSendRequest {
   message: OutgoingMessage;
@@ -155,7 +156,7 @@ function fileSource(path: string): () => AsyncIterable<Uint8Array> {
   return () => createReadStream(path, { highWaterMark: 256 * 1024 });
 }
 
-function toMessage(request: SendRequest, attachments: AttachmentInput[]): OutgoingMessage {
+function sendMessage(request: SendRequest, attachments: AttachmentInput[]): OutgoingMessage {
   return {
     to: request.to,
     cc: request.cc,
@@ -173,19 +174,14 @@ function toMessage(request: SendRequest, attachments: AttachmentInput[]): Outgoi
   };
 }
 
-function inlineFields(
-  entry: SendRequest['attachments'][number],
-): Pick<AttachmentInput, 'isInline' | 'contentId'> {
+function inlineFields(entry: AttachmentEntry): Pick<AttachmentInput, 'isInline' | 'contentId'> {
   return {
     ...(entry.isInline ? { isInline: true } : {}),
     ...(entry.contentId === undefined ? {} : { contentId: entry.contentId }),
   };
 }
 
-function base64Attachment(
-  entry: SendRequest['attachments'][number],
-  index: number,
-): AttachmentInput {
+function base64Attachment(entry: AttachmentEntry, index: number): AttachmentInput {
   const bytes = Buffer.from(entry.contentBase64 ?? '', 'base64');
   return {
     name: entry.name ?? 'attachment',
@@ -197,7 +193,7 @@ function base64Attachment(
   };
 }
 
-function jsonAttachments(request: SendRequest): AttachmentInput[] {
+function jsonAttachments(request: { attachments: AttachmentEntry[] }): AttachmentInput[] {
   const errors = request.attachments.flatMap((entry, index): FieldError[] =>
     entry.file === undefined
       ? []
@@ -217,7 +213,10 @@ function jsonAttachments(request: SendRequest): AttachmentInput[] {
  * `file` describe the file part of that field name (inline flags, another name or type), and every
  * file part nobody described is attached as it came.
  */
-function multipartAttachments(request: SendRequest, body: MultipartBody): AttachmentInput[] {
+function multipartAttachments(
+  request: { attachments: AttachmentEntry[] },
+  body: MultipartBody,
+): AttachmentInput[] {
   const errors: FieldError[] = [];
   const described = new Set<number>();
   const fromFile = (file: MultipartBody['files'][number]) => ({
@@ -266,8 +265,23 @@ function multipartFingerprint(body: MultipartBody): string {
   return hash.digest('hex');
 }
 
-async function readMultipartSend(
+/**
+ * What a request that carries a message is made of: its JSON schema (with send's `attachments`)
+ * and how the parsed JSON and its files become the send service's command.
+ */
+export interface MessageRequestShape<T extends { attachments: AttachmentEntry[] }> {
+  schema: z.ZodType<T>;
+  toMessage(parsed: T, attachments: AttachmentInput[]): OutgoingMessage;
+}
+
+const SEND_SHAPE: MessageRequestShape<SendRequest> = {
+  schema: sendRequestSchema,
+  toMessage: sendMessage,
+};
+
+async function readMultipartMessage<T extends { attachments: AttachmentEntry[] }>(
   request: HttpRequest,
+  shape: MessageRequestShape<T>,
   options: ReadSendRequestOptions,
 ): Promise<ParsedSendRequest> {
   const body = await readMultipart(request, {
@@ -297,9 +311,9 @@ async function readMultipartSend(
         message: `is not valid JSON: ${(error as Error).message}`,
       });
     }
-    const parsed = parseWith(sendRequestSchema, json);
+    const parsed = parseWith(shape.schema, json);
     return {
-      message: toMessage(parsed, multipartAttachments(parsed, body)),
+      message: shape.toMessage(parsed, multipartAttachments(parsed, body)),
       fingerprint: multipartFingerprint(body),
       dispose: () => body.dispose(),
     };
@@ -309,24 +323,36 @@ async function readMultipartSend(
   }
 }
 
-/** Reads and checks a send request in either encoding; 415 for anything else. */
-export async function readSendRequest(
+/**
+ * Reads and checks a request carrying a message (send, reply, forward) in either encoding: JSON
+ * with base64 files, or multipart with a `message` part and streamed files; 415 for anything else.
+ */
+export async function readMessageRequest<T extends { attachments: AttachmentEntry[] }>(
   request: HttpRequest,
+  shape: MessageRequestShape<T>,
   options: ReadSendRequestOptions,
 ): Promise<ParsedSendRequest> {
   const type = mediaType(request);
-  if (type === 'multipart/form-data') return readMultipartSend(request, options);
+  if (type === 'multipart/form-data') return readMultipartMessage(request, shape, options);
   if (type !== 'application/json' && !type.endsWith('+json')) {
     throw new UnsupportedMediaTypeError(
       'Send the message as application/json, or as multipart/form-data with a message part and file parts.',
     );
   }
-  const { value, bytes } = await readJson(request, sendRequestSchema, {
+  const { value, bytes } = await readJson(request, shape.schema, {
     maxBytes: maxJsonBodyBytes(options.maxMessageSizeBytes),
   });
   return {
-    message: toMessage(value, jsonAttachments(value)),
+    message: shape.toMessage(value, jsonAttachments(value)),
     fingerprint: createHash('sha256').update(bytes).digest('hex'),
     dispose: async () => {},
   };
+}
+
+/** Reads and checks a send request in either encoding. */
+export function readSendRequest(
+  request: HttpRequest,
+  options: ReadSendRequestOptions,
+): Promise<ParsedSendRequest> {
+  return readMessageRequest(request, SEND_SHAPE, options);
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { startTestStack, type TestStack } from '../support/stack';
+import { SHARED_SCOPES, startTestStack, type TestStack } from '../support/stack';
 
 const ADELE = 'adele@contoso.test';
 const SUPPORT = 'support@contoso.test';
@@ -41,14 +41,7 @@ describe('message actions end to end', () => {
   beforeAll(async () => {
     stack = await startTestStack({ storage: false });
     await stack.connect('c1', {
-      scopes: [
-        'offline_access',
-        'User.Read',
-        'Mail.ReadWrite',
-        'Mail.Send',
-        'Mail.ReadWrite.Shared',
-        'Mail.Send.Shared',
-      ],
+      scopes: SHARED_SCOPES,
     });
   });
   afterAll(() => stack.close());

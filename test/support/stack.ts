@@ -45,6 +45,8 @@ export interface TestStackOptions {
 }
 
 export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
+/** What acting on a shared mailbox (`?mailbox=`) needs on top. */
+export const SHARED_SCOPES = [...DEFAULT_SCOPES, 'Mail.ReadWrite.Shared', 'Mail.Send.Shared'];
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const sandbox = await startSandbox(options.sandbox);
