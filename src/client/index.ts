@@ -13,12 +13,12 @@ import createClient, { type Client } from 'openapi-fetch';
 
 import { DEFAULT_RETRY, type Outcome, type RetryPolicy, withRetries } from './retry';
 import { type components, type operations, type paths } from './schema';
-import { sendBody, type SendMailInput } from './send';
+import { type ForwardInput, type ReplyInput, sendBody, type SendMailInput } from './send';
 
 export { MailApiError, isMailApiError, type FieldProblem } from './errors';
 export { type AttachmentSource } from './attachments';
 export { type RetryPolicy } from './retry';
-export { type SendMailInput } from './send';
+export { type ForwardInput, type ReplyInput, type SendMailInput } from './send';
 export type { components, operations, paths } from './schema';
 
 export type Schemas = components['schemas'];
@@ -146,6 +146,37 @@ export function createMailClient(options: MailClientOptions) {
       abortSignal: callOptions.abortSignal,
       replayable,
     });
+  }
+
+  /** The request parts a reply or forward shares with `sendMail`: its own body, per attempt. */
+  interface AnswerRequest {
+    params: { header: Record<string, string>; query: { mailbox?: string } };
+    init: Record<string, unknown>;
+  }
+
+  async function answerWith(
+    input: ReplyInput | ForwardInput,
+    o: IdempotentCallOptions & { mailbox?: string },
+    post: (request: AnswerRequest) => Promise<unknown>,
+  ): Promise<Schemas['SendResult']> {
+    const header = idempotencyHeader(o);
+    const prepared = await sendBody(input);
+    const query = o.mailbox === undefined ? {} : { mailbox: o.mailbox };
+    return call(
+      (signal) =>
+        post({
+          params: { header, query },
+          init: {
+            body: prepared.body(),
+            bodySerializer: (body: unknown) => body as string,
+            headers: { 'content-type': prepared.contentType },
+            duplex: 'half',
+            signal,
+          },
+        }) as Promise<Outcome<Schemas['SendResult']>>,
+      o,
+      prepared.replayable,
+    );
   }
 
   function credential(credentialId: string) {
@@ -383,6 +414,34 @@ export function createMailClient(options: MailClientOptions) {
           prepared.replayable,
         );
       },
+
+      /**
+       * Replies (or, with `replyAll`, replies to all) in the message's conversation, the original
+       * quoted; attachments and Idempotency-Key as for `sendMail`.
+       */
+      reply: (
+        messageId: string,
+        input: ReplyInput,
+        o: IdempotentCallOptions & { mailbox?: string } = {},
+      ) =>
+        answerWith(input, o, (request) =>
+          api.POST('/credentials/{credentialId}/messages/{messageId}/reply', {
+            params: { path: messagePath(messageId), ...request.params },
+            ...request.init,
+          } as never),
+        ),
+      /** Forwards the message (its attachments travel) to `to`; as `reply` otherwise. */
+      forward: (
+        messageId: string,
+        input: ForwardInput,
+        o: IdempotentCallOptions & { mailbox?: string } = {},
+      ) =>
+        answerWith(input, o, (request) =>
+          api.POST('/credentials/{credentialId}/messages/{messageId}/forward', {
+            params: { path: messagePath(messageId), ...request.params },
+            ...request.init,
+          } as never),
+        ),
 
       bulkSends: {
         create: (request: JsonBody<'createBulkSend'>, o?: CallOptions) =>

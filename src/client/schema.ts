@@ -267,6 +267,54 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/credentials/{credentialId}/messages/{messageId}/reply': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Repeats with the same key and body return the first answer and send nothing (24 h) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description Immutable message id */
+        messageId: components['parameters']['messageId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Reply (or reply all) in the message's conversation, the original quoted; never twice */
+    post: operations['replyToMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/credentials/{credentialId}/messages/{messageId}/forward': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Repeats with the same key and body return the first answer and send nothing (24 h) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description Immutable message id */
+        messageId: components['parameters']['messageId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Forward a message with its attachments; never twice */
+    post: operations['forwardMessage'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/credentials/{credentialId}/messages/batch': {
     parameters: {
       query?: never;
@@ -995,14 +1043,47 @@ export interface components {
       /** @description Send from this shared mailbox (UPN) */
       mailbox?: string;
       from?: components['schemas']['RecipientInput'];
-      attachments?: {
-        name: string;
-        contentType?: string;
-        /** Format: byte */
-        contentBase64: string;
-        isInline?: boolean;
-        contentId?: string;
-      }[];
+      attachments?: components['schemas']['AttachmentsInput'];
+    };
+    AttachmentsInput: {
+      name: string;
+      contentType?: string;
+      /** Format: byte */
+      contentBase64: string;
+      isInline?: boolean;
+      contentId?: string;
+    }[];
+    /**
+     * @description Graph writes the subject (RE:), the recipients (the author, or Reply-To; with replyAll every
+     *     other To and Cc too) and the quoted original; `body` goes above the quote (text is escaped,
+     *     line breaks kept; html as given).
+     */
+    ReplyRequest: {
+      body: string;
+      /**
+       * @default text
+       * @enum {string}
+       */
+      contentType?: 'text' | 'html';
+      /** @default false */
+      replyAll?: boolean;
+      cc?: components['schemas']['Recipients'];
+      bcc?: components['schemas']['Recipients'];
+      attachments?: components['schemas']['AttachmentsInput'];
+    };
+    /** @description The original's attachments travel with it; `body` goes above the forwarded message. */
+    ForwardRequest: {
+      to: components['schemas']['Recipients'];
+      cc?: components['schemas']['Recipients'];
+      bcc?: components['schemas']['Recipients'];
+      /** @default  */
+      body?: string;
+      /**
+       * @default text
+       * @enum {string}
+       */
+      contentType?: 'text' | 'html';
+      attachments?: components['schemas']['AttachmentsInput'];
     };
     ReportRun: {
       reportId: string;
@@ -1841,6 +1922,120 @@ export interface operations {
       };
       400: components['responses']['Problem'];
       404: components['responses']['Problem'];
+    };
+  };
+  replyToMessage: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: {
+        /** @description Repeats with the same key and body return the first answer and send nothing (24 h) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description Immutable message id */
+        messageId: components['parameters']['messageId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ReplyRequest'];
+        'multipart/form-data': {
+          /** @description The ReplyRequest as JSON; file parts are attachments, exactly as for send. */
+          message: string;
+        } & {
+          [key: string]: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Sent (accepted by Exchange); the ids of the Sent Items copy */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SendResult'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      429: components['responses']['Problem'];
+      /** @description send_outcome_unknown (the problem carries the sendId; a repeat with the same Idempotency-Key never sends again) or a Graph error */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      503: components['responses']['Problem'];
+    };
+  };
+  forwardMessage: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: {
+        /** @description Repeats with the same key and body return the first answer and send nothing (24 h) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description Immutable message id */
+        messageId: components['parameters']['messageId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['ForwardRequest'];
+        'multipart/form-data': {
+          /** @description The ForwardRequest as JSON; file parts are attachments, exactly as for send. */
+          message: string;
+        } & {
+          [key: string]: string;
+        };
+      };
+    };
+    responses: {
+      /** @description Sent (accepted by Exchange); the ids of the Sent Items copy */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SendResult'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      429: components['responses']['Problem'];
+      /** @description send_outcome_unknown (the problem carries the sendId; a repeat with the same Idempotency-Key never sends again) or a Graph error */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      503: components['responses']['Problem'];
     };
   };
   batchMessages: {

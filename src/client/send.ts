@@ -2,12 +2,17 @@ import { type AttachmentSource, type PreparedAttachment, prepareAttachment } fro
 import { filePart, multipartBody } from './multipart';
 import { type components } from './schema';
 
-type SendRequest = components['schemas']['SendRequest'];
+type Schemas = components['schemas'];
+
+/** A route's JSON with its attachments as bytes, files or streams. */
+type WithSources<Request> = Omit<Request, 'attachments'> & { attachments?: AttachmentSource[] };
 
 /** What `sendMail` takes: the send route's JSON, with attachments as bytes, files or streams. */
-export type SendMailInput = Omit<SendRequest, 'attachments'> & {
-  attachments?: AttachmentSource[];
-};
+export type SendMailInput = WithSources<Schemas['SendRequest']>;
+/** What `reply` takes (the reply route's JSON), attachments as for `sendMail`. */
+export type ReplyInput = WithSources<Schemas['ReplyRequest']>;
+/** What `forward` takes (the forward route's JSON), attachments as for `sendMail`. */
+export type ForwardInput = WithSources<Schemas['ForwardRequest']>;
 
 /** In-memory attachments up to this total travel base64 in one JSON body; the rest streams. */
 export const JSON_ATTACHMENTS_LIMIT = 3 * 1024 * 1024;
@@ -31,7 +36,9 @@ function describe(file: PreparedAttachment) {
  * JSON when every attachment is small and in memory (one request, nothing to stream), otherwise
  * multipart/form-data streamed from the sources, a `message` part then one file part each.
  */
-export async function sendBody(input: SendMailInput): Promise<SendBody> {
+export async function sendBody(
+  input: SendMailInput | ReplyInput | ForwardInput,
+): Promise<SendBody> {
   const { attachments: sources = [], ...message } = input;
   const files = await Promise.all(sources.map(prepareAttachment));
   const inMemory = files.reduce((sum, f) => sum + (f.bytes?.byteLength ?? Infinity), 0);

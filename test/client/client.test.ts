@@ -205,6 +205,33 @@ describe('acting on mail, folders, templates and subscriptions', () => {
     expect(names).not.toContain(renamed.displayName);
   });
 
+  it('replies and forwards in the conversation, a large file streamed, once per key', async () => {
+    const demo = client().credential('demo');
+    const subject = `question ${Date.now()}`;
+    await client().credential('megan').sendMail({ to: adele, subject, body: 'Does it work?' });
+    const [original] = (await demo.listMessages({ folder: 'inbox', subject, top: 1 }).next()).value!
+      .messages;
+    const big = randomBytes(4 * MiB);
+    const reply = await demo.reply(
+      original!.id,
+      { body: 'It does: logs attached.', attachments: [{ name: 'logs.bin', content: big }] },
+      { idempotencyKey: `client-reply-${subject}` },
+    );
+    const again = await demo.reply(
+      original!.id,
+      { body: 'It does: logs attached.', attachments: [{ name: 'logs.bin', content: big }] },
+      { idempotencyKey: `client-reply-${subject}` },
+    );
+    expect(again).toEqual(reply);
+    const answer = await received(`RE: ${subject}`);
+    expect(answer.conversationId).toBe(original!.conversationId);
+    expect((await demo.listAttachments(reply.messageId!)).map((a) => a.size)).toEqual([4 * MiB]);
+
+    const forward = await demo.forward(original!.id, { to: [megan], body: 'FYI' });
+    expect(forward.status).toBe('sent');
+    expect((await received(`FW: ${subject}`)).conversationId).toBe(original!.conversationId);
+  });
+
   it('templates, a bulk job and the changes feed answer through the same client', async () => {
     const mail = client();
     const template = await mail.templates.create({
