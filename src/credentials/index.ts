@@ -12,6 +12,7 @@ import {
   createTableStateStore,
   type ConnectFlow,
 } from './connect';
+import { createTableCredentialIndex } from './credential-index';
 import {
   createAppKeys,
   createFileDataKeyRing,
@@ -103,7 +104,12 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
       ? createSecretDataKeyRing(store, keyWrapper)
       : createFileDataKeyRing(config.localDataDir, log);
   const appKeys = createAppKeys(dataKeys);
-  const repo = createRecordRepository(store, dataKeys);
+  // Listing one service from Key Vault would page through every service's secrets.
+  const index =
+    store.kind === 'keyvault' && deps.storage
+      ? createTableCredentialIndex(deps.storage)
+      : undefined;
+  const repo = createRecordRepository(store, dataKeys, { ...(index ? { index } : {}), log });
 
   let endpoint: TokenEndpoint | undefined;
   const tokenEndpoint = (): TokenEndpoint => {

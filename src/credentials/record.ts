@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
 
+import { type Logger } from '../core/logger';
+import { type CredentialIndex } from './credential-index';
 import { type DataKeyRing } from './data-key';
 import { open, RecordUnreadableError, seal } from './envelope';
 import { MAX_TAG_VALUE, type SecretStore, type StoreOptions } from './store';
@@ -107,7 +109,23 @@ export interface RecordRepository {
   readonly store: SecretStore;
 }
 
-export function createRecordRepository(store: SecretStore, ring: DataKeyRing): RecordRepository {
+export interface RecordRepositoryOptions {
+  /** Per-service index of the records (Key Vault): a service's listing then reads no vault page. */
+  index?: CredentialIndex;
+  log?: Logger;
+}
+
+const toMetas = (tagsList: Array<Record<string, string>>) =>
+  tagsList
+    .map(metaFromTags)
+    .filter((m): m is CredentialMeta => m !== undefined)
+    .sort((a, b) => a.credentialId.localeCompare(b.credentialId));
+
+export function createRecordRepository(
+  store: SecretStore,
+  ring: DataKeyRing,
+  { index, log }: RecordRepositoryOptions = {},
+): RecordRepository {
   return {
     store,
     async read(key, options = {}) {
@@ -131,22 +149,38 @@ export function createRecordRepository(store: SecretStore, ring: DataKeyRing): R
     async write(record, options = {}) {
       const key = await ring.current();
       const value = seal(JSON.stringify(record), associatedData(record), key);
+      const tags = tagsFor(record, key.id);
       const props = await store.set(secretNameFor(record), value, {
         ...options,
-        tags: tagsFor(record, key.id),
+        tags,
         contentType: RECORD_CONTENT_TYPE,
       });
+      try {
+        await index?.put(tags, options);
+      } catch (error) {
+        // A new record must be listed: the caller retries. A token rotation (mustExist) is not
+        // undone for it; the listing shows the previous tags until the next write.
+        if (!options.mustExist) throw error;
+        log?.warn('credential index not updated', {
+          serviceId: record.serviceId,
+          credentialId: record.credentialId,
+          error,
+        });
+      }
       return props.version;
     },
     async list(serviceId, options = {}) {
-      const found = await store.list(
-        serviceId === undefined ? { kind: 'credential' } : { kind: 'credential', serviceId },
-        options,
+      if (serviceId !== undefined && index) {
+        const indexed = await index.list(serviceId, options);
+        if (indexed) return toMetas(indexed);
+      }
+      // Every secret of the vault, page by page: for all services (operators, the keep-alive
+      // timer), without an index, or once to build it.
+      const found = (await store.list({ kind: 'credential' }, options)).map((p) => p.tags);
+      await index?.build(found, options);
+      return toMetas(
+        serviceId === undefined ? found : found.filter((tags) => tags.serviceId === serviceId),
       );
-      return found
-        .map((p) => metaFromTags(p.tags))
-        .filter((m): m is CredentialMeta => m !== undefined)
-        .sort((a, b) => a.credentialId.localeCompare(b.credentialId));
     },
     async currentVersion(key, options = {}) {
       return (await store.get(secretNameFor(key), options))?.version;
@@ -159,7 +193,12 @@ export function createRecordRepository(store: SecretStore, ring: DataKeyRing): R
         ? meta
         : undefined;
     },
-    delete: (key, options = {}) => store.delete(secretNameFor(key), options),
+    async delete(key, options = {}) {
+      const deleted = await store.delete(secretNameFor(key), options);
+      // Also when the secret was already gone: a delete retried after an index failure cleans up.
+      await index?.remove(key, options);
+      return deleted;
+    },
     disableVersion: (key, version, options = {}) =>
       store.disableVersion(secretNameFor(key), version, options),
   };

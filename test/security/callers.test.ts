@@ -111,4 +111,26 @@ describe('finding 9: base64 validation without a backtracking regex', () => {
       body: { errors: [{ path: 'attachments', message: expect.stringContaining('larger') }] },
     });
   });
+
+  it('a 20 MB attachment of a send is checked without overflowing (400 naming it, no Graph call)', async () => {
+    await stack.connect('c20');
+    const graphCalls = () => stack.sandbox.control.requestLog().length;
+    const before = graphCalls();
+    const response = await stack.api('/api/credentials/c20/send', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        to: stack.sandbox.users[1]!.userPrincipalName,
+        subject: 's',
+        // 20 MB, one bad character at the end: a grouped base64 pattern overflows V8's regexp stack.
+        attachments: [{ name: 'big.bin', contentBase64: `${'QUJD'.repeat(5_000_000)}QU!=` }],
+      }),
+    });
+    expect(response.status).toBe(400);
+    expect(await response.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ path: 'attachments[0].contentBase64' }],
+    });
+    expect(graphCalls()).toBe(before);
+  });
 });

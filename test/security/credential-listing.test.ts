@@ -1,0 +1,111 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+import { createSecretDataKeyRing } from '../../src/credentials/data-key';
+import { createRecordRepository } from '../../src/credentials/record';
+import { type CredentialRecord } from '../../src/credentials/types';
+import { type Harness, SCOPES, startHarness, vaultStore } from '../credentials/harness';
+
+/**
+ * Issue #14, finding 9: `GET credentials` of one service must not page through every secret of
+ * every service (Key Vault cannot filter a listing, and its request budget is the vault's, shared
+ * by all services). Counted on the local Key Vault endpoint's request log.
+ */
+
+const MANY = 60; // the other service's credentials: three pages of 25
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness({ storage: true });
+  // Records written before the index existed (as by the previous version), straight to the vault.
+  const store = vaultStore(h.vault);
+  const old = createRecordRepository(store, createSecretDataKeyRing(store));
+  const now = Date.now();
+  const record = (serviceId: string, credentialId: string): CredentialRecord => ({
+    serviceId,
+    credentialId,
+    clientId: h.sandbox.clientId,
+    tenantId: h.sandbox.tenantId,
+    scopes: SCOPES,
+    account: {
+      id: `id-${credentialId}`,
+      address: `${credentialId}@contoso.test`,
+      displayName: credentialId,
+    },
+    refreshToken: `refresh-${serviceId}-${credentialId}`,
+    status: 'active',
+    createdAt: now,
+    rotatedAt: now,
+  });
+  for (let i = 0; i < MANY; i++) await old.write(record('other', `o${String(i).padStart(2, '0')}`));
+  await old.write(record('svc', 'old1'));
+}, 120_000);
+afterAll(async () => {
+  await h?.close();
+});
+
+const ids = async (serviceId: string) => {
+  const response = await h.api('/api/credentials', { serviceId });
+  expect(response.status).toBe(200);
+  const body = (await response.json()) as { credentials: Array<{ credentialId: string }> };
+  return body.credentials.map((c) => c.credentialId);
+};
+/** Pages of the vault's secret listing requested since the log was cleared. */
+const listPages = () =>
+  h.vault.control.requestLog().filter((e) => e.method === 'GET' && e.path === '/secrets').length;
+
+describe("finding 9: one service's listing does not page through the others'", () => {
+  it('reads the per-service index, no vault page, once the records written before it are in', async () => {
+    // The first listing after the upgrade pages through the vault once to index the old records.
+    h.vault.control.clearRequestLog();
+    expect(await ids('svc')).toEqual(['old1']);
+    expect(listPages()).toBeGreaterThanOrEqual(3);
+
+    h.vault.control.clearRequestLog();
+    for (let i = 0; i < 5; i++) expect(await ids('svc')).toEqual(['old1']);
+    expect(await ids('other')).toHaveLength(MANY);
+    expect(listPages()).toBe(0);
+    // Not even a read of a secret: the listing comes from the index alone.
+    expect(h.vault.control.requestLog()).toEqual([]);
+  });
+
+  it('another instance finds the index built', async () => {
+    const other = h.makeApp();
+    h.vault.control.clearRequestLog();
+    const views = await other.services.credentials.list('svc');
+    expect(views.map((v) => v.credentialId)).toEqual(['old1']);
+    expect(listPages()).toBe(0);
+  });
+
+  it('keeps the index with every create, re-import and delete', async () => {
+    const put = (id: string, upn: string) =>
+      h.issueRefreshToken(upn).then((refreshToken) =>
+        h.api(`/api/credentials/${id}`, {
+          method: 'PUT',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ refreshToken, scopes: SCOPES }),
+        }),
+      );
+    const [first, second] = h.sandbox.users;
+    expect((await put('new1', first!.userPrincipalName)).status).toBe(201);
+    h.vault.control.clearRequestLog();
+    expect(await ids('svc')).toEqual(['new1', 'old1']);
+    expect(await ids('other')).not.toContain('new1');
+
+    // Written again, the record's new tags are what the listing shows.
+    expect((await put('new1', second!.userPrincipalName)).status).toBe(200);
+    const views = await h.app.services.credentials.list('svc');
+    expect(views.find((v) => v.credentialId === 'new1')?.account.address).toBe(
+      second!.userPrincipalName,
+    );
+
+    expect((await h.api('/api/credentials/old1', { method: 'DELETE' })).status).toBe(204);
+    expect(await ids('svc')).toEqual(['new1']);
+    expect(await ids('other')).toHaveLength(MANY);
+    expect(listPages()).toBe(0);
+  });
+
+  it('an operator-wide listing still sees every service (keep-alive, health)', async () => {
+    const all = await h.app.services.credentials.keepAlive({ idleDays: 1_000 });
+    expect(all.checked).toBe(MANY + 1);
+  });
+});
