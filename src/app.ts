@@ -26,6 +26,7 @@ import { folderActionFunctions } from './functions/folder-actions';
 import { listFoldersFunction } from './functions/folders';
 import { messageActionFunctions } from './functions/message-actions';
 import { healthFunction } from './functions/health';
+import { identitiesFunction } from './functions/identities';
 import { keepAliveFunction } from './functions/keepalive';
 import { graphWebhookFunctions } from './functions/graph-webhooks';
 import { getMessageFunction } from './functions/message';
@@ -37,6 +38,7 @@ import { reportFunctions } from './functions/reports';
 import { notifyWorkerFunctions } from './functions/notify-workers';
 import { respondFunctions } from './functions/respond';
 import { sendFunction } from './functions/send';
+import { signatureFunction } from './functions/signature';
 import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
 import { createGraphFactory, type GraphFactory } from './graph/client';
@@ -49,6 +51,7 @@ import { compileRoute, RouteTable } from './http/routes';
 import { createMailing } from './mail/bulk';
 import { type BulkSettings } from './mail/bulk/jobs';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
+import { createIdentity, type Identity } from './mail/identity';
 import { createFolderActions } from './mail/folder-actions';
 import { type BatchResult, createMessageActions } from './mail/message-actions';
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
@@ -173,8 +176,11 @@ export function createApp(options: CreateAppOptions): AppContext {
     graphBaseUrl: config.graphBaseUrl,
     tokens: credentialLayer.tokens,
   });
+  // Who a credential may send as and its signatures: the send path applies both to every message.
+  const identity: Identity = createIdentity({ graph, storage });
   const send = createSendService({
     graph,
+    sender: identity.sender,
     idempotency: createIdempotencyStore<IdempotentSendOutcome>({
       table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
     }),
@@ -256,6 +262,8 @@ export function createApp(options: CreateAppOptions): AppContext {
     oauthConfirmFunction(services.credentials, { secureCookies }),
     keepAliveFunction(services.credentials, config.keepAliveSchedule),
     sendFunction({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
+    identitiesFunction(identity),
+    signatureFunction(identity, services.credentials),
     listFoldersFunction(readers),
     listMessagesFunction(readers),
     getMessageFunction(readers),

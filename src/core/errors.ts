@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'validation_failed'
   | 'unauthenticated'
   | 'forbidden'
+  | 'send_as_denied'
   | 'not_found'
   | 'method_not_allowed'
   | 'unsupported_media_type'
@@ -74,6 +75,20 @@ export class ForbiddenError extends AppError {
   override name = 'ForbiddenError' as const;
   constructor(message: string, options: AppErrorOptions = {}) {
     super('forbidden', message, options);
+  }
+}
+
+/**
+ * Exchange refused to send as the requested `from` (Graph's ErrorSendAsDenied and kin): an alias
+ * the tenant does not let users send from, or a mailbox without Send As rights.
+ */
+export class SendAsDeniedError extends AppError {
+  override name = 'SendAsDeniedError' as const;
+  /** The address the message was to go out as. */
+  readonly from: string;
+  constructor(from: string, message: string, options: AppErrorOptions = {}) {
+    super('send_as_denied', message, options);
+    this.from = from;
   }
 }
 
@@ -239,6 +254,7 @@ const APP_ERROR_NAMES: ReadonlySet<string> = new Set(
     ValidationError,
     UnauthenticatedError,
     ForbiddenError,
+    SendAsDeniedError,
     NotFoundError,
     MethodNotAllowedError,
     UnsupportedMediaTypeError,

@@ -8,6 +8,7 @@ import {
   PayloadTooLargeError,
   PreconditionFailedError,
   ReauthRequiredError,
+  SendAsDeniedError,
   SendOutcomeUnknownError,
   ThrottledError,
   UpstreamError,
@@ -21,6 +22,7 @@ const STATUS: Record<ErrorCode, { status: number; title: string }> = {
   invalid_cursor: { status: 400, title: 'The cursor is not valid' },
   unauthenticated: { status: 401, title: 'Authentication required' },
   forbidden: { status: 403, title: 'Forbidden' },
+  send_as_denied: { status: 403, title: 'Exchange refused to send as this address' },
   not_found: { status: 404, title: 'Not found' },
   method_not_allowed: { status: 405, title: 'Method not allowed' },
   conflict: { status: 409, title: 'Conflict' },
@@ -94,6 +96,7 @@ export function toProblemResponse(error: unknown, context: ProblemContext): Http
   }
   if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(', ');
   if (known instanceof SendOutcomeUnknownError) body.sendId = known.sendId;
+  if (known instanceof SendAsDeniedError) body.from = known.from;
   if (known instanceof PreconditionFailedError) body.currentVersion = known.currentVersion;
   if (known) {
     const retryAfter = retryAfterSeconds(known);

@@ -41,6 +41,17 @@ export function maxSendBodyBytes(maxMessageSizeBytes: number): number {
   return Math.max(maxJsonBodyBytes(maxMessageSizeBytes), maxMultipartBodyBytes());
 }
 
+/**
+ * A display name as it goes into From, To or Reply-To: one line (a line break would start another
+ * header in the MIME Exchange builds), no control characters, at most 255 characters.
+ */
+export const displayName = z
+  .string()
+  .max(255, 'must be at most 255 characters')
+  .refine((name) => ![...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    message: 'must be one line without control characters',
+  });
+
 /** A recipient as a string or `{address, name}`. */
 const recipient = z.unknown().transform((value, ctx): Recipient => {
   if (typeof value === 'string') {
@@ -51,7 +62,7 @@ const recipient = z.unknown().transform((value, ctx): Recipient => {
   const parsed = z
     .strictObject({
       address: emailAddress('is not a valid email address'),
-      name: z.string().max(255).optional(),
+      name: displayName.optional(),
     })
     .safeParse(value);
   if (!parsed.success) {
@@ -74,6 +85,16 @@ export const recipients = z.preprocess(
   (value) => (value === undefined || Array.isArray(value) ? value : [value]),
   z.array(recipient).max(1000, 'has too many entries').default([]),
 );
+
+/** Reply-To addresses: Outlook offers a handful; more is a mistake, not a use. */
+export const MAX_REPLY_TO = 10;
+export const replyToList = z.preprocess(
+  (value) => (value === undefined || Array.isArray(value) ? value : [value]),
+  z.array(recipient).max(MAX_REPLY_TO, `at most ${MAX_REPLY_TO} addresses`).default([]),
+);
+
+/** `from`: an address (or `{address, name}`) the credential may send as. */
+export const fromField = recipient;
 
 const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
 
@@ -114,7 +135,7 @@ export const sendRequestSchema = z.strictObject({
   to: recipients,
   cc: recipients,
   bcc: recipients,
-  replyTo: recipients,
+  replyTo: replyToList,
   subject: z
     .string()
     .max(16 * 1024)
@@ -128,7 +149,9 @@ export const sendRequestSchema = z.strictObject({
   headers: z.record(z.string(), z.string()).default({}),
   attachments: z.array(attachmentSchema).max(250, 'has too many entries').default([]),
   mailbox: emailAddress('must be the email address (UPN) of a mailbox').optional(),
-  from: recipient.optional(),
+  from: fromField.optional(),
+  /** Append the credential's signature (default: the signature's own `default`). */
+  signature: z.boolean().optional(),
 });
 
 export type SendRequest = z.output<typeof sendRequestSchema>;
@@ -171,6 +194,7 @@ function sendMessage(request: SendRequest, attachments: AttachmentInput[]): Outg
     attachments,
     ...(request.mailbox === undefined ? {} : { mailbox: request.mailbox }),
     ...(request.from === undefined ? {} : { from: request.from }),
+    ...(request.signature === undefined ? {} : { signature: request.signature }),
   };
 }
 

@@ -52,13 +52,20 @@ export interface OutgoingMessage {
   attachments: AttachmentInput[];
   /** Send from this shared mailbox (UPN) instead of the signed-in user's. */
   mailbox?: string;
-  /** Send on behalf of / as this address (Graph sets `sender`). */
+  /**
+   * Send as this address: the primary one, an alias or a configured shared mailbox (Graph sets
+   * `sender`). Checked against the credential's identities before anything is sent.
+   */
   from?: Recipient;
   /**
    * A reply or forward: `subject` and `replyTo` are Graph's, `to` (reply) is the original's
    * author (and, replyAll, its other recipients), `cc` on a replyAll adds to its Cc.
    */
   inResponseTo?: InResponseTo;
+  /** What `from` is to the credential; set when it was checked (explains a Send As refusal). */
+  fromKind?: 'primary' | 'alias' | 'sendAs';
+  /** Append the credential's signature; undefined follows the signature's own `default`. */
+  signature?: boolean;
 }
 
 export interface SendOptions {

@@ -18,6 +18,7 @@ const samples: AppError[] = [
   new errors.ValidationError({ path: 'to', message: 'is required' }),
   new errors.UnauthenticatedError(),
   new errors.ForbiddenError('no'),
+  new errors.SendAsDeniedError('alias@contoso.test', 'no alias'),
   new errors.NotFoundError('The thing'),
   new errors.MethodNotAllowedError('PUT', ['GET']),
   new errors.UnsupportedMediaTypeError('json please'),

@@ -164,13 +164,14 @@ describe('send: JSON, one sendMail', () => {
     ).toBe(true);
   });
 
-  it('explains a refused send-as (ErrorSendAsDenied) as a 403', async () => {
+  it('refuses a from the credential may not send as with a 400 naming from, before any send', async () => {
     const { status, body, contentType } = await send(
       json({ to: recipient, subject: 'As someone else', from: third }),
     );
-    expect(status).toBe(403);
+    expect(status).toBe(400);
     expect(contentType).toContain('application/problem+json');
-    expect(String(body.detail)).toContain(third);
+    expect(body.errors).toEqual([{ path: 'from', message: expect.stringContaining(third) }]);
+    expect(sendCalls()).toHaveLength(0);
     expect(sentWithSubject('As someone else')).toHaveLength(0);
   });
 });

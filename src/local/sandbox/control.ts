@@ -14,6 +14,7 @@ import {
   type Mailbox,
   newMessage,
   type StoredMessage,
+  type TenantSettings,
   type UserRecord,
 } from './store';
 import { isRecord, safeDecode } from './util';
@@ -97,6 +98,8 @@ export interface SandboxControl {
   notificationStats(): NotificationStats;
   /** Forgets every delta sync state of the mailbox: older delta and skip tokens answer 410. */
   resetDeltaTokens(upn: string): void;
+  /** Exchange organization settings (Set-OrganizationConfig -SendFromAliasEnabled); returns them all. */
+  setTenant(settings: Partial<TenantSettings>): TenantSettings;
   /** Gives `userUpn` rights on `targetUpn`'s mailbox (Exchange Full Access / Send As / Send on Behalf). */
   grantSharedAccess(
     userUpn: string,
@@ -263,6 +266,14 @@ export function createControl(
     resetDeltaTokens: (upn) => {
       state.deltaResets.set(user(upn).id, Date.now() + 1);
     },
+    setTenant: (settings) => {
+      if (settings.sendFromAliasEnabled !== undefined) {
+        if (typeof settings.sendFromAliasEnabled !== 'boolean')
+          throw badRequest("'sendFromAliasEnabled' must be a boolean.");
+        state.tenant.sendFromAliasEnabled = settings.sendFromAliasEnabled;
+      }
+      return { ...state.tenant };
+    },
     grantSharedAccess: (userUpn, targetUpn, rights) => {
       state.store.setGrant(user(userUpn).id, user(targetUpn).id, {
         fullAccess: rights.fullAccess ?? false,
@@ -284,6 +295,7 @@ const json = (status: number, value: unknown): HttpResult => ({
  * GET /_sandbox/info · POST /_sandbox/tokens {upn, scopes, clientId?} · POST /_sandbox/revoke {user} ·
  * POST|DELETE /_sandbox/faults · GET|DELETE /_sandbox/requests · GET|PATCH /_sandbox/limits ·
  * PUT /_sandbox/access-token-lifetime {seconds} · POST /_sandbox/grants {user, target, sendAs?, fullAccess?, sendOnBehalf?} ·
+ * GET|PATCH /_sandbox/tenant {sendFromAliasEnabled} ·
  * GET|POST /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=… ·
  * POST /_sandbox/mailboxes/{upn}/delta-reset · GET /_sandbox/subscriptions ·
  * POST /_sandbox/subscriptions/{id}/lifecycle {event} · PUT /_sandbox/notifications/faults ·
@@ -351,6 +363,10 @@ export async function handleControlHttp(
       case 'PUT /access-token-lifetime':
         control.setAccessTokenLifetime(Number(payload.seconds));
         return json(204, undefined);
+      case 'GET /tenant':
+        return json(200, control.setTenant({}));
+      case 'PATCH /tenant':
+        return json(200, control.setTenant(payload));
       case 'POST /grants':
         control.grantSharedAccess(str('user'), str('target'), {
           sendAs: payload.sendAs === true,

@@ -13,7 +13,7 @@ import { NotificationHub } from './notifications';
 import { seedStore } from './seed';
 import { createSandboxServer } from './server';
 import type { SandboxState } from './state';
-import { MailStore, type SandboxUser } from './store';
+import { MailStore, type SandboxUser, type TenantSettings } from './store';
 import { UploadSessions } from './uploads';
 import { createPrng, prngGuid } from './util';
 
@@ -28,7 +28,7 @@ export type { FaultRule } from './faults';
 export type { NotificationFaults, NotificationStats, LifecycleEvent } from './notifications';
 export type { SandboxLimits } from './limits';
 export type { RequestLogEntry } from './state';
-export type { SandboxUser } from './store';
+export type { SandboxUser, TenantSettings } from './store';
 export { DEFAULT_LIMITS } from './limits';
 
 export interface SandboxOptions {
@@ -48,6 +48,8 @@ export interface SandboxOptions {
   clients?: ClientRegistration[];
   /** Authorize redirects straight back with a code; default false = consent page. */
   autoConsent?: boolean;
+  /** Exchange organization settings; SendFromAliasEnabled is off by default, as in Exchange Online. */
+  tenant?: Partial<TenantSettings>;
 }
 
 export interface Sandbox {
@@ -102,6 +104,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     log: [],
     origin,
     tenantId,
+    tenant: { sendFromAliasEnabled: options.tenant?.sendFromAliasEnabled ?? false },
     latencyMs: options.latencyMs ?? 0,
     timers: new Set(),
   };

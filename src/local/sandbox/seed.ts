@@ -101,6 +101,8 @@ export function seedStore(store: MailStore, opts: SeedOptions): void {
       surname: 'Vance',
       jobTitle: 'Retail Manager',
       canSignIn: true,
+      // Secondary addresses as an admin adds them (case kept as typed, as Exchange keeps it).
+      aliases: ['Adele.Vance@contoso.test', 'sales@contoso.test'],
     },
     {
       id: prngGuid(rnd),
@@ -111,6 +113,7 @@ export function seedStore(store: MailStore, opts: SeedOptions): void {
       surname: 'Bowen',
       jobTitle: 'Marketing Manager',
       canSignIn: true,
+      aliases: ['megan.bowen@contoso.test'],
     },
     {
       id: prngGuid(rnd),

@@ -2,7 +2,7 @@ import type { FaultInjector } from './faults';
 import type { AccessGrant, IdentityPlatform } from './identity';
 import type { LimitTracker } from './limits';
 import type { NotificationHub } from './notifications';
-import type { Mailbox, MailStore, UserRecord } from './store';
+import type { Mailbox, MailStore, TenantSettings, UserRecord } from './store';
 import type { UploadSessions } from './uploads';
 
 /** An HTTP answer of the sandbox (identity, uploads, control), written by the server. */
@@ -42,6 +42,8 @@ export interface SandboxState {
   log: RequestLogEntry[];
   origin: () => string;
   tenantId: string;
+  /** Exchange organization settings (SendFromAliasEnabled). */
+  tenant: TenantSettings;
   latencyMs: number;
   /** Pending Outbox timers, cleared on close. */
   timers: Set<NodeJS.Timeout>;

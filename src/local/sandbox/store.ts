@@ -19,6 +19,18 @@ export interface UserRecord extends SandboxUser {
   jobTitle: string | null;
   /** Shared mailboxes are disabled accounts: they have a mailbox but cannot sign in. */
   canSignIn: boolean;
+  /** Secondary SMTP addresses (proxyAddresses `smtp:` entries); mail to them reaches this mailbox. */
+  aliases?: string[];
+}
+
+/** Exchange Online organization settings the sandbox imitates (Set-OrganizationConfig). */
+export interface TenantSettings {
+  /**
+   * SendFromAliasEnabled: whether users may send from their aliases. Microsoft documents `$false`
+   * as the default; Graph then refuses a `from` that is one of the user's aliases with 403
+   * ErrorSendAsDenied.
+   */
+  sendFromAliasEnabled: boolean;
 }
 
 export interface EmailAddress {
@@ -279,6 +291,12 @@ export class MailStore {
         u.userPrincipalName.toLowerCase() === needle ||
         u.mail.toLowerCase() === needle,
     );
+  }
+
+  /** The user one of whose aliases (secondary SMTP addresses) is `address`. */
+  findAliasOwner(address: string): UserRecord | undefined {
+    const needle = address.toLowerCase();
+    return this.users.find((u) => u.aliases?.some((a) => a.toLowerCase() === needle));
   }
 
   mailbox(userId: string): Mailbox {

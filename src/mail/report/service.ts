@@ -247,6 +247,8 @@ export function createReportService(deps: ReportServiceDeps): ReportService {
       saveToSentItems: true,
       headers: { 'x-omf-report-run': key.runId },
       attachments: [csvAttachment(report.csvName, report.csv)],
+      // A generated report, not a person's mail: no signature.
+      signature: false,
     };
     let result;
     try {

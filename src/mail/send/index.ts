@@ -2,9 +2,10 @@ import { randomUUID } from 'node:crypto';
 
 import { budgetSignal, remainingMs } from '../../core/abort';
 import { type CredentialKey } from '../../credentials/types';
-import { ForbiddenError } from '../../core/errors';
+import { ForbiddenError, SendAsDeniedError } from '../../core/errors';
 import { type GraphFactory } from '../../graph/client';
 import { type IdempotencyStore } from '../idempotency';
+import { type SenderPreparer } from '../identity/sender';
 import { checkMessageLimits } from '../send-limits';
 import {
   type OutgoingMessage,
@@ -54,15 +55,21 @@ export interface SendServiceDependencies {
   newSendId?: () => string;
   /** Observes upload progress (the benchmark counts chunks). */
   onUpload?: (event: { name: string; size: number; chunks: number }) => void;
+  /** Checks `from` and puts the signature in (absent: messages go as given). */
+  sender?: SenderPreparer;
 }
 
-/** Plain language for Graph's ErrorSendAsDenied. */
-function explainSendAs(error: unknown, as: string): unknown {
-  if (!(error instanceof ForbiddenError) || !/ErrorSendAsDenied/i.test(error.message)) return error;
-  return new ForbiddenError(
-    `The connected account may not send as or on behalf of ${as}: it needs Send As or Send on Behalf rights on that mailbox (and the Mail.Send.Shared permission).`,
-    { cause: error },
-  );
+/** Exchange's refusals to send as an address (ErrorSendAsDenied, ErrorSendOnBehalfOfDenied, …). */
+const SEND_AS_REFUSAL = /SendAsDenied|SendOnBehalfOf?Denied|NotAllowedToSendAs/i;
+
+/** Graph's Send As refusal as a 403 send_as_denied that says what an administrator must enable. */
+function explainSendAs(error: unknown, as: string, kind: OutgoingMessage['fromKind']): unknown {
+  if (!(error instanceof ForbiddenError) || !SEND_AS_REFUSAL.test(error.message)) return error;
+  const detail =
+    kind === 'alias'
+      ? `Exchange Online refused to send from the alias ${as}: users may send from their aliases only where the organization allows it. A tenant administrator must enable it with the Exchange Online PowerShell command Set-OrganizationConfig -SendFromAliasEnabled $true (it can take an hour to apply).`
+      : `Exchange Online refused to send as ${as}: the connected account needs Send As or Send on Behalf rights on that mailbox (an Exchange administrator grants them with Add-RecipientPermission -AccessRights SendAs, or Set-Mailbox -GrantSendOnBehalfTo), and the credential needs the Mail.Send.Shared permission.`;
+  return new SendAsDeniedError(as, detail, { cause: error });
 }
 
 /** attach → submit → confirm for a planned message. */
@@ -140,12 +147,13 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     try {
       return await deliver(ctx, plan);
     } catch (error) {
-      throw explainSendAs(error, plan.sendingAs);
+      throw explainSendAs(error, plan.sendingAs, message.fromKind);
     }
   }
 
   return {
-    async send(credential, message, options) {
+    async send(credential, given, options) {
+      const message = deps.sender ? await deps.sender.prepare(credential, given, options) : given;
       checkMessageLimits(message, deps.maxMessageSizeBytes);
       const { idempotency } = options;
       if (!idempotency) return dispatch(credential, message, options, async () => {});

@@ -396,6 +396,69 @@ describe('sending', () => {
     ).toBe(403);
   });
 
+  it('returns proxyAddresses only when $select names them, primary SMTP: first', async () => {
+    const plain = await call(sb, tok, 'GET', '/v1.0/me');
+    expect(plain.json).not.toHaveProperty('proxyAddresses');
+    const selected = await call(sb, tok, 'GET', '/v1.0/me?$select=mail,proxyAddresses');
+    expect(selected.json).toMatchObject({
+      mail: 'adele@contoso.test',
+      proxyAddresses: [
+        'SMTP:adele@contoso.test',
+        'smtp:Adele.Vance@contoso.test',
+        'smtp:sales@contoso.test',
+      ],
+    });
+  });
+
+  it('sends from an alias only where the tenant enabled SendFromAliasEnabled', async () => {
+    const fromAlias = (subject: string, address: string) => ({
+      message: {
+        subject,
+        toRecipients: [{ emailAddress: { address: 'megan@contoso.test' } }],
+        from: { emailAddress: { address } },
+      },
+    });
+    expect(sb.control.setTenant({})).toEqual({ sendFromAliasEnabled: false });
+    const denied = await call(sb, tok, 'POST', '/v1.0/me/sendMail', {
+      body: fromAlias('alias denied', 'sales@contoso.test'),
+    });
+    expect(denied.status).toBe(403);
+    expect(denied.json).toMatchObject({ error: { code: 'ErrorSendAsDenied' } });
+    sb.control.setTenant({ sendFromAliasEnabled: true });
+    try {
+      const sent = await call(sb, tok, 'POST', '/v1.0/me/sendMail', {
+        body: fromAlias('alias allowed', 'SALES@contoso.test'),
+      });
+      expect(sent.status).toBe(202);
+      const [delivered] = sb.control
+        .messages('megan@contoso.test', 'inbox')
+        .filter((m) => m.subject === 'alias allowed');
+      expect(delivered).toMatchObject({
+        from: { emailAddress: { address: 'SALES@contoso.test', name: 'Adele Vance' } },
+        sender: { emailAddress: { address: 'SALES@contoso.test' } },
+      });
+      // Another user's alias is never the caller's to send from, whatever the tenant allows.
+      const other = await call(sb, tok, 'POST', '/v1.0/me/sendMail', {
+        body: fromAlias('not mine', 'megan.bowen@contoso.test'),
+      });
+      expect(other.json).toMatchObject({ error: { code: 'ErrorSendAsDenied' } });
+      // Mail to an alias reaches the mailbox that owns it.
+      await call(sb, tok, 'POST', '/v1.0/me/sendMail', {
+        body: {
+          message: {
+            subject: 'to an alias',
+            toRecipients: [{ emailAddress: { address: 'megan.bowen@contoso.test' } }],
+          },
+        },
+      });
+      expect(
+        sb.control.messages('megan@contoso.test', 'inbox').some((m) => m.subject === 'to an alias'),
+      ).toBe(true);
+    } finally {
+      sb.control.setTenant({ sendFromAliasEnabled: false });
+    }
+  });
+
   it('sends as another mailbox only with a grant (ErrorSendAsDenied otherwise)', async () => {
     const body = (from: string) => ({
       message: {

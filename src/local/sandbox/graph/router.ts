@@ -100,7 +100,7 @@ function userView(ctx: GraphContext, user: UserRecord): GraphResponse {
   const extra: Record<string, unknown> = {
     accountEnabled: user.canSignIn,
     otherMails: [],
-    proxyAddresses: [`SMTP:${user.mail}`],
+    proxyAddresses: [`SMTP:${user.mail}`, ...(user.aliases ?? []).map((a) => `smtp:${a}`)],
   };
   const picked = select
     ? Object.fromEntries(select.map((k) => [k, all[k] ?? extra[k] ?? null]))

@@ -16,8 +16,10 @@ const sendAsDenied = (): GraphError =>
   );
 
 /**
- * Works out `from`/`sender` like Exchange: the mailbox owner by default; another `from` needs
- * Mail.Send.Shared plus Send As (sender = from) or Send on Behalf (sender = the signed-in user).
+ * Works out `from`/`sender` like Exchange: the mailbox owner by default; one of the owner's own
+ * aliases only where the organization set SendFromAliasEnabled (else 403 ErrorSendAsDenied);
+ * another mailbox needs Mail.Send.Shared plus Send As (sender = from) or Send on Behalf
+ * (sender = the signed-in user). Display names come from the directory, not the request.
  */
 function resolveSender(
   ctx: GraphContext,
@@ -28,17 +30,33 @@ function resolveSender(
     emailAddress: { name: u.displayName, address: u.mail },
   });
   const owner = ctx.mailbox.user;
-  const fromUser = requestedFrom ? store.findUser(requestedFrom.emailAddress.address) : owner;
+  const requested = requestedFrom?.emailAddress.address;
+  const aliasOwner = requested === undefined ? undefined : store.findAliasOwner(requested);
+  if (requested !== undefined && aliasOwner) {
+    if (aliasOwner.id !== owner.id || !ctx.state.tenant.sendFromAliasEnabled) throw sendAsDenied();
+    if (owner.id !== ctx.caller.id && !sharedRights(ctx, owner)) throw sendAsDenied();
+    const alias = asRecipient({ displayName: owner.displayName, mail: requested });
+    return { from: alias, sender: alias };
+  }
+  const fromUser = requested === undefined ? owner : store.findUser(requested);
   if (!fromUser) throw sendAsDenied();
   if (fromUser.id === ctx.caller.id)
     return { from: asRecipient(fromUser), sender: asRecipient(fromUser) };
-  if (!ctx.grant.scopes.has('Mail.Send.Shared')) throw sendAsDenied();
-  const grant = store.grant(ctx.caller.id, fromUser.id);
-  if (!grant || !(grant.sendAs || grant.sendOnBehalf)) throw sendAsDenied();
+  if (!sharedRights(ctx, fromUser)) throw sendAsDenied();
   return {
     from: asRecipient(fromUser),
-    sender: grant.sendAs ? asRecipient(fromUser) : asRecipient(ctx.caller),
+    sender: store.grant(ctx.caller.id, fromUser.id)!.sendAs
+      ? asRecipient(fromUser)
+      : asRecipient(ctx.caller),
   };
+}
+
+/** Whether the signed-in user may send as (or on behalf of) `target` from another mailbox. */
+function sharedRights(ctx: GraphContext, target: { id: string }): boolean {
+  const grant = ctx.state.store.grant(ctx.caller.id, target.id);
+  return (
+    ctx.grant.scopes.has('Mail.Send.Shared') && !!grant && (grant.sendAs || grant.sendOnBehalf)
+  );
 }
 
 function allRecipients(m: StoredMessage): Recipient[] {
@@ -105,7 +123,8 @@ export function submit(
 function deliver(state: SandboxState, m: StoredMessage, sentMs: number): void {
   const seen = new Set<string>();
   for (const r of allRecipients(m)) {
-    const user = state.store.findUser(r.emailAddress.address);
+    const address = r.emailAddress.address;
+    const user = state.store.findUser(address) ?? state.store.findAliasOwner(address);
     if (!user || seen.has(user.id)) continue;
     seen.add(user.id);
     const box = state.store.mailbox(user.id);
