@@ -221,6 +221,47 @@ export function createMailClient(options: MailClientOptions) {
         return response.data!;
       },
 
+      /** The addresses the credential may send as: primary, aliases, shared mailboxes. */
+      identities: (query: Friendly<Query<'listIdentities'>> = {}, o?: CallOptions) =>
+        call(
+          (signal) =>
+            api.GET('/credentials/{credentialId}/identities', {
+              params: { path, query: urlQuery(query) },
+              signal,
+            }),
+          o,
+        ),
+      /** The credential's signature, or with `from` an alias's own. */
+      getSignature: (query: Query<'getSignature'> = {}, o?: CallOptions) =>
+        call(
+          (signal) =>
+            api.GET('/credentials/{credentialId}/signature', { params: { path, query }, signal }),
+          o,
+        ),
+      putSignature: (
+        signature: JsonBody<'putSignature'>,
+        query: Query<'putSignature'> = {},
+        o?: CallOptions,
+      ) =>
+        call(
+          (signal) =>
+            api.PUT('/credentials/{credentialId}/signature', {
+              params: { path, query },
+              body: signature,
+              signal,
+            }),
+          o,
+        ),
+      deleteSignature: (query: Query<'deleteSignature'> = {}, o?: CallOptions) =>
+        call(
+          (signal) =>
+            api.DELETE('/credentials/{credentialId}/signature', {
+              params: { path, query },
+              signal,
+            }),
+          o,
+        ),
+
       listFolders: (query: Friendly<Query<'listFolders'>> = {}, o?: CallOptions) =>
         call(
           (signal) =>

@@ -400,6 +400,52 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/credentials/{credentialId}/identities': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    /**
+     * The addresses the credential may send as (primary, aliases, configured shared mailboxes)
+     * @description Aliases are the `smtp:` entries of the user's `proxyAddresses` (read with an explicit
+     *     `$select`), lower-cased and de-duplicated, the primary address left out. `sendAs` holds the
+     *     shared mailbox the credential was configured for. Cached per credential for 5 minutes.
+     */
+    get: operations['listIdentities'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/credentials/{credentialId}/signature': {
+    parameters: {
+      query?: {
+        /** @description An alias or shared mailbox of the credential whose own signature this is (absent, or the primary address, is the credential's) */
+        from?: string;
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    get: operations['getSignature'];
+    /** Store the signature (HTML sanitised to a mail-safe subset; inline images stored once) */
+    put: operations['putSignature'];
+    post?: never;
+    delete: operations['deleteSignature'];
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/templates': {
     parameters: {
       query?: never;
@@ -1017,6 +1063,52 @@ export interface components {
     };
     RecipientInput: string | components['schemas']['Recipient'];
     Recipients: components['schemas']['RecipientInput'] | components['schemas']['RecipientInput'][];
+    Identities: {
+      primary: {
+        address: string;
+        name: string;
+      };
+      aliases: {
+        address: string;
+      }[];
+      sendAs: {
+        address: string;
+      }[];
+    };
+    SignatureInput: {
+      /** @description Sanitised to a mail-safe subset; `data:` images become inline attachments */
+      html: string;
+      /** @description For text bodies; derived from html when absent */
+      text?: string;
+      /**
+       * @description Appended when a send does not say
+       * @default true
+       */
+      default?: boolean;
+      images?: {
+        /** @description Referenced as cid:{contentId} in html */
+        contentId: string;
+        name: string;
+        /** @enum {string} */
+        contentType: 'image/png' | 'image/jpeg' | 'image/gif' | 'image/webp';
+        /** Format: byte */
+        contentBase64: string;
+      }[];
+    };
+    Signature: {
+      from: string | null;
+      html: string;
+      text: string;
+      default: boolean;
+      images: {
+        contentId?: string;
+        name?: string;
+        contentType?: string;
+        size?: number;
+      }[];
+      /** Format: date-time */
+      updatedAt: string;
+    };
     SendRequest: {
       to: components['schemas']['Recipients'];
       cc?: components['schemas']['Recipients'];
@@ -1042,7 +1134,14 @@ export interface components {
       };
       /** @description Send from this shared mailbox (UPN) */
       mailbox?: string;
+      /**
+       * @description Send as this address: the primary one, an alias or a configured shared mailbox (see
+       *     GET …/identities); anything else is a 400 naming `from`. Exchange refuses an alias
+       *     unless the tenant enabled SendFromAliasEnabled: 403 `send_as_denied`.
+       */
       from?: components['schemas']['RecipientInput'];
+      /** @description Append the credential's signature (default - the signature's own `default`) */
+      signature?: boolean;
       attachments?: components['schemas']['AttachmentsInput'];
     };
     AttachmentsInput: {
@@ -2187,6 +2286,120 @@ export interface operations {
         };
       };
       503: components['responses']['Problem'];
+    };
+  };
+  listIdentities: {
+    parameters: {
+      query?: {
+        /** @description Read Graph again instead of the cached answer */
+        refresh?: 'true' | 'false';
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The credential's sender identities */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Identities'];
+        };
+      };
+      400: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      429: components['responses']['Problem'];
+    };
+  };
+  getSignature: {
+    parameters: {
+      query?: {
+        /** @description An alias or shared mailbox of the credential whose own signature this is (absent, or the primary address, is the credential's) */
+        from?: string;
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The signature */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Signature'];
+        };
+      };
+      400: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+    };
+  };
+  putSignature: {
+    parameters: {
+      query?: {
+        /** @description An alias or shared mailbox of the credential whose own signature this is (absent, or the primary address, is the credential's) */
+        from?: string;
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['SignatureInput'];
+      };
+    };
+    responses: {
+      /** @description Stored, as it will be sent */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Signature'];
+        };
+      };
+      400: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+    };
+  };
+  deleteSignature: {
+    parameters: {
+      query?: {
+        /** @description An alias or shared mailbox of the credential whose own signature this is (absent, or the primary address, is the credential's) */
+        from?: string;
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      400: components['responses']['Problem'];
+      404: components['responses']['Problem'];
     };
   };
   listTemplates: {
