@@ -1168,6 +1168,10 @@ export interface components {
       replyAll?: boolean;
       cc?: components['schemas']['Recipients'];
       bcc?: components['schemas']['Recipients'];
+      /** @description Send as this address (primary, alias or configured shared mailbox), as on send */
+      from?: components['schemas']['RecipientInput'];
+      /** @description Append the credential's signature above the quoted original (default - the signature's own `default`) */
+      signature?: boolean;
       attachments?: components['schemas']['AttachmentsInput'];
     };
     /** @description The original's attachments travel with it; `body` goes above the forwarded message. */
@@ -1182,6 +1186,10 @@ export interface components {
        * @enum {string}
        */
       contentType?: 'text' | 'html';
+      /** @description Send as this address (primary, alias or configured shared mailbox), as on send */
+      from?: components['schemas']['RecipientInput'];
+      /** @description Append the credential's signature above the quoted original (default - the signature's own `default`) */
+      signature?: boolean;
       attachments?: components['schemas']['AttachmentsInput'];
     };
     ReportRun: {

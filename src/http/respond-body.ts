@@ -6,6 +6,7 @@ import * as z from 'zod';
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
 import {
   attachmentSchema,
+  fromField,
   type MessageRequestShape,
   type ParsedSendRequest,
   readMessageRequest,
@@ -21,6 +22,11 @@ import {
 
 const contentType = z.enum(['text', 'html'], { error: 'must be text or html' }).default('text');
 const files = z.array(attachmentSchema).max(250, 'has too many entries').default([]);
+/** Who the answer goes out as and whether it is signed, as on send. */
+const sender = {
+  from: fromField.optional(),
+  signature: z.boolean({ error: 'must be true or false' }).optional(),
+};
 
 const replySchema = z.strictObject({
   body: z.string({ error: 'is required: the text of the reply (may be empty)' }),
@@ -29,6 +35,7 @@ const replySchema = z.strictObject({
   cc: recipients,
   bcc: recipients,
   attachments: files,
+  ...sender,
 });
 
 const forwardSchema = z.strictObject({
@@ -38,6 +45,7 @@ const forwardSchema = z.strictObject({
   body: z.string().default(''),
   contentType,
   attachments: files,
+  ...sender,
 });
 
 type ReplyRequest = z.output<typeof replySchema>;
@@ -52,11 +60,18 @@ export interface ResponseTarget {
 function answer(
   target: ResponseTarget,
   kind: NonNullable<OutgoingMessage['inResponseTo']>['kind'],
-  fields: Pick<OutgoingMessage, 'to' | 'cc' | 'bcc' | 'body' | 'contentType'>,
+  {
+    from,
+    signature,
+    ...fields
+  }: Pick<OutgoingMessage, 'to' | 'cc' | 'bcc' | 'body' | 'contentType'> &
+    Pick<z.output<typeof replySchema>, 'from' | 'signature'>,
   attachments: AttachmentInput[],
 ): OutgoingMessage {
   return {
     ...fields,
+    ...(from === undefined ? {} : { from }),
+    ...(signature === undefined ? {} : { signature }),
     replyTo: [],
     subject: '',
     importance: 'normal',
@@ -73,25 +88,14 @@ function replyShape(target: ResponseTarget): MessageRequestShape<ReplyRequest> {
   return {
     schema: replySchema,
     toMessage: (r, attachments) =>
-      answer(
-        target,
-        r.replyAll ? 'replyAll' : 'reply',
-        { to: [], cc: r.cc, bcc: r.bcc, body: r.body, contentType: r.contentType },
-        attachments,
-      ),
+      answer(target, r.replyAll ? 'replyAll' : 'reply', { ...r, to: [] }, attachments),
   };
 }
 
 function forwardShape(target: ResponseTarget): MessageRequestShape<ForwardRequest> {
   return {
     schema: forwardSchema,
-    toMessage: (r, attachments) =>
-      answer(
-        target,
-        'forward',
-        { to: r.to, cc: r.cc, bcc: r.bcc, body: r.body, contentType: r.contentType },
-        attachments,
-      ),
+    toMessage: (r, attachments) => answer(target, 'forward', r, attachments),
   };
 }
 

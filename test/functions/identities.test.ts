@@ -261,6 +261,36 @@ describe('signatures', () => {
     ]);
   });
 
+  it('signs a reply above the quoted original, its image inline, and refuses an unknown from', async () => {
+    const original = stack.sandbox.control.addMessage(adele, 'inbox', {
+      subject: 'Quote please',
+      from: { emailAddress: { name: 'Alice Fenwick', address: 'alice@fabrikam.test' } },
+      toRecipients: [{ emailAddress: { address: adele } }],
+      body: { contentType: 'text', content: 'What does it cost?' },
+    });
+    const { status, body } = await call(
+      `/api/credentials/c1/messages/${original.immutableId}/reply`,
+      json('POST', { body: '<p>It costs 10.</p>', contentType: 'html' }),
+    );
+    expect(status, JSON.stringify(body)).toBe(202);
+    const content = sentBody('RE: Quote please');
+    const at = (text: string) => content.indexOf(text);
+    expect(at('It costs 10.')).toBeGreaterThanOrEqual(0);
+    expect(at('It costs 10.')).toBeLessThan(at('id="Signature"'));
+    expect(at('id="Signature"')).toBeLessThan(at('What does it cost?'));
+    const reply = sent('RE: Quote please')!;
+    const attachments = await call(`/api/credentials/c1/messages/${reply.immutableId}/attachments`);
+    expect(attachments.body.attachments).toEqual([
+      expect.objectContaining({ name: 'logo.png', isInline: true }),
+    ]);
+    const refused = await call(
+      `/api/credentials/c1/messages/${original.immutableId}/reply`,
+      json('POST', { body: 'x', from: 'ceo@contoso.test' }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ path: 'from', message: expect.any(String) }]);
+  });
+
   it('appends the text signature after the "-- " delimiter, and none with signature:false', async () => {
     await call(
       '/api/credentials/c1/send',
