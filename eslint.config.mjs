@@ -124,6 +124,8 @@ export default tseslint.config(
             '@azure/storage-blob',
             '@azure/storage-queue',
             '@azure/data-tables',
+            '@modelcontextprotocol/sdk/server/mcp.js',
+            '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
           ].map((name) => ({
             name,
             allowTypeImports: true,

@@ -18,6 +18,8 @@ const LAZY_SDKS = [
   '@azure/storage-blob',
   '@azure/storage-queue',
   '@azure/data-tables',
+  '@modelcontextprotocol/sdk/server/mcp.js',
+  '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
 ];
 const SDK_FILE = 'azure-sdk.js';
 const LAZY_LOADER = path.join('src', 'core', 'azure-sdk.ts');
@@ -77,7 +79,7 @@ function manifestOf(appFile) {
 const sdkFromOwnFile = {
   name: 'sdk-from-own-file',
   setup(b) {
-    b.onResolve({ filter: /^@azure\/[a-z-]+$/ }, (args) =>
+    b.onResolve({ filter: /^@(azure|modelcontextprotocol)\// }, (args) =>
       LAZY_SDKS.includes(args.path) && args.importer.endsWith(LAZY_LOADER)
         ? { path: args.path, namespace: 'lazy-sdk' }
         : undefined,

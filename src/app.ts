@@ -30,6 +30,7 @@ import { identitiesFunction } from './functions/identities';
 import { keepAliveFunction } from './functions/keepalive';
 import { graphWebhookFunctions } from './functions/graph-webhooks';
 import { getMessageFunction } from './functions/message';
+import { mcpFunction } from './functions/mcp';
 import { listMessagesFunction } from './functions/messages';
 import { oauthCallbackFunction } from './functions/oauth-callback';
 import { oauthConfirmFunction } from './functions/oauth-confirm';
@@ -47,6 +48,7 @@ import { createReaders } from './graph/read';
 import { createAuthenticator } from './http/auth';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './http/definitions';
 import { type EdgeDependencies } from './http/edge';
+import { createMcpEndpoint } from './http/mcp/server';
 import { compileRoute, RouteTable } from './http/routes';
 import { createMailing } from './mail/bulk';
 import { type BulkSettings } from './mail/bulk/jobs';
@@ -273,6 +275,7 @@ export function createApp(options: CreateAppOptions): AppContext {
       createFolderActions({ graph: services.graph, folders: folderResolver }),
     ),
     conversationMessagesFunction(readers),
+    mcpFunction(createMcpEndpoint({ readers, actions: messageActions, send: services.send })),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
     ...templateFunctions(mailing.templates),

@@ -765,10 +765,46 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/mcp': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path?: never;
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /**
+     * Model Context Protocol for AI agents (Streamable HTTP, stateless)
+     * @description One JSON-RPC message or batch of MCP (protocol 2025-06-18 and later, Streamable HTTP transport without sessions), answered as JSON. Same callers and service isolation as every route. Tools: list_folders, search_messages, get_message, list_attachments (read-only), send_mail (idempotent per tool call), move_message, mark_read; each takes a `credentialId`; lists page with a `more` cursor. See docs/mcp.md.
+     */
+    post: operations['mcp'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
 }
 export type webhooks = Record<string, never>;
 export interface components {
   schemas: {
+    JsonRpcMessage: {
+      /** @enum {string} */
+      jsonrpc: '2.0';
+      id?: string | number;
+      /** @example tools/call */
+      method?: string;
+      params?: {
+        [key: string]: unknown;
+      };
+      result?: {
+        [key: string]: unknown;
+      };
+      error?: {
+        [key: string]: unknown;
+      };
+    };
     SubscriptionRequest: {
       /**
        * @description Folder id, well-known name or path (`Inbox/Projects`)
@@ -3043,6 +3079,59 @@ export interface operations {
         content?: never;
       };
       400: components['responses']['Problem'];
+    };
+  };
+  mcp: {
+    parameters: {
+      query?: never;
+      header: {
+        /** @description Must list both application/json and text/event-stream */
+        Accept: string;
+        'MCP-Protocol-Version'?: string;
+      };
+      path?: never;
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json':
+          components['schemas']['JsonRpcMessage'] | components['schemas']['JsonRpcMessage'][];
+      };
+    };
+    responses: {
+      /** @description The JSON-RPC answer (tool failures are results with isError, not HTTP errors) */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json':
+            components['schemas']['JsonRpcMessage'] | components['schemas']['JsonRpcMessage'][];
+        };
+      };
+      /** @description Notifications or responses only; nothing to answer */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      /** @description Not a JSON-RPC message (a JSON-RPC error), or a caller problem */
+      400: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      401: components['responses']['Problem'];
+      /** @description Accept does not list application/json and text/event-stream */
+      406: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      413: components['responses']['Problem'];
     };
   };
 }

@@ -214,7 +214,7 @@ describe('npm run package (.deploy/)', () => {
     expect(first.body).toEqual({ status: 'degraded' });
   });
 
-  it('keeps the Azure SDKs out of the bundle, in a file that loads each of them on its own', () => {
+  it('keeps the Azure SDKs and the MCP SDK out of the bundle, in a file that loads each of them on its own', () => {
     // src/core/azure-sdk.ts loads them on first use; the start reads only index.js.
     expect(readFileSync(path.join(pkg, 'index.js'), 'utf8')).not.toContain('azure-sdk.js');
     const bundle = readFileSync(path.join(pkg, 'app.js'), 'utf8');
@@ -248,6 +248,10 @@ describe('npm run package (.deploy/)', () => {
     expect(exports['@azure/storage-blob']).toContain('BlobServiceClient');
     expect(exports['@azure/storage-queue']).toContain('QueueServiceClient');
     expect(exports['@azure/data-tables']).toEqual(expect.arrayContaining(['TableClient', 'odata']));
+    expect(exports['@modelcontextprotocol/sdk/server/mcp.js']).toContain('McpServer');
+    expect(exports['@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js']).toContain(
+      'WebStandardStreamableHTTPServerTransport',
+    );
   });
 });
 
@@ -258,6 +262,8 @@ const SDKS = [
   '@azure/storage-blob',
   '@azure/storage-queue',
   '@azure/data-tables',
+  '@modelcontextprotocol/sdk/server/mcp.js',
+  '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js',
 ];
 
 function byName(a: { name: string }, b: { name: string }): number {
