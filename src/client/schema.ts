@@ -776,7 +776,7 @@ export interface paths {
     put?: never;
     /**
      * Model Context Protocol for AI agents (Streamable HTTP, stateless)
-     * @description One JSON-RPC message or batch of MCP (protocol 2025-06-18 and later, Streamable HTTP transport without sessions), answered as JSON. Same callers and service isolation as every route. Tools: list_folders, search_messages, get_message, list_attachments (read-only), send_mail (idempotent per tool call), move_message, mark_read; each takes a `credentialId`; lists page with a `more` cursor. See docs/mcp.md.
+     * @description One JSON-RPC message or batch of MCP (protocol 2025-06-18 and later, Streamable HTTP transport without sessions), answered as JSON. Same callers and service isolation as every route. Tools: list_folders, search_messages, get_message, list_attachments (read-only), send_mail, reply, forward (each idempotent per tool call), move_message, mark_read; each takes a `credentialId`; lists page with a `more` cursor. See docs/mcp.md.
      */
     post: operations['mcp'];
     delete?: never;

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { emailAddress } from '../../core/validators';
 import { parseFolderReference } from '../../graph/folder-resolver';
 import { type MessageActions } from '../../mail/message-actions';
-import { type OutgoingMessage, type SendService } from '../../mail/send-types';
+import { type OutgoingMessage, type Recipient, type SendService } from '../../mail/send-types';
 import { graphIdParam, mailboxParam } from '../params';
 import { credentialIdArg, credentialKey, defineTool, digest, type ToolDefinition } from './tool';
 
@@ -31,6 +31,37 @@ export function toolCallKey(
   return { key: `mcp.${digest([tool, credentialId, callId, fingerprint])}`, fingerprint };
 }
 
+/** A new mail, reply or forward as the send service takes it; Graph fills an answer's subject. */
+function outgoing(
+  fields: Pick<OutgoingMessage, 'to' | 'body' | 'contentType'> &
+    Partial<Pick<OutgoingMessage, 'subject' | 'inResponseTo'>> & {
+      cc?: Recipient[] | undefined;
+      bcc?: Recipient[] | undefined;
+      mailbox?: string | undefined;
+    },
+): OutgoingMessage {
+  const { cc, bcc, mailbox, subject, ...rest } = fields;
+  return {
+    ...rest,
+    cc: cc ?? [],
+    bcc: bcc ?? [],
+    replyTo: [],
+    subject: subject ?? '',
+    importance: 'normal',
+    saveToSentItems: true,
+    headers: {},
+    attachments: [],
+    ...(mailbox === undefined ? {} : { mailbox }),
+  };
+}
+
+const SENDS = {
+  readOnlyHint: false,
+  destructiveHint: true,
+  idempotentHint: true,
+  openWorldHint: true,
+};
+
 export function writeTools(deps: { send: SendService; actions: MessageActions }): ToolDefinition[] {
   return [
     defineTool({
@@ -49,33 +80,82 @@ export function writeTools(deps: { send: SendService; actions: MessageActions })
         contentType: z.enum(['text', 'html']).default('text'),
         mailbox: mailboxParam.optional().describe('Send from this shared mailbox (address)'),
       },
-      annotations: {
-        title: 'Send an email',
-        readOnlyHint: false,
-        destructiveHint: true,
-        idempotentHint: true,
-        openWorldHint: true,
-      },
+      annotations: { ...SENDS, title: 'Send an email' },
       async run(args, context) {
-        const message: OutgoingMessage = {
-          to: args.to,
-          cc: args.cc ?? [],
-          bcc: args.bcc ?? [],
-          replyTo: [],
-          subject: args.subject,
-          body: args.body,
-          contentType: args.contentType,
-          importance: 'normal',
-          saveToSentItems: true,
-          headers: {},
-          attachments: [],
-          ...(args.mailbox === undefined ? {} : { mailbox: args.mailbox }),
-        };
-        return deps.send.send(credentialKey(context, args.credentialId), message, {
+        const { credentialId, ...fields } = args;
+        return deps.send.send(credentialKey(context, credentialId), outgoing(fields), {
           abortSignal: context.abortSignal,
           log: context.log,
-          idempotency: toolCallKey('send_mail', args.credentialId, context.callId, args),
+          idempotency: toolCallKey('send_mail', credentialId, context.callId, args),
         });
+      },
+    }),
+    defineTool({
+      name: 'reply',
+      route: 'POST /credentials/{credentialId}/messages/{messageId}/reply',
+      title: 'Reply to a message',
+      description:
+        'Replies to the sender (or everyone with replyAll) at once, in the same conversation, above the quoted original; Graph sets the subject and recipients. Repeating the same call is safe: it is sent once.',
+      input: {
+        credentialId: credentialIdArg,
+        messageId: graphIdParam.describe('The message answered (an id from search_messages)'),
+        body: z
+          .string()
+          .max(512 * 1024)
+          .describe('The reply, above the quoted original'),
+        contentType: z.enum(['text', 'html']).default('text'),
+        replyAll: z.boolean().default(false).describe('Reply to everyone on the message'),
+        cc: addresses('More Cc recipients').optional(),
+        bcc: addresses('Bcc recipients').optional(),
+        mailbox: mailboxParam.optional().describe('The shared mailbox the message is in'),
+      },
+      annotations: { ...SENDS, title: 'Reply to a message' },
+      async run(args, context) {
+        const { credentialId, messageId, replyAll, ...fields } = args;
+        const kind = replyAll ? 'replyAll' : 'reply';
+        return deps.send.send(
+          credentialKey(context, credentialId),
+          outgoing({ ...fields, to: [], inResponseTo: { kind, messageId } }),
+          {
+            abortSignal: context.abortSignal,
+            log: context.log,
+            idempotency: toolCallKey('reply', credentialId, context.callId, args),
+          },
+        );
+      },
+    }),
+    defineTool({
+      name: 'forward',
+      route: 'POST /credentials/{credentialId}/messages/{messageId}/forward',
+      title: 'Forward a message',
+      description:
+        'Forwards a message with its attachments to new recipients at once, with an optional note above it. Repeating the same call is safe: it is sent once.',
+      input: {
+        credentialId: credentialIdArg,
+        messageId: graphIdParam.describe('The message forwarded (an id from search_messages)'),
+        to: addresses('Recipients'),
+        cc: addresses('Cc recipients').optional(),
+        bcc: addresses('Bcc recipients').optional(),
+        body: z
+          .string()
+          .max(512 * 1024)
+          .default('')
+          .describe('A note above the forwarded message'),
+        contentType: z.enum(['text', 'html']).default('text'),
+        mailbox: mailboxParam.optional().describe('The shared mailbox the message is in'),
+      },
+      annotations: { ...SENDS, title: 'Forward a message' },
+      async run(args, context) {
+        const { credentialId, messageId, ...fields } = args;
+        return deps.send.send(
+          credentialKey(context, credentialId),
+          outgoing({ ...fields, inResponseTo: { kind: 'forward', messageId } }),
+          {
+            abortSignal: context.abortSignal,
+            log: context.log,
+            idempotency: toolCallKey('forward', credentialId, context.callId, args),
+          },
+        );
       },
     }),
     defineTool({

@@ -84,6 +84,8 @@ describe('tools/list', () => {
         'move_message',
         'search_messages',
         'send_mail',
+        'reply',
+        'forward',
       ].sort(),
     );
     for (const tool of tools) {
@@ -241,6 +243,48 @@ describe('tools/call against the sandbox', () => {
       expect.objectContaining({ messageId: 'AAMkNoSuchMessage', status: 'failed' }),
     ]);
     expect((await inProjects()).find((m) => m.id === message!.id)?.isRead).toBe(false);
+  });
+});
+
+describe('answering mail', () => {
+  it('reply keeps the conversation; forward sends the original on with a note', async () => {
+    const original = await call(agent, 'send_mail', {
+      credentialId: 'demo',
+      to: adele,
+      subject: 'question for the agent',
+      body: 'Can you confirm?',
+    });
+    expect(original.isError).toBe(false);
+    const inbox = await call(agent, 'search_messages', {
+      credentialId: 'demo',
+      folder: 'inbox',
+      top: 5,
+    });
+    const question = inbox.value.messages.find((m) => m.subject === 'question for the agent')!;
+
+    const replied = await call(agent, 'reply', {
+      credentialId: 'demo',
+      messageId: question.id,
+      body: 'Confirmed.',
+    });
+    expect(replied.isError).toBe(false);
+    const forwarded = await call(agent, 'forward', {
+      credentialId: 'demo',
+      messageId: question.id,
+      to: megan,
+      body: 'FYI',
+    });
+    expect(forwarded.isError).toBe(false);
+
+    const sent = stack.sandbox.control.sentItems(adele);
+    const reply = sent.find((m) => m.subject === 'RE: question for the agent');
+    const forward = sent.find((m) => m.subject === 'FW: question for the agent');
+    expect(reply?.conversationId).toBe(
+      (question as unknown as { conversationId: string }).conversationId,
+    );
+    expect(forward?.toRecipients).toEqual([
+      expect.objectContaining({ emailAddress: expect.objectContaining({ address: megan }) }),
+    ]);
   });
 });
 
