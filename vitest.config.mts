@@ -1,9 +1,18 @@
 import { defineConfig } from 'vitest/config';
 
+// Test files run side by side: most of their time is spent waiting on loopback servers, not on
+// the CPU. TEST_WORKERS lowers (1 = one file at a time) or raises it for a saturated or a big machine.
+const workers = Number(process.env.TEST_WORKERS ?? 2);
+
 export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
+    // One Azurite for the run, an account of it per test stack (test/support/storage.ts).
+    globalSetup: ['./test/support/global-setup.ts'],
+    // A temporary folder per test file (files run side by side).
+    setupFiles: ['./test/support/setup-file.ts'],
     pool: 'forks',
+    maxWorkers: Number.isInteger(workers) && workers > 0 ? workers : 2,
     testTimeout: 30_000,
     hookTimeout: 60_000,
     reporters: ['default', './test/support/summary-reporter.mts'],

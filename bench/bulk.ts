@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { createApp } from '../src/app';
-import { hashApiKey } from '../src/config';
+import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
 import { createLogger } from '../src/core/logger';
 import { startAzurite } from '../src/local/azurite';
 import { startLocalHost } from '../src/local/host';
@@ -24,7 +24,6 @@ import { type BenchResult } from './result';
  */
 
 const RATE_PER_MINUTE = 1200;
-const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const UPLOAD_LIMIT = 10 * 1024 * 1024;
 const UPLOAD_WINDOW_MS = 3000;
 
@@ -78,10 +77,10 @@ async function runJob(scenario: Scenario): Promise<Run> {
       log: createLogger(() => undefined),
       ...(scenario.bulk ? { bulk: scenario.bulk } : {}),
     });
-    const tokens = await sandbox.control.issueTokens(upn, { scopes: SCOPES });
+    const tokens = await sandbox.control.issueTokens(upn, { scopes: DEFAULT_SCOPES });
     await app.services.credentials.importRecord(
       { serviceId: 'bench', credentialId: 'c1' },
-      { refreshToken: tokens.refresh_token!, scopes: SCOPES },
+      { refreshToken: tokens.refresh_token!, scopes: DEFAULT_SCOPES },
     );
     const host = await startLocalHost({
       registrations: hostRegistrations(app),

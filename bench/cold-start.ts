@@ -10,13 +10,12 @@ import { createFileSecretStore } from '../src/credentials/file-store';
 import { createRecordRepository } from '../src/credentials/record';
 import { type Sandbox, startSandbox } from '../src/local/sandbox';
 import { type BenchResult, median } from './result';
+import { DEFAULT_SCOPES } from '../src/config';
 
 const root = path.resolve(__dirname, '..');
 // Registrations go through a stand-in for the worker's @azure/functions-core, as in Azure.
 const FUNCTIONS_CORE = path.join(root, 'test/support/functions-core.cjs');
 const API_KEY = 'bench-cold-start-key';
-const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
-
 interface FirstRequest {
   /** Registered function to call. */
   name: string;
@@ -87,7 +86,7 @@ function appEnv(sandbox: Sandbox, dataDir: string): Record<string, string> {
 /** A connected mailbox with a valid access token, as after a connect. */
 async function connect(sandbox: Sandbox, dataDir: string): Promise<void> {
   const upn = sandbox.users[0]!.userPrincipalName;
-  const issued = await sandbox.control.issueTokens(upn, { scopes: SCOPES });
+  const issued = await sandbox.control.issueTokens(upn, { scopes: DEFAULT_SCOPES });
   const now = Date.now();
   await createRecordRepository(
     createFileSecretStore({ dir: dataDir, isProduction: false }),
@@ -97,7 +96,7 @@ async function connect(sandbox: Sandbox, dataDir: string): Promise<void> {
     credentialId: 'c1',
     clientId: sandbox.clientId,
     tenantId: sandbox.tenantId,
-    scopes: SCOPES,
+    scopes: DEFAULT_SCOPES,
     account: { id: sandbox.users[0]!.id, address: upn, displayName: upn },
     refreshToken: issued.refresh_token!,
     accessToken: issued.access_token,

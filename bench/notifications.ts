@@ -5,7 +5,7 @@ import path from 'node:path';
 import { Webhook } from 'standardwebhooks';
 
 import { createApp } from '../src/app';
-import { hashApiKey } from '../src/config';
+import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
 import { createLogger } from '../src/core/logger';
 import { startAzurite } from '../src/local/azurite';
 import { startLocalHost } from '../src/local/host';
@@ -29,7 +29,6 @@ import { type BenchResult, median } from './result';
  *   request per message, what reading each new message once would cost).
  */
 
-const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const UPN = 'adele@contoso.test';
 
 function percentile(values: number[], p: number): number {
@@ -113,10 +112,10 @@ async function withProduct<T>(
       log: createLogger(() => undefined),
       delivery: { retryBaseMs: 250, retryMaxMs: 4000, timeoutMs: 2000 },
     });
-    const tokens = await sandbox.control.issueTokens(UPN, { scopes: SCOPES });
+    const tokens = await sandbox.control.issueTokens(UPN, { scopes: DEFAULT_SCOPES });
     await app.services.credentials.importRecord(
       { serviceId: 'bench', credentialId: 'c1' },
-      { refreshToken: tokens.refresh_token!, scopes: SCOPES },
+      { refreshToken: tokens.refresh_token!, scopes: DEFAULT_SCOPES },
     );
     const host = await startLocalHost({
       port,
@@ -177,7 +176,8 @@ async function latency(): Promise<BenchResult[]> {
       res.writeHead(202).end();
     });
     try {
-      const token = (await sandbox.control.issueTokens(UPN, { scopes: SCOPES })).access_token;
+      const token = (await sandbox.control.issueTokens(UPN, { scopes: DEFAULT_SCOPES }))
+        .access_token;
       const sub = await fetch(`${sandbox.url}/v1.0/subscriptions`, {
         method: 'POST',
         headers: {

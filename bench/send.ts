@@ -16,7 +16,7 @@ import {
 } from '@microsoft/microsoft-graph-client';
 
 import { createApp } from '../src/app';
-import { hashApiKey } from '../src/config';
+import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
 import { budgetSignal } from '../src/core/abort';
 import { createLogger } from '../src/core/logger';
 import { createDraft } from '../src/graph/drafts';
@@ -40,7 +40,6 @@ const SIZES = [
 ];
 const UPN = 'adele@contoso.test';
 const RECIPIENT = 'alex@contoso.test';
-const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const log = createLogger(() => undefined);
 
 async function startSandboxProcess(): Promise<{ url: string; child: ChildProcess; env: string }> {
@@ -133,11 +132,11 @@ export async function benchSend(): Promise<BenchResult[]> {
       localBaseUrl: 'http://127.0.0.1:7071',
       log,
     });
-    const tokens = await control('/tokens', 'POST', { upn: UPN, scopes: SCOPES });
+    const tokens = await control('/tokens', 'POST', { upn: UPN, scopes: DEFAULT_SCOPES });
     const key = { serviceId: 'bench', credentialId: 'c1' };
     await app.services.credentials.importRecord(key, {
       refreshToken: tokens.refresh_token as string,
-      scopes: SCOPES,
+      scopes: DEFAULT_SCOPES,
     });
     const host = await startLocalHost({ registrations: hostRegistrations(app), log: () => {} });
     const sdk = Client.initWithMiddleware({

@@ -16,8 +16,8 @@ import { createTokenManager } from '../src/credentials/token-manager';
 import { type AccessGrant } from '../src/credentials/types';
 import { startSandbox } from '../src/local/sandbox';
 import { type BenchResult, median } from './result';
+import { DEFAULT_SCOPES } from '../src/config';
 
-const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const CONCURRENT = 100;
 const CACHED_CALLS = 20_000;
 
@@ -42,14 +42,14 @@ export async function benchTokens(): Promise<BenchResult[]> {
     const key = { serviceId: 'bench', credentialId: 'c1' };
     const tokenCalls = () =>
       sandbox.control.requestLog().filter((e) => e.path.endsWith('/oauth2/v2.0/token')).length;
-    const issued = await sandbox.control.issueTokens(upn, { scopes: SCOPES });
+    const issued = await sandbox.control.issueTokens(upn, { scopes: DEFAULT_SCOPES });
     const now = Date.now();
     // An expired credential: a stored refresh token, no usable access token.
     await repo.write({
       ...key,
       clientId: sandbox.clientId,
       tenantId: sandbox.tenantId,
-      scopes: SCOPES,
+      scopes: DEFAULT_SCOPES,
       account: { id: 'u', address: upn, displayName: upn },
       refreshToken: issued.refresh_token!,
       accessToken: issued.access_token,
@@ -68,7 +68,7 @@ export async function benchTokens(): Promise<BenchResult[]> {
     before = tokenCalls();
     const refreshToken = (await repo.read(key))!.record.refreshToken;
     await Promise.all(
-      Array.from({ length: CONCURRENT }, () => endpoint.refresh(refreshToken, SCOPES)),
+      Array.from({ length: CONCURRENT }, () => endpoint.refresh(refreshToken, DEFAULT_SCOPES)),
     );
     const naive = tokenCalls() - before;
 

@@ -37,20 +37,30 @@ function accepts(port: number): Promise<boolean> {
   });
 }
 
-export function azuriteConnectionString(ports: AzuriteInstance['ports']): string {
+export function azuriteConnectionString(
+  ports: AzuriteInstance['ports'],
+  account = ACCOUNT,
+): string {
   return [
     'DefaultEndpointsProtocol=http',
-    `AccountName=${ACCOUNT}`,
+    `AccountName=${account}`,
     `AccountKey=${DEV_KEY}`,
-    `BlobEndpoint=http://127.0.0.1:${ports.blob}/${ACCOUNT}`,
-    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${ACCOUNT}`,
-    `TableEndpoint=http://127.0.0.1:${ports.table}/${ACCOUNT}`,
+    `BlobEndpoint=http://127.0.0.1:${ports.blob}/${account}`,
+    `QueueEndpoint=http://127.0.0.1:${ports.queue}/${account}`,
+    `TableEndpoint=http://127.0.0.1:${ports.table}/${account}`,
   ].join(';');
 }
 
-export async function startAzurite(
-  options: { startTimeoutMs?: number } = {},
-): Promise<AzuriteInstance> {
+export interface AzuriteOptions {
+  startTimeoutMs?: number;
+  /**
+   * Storage accounts to serve instead of `devstoreaccount1` (all with the development key), so one
+   * Azurite gives many users storage that does not overlap (the tests: one account per stack).
+   */
+  accounts?: readonly string[];
+}
+
+export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
   const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(
@@ -75,7 +85,16 @@ export async function startAzurite(
       '--tablePort',
       String(ports.table),
     ],
-    { stdio: ['ignore', 'ignore', 'pipe'], cwd: tmpdir() },
+    {
+      stdio: ['ignore', 'ignore', 'pipe'],
+      cwd: tmpdir(),
+      env: options.accounts
+        ? {
+            ...process.env,
+            AZURITE_ACCOUNTS: options.accounts.map((a) => `${a}:${DEV_KEY}`).join(';'),
+          }
+        : process.env,
+    },
   );
   let stderr = '';
   child.stderr?.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
@@ -94,7 +113,11 @@ export async function startAzurite(
       accepts(ports.table),
     ]);
     if (ready.every(Boolean))
-      return { connectionString: azuriteConnectionString(ports), ports, stop };
+      return {
+        connectionString: azuriteConnectionString(ports, options.accounts?.[0]),
+        ports,
+        stop,
+      };
     await new Promise((r) => setTimeout(r, 100));
   }
   await stop();

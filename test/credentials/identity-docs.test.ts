@@ -10,8 +10,8 @@ import { budgetSignal } from '../../src/core/abort';
 import { ReauthRequiredError, UpstreamError } from '../../src/core/errors';
 import { createLogger } from '../../src/core/logger';
 import { createTokenEndpoint } from '../../src/credentials/token-endpoint';
-import { type DocIdentity, startDocIdentity } from './doc-identity';
-import { memoryStore, type MemoryStore } from './fakes';
+import { type DocIdentity, startDocIdentity } from '../support/doc-identity';
+import { memoryStore, type MemoryStore } from '../support/credential-fakes';
 import { connectAndConfirm } from '../support/connect';
 
 /** The credential layer against an identity platform that behaves exactly as documented. */

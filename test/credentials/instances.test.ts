@@ -5,7 +5,7 @@ import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
 import { sleep } from '../../src/core/abort';
-import { type Harness, startHarness, tokenCalls } from './harness';
+import { type Harness, startHarness, tokenCalls } from '../support/credential-harness';
 
 let h: Harness;
 beforeAll(async () => {

@@ -10,7 +10,7 @@ import {
   fakeAzureCredential,
   type LocalKeyVault,
   startKeyVaultServer,
-} from '../local/keyvault/client';
+} from '../support/keyvault-client';
 
 let vault: LocalKeyVault;
 beforeAll(async () => {

@@ -9,7 +9,7 @@ import { createFileDataKeyRing } from '../../src/credentials/data-key';
 import { createRecordRepository, secretNameFor } from '../../src/credentials/record';
 import { createTokenManager, type TokenManagerOptions } from '../../src/credentials/token-manager';
 import { type CredentialRecord } from '../../src/credentials/types';
-import { captureLog, fakeEndpoint, memoryStore } from './fakes';
+import { captureLog, fakeEndpoint, memoryStore } from '../support/credential-fakes';
 
 const key = { serviceId: 'svc', credentialId: 'c1' };
 

@@ -9,7 +9,7 @@ import {
 } from '../../src/graph/attachments';
 import { createGraphFactory } from '../../src/graph/client';
 import { startServer } from '../support/http';
-import { readOptions } from './read-support';
+import { readOptions } from '../support/graph-read';
 
 describe('attachment names and types', () => {
   it('sanitises file names', () => {

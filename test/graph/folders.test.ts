@@ -4,7 +4,7 @@ import { NotFoundError } from '../../src/core/errors';
 import { escapePathSegment, createFolderReader, type FolderView } from '../../src/graph/folders';
 import { type Sandbox, startSandbox } from '../../src/local/sandbox';
 import { type FolderInfo } from '../../src/local/sandbox';
-import { readOptions, sandboxGraph } from './read-support';
+import { readOptions, sandboxGraph } from '../support/graph-read';
 
 const ADELE = 'adele@contoso.test';
 const key = { serviceId: 'svc', credentialId: ADELE };

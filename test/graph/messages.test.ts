@@ -11,7 +11,7 @@ import {
   type MessageReader,
 } from '../../src/graph/messages';
 import { type MessageInfo, type Sandbox, startSandbox } from '../../src/local/sandbox';
-import { readOptions, sandboxGraph } from './read-support';
+import { readOptions, sandboxGraph } from '../support/graph-read';
 
 const ADELE = 'adele@contoso.test';
 const key = { serviceId: 'svc', credentialId: ADELE };

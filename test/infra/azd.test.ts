@@ -4,7 +4,15 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 
-import { type Infra, INFRA_DIR, REPO_ROOT, declared, loadInfra, prop, text } from './bicep';
+import {
+  type Infra,
+  INFRA_DIR,
+  REPO_ROOT,
+  declared,
+  loadInfra,
+  prop,
+  text,
+} from '../support/bicep';
 
 interface Hook {
   shell: string;

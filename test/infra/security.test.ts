@@ -8,7 +8,7 @@ import {
   loadInfra,
   prop,
   text,
-} from './bicep';
+} from '../support/bicep';
 
 /** Built-in role definition ids, as published by Microsoft (same GUID in every tenant). */
 const ROLE = {

@@ -4,7 +4,15 @@ import path from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { SETTINGS, type SettingName } from '../../src/config';
-import { type BicepObject, type Infra, INFRA_DIR, declared, loadInfra, prop, text } from './bicep';
+import {
+  type BicepObject,
+  type Infra,
+  INFRA_DIR,
+  declared,
+  loadInfra,
+  prop,
+  text,
+} from '../support/bicep';
 
 /** Settings that must NOT be set in Azure, and why. */
 const NOT_SET_IN_AZURE: Partial<Record<SettingName, string>> = {

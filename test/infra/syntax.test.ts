@@ -1,6 +1,13 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
-import { type BicepFile, listBicepFiles, parseBicep, prop, readBicep, text } from './bicep';
+import {
+  type BicepFile,
+  listBicepFiles,
+  parseBicep,
+  prop,
+  readBicep,
+  text,
+} from '../support/bicep';
 
 describe('Bicep syntax (tree-sitter-bicep; a real `az bicep build` runs in CI)', () => {
   let files: BicepFile[];

@@ -4,7 +4,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { budgetSignal } from '../../src/core/abort';
 import { ConflictError } from '../../src/core/errors';
 import { createLogger } from '../../src/core/logger';
-import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
+import { type AzuriteInstance } from '../../src/local/azurite';
+import { testStorage } from '../support/storage';
 import {
   createIdempotencyStore,
   IDEMPOTENCY_KEY_PATTERN,
@@ -34,7 +35,7 @@ function store(
 const opts = (ms = 5000) => ({ abortSignal: budgetSignal(ms), log });
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await testStorage();
   table = TableClient.fromConnectionString(azurite.connectionString, 'idemtest', {
     allowInsecureConnection: true,
   });

@@ -6,8 +6,8 @@ import { budgetSignal } from '../../src/core/abort';
 import { createLogger } from '../../src/core/logger';
 import { createSendService } from '../../src/mail/send';
 import { type OutgoingMessage } from '../../src/mail/send-types';
-import { type DocGraph, type DocGraphOptions, startDocGraph } from './send-doc-graph';
-import { fileAttachment, outgoingMessage } from './send-fixtures';
+import { type DocGraph, type DocGraphOptions, startDocGraph } from '../support/send-doc-graph';
+import { fileAttachment, outgoingMessage } from '../support/send-fixtures';
 
 /**
  * The send service against a Graph that behaves as Microsoft documents it (see

@@ -9,7 +9,7 @@ import { createIdempotencyStore, type IdempotencyStore } from '../../src/mail/id
 import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
 import { type OutgoingMessage, type SendService } from '../../src/mail/send-types';
 import { startTestStack, type TestStack } from '../support/stack';
-import { fileAttachment, outgoingMessage } from './send-fixtures';
+import { fileAttachment, outgoingMessage } from '../support/send-fixtures';
 
 /**
  * The send service against the sandbox with short lookup windows: lost answers that cannot be

@@ -2,8 +2,8 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
-import { type Harness, startHarness } from '../credentials/harness';
-import { secretClientFor } from '../local/keyvault/client';
+import { type Harness, startHarness } from '../support/credential-harness';
+import { secretClientFor } from '../support/keyvault-client';
 
 /**
  * Issue #14 finding 7: a DELETE on one instance reaches the others, and re-creating the id never

@@ -12,13 +12,14 @@ import { open, RecordUnreadableError, seal } from '../../src/credentials/envelop
 import { createKeyVaultKeyWrapper, type KeyWrapper } from '../../src/credentials/key-wrap';
 import { secretNameFor } from '../../src/credentials/record';
 import { type Sandbox, startSandbox } from '../../src/local/sandbox';
-import { vaultStore } from '../credentials/harness';
+import { vaultStore } from '../support/credential-harness';
 import {
   fakeAzureCredential,
   type LocalKeyVault,
   secretClientFor,
   startKeyVaultServer,
-} from '../local/keyvault/client';
+} from '../support/keyvault-client';
+import { DEFAULT_SCOPES } from '../../src/config';
 
 /**
  * Issue #14 finding 8: the data keys are wrapped by a Key Vault key (RSA-OAEP-256, the real
@@ -26,7 +27,6 @@ import {
  * cannot decrypt a refresh token; records written before keep working and move to a wrapped key
  * on their next write; envelopes accept only full 16-byte tags.
  */
-const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const KEY_NAME = 'credential-data-keys';
 let sandbox: Sandbox;
 let dataDir: string;
@@ -70,11 +70,11 @@ function appOn(vault: LocalKeyVault, wrapper?: KeyWrapper) {
 
 async function importAs(app: ReturnType<typeof appOn>, credentialId: string) {
   const tokens = await sandbox.control.issueTokens(sandbox.users[0]!.userPrincipalName, {
-    scopes: SCOPES,
+    scopes: DEFAULT_SCOPES,
   });
   await app.services.credentials.importRecord(
     { serviceId: 'svc', credentialId },
-    { refreshToken: tokens.refresh_token!, scopes: SCOPES },
+    { refreshToken: tokens.refresh_token!, scopes: DEFAULT_SCOPES },
   );
 }
 

@@ -5,7 +5,7 @@ import { createLogger } from '../../src/core/logger';
 import { type MailboxGraph } from '../../src/graph/client';
 import { type SendContext } from '../../src/mail/send/context';
 import { type AttachmentInput, type OutgoingMessage } from '../../src/mail/send-types';
-import { type DocGraph } from '../mail/send-doc-graph';
+import { type DocGraph } from './send-doc-graph';
 
 export const stageLog = createLogger(() => undefined, {});
 

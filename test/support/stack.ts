@@ -3,9 +3,10 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { type AppContext, createApp, type CreateAppOptions } from '../../src/app';
-import { hashApiKey } from '../../src/config';
+import { DEFAULT_SCOPES, hashApiKey } from '../../src/config';
 import { createLogger } from '../../src/core/logger';
-import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
+import { type AzuriteInstance } from '../../src/local/azurite';
+import { testStorage } from './storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/local/sandbox';
 import { hostRegistrations } from '../../src/registration';
@@ -44,13 +45,12 @@ export interface TestStackOptions {
   app?: Pick<CreateAppOptions, 'delivery' | 'bulk'>;
 }
 
-export const DEFAULT_SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 /** What acting on a shared mailbox (`?mailbox=`) needs on top. */
 export const SHARED_SCOPES = [...DEFAULT_SCOPES, 'Mail.ReadWrite.Shared', 'Mail.Send.Shared'];
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const sandbox = await startSandbox(options.sandbox);
-  const azurite = options.storage === false ? undefined : await startAzurite();
+  const azurite = options.storage === false ? undefined : await testStorage();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'omf-test-'));
   const services = options.services ?? ['svc', 'other'];
   const apiKeys = Object.fromEntries(

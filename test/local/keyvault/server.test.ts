@@ -1,6 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type LocalKeyVault, secretClientFor, startKeyVaultServer } from './client';
+import {
+  type LocalKeyVault,
+  secretClientFor,
+  startKeyVaultServer,
+} from '../../support/keyvault-client';
 
 let vault: LocalKeyVault;
 beforeAll(async () => {

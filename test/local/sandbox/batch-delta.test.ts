@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, value, withSandbox } from './support';
-import { validateGraphResponse } from './openapi-validator';
+import { call, token, value, withSandbox } from '../../support/sandbox';
+import { validateGraphResponse } from '../../support/openapi-validator';
 
 type Inner = {
   id: string;

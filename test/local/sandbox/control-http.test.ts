@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, withSandbox } from './support';
+import { call, withSandbox } from '../../support/sandbox';
 
 describe('control API over HTTP (/_sandbox)', () => {
   let sb: Sandbox;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, value, withSandbox } from './support';
+import { call, token, value, withSandbox } from '../../support/sandbox';
 
 const COLOR = 'String {66f5a359-4659-4830-9070-00047ec6ac6e} Name Color';
 const PAINT = 'String {66f5a359-4659-4830-9070-00047ec6ac6e} Name Paint';

@@ -17,8 +17,16 @@ import {
 } from '@microsoft/microsoft-graph-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { GRAPH_FIXTURES_DIR } from './openapi-validator';
-import { ALL_SCOPES, call, pkcePair, token, tokenRequest, value, withSandbox } from './support';
+import { GRAPH_FIXTURES_DIR } from '../../support/openapi-validator';
+import {
+  ALL_SCOPES,
+  call,
+  pkcePair,
+  token,
+  tokenRequest,
+  value,
+  withSandbox,
+} from '../../support/sandbox';
 
 interface DocExample {
   title: string;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, value, withSandbox } from './support';
+import { call, token, value, withSandbox } from '../../support/sandbox';
 
 describe('Graph reads', () => {
   let sb: Sandbox;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, withSandbox } from './support';
+import { call, token, withSandbox } from '../../support/sandbox';
 
 const MB = 1024 * 1024;
 

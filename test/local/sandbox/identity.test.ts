@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, pkcePair, tokenRequest, withSandbox } from './support';
+import { call, pkcePair, tokenRequest, withSandbox } from '../../support/sandbox';
 
 const REDIRECT = 'http://127.0.0.1:7071/api/oauth/callback';
 

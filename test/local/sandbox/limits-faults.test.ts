@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, withSandbox } from './support';
+import { call, token, withSandbox } from '../../support/sandbox';
 
 describe('limits', () => {
   let sb: Sandbox | undefined;

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, withSandbox } from './support';
+import { call, token, withSandbox } from '../../support/sandbox';
 
 const ADELE = 'adele@contoso.test';
 const MEGAN = 'megan@contoso.test';

@@ -2,7 +2,7 @@ import type http from 'node:http';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
 import { startServer } from '../../support/http';
-import { call, token, withSandbox } from './support';
+import { call, token, withSandbox } from '../../support/sandbox';
 
 interface Received {
   path: string;

@@ -9,16 +9,24 @@ import {
   ValidationError,
 } from '../../../src/core/errors';
 import { parseWith } from '../../../src/http/parse';
-import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
+import { type AzuriteInstance } from '../../../src/local/azurite';
+import { testStorage } from '../../support/storage';
 import { type BulkRequest, bulkRequestSchema } from '../../../src/mail/bulk/jobs';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
-import { bulkHarness, drain, fakeSend, finished, recipients, silentLog } from './harness';
+import {
+  bulkHarness,
+  drain,
+  fakeSend,
+  finished,
+  recipients,
+  silentLog,
+} from '../../support/bulk-harness';
 
 let azurite: AzuriteInstance;
 let storage: StorageClients;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await testStorage();
   storage = createStorageClients(
     { kind: 'connectionString', connectionString: azurite.connectionString },
     () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
+import { type AzuriteInstance } from '../../../src/local/azurite';
+import { testStorage } from '../../support/storage';
 import { createPacer, windowFit, type PacingLimits } from '../../../src/mail/bulk/pacing';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 
@@ -9,7 +10,7 @@ let storage: StorageClients;
 let n = 0;
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await testStorage();
   storage = createStorageClients(
     { kind: 'connectionString', connectionString: azurite.connectionString },
     () => {

@@ -3,8 +3,13 @@ import { describe, expect, it } from 'vitest';
 import { csvField, REPORT_CSV_COLUMNS, reportCsv, toCsv } from '../../../src/mail/report/csv';
 import { periodBefore } from '../../../src/mail/report/period';
 import { computeFigures } from '../../../src/mail/report/stats';
-import { parseCsv } from './csv-parse';
-import { DEFINITION, HOSTILE_SUBJECT, RUN_AT, scenarioSnapshot } from './scenario';
+import { parseCsv } from '../../support/csv-parse';
+import {
+  DEFINITION,
+  HOSTILE_SUBJECT,
+  RUN_AT,
+  scenarioSnapshot,
+} from '../../support/report-scenario';
 
 describe('report CSV', () => {
   it('quotes per RFC 4180 and ends every line with CRLF', () => {

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { escapeHtml, formatDuration, renderReportHtml } from '../../../src/mail/report/html';
 import { periodBefore } from '../../../src/mail/report/period';
 import { computeFigures } from '../../../src/mail/report/stats';
-import { DEFINITION, HOSTILE_NAME, RUN_AT, scenarioSnapshot } from './scenario';
+import { DEFINITION, HOSTILE_NAME, RUN_AT, scenarioSnapshot } from '../../support/report-scenario';
 
 const SAMPLE = path.resolve(__dirname, '../../../docs/report-sample.html');
 const period = periodBefore(RUN_AT, 7, 'UTC');

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
+import { type AzuriteInstance } from '../../../src/local/azurite';
+import { testStorage } from '../../support/storage';
 import { createRunStore } from '../../../src/mail/report/runs';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 
@@ -14,7 +15,7 @@ const store = () =>
 const key = (runId: string) => ({ serviceId: 'svc', reportId: 'weekly', runId });
 
 beforeAll(async () => {
-  azurite = await startAzurite();
+  azurite = await testStorage();
   storage = createStorageClients(
     { kind: 'connectionString', connectionString: azurite.connectionString },
     () => {

@@ -5,7 +5,8 @@ import { createLogger } from '../../../src/core/logger';
 import { type CredentialKey } from '../../../src/credentials/types';
 import { budgetSignal } from '../../../src/core/abort';
 import { createGraphFactory, type GraphFactory } from '../../../src/graph/client';
-import { type AzuriteInstance, startAzurite } from '../../../src/local/azurite';
+import { type AzuriteInstance } from '../../../src/local/azurite';
+import { testStorage } from '../../support/storage';
 import { type Sandbox, startSandbox } from '../../../src/local/sandbox';
 import { createIdempotencyStore } from '../../../src/mail/idempotency';
 import { periodBefore } from '../../../src/mail/report/period';
@@ -13,7 +14,7 @@ import { createRunStore, REPORT_RUNS_TABLE, type RunStore } from '../../../src/m
 import { createReportService, type ReportService } from '../../../src/mail/report/service';
 import { createSendService } from '../../../src/mail/send';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
-import { parseCsv } from './csv-parse';
+import { parseCsv } from '../../support/csv-parse';
 import {
   MAILBOX,
   RECIPIENT,
@@ -21,8 +22,8 @@ import {
   sandboxTokens,
   seedScenario,
   shiftToLastWeek,
-} from './sandbox-support';
-import { DEFINITION, EXPECTED, HOSTILE_SUBJECT } from './scenario';
+} from '../../support/report-sandbox';
+import { DEFINITION, EXPECTED, HOSTILE_SUBJECT } from '../../support/report-scenario';
 
 const lines: string[] = [];
 const log = createLogger((level, line) => lines.push(`${level} ${line}`));
@@ -85,7 +86,7 @@ async function delivered(): Promise<
 }
 
 beforeAll(async () => {
-  [sandbox, azurite] = await Promise.all([startSandbox({ messagesPerUser: 0 }), startAzurite()]);
+  [sandbox, azurite] = await Promise.all([startSandbox({ messagesPerUser: 0 }), testStorage()]);
   storage = createStorageClients(
     { kind: 'connectionString', connectionString: azurite.connectionString },
     () => {

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 
 import { periodBefore } from '../../../src/mail/report/period';
 import { computeFigures, median, percentile } from '../../../src/mail/report/stats';
-import { DEFINITION, EXPECTED, RUN_AT, scenarioSnapshot } from './scenario';
+import { DEFINITION, EXPECTED, RUN_AT, scenarioSnapshot } from '../../support/report-scenario';
 
 const period = periodBefore(RUN_AT, 7, 'UTC');
 const figures = computeFigures(scenarioSnapshot(), { definition: DEFINITION, period, now: RUN_AT });

@@ -11,8 +11,8 @@ import {
 } from '../../../src/mail/send/attach';
 import { toGraphMessage } from '../../../src/mail/send/plan';
 import { brokenFile, stageContext } from '../../support/send-stage';
-import { type DocGraph, type DocGraphOptions, startDocGraph } from '../send-doc-graph';
-import { fileAttachment, outgoingMessage } from '../send-fixtures';
+import { type DocGraph, type DocGraphOptions, startDocGraph } from '../../support/send-doc-graph';
+import { fileAttachment, outgoingMessage } from '../../support/send-fixtures';
 
 /** The attach stage alone, against a Graph that behaves as documented. */
 

@@ -10,8 +10,8 @@ import { type ConfirmTimings } from '../../../src/mail/send/context';
 import { toGraphMessage } from '../../../src/mail/send/plan';
 import { type OutgoingMessage } from '../../../src/mail/send-types';
 import { stageContext } from '../../support/send-stage';
-import { type DocGraph, startDocGraph } from '../send-doc-graph';
-import { outgoingMessage } from '../send-fixtures';
+import { type DocGraph, startDocGraph } from '../../support/send-doc-graph';
+import { outgoingMessage } from '../../support/send-fixtures';
 
 /** The confirm stage alone: what happened to a submitted message, and its ids. */
 

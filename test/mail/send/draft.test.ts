@@ -6,8 +6,8 @@ import { createDraft } from '../../../src/graph/drafts';
 import { type DraftCreator, newDraft, prepareDraft } from '../../../src/mail/send/draft';
 import { toGraphMessage } from '../../../src/mail/send/plan';
 import { brokenFile, stageContext } from '../../support/send-stage';
-import { type DocGraph, startDocGraph } from '../send-doc-graph';
-import { fileAttachment, outgoingMessage } from '../send-fixtures';
+import { type DocGraph, startDocGraph } from '../../support/send-doc-graph';
+import { fileAttachment, outgoingMessage } from '../../support/send-fixtures';
 
 /** Drafts for the draft route alone: made by a creator, filled, and never left behind on failure. */
 

@@ -8,7 +8,7 @@ import {
   toGraphMessage,
 } from '../../../src/mail/send/plan';
 import { type AttachmentInput, type OutgoingMessage } from '../../../src/mail/send-types';
-import { outgoingMessage } from '../send-fixtures';
+import { outgoingMessage } from '../../support/send-fixtures';
 
 /** The plan stage alone: pure, and it never reads a file. */
 

@@ -8,8 +8,8 @@ import { withFiles } from '../../../src/mail/send/attach';
 import { toGraphMessage } from '../../../src/mail/send/plan';
 import { submitDraft, submitMessage } from '../../../src/mail/send/submit';
 import { stageContext } from '../../support/send-stage';
-import { type DocGraph, type DocGraphOptions, startDocGraph } from '../send-doc-graph';
-import { fileAttachment, outgoingMessage } from '../send-fixtures';
+import { type DocGraph, type DocGraphOptions, startDocGraph } from '../../support/send-doc-graph';
+import { fileAttachment, outgoingMessage } from '../../support/send-fixtures';
 
 /** The submit stage alone: commit first, one irreversible request, a lost answer handed on. */
 

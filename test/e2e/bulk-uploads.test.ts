@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createApp } from '../../src/app';
 import { hashApiKey } from '../../src/config';
-import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
+import { type AzuriteInstance } from '../../src/local/azurite';
+import { testStorage } from '../support/storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { uploadBytes } from '../../src/mail/bulk/worker';
 import { hostRegistrations } from '../../src/registration';
@@ -41,7 +42,7 @@ beforeAll(async () => {
   });
   sender = stack.sandbox.users[0]!.userPrincipalName;
   await stack.connect('c1');
-  azurite = await startAzurite();
+  azurite = await testStorage();
   const config = stack.app.config;
   const app = createApp({
     env: {

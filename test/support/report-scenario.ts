@@ -1,5 +1,5 @@
-import { type ReportDefinition } from '../../../src/config';
-import { type MailboxSnapshot, type ReportMessage } from '../../../src/mail/report/reader';
+import { type ReportDefinition } from '../../src/config';
+import { type MailboxSnapshot, type ReportMessage } from '../../src/mail/report/reader';
 
 /**
  * One support week whose figures are worked out by hand (UTC, 7 days ending Mon 4 May 2026 00:00,

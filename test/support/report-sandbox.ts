@@ -1,14 +1,13 @@
-import { NotFoundError, ReauthRequiredError } from '../../../src/core/errors';
-import { type CredentialKey } from '../../../src/credentials/types';
-import { type GraphAccess, type GraphTokenSource } from '../../../src/graph/client';
-import { type Sandbox } from '../../../src/local/sandbox';
-import { periodBefore } from '../../../src/mail/report/period';
-import { DEFINITION, EXPECTED, MESSAGES, PERIOD_END } from './scenario';
+import { NotFoundError, ReauthRequiredError } from '../../src/core/errors';
+import { type CredentialKey } from '../../src/credentials/types';
+import { type GraphAccess, type GraphTokenSource } from '../../src/graph/client';
+import { type Sandbox } from '../../src/local/sandbox';
+import { periodBefore } from '../../src/mail/report/period';
+import { DEFINITION, EXPECTED, MESSAGES, PERIOD_END } from './report-scenario';
+import { DEFAULT_SCOPES } from '../../src/config';
 
 export const MAILBOX = 'adele@contoso.test';
 export const RECIPIENT = 'megan@contoso.test';
-export const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
-
 /**
  * Stands in for the credential layer in service tests: credential ids map to sandbox users
  * (tokens issued by the sandbox's identity platform), `dead` needs reconnecting, others are unknown.
@@ -23,10 +22,12 @@ export function sandboxTokens(
       const upn = credentials[key.credentialId];
       const user = sandbox.users.find((u) => u.userPrincipalName === upn);
       if (!user) throw new NotFoundError(`Credential ${key.credentialId}`);
-      const tokens = await sandbox.control.issueTokens(user.userPrincipalName, { scopes: SCOPES });
+      const tokens = await sandbox.control.issueTokens(user.userPrincipalName, {
+        scopes: DEFAULT_SCOPES,
+      });
       return {
         accessToken: tokens.access_token,
-        scopes: SCOPES,
+        scopes: DEFAULT_SCOPES,
         account: { id: user.id, address: user.mail, displayName: user.displayName },
       };
     },

@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { sleep } from '../../src/core/abort';
 import { ReauthRequiredError } from '../../src/core/errors';
-import { type Harness, SCOPES, startHarness, tokenCalls } from '../credentials/harness';
+import { type Harness, startHarness, tokenCalls } from '../support/credential-harness';
+import { DEFAULT_SCOPES } from '../../src/config';
 
 let h: Harness;
 beforeAll(async () => {
@@ -25,7 +26,7 @@ describe('credential routes', () => {
   it('imports (201, then 200), shows the public view only, isolates services, deletes', async () => {
     const upn = h.sandbox.users[0]!.userPrincipalName;
     const refreshToken = await h.issueRefreshToken();
-    const created = await put('c1', { refreshToken, scopes: SCOPES });
+    const created = await put('c1', { refreshToken, scopes: DEFAULT_SCOPES });
     expect(created.status).toBe(201);
     const view = (await created.json()) as Record<string, unknown>;
     expect(Object.keys(view).sort()).toEqual(
@@ -140,7 +141,7 @@ describe('credential routes', () => {
     expect(p.get('code_challenge_method')).toBe('S256');
     expect(p.get('response_mode')).toBe('query');
     expect(p.get('login_hint')).toBe(upn);
-    expect(p.get('scope')).toBe(SCOPES.join(' '));
+    expect(p.get('scope')).toBe(DEFAULT_SCOPES.join(' '));
     expect(p.get('state')).toBeTruthy();
 
     const back = await fetch(authorize, { redirect: 'manual' });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
-import { DEFAULT_SCOPES, startTestStack, type TestStack } from '../support/stack';
+import { startTestStack, type TestStack } from '../support/stack';
+import { DEFAULT_SCOPES } from '../../src/config';
 
 const SUPPORT = 'support@contoso.test';
 

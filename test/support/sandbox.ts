@@ -1,7 +1,7 @@
 /** Shared helpers for sandbox tests: start/stop, tokens, and a fetch wrapper that validates Graph JSON. */
 import { createHash, randomBytes } from 'node:crypto';
 import { expect } from 'vitest';
-import { startSandbox, type Sandbox, type SandboxOptions } from '../../../src/local/sandbox';
+import { startSandbox, type Sandbox, type SandboxOptions } from '../../src/local/sandbox';
 import { validateGraphResponse } from './openapi-validator';
 
 export const ALL_SCOPES =

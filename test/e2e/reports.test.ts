@@ -1,14 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { parseCsv } from '../mail/report/csv-parse';
+import { parseCsv } from '../support/csv-parse';
 import {
   MAILBOX,
   RECIPIENT,
   SANDBOX_EXPECTED,
   seedScenario,
   shiftToLastWeek,
-} from '../mail/report/sandbox-support';
-import { DEFINITION } from '../mail/report/scenario';
+} from '../support/report-sandbox';
+import { DEFINITION } from '../support/report-scenario';
 import { createRunStore, REPORT_RUNS_TABLE } from '../../src/mail/report/runs';
 import { hostRegistrations } from '../../src/registration';
 import { startTestStack, type TestStack } from '../support/stack';

@@ -3,21 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 
 import { type AppContext, createApp } from '../../src/app';
-import { hashApiKey } from '../../src/config';
+import { DEFAULT_SCOPES, hashApiKey } from '../../src/config';
 import { createLogger } from '../../src/core/logger';
 import { createKeyVaultSecretStore } from '../../src/credentials/keyvault-store';
 import { type SecretStore } from '../../src/credentials/store';
-import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
+import { type AzuriteInstance } from '../../src/local/azurite';
+import { testStorage } from './storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
 import { type Sandbox, startSandbox } from '../../src/local/sandbox';
 import { hostRegistrations } from '../../src/registration';
-import {
-  fakeAzureCredential,
-  type LocalKeyVault,
-  startKeyVaultServer,
-} from '../local/keyvault/client';
-
-export const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
+import { fakeAzureCredential, type LocalKeyVault, startKeyVaultServer } from './keyvault-client';
 
 export interface Harness {
   sandbox: Sandbox;
@@ -49,7 +44,7 @@ export function vaultStore(vault: LocalKeyVault, retryBudgetMs = 1_000): SecretS
 export async function startHarness(options: { storage?: boolean } = {}): Promise<Harness> {
   const sandbox = await startSandbox({ autoConsent: true, messagesPerUser: 5 });
   const vault = await startKeyVaultServer();
-  const azurite = options.storage ? await startAzurite() : undefined;
+  const azurite = options.storage ? await testStorage() : undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cred-fn-'));
   const lines: string[] = [];
   const keys = { svc: 'key-svc-0123456789', other: 'key-other-0123456789' };
@@ -98,7 +93,7 @@ export async function startHarness(options: { storage?: boolean } = {}): Promise
     },
     async issueRefreshToken(upn) {
       const tokens = await sandbox.control.issueTokens(upn ?? sandbox.users[0]!.userPrincipalName, {
-        scopes: SCOPES,
+        scopes: DEFAULT_SCOPES,
       });
       return tokens.refresh_token!;
     },

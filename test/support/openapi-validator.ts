@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import { parse } from 'yaml';
 
-export const GRAPH_FIXTURES_DIR = join(__dirname, '..', '..', 'fixtures', 'graph');
+export const GRAPH_FIXTURES_DIR = join(__dirname, '..', 'fixtures', 'graph');
 
 type Json = null | boolean | number | string | Json[] | { [k: string]: Json };
 type JsonObject = { [k: string]: Json };

@@ -1,6 +1,6 @@
 import { type CredentialKey } from '../../src/credentials/types';
 import { createGraphFactory, type GraphFactory } from '../../src/graph/client';
-import { startServer } from '../support/http';
+import { startServer } from './http';
 
 /**
  * A small Graph for send-path unit tests that does only what Microsoft documents, where the

@@ -1,7 +1,7 @@
 import { type TokenCredential } from '@azure/identity';
 import { SecretClient } from '@azure/keyvault-secrets';
 
-import { type LocalKeyVault, startKeyVaultServer } from '../../../src/local/keyvault/server';
+import { type LocalKeyVault, startKeyVaultServer } from '../../src/local/keyvault/server';
 
 /** A stand-in for the app's Azure credential: the local vault accepts any Bearer token. */
 export const fakeAzureCredential: TokenCredential = {

@@ -1,27 +1,23 @@
 import { type QueueClient } from '@azure/storage-queue';
 
-import { ConflictError } from '../../../src/core/errors';
-import { createLogger, type Logger } from '../../../src/core/logger';
-import { type CredentialKey } from '../../../src/credentials/types';
-import { decodeQueueMessage } from '../../../src/local/host';
+import { ConflictError } from '../../src/core/errors';
+import { createLogger, type Logger } from '../../src/core/logger';
+import { type CredentialKey } from '../../src/credentials/types';
+import { decodeQueueMessage } from '../../src/local/host';
 import {
   type BulkJobs,
   type BulkSettings,
   createBulkJobs,
   DEFAULT_BULK_SETTINGS,
-} from '../../../src/mail/bulk/jobs';
-import { createPacer } from '../../../src/mail/bulk/pacing';
-import { BULK_QUEUE, createBulkQueue } from '../../../src/mail/bulk/queue';
-import { createBulkStore, type BulkStore } from '../../../src/mail/bulk/store';
-import { type BulkWorker, createBulkWorker } from '../../../src/mail/bulk/worker';
-import {
-  type OutgoingMessage,
-  type SendResult,
-  type SendService,
-} from '../../../src/mail/send-types';
-import { createAttachmentBlobs } from '../../../src/mail/template-storage';
-import { createTemplateService, type TemplateService } from '../../../src/mail/templates';
-import { type StorageClients } from '../../../src/storage';
+} from '../../src/mail/bulk/jobs';
+import { createPacer } from '../../src/mail/bulk/pacing';
+import { BULK_QUEUE, createBulkQueue } from '../../src/mail/bulk/queue';
+import { createBulkStore, type BulkStore } from '../../src/mail/bulk/store';
+import { type BulkWorker, createBulkWorker } from '../../src/mail/bulk/worker';
+import { type OutgoingMessage, type SendResult, type SendService } from '../../src/mail/send-types';
+import { createAttachmentBlobs } from '../../src/mail/template-storage';
+import { createTemplateService, type TemplateService } from '../../src/mail/templates';
+import { type StorageClients } from '../../src/storage';
 
 export const silentLog: Logger = createLogger(() => undefined);
 
