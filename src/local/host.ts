@@ -274,6 +274,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<LocalHo
     });
   });
   server.requestTimeout = 0; // large uploads may take minutes
+  // Node's 5 s idle keep-alive races clients that reuse a pooled connection on a busy machine
+  // (ECONNRESET on a request the server never saw); a minute leaves the client to close first.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve) => server.listen(options.port ?? 0, '127.0.0.1', resolve));
   const port = (server.address() as { port: number }).port;
   const queues = options.registrations.filter(

@@ -129,6 +129,8 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     control,
     info,
   });
+  // As the local host: a long idle keep-alive, so a client closes a pooled connection first.
+  server.keepAliveTimeout = 60_000;
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port ?? 0, '127.0.0.1', () => resolve());

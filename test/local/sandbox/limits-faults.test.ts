@@ -1,4 +1,4 @@
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
 import { call, token, withSandbox } from '../../support/sandbox';
 
@@ -39,14 +39,23 @@ describe('limits', () => {
       limits: { requestsPerWindow: 3, requestWindowMs: 400 },
     });
     const t = await token(sb);
-    const statuses = [];
-    for (let i = 0; i < 4; i++)
-      statuses.push((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status);
-    expect(statuses).toEqual([200, 200, 200, 429]);
     const megan = await token(sb, 'megan@contoso.test');
-    expect((await call(sb, megan, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
-    await new Promise((r) => setTimeout(r, 450));
-    expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+    // The window is measured on the clock the sandbox reads: hold it still, then move it past
+    // the window, so a slow machine cannot stretch four requests over it.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() });
+    try {
+      const statuses = [];
+      for (let i = 0; i < 4; i++)
+        statuses.push((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status);
+      expect(statuses).toEqual([200, 200, 200, 429]);
+      expect((await call(sb, megan, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+      vi.setSystemTime(Date.now() + 399);
+      expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status).toBe(429);
+      vi.setSystemTime(Date.now() + 401);
+      expect((await call(sb, t, 'GET', '/v1.0/me/mailFolders')).status).toBe(200);
+    } finally {
+      vi.useRealTimers();
+    }
   });
 
   it('limits upload volume per window (uploads and upload-session PUTs)', async () => {
