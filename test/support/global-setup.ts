@@ -7,13 +7,15 @@ import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import
 import { startAzurite } from '../../src/local/azurite';
 
 /**
- * One Azurite for the whole run instead of one per test file (starting one costs seconds), with a
- * pool of storage accounts: every test stack claims an account of its own (`testStorage()`), so
- * no test sees another's tables, queues or blobs.
+ * One Azurite per test worker for the whole run instead of one per test stack (starting one costs
+ * seconds), each with a pool of storage accounts: every stack claims an account of its own
+ * (`testStorage()`), so no test sees another's tables, queues or blobs. One per worker, not one
+ * for all: Azurite is a single process, and two workers' storage calls would queue behind it.
  */
 
 export interface SharedAzurite {
-  ports: { blob: number; queue: number; table: number };
+  /** Ports of each worker's Azurite (a worker picks by its VITEST_POOL_ID). */
+  instances: Array<{ blob: number; queue: number; table: number }>;
   accounts: string[];
   /** A folder where an account is claimed by creating a folder of its name (atomic across workers). */
   claims: string;
@@ -25,18 +27,20 @@ declare module 'vitest' {
   }
 }
 
-/** More than the stacks one run starts (~60 today); past that a stack starts an Azurite of its own. */
+/** More than the stacks one run starts (~70 today); past that a stack starts an Azurite of its own. */
 const ACCOUNTS = 200;
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => `omftest${i}`);
-  const [azurite, claims] = await Promise.all([
-    startAzurite({ accounts, startTimeoutMs: 120_000 }), // a bound, for a machine under load
+  const workers = Math.max(1, project.config.maxWorkers);
+  const [claims, ...instances] = await Promise.all([
     mkdtemp(path.join(tmpdir(), 'omf-accounts-')),
+    // A generous bound: the run waits for these once, on a machine that may be busy.
+    ...Array.from({ length: workers }, () => startAzurite({ accounts, startTimeoutMs: 120_000 })),
   ]);
-  project.provide('azurite', { ports: azurite.ports, accounts, claims });
+  project.provide('azurite', { instances: instances.map((a) => a.ports), accounts, claims });
   return async () => {
-    await azurite.stop();
+    await Promise.all(instances.map((a) => a.stop()));
     await rm(claims, { recursive: true, force: true });
   };
 }

@@ -10,12 +10,14 @@ import {
 } from '../../src/local/azurite';
 
 /**
- * Storage for one test stack: an unused account of the run's shared Azurite
+ * Storage for one test stack: an unused account of this worker's Azurite
  * (`test/support/global-setup.ts`), or an Azurite of its own when the pool is used up. `stop()`
  * releases nothing: an account is used once, so the next stack starts from empty storage.
  */
 export async function testStorage(): Promise<AzuriteInstance> {
   const shared = inject('azurite');
+  const ports =
+    shared.instances[(Number(process.env.VITEST_POOL_ID ?? 1) - 1) % shared.instances.length]!;
   for (const account of shared.accounts) {
     try {
       await mkdir(path.join(shared.claims, account));
@@ -23,8 +25,8 @@ export async function testStorage(): Promise<AzuriteInstance> {
       continue; // claimed by another stack
     }
     return {
-      connectionString: azuriteConnectionString(shared.ports, account),
-      ports: shared.ports,
+      connectionString: azuriteConnectionString(ports, account),
+      ports,
       stop: () => Promise.resolve(),
     };
   }
