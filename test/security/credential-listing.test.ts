@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSecretDataKeyRing } from '../../src/credentials/data-key';
 import { createRecordRepository } from '../../src/credentials/record';
 import { type CredentialRecord } from '../../src/credentials/types';
-import { type Harness, SCOPES, startHarness, vaultStore } from '../credentials/harness';
+import { DEFAULT_SCOPES } from '../../src/config';
+import { type Harness, startHarness, vaultStore } from '../support/credential-harness';
 
 /**
  * Issue #14, finding 9: `GET credentials` of one service must not page through every secret of
@@ -25,7 +26,7 @@ beforeAll(async () => {
     credentialId,
     clientId: h.sandbox.clientId,
     tenantId: h.sandbox.tenantId,
-    scopes: SCOPES,
+    scopes: DEFAULT_SCOPES,
     account: {
       id: `id-${credentialId}`,
       address: `${credentialId}@contoso.test`,
@@ -82,7 +83,7 @@ describe("finding 9: one service's listing does not page through the others'", (
         h.api(`/api/credentials/${id}`, {
           method: 'PUT',
           headers: { 'content-type': 'application/json' },
-          body: JSON.stringify({ refreshToken, scopes: SCOPES }),
+          body: JSON.stringify({ refreshToken, scopes: DEFAULT_SCOPES }),
         }),
       );
     const [first, second] = h.sandbox.users;
