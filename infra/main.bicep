@@ -111,7 +111,7 @@ param sendRatePerMinute string = ''
 @description('DAILY_RECIPIENT_LIMIT per sending mailbox per rolling 24 h.')
 param dailyRecipientLimit string = ''
 
-@description('MAX_MESSAGE_SIZE_MB (at most 150).')
+@description('MAX_MESSAGE_SIZE_MB: the tenant MaxSendSize in decimal MB, counted on the encoded message (at most 150).')
 param maxMessageSizeMb string = ''
 
 @description('REQUEST_BUDGET_SECONDS: time budget of one HTTP invocation.')

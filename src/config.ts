@@ -40,7 +40,7 @@ export const SETTINGS = {
   DAILY_RECIPIENT_LIMIT: { requiredInAzure: false, doc: 'recipients per rolling 24 h per mailbox' },
   MAX_MESSAGE_SIZE_MB: {
     requiredInAzure: false,
-    doc: "largest message in MiB (tenant's MaxSendSize)",
+    doc: "largest message in decimal MB as Exchange counts it, encoded (tenant's MaxSendSize)",
   },
   REQUEST_BUDGET_SECONDS: { requiredInAzure: false, doc: 'time budget of one HTTP invocation' },
   AzureWebJobsStorage: {
@@ -590,7 +590,8 @@ export function loadConfig(
     scopes: e.GRAPH_SCOPES ?? DEFAULT_SCOPES,
     sendRatePerMinute: e.SEND_RATE_PER_MINUTE,
     dailyRecipientLimit: e.DAILY_RECIPIENT_LIMIT,
-    maxMessageSizeBytes: e.MAX_MESSAGE_SIZE_MB * 1024 * 1024,
+    // Exchange's MaxSendSize is in decimal megabytes, counted on the encoded message.
+    maxMessageSizeBytes: e.MAX_MESSAGE_SIZE_MB * 1_000_000,
     requestBudgetMs: e.REQUEST_BUDGET_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     storage,

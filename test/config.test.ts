@@ -24,7 +24,7 @@ describe('config', () => {
       tenantId: 'organizations',
       sendRatePerMinute: 30,
       dailyRecipientLimit: 10_000,
-      maxMessageSizeBytes: 35 * 1024 * 1024,
+      maxMessageSizeBytes: 35_000_000,
       reportSchedule: '0 0 8 * * 1',
       reports: [],
       publicBaseUrl: 'http://127.0.0.1:7071',

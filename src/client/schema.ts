@@ -999,6 +999,10 @@ export interface components {
       retryAfterSeconds?: number;
       /** @description With payload_too_large */
       limitBytes?: number;
+      /** @description With payload_too_large for a message */
+      rawBytes?: number;
+      /** @description With payload_too_large for a message, its estimated size as Exchange counts it (MIME, attachments in base64), which is what the limit applies to */
+      encodedBytes?: number;
       /** @description With send_outcome_unknown */
       sendId?: string;
       /** @description With precondition_failed */

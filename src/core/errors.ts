@@ -120,10 +120,18 @@ export class PayloadTooLargeError extends AppError {
   /** The limit that was exceeded, in bytes. */
   readonly limitBytes: number;
   readonly path: string | undefined;
-  constructor(message: string, limitBytes: number, path?: string) {
+  /** For a message: its raw size and the encoded size Exchange would count. */
+  readonly size: { rawBytes: number; encodedBytes: number } | undefined;
+  constructor(
+    message: string,
+    limitBytes: number,
+    path?: string,
+    size?: { rawBytes: number; encodedBytes: number },
+  ) {
     super('payload_too_large', message);
     this.limitBytes = limitBytes;
     this.path = path;
+    this.size = size;
   }
 }
 

@@ -88,6 +88,7 @@ export function toProblemResponse(error: unknown, context: ProblemContext): Http
   if (known instanceof ValidationError) body.errors = known.errors;
   if (known instanceof PayloadTooLargeError) {
     body.limitBytes = known.limitBytes;
+    if (known.size) Object.assign(body, known.size);
     if (known.path) body.errors = [{ path: known.path, message: known.detail }];
   }
   if (known instanceof ReauthRequiredError) {

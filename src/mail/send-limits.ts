@@ -1,4 +1,10 @@
 import { PayloadTooLargeError, ValidationError, type FieldError } from '../core/errors';
+import {
+  attachmentEncodedBytes,
+  describeOverLimit,
+  MAX_ATTACHMENT_BYTES,
+  messageSize,
+} from './message-size';
 import { type OutgoingMessage } from './send-types';
 
 /**
@@ -6,16 +12,14 @@ import { type OutgoingMessage } from './send-types';
  * that would be refused fails fast, naming the field (FACTS §2–§4).
  */
 
-const MiB = 1024 * 1024;
-/** Largest attachment, through an upload session. */
-export const MAX_ATTACHMENT_BYTES = 150 * MiB;
+export { MAX_ATTACHMENT_BYTES } from './message-size';
 /** To + Cc + Bcc per message. */
 export const MAX_RECIPIENTS = 500;
 /** Custom internet headers per message, all the caller's; names must start with `x-`. */
 export const MAX_CUSTOM_HEADERS = 5;
 const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9A-Za-z-]+$/i;
 
-/** Size counts body, subject and attachment bytes (before base64), per API.md's MAX_MESSAGE_SIZE_MB. */
+/** Size is the encoded size Exchange counts (see message-size.ts) against MAX_MESSAGE_SIZE_MB. */
 export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes: number): void {
   const errors: FieldError[] = [];
   const recipientCount = message.to.length + message.cc.length + message.bcc.length;
@@ -63,29 +67,39 @@ export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes
   });
   if (errors.length > 0) throw new ValidationError(errors);
 
-  let total = Buffer.byteLength(message.body, 'utf8') + Buffer.byteLength(message.subject, 'utf8');
-  if (total > maxMessageSizeBytes) {
+  // Exchange checks the encoded message against the limit, so that is what is estimated here.
+  const bodyOnly = messageSize({
+    subject: message.subject,
+    body: message.body,
+    recipients: recipientCount,
+    attachments: [],
+  });
+  if (bodyOnly.encodedBytes > maxMessageSizeBytes) {
     throw new PayloadTooLargeError(
-      `The message body is larger than the ${maxMessageSizeBytes}-byte message size limit.`,
+      describeOverLimit(bodyOnly, maxMessageSizeBytes),
       maxMessageSizeBytes,
       'body',
+      bodyOnly,
     );
   }
+  const size = { ...bodyOnly };
   message.attachments.forEach((attachment, index) => {
     const path = attachment.path ?? `attachments[${index}]`;
     if (attachment.size > MAX_ATTACHMENT_BYTES) {
       throw new PayloadTooLargeError(
-        `Attachment ${path} (${attachment.name}) has ${attachment.size} bytes; the largest attachment is ${MAX_ATTACHMENT_BYTES} bytes (150 MiB).`,
+        `Attachment ${path} (${attachment.name}) has ${attachment.size} bytes; the largest attachment is ${MAX_ATTACHMENT_BYTES} bytes (150 MB).`,
         MAX_ATTACHMENT_BYTES,
         path,
       );
     }
-    total += attachment.size;
-    if (total > maxMessageSizeBytes) {
+    size.rawBytes += attachment.size;
+    size.encodedBytes += attachmentEncodedBytes(attachment.size);
+    if (size.encodedBytes > maxMessageSizeBytes) {
       throw new PayloadTooLargeError(
-        `With attachment ${path} (${attachment.name}) the message exceeds the ${maxMessageSizeBytes}-byte message size limit (MAX_MESSAGE_SIZE_MB).`,
+        `With attachment ${path} (${attachment.name}): ${describeOverLimit(size, maxMessageSizeBytes)}`,
         maxMessageSizeBytes,
         path,
+        size,
       );
     }
   });

@@ -6,10 +6,12 @@ import * as z from 'zod';
 import {
   ConflictError,
   NotFoundError,
+  PayloadTooLargeError,
   PreconditionFailedError,
   ValidationError,
 } from '../core/errors';
 import { idSchema } from '../core/validators';
+import { describeOverLimit, messageSize } from './message-size';
 import { storageErrorCode, storageUnavailable } from '../storage';
 import {
   checkTemplate,
@@ -280,10 +282,22 @@ export function createTemplateService(deps: TemplateDependencies): TemplateServi
 
     async preview(serviceId, templateId, input) {
       const template = await this.get(serviceId, templateId);
-      const attachmentBytes = template.attachments.reduce((sum, a) => sum + a.size, 0);
-      return renderTemplate(compileTemplate(template), input, {
+      const attachments = template.attachments.map((a) => a.size);
+      const attachmentBytes = attachments.reduce((sum, n) => sum + n, 0);
+      const rendered = renderTemplate(compileTemplate(template), input, {
         maxBytes: Math.max(0, deps.maxMessageBytes - attachmentBytes),
       });
+      // The same rule as a send: the encoded message Exchange would count, not the raw text.
+      const size = messageSize({ ...rendered, recipients: 1, attachments });
+      if (size.encodedBytes > deps.maxMessageBytes) {
+        throw new PayloadTooLargeError(
+          describeOverLimit(size, deps.maxMessageBytes),
+          deps.maxMessageBytes,
+          'body',
+          size,
+        );
+      }
+      return rendered;
     },
   };
 }

@@ -340,8 +340,29 @@ describe('send: bad input never reaches Graph', () => {
       ]),
     );
     expect(result.status).toBe(413);
-    expect(result.body).toMatchObject({ code: 'payload_too_large', limitBytes: 35 * MiB });
+    expect(result.body).toMatchObject({ code: 'payload_too_large', limitBytes: 35_000_000 });
     expect((result.body.errors as Array<{ path: string }>)[0]!.path).toBe('files[1]');
+    expect(graphCalls()).toEqual([]);
+    expect(await uploadDirs()).toEqual(before);
+  });
+
+  it('counts the size as Exchange does: a 27 MB file is over 35 MB once encoded (413, both sizes)', async () => {
+    const before = await uploadDirs();
+    const result = await send(
+      multipart({ to: recipient, subject: 'encoded too big' }, [
+        { field: 'f', name: 'scan.pdf', bytes: Buffer.alloc(27_000_000, 1) },
+      ]),
+    );
+    expect(result.status).toBe(413);
+    expect(result.body).toMatchObject({ code: 'payload_too_large', limitBytes: 35_000_000 });
+    const { rawBytes, encodedBytes } = result.body as { rawBytes: number; encodedBytes: number };
+    expect(rawBytes).toBeGreaterThanOrEqual(27_000_000);
+    expect(rawBytes).toBeLessThan(35_000_000);
+    // base64 (4/3) with a CRLF every 76 characters, plus headers.
+    expect(encodedBytes).toBeGreaterThan(Math.ceil((27_000_000 * 4) / 3));
+    expect(result.body.detail).toContain(String(encodedBytes));
+    expect(result.body.detail).toContain(String(rawBytes));
+    expect((result.body.errors as Array<{ path: string }>)[0]!.path).toBe('files[0]');
     expect(graphCalls()).toEqual([]);
     expect(await uploadDirs()).toEqual(before);
   });
@@ -352,7 +373,8 @@ describe('send: bad input never reaches Graph', () => {
         to: recipient,
         body: 'b'.repeat(2 * MiB),
         attachments: [
-          { name: 'big.bin', contentBase64: Buffer.alloc(34 * MiB).toString('base64') },
+          // 30 MB raw fits the request; encoded it is about 41 MB, over the 35 MB limit.
+          { name: 'big.bin', contentBase64: Buffer.alloc(30_000_000).toString('base64') },
         ],
       }),
     );

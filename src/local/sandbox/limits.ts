@@ -21,8 +21,10 @@ export interface SandboxLimits {
   maxUploadChunkBytes: number;
   /** Upload sessions are for attachments of at least 3 MB. */
   minUploadSessionBytes: number;
-  /** Largest attachment through an upload session (150 MB). */
+  /** Largest attachment through an upload session (150 MB, decimal). */
   maxAttachmentBytes: number;
+  /** The mailbox's MaxSendSize on the message as sent (encoded): 35 MB by default, 150 MB at most. */
+  maxSendSizeBytes: number;
   uploadSessionLifetimeSeconds: number;
   /** Requests per JSON batch (20). */
   maxBatchRequests: number;
@@ -62,7 +64,8 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   maxRequestBytes: 4 * MB,
   maxUploadChunkBytes: 4 * MB,
   minUploadSessionBytes: 3 * MB,
-  maxAttachmentBytes: 150 * MB,
+  maxAttachmentBytes: 150_000_000,
+  maxSendSizeBytes: 35_000_000,
   uploadSessionLifetimeSeconds: 15 * 60,
   maxBatchRequests: 20,
   searchMaxResults: 1000,

@@ -12,6 +12,7 @@ import { type Logger } from '../../core/logger';
 import { emailAddress } from '../../core/validators';
 import { type CredentialKey } from '../../credentials/types';
 import { type SendService } from '../send-types';
+import { describeOverLimit, isAscii, measuredMessageSize } from '../message-size';
 import {
   type CompiledTemplate,
   compileTemplate,
@@ -228,7 +229,8 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
   function checkRecipients(
     request: BulkRequest,
     template: CompiledTemplate,
-    attachmentBytes: number,
+    attachmentSizes: readonly number[],
+    templateAscii: boolean,
   ): FieldError[] {
     const errors: FieldError[] = [];
     if (request.recipients.length > MAX_RECIPIENTS) {
@@ -265,18 +267,21 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         continue;
       }
       try {
-        const size =
-          measureTemplate(template, recipient, {
-            maxBytes: settings.maxMessageBytes,
-            pathPrefix: `${path}.`,
-            limitPath,
-            budget,
-          }) + attachmentBytes;
-        if (size > settings.maxMessageBytes) {
-          errors.push({
-            path,
-            message: `the message would be ${size} bytes; the limit is ${settings.maxMessageBytes}`,
-          });
+        const textBytes = measureTemplate(template, recipient, {
+          maxBytes: settings.maxMessageBytes,
+          pathPrefix: `${path}.`,
+          limitPath,
+          budget,
+        });
+        // Rendering only joins the template's text and the row's values, so both tell the encoding.
+        const size = measuredMessageSize({
+          textBytes,
+          ascii: templateAscii && isAscii(JSON.stringify(recipient.variables)),
+          recipients: 1 + recipient.cc.length,
+          attachments: attachmentSizes,
+        });
+        if (size.encodedBytes > settings.maxMessageBytes) {
+          errors.push({ path, message: describeOverLimit(size, settings.maxMessageBytes) });
         }
       } catch (error) {
         if (error instanceof ValidationError) errors.push(...error.errors);
@@ -377,12 +382,18 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         maxCount: MAX_BULK_ATTACHMENTS,
         maxTotalBytes: settings.maxMessageBytes,
       });
-      const attachmentBytes =
-        template.attachments.reduce((sum, a) => sum + a.size, 0) +
-        extra.reduce((sum, a) => sum + a.bytes.length, 0);
+      const attachmentSizes = [
+        ...template.attachments.map((a) => a.size),
+        ...extra.map((a) => a.bytes.length),
+      ];
       const scheduledAt = checkSchedule(request.scheduledAt);
       const compiled = compileFor(request, template.parts);
-      const errors = checkRecipients(request, compiled, attachmentBytes);
+      const errors = checkRecipients(
+        request,
+        compiled,
+        attachmentSizes,
+        isAscii(template.parts.subject) && isAscii(template.parts.body),
+      );
       if (errors.length > 0) throw new ValidationError(errors);
 
       const mailbox = await deps.senderMailbox(

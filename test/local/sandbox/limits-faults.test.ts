@@ -81,6 +81,32 @@ describe('limits', () => {
     expect(r.status).toBe(413);
     expect(r.json).toMatchObject({ error: { code: 'RequestEntityTooLarge' } });
   });
+
+  it("refuses to send a message over the mailbox's MaxSendSize counted as sent (base64)", async () => {
+    // 3,000 raw bytes pass a 3,800-byte limit; their base64 (4,000+) and headers do not.
+    sb = await withSandbox({ messagesPerUser: 5, limits: { maxSendSizeBytes: 3_800 } });
+    const t = await token(sb);
+    const message = (bytes: number) => ({
+      subject: 'size',
+      toRecipients: [{ emailAddress: { address: 'megan@contoso.test' } }],
+      attachments: [
+        {
+          '@odata.type': '#microsoft.graph.fileAttachment',
+          name: 'a.bin',
+          contentBytes: Buffer.alloc(bytes, 1).toString('base64'),
+        },
+      ],
+    });
+    const big = await call(sb, t, 'POST', '/v1.0/me/sendMail', {
+      body: { message: message(3_000) },
+    });
+    expect(big.status).toBe(413);
+    expect(big.json).toMatchObject({ error: { code: 'ErrorMessageSizeExceeded' } });
+    const small = await call(sb, t, 'POST', '/v1.0/me/sendMail', {
+      body: { message: message(1_000) },
+    });
+    expect(small.status).toBe(202);
+  });
 });
 
 describe('fault injection', () => {

@@ -64,7 +64,29 @@ function allRecipients(m: StoredMessage): Recipient[] {
 }
 
 /** Synchronous checks Graph makes before it accepts a send (202). */
-function validateForSend(m: StoredMessage): void {
+/**
+ * The message as transport sees it: MIME headers, the body (quoted-printable when ASCII, else base64)
+ * and every attachment in base64 with a CRLF per 76 characters. Exchange's MaxSendSize applies to this.
+ */
+function transportSize(m: StoredMessage): number {
+  const base64 = (n: number) => Math.ceil(n / 3) * 4 + 2 * Math.ceil(Math.ceil(n / 3) / 19);
+  const text = Buffer.from(m.subject + m.body.content, 'utf8');
+  const ascii = text.every((b) => b < 0x80);
+  const headers = 1000 + 80 * allRecipients(m).length;
+  const body = ascii ? Math.ceil(text.length * 1.04) : base64(text.length);
+  return m.attachments.reduce((sum, a) => sum + 300 + base64(a.bytes.length), headers + body);
+}
+
+function validateForSend(ctx: GraphContext, m: StoredMessage): void {
+  const limit = ctx.state.limits.limits.maxSendSizeBytes;
+  if (transportSize(m) > limit) {
+    // The status is not documented; Exchange's code is. Clients should key on the code.
+    throw new GraphError(
+      413,
+      'ErrorMessageSizeExceeded',
+      `The message exceeds the maximum supported size (${limit} bytes as sent).`,
+    );
+  }
   if (allRecipients(m).length === 0) {
     throw badRequest(
       "At least one recipient isn't valid., A message can't be sent because it contains no recipients.",
@@ -194,7 +216,7 @@ export function sendDraft(ctx: GraphContext, m: StoredMessage): GraphResponse {
   const { from, sender } = resolveSender(ctx, m.from);
   m.from = from;
   m.sender = sender;
-  validateForSend(m);
+  validateForSend(ctx, m);
   submit(ctx.state, ctx.mailbox, m, true);
   return noContent(202);
 }
@@ -244,7 +266,7 @@ export function sendNew(
   const m = newDraft(ctx, ctx.mailbox.wellKnown.get('drafts')!, thread);
   try {
     applyInput(ctx, m, { ...input, from, sender });
-    validateForSend(m);
+    validateForSend(ctx, m);
   } catch (err) {
     ctx.state.store.remove(ctx.mailbox, m);
     throw err;
