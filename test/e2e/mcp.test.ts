@@ -2,7 +2,7 @@ import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { startTestStack, type TestStack } from '../../support/stack';
+import { startTestStack, type TestStack } from '../support/stack';
 
 /**
  * POST /api/mcp driven by the MCP SDK's own Client and Streamable HTTP transport against the local
