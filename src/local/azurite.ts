@@ -61,6 +61,18 @@ export interface AzuriteOptions {
 }
 
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteInstance> {
+  // A free port is found by closing a listener on it, so another process may take it before
+  // Azurite binds: that start fails at once with EADDRINUSE and is tried again on new ports.
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOnce(options);
+    } catch (error) {
+      if (attempt >= 3 || !String(error).includes('EADDRINUSE')) throw error;
+    }
+  }
+}
+
+async function startOnce(options: AzuriteOptions): Promise<AzuriteInstance> {
   const ports = { blob: await freePort(), queue: await freePort(), table: await freePort() };
   const entry = require.resolve('azurite/dist/src/azurite.js');
   const child: ChildProcess = spawn(

@@ -4,7 +4,7 @@ import path from 'node:path';
 
 import type { TestProject } from 'vitest/node' with { 'resolution-mode': 'import' };
 
-import { startAzurite } from '../../src/local/azurite';
+import { type AzuriteInstance, startAzurite } from '../../src/local/azurite';
 
 /**
  * One Azurite per test worker for the whole run instead of one per test stack (starting one costs
@@ -33,14 +33,21 @@ const ACCOUNTS = 200;
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const accounts = Array.from({ length: ACCOUNTS }, (_, i) => `omftest${i}`);
   const workers = Math.max(1, project.config.maxWorkers);
-  const [claims, ...instances] = await Promise.all([
-    mkdtemp(path.join(tmpdir(), 'omf-accounts-')),
-    // A generous bound: the run waits for these once, on a machine that may be busy.
-    ...Array.from({ length: workers }, () => startAzurite({ accounts, startTimeoutMs: 120_000 })),
-  ]);
-  project.provide('azurite', { instances: instances.map((a) => a.ports), accounts, claims });
-  return async () => {
+  const claims = await mkdtemp(path.join(tmpdir(), 'omf-accounts-'));
+  const instances: AzuriteInstance[] = [];
+  const stop = async () => {
     await Promise.all(instances.map((a) => a.stop()));
     await rm(claims, { recursive: true, force: true });
   };
+  try {
+    // One after another: each picks free ports, and two picking at once could pick the same.
+    // A generous bound: the run waits for these once, on a machine that may be busy.
+    for (let i = 0; i < workers; i++)
+      instances.push(await startAzurite({ accounts, startTimeoutMs: 120_000 }));
+  } catch (error) {
+    await stop(); // never leave an Azurite running when the run cannot start
+    throw error;
+  }
+  project.provide('azurite', { instances: instances.map((a) => a.ports), accounts, claims });
+  return stop;
 }
