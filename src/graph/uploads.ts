@@ -2,6 +2,7 @@ import { remainingMs, sleep } from '../core/abort';
 import { UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
+import { ChunkReader, type UploadSource } from './chunk-reader';
 import { type MailboxGraph, segment } from './client';
 import { toGraphError } from './errors';
 import { backoffMs } from './middleware';
@@ -34,12 +35,6 @@ export interface UploadSession {
   uploadUrl: string;
   expirationDateTime?: string;
   nextExpectedRanges: string[];
-}
-
-/** Bytes to upload: read from the start each time `open` is called. */
-export interface UploadSource {
-  size: number;
-  open(): AsyncIterable<Uint8Array>;
 }
 
 function isLoopback(hostname: string): boolean {
@@ -113,69 +108,6 @@ export function nextOffset(ranges: unknown): number | undefined {
   return start ? Number(start[1]) : undefined;
 }
 
-/**
- * Reads `[offset, offset + length)` from a source that can only be read from the start: moves
- * forward through the stream, re-serves the last chunk for a retry, and reopens the stream only
- * when asked for bytes before that. Holds one chunk plus one stream buffer in memory.
- */
-export class ChunkReader {
-  private iterator: AsyncIterator<Uint8Array> | undefined;
-  /** Stream offset of `pending[0]`. */
-  private position = 0;
-  private pending: Buffer = Buffer.alloc(0);
-  private last: { offset: number; bytes: Buffer } | undefined;
-
-  constructor(private readonly source: UploadSource) {}
-
-  async read(offset: number, length: number): Promise<Buffer> {
-    const last = this.last;
-    if (last && offset >= last.offset && offset + length <= last.offset + last.bytes.length) {
-      return last.bytes.subarray(offset - last.offset, offset - last.offset + length);
-    }
-    if (!this.iterator || offset < this.position) await this.reopen();
-    const out = Buffer.allocUnsafe(length);
-    let filled = 0;
-    while (filled < length) {
-      if (this.pending.length === 0) {
-        const next = await this.iterator!.next();
-        if (next.done) {
-          throw new UpstreamError(
-            'graph_error',
-            `The attachment ended after ${this.position} of ${this.source.size} bytes.`,
-          );
-        }
-        this.pending = Buffer.from(next.value.buffer, next.value.byteOffset, next.value.byteLength);
-        continue;
-      }
-      if (this.position < offset) {
-        const skip = Math.min(offset - this.position, this.pending.length);
-        this.pending = this.pending.subarray(skip);
-        this.position += skip;
-        continue;
-      }
-      const take = Math.min(length - filled, this.pending.length);
-      this.pending.copy(out, filled, 0, take);
-      filled += take;
-      this.pending = this.pending.subarray(take);
-      this.position += take;
-    }
-    this.last = { offset, bytes: out };
-    return out;
-  }
-
-  async close(): Promise<void> {
-    await this.iterator?.return?.();
-    this.iterator = undefined;
-  }
-
-  private async reopen(): Promise<void> {
-    await this.close();
-    this.iterator = this.source.open()[Symbol.asyncIterator]();
-    this.position = 0;
-    this.pending = Buffer.alloc(0);
-  }
-}
-
 /** Takes one of the mailbox's concurrency slots; the answer releases it. */
 export type MailboxSlot = (abortSignal?: AbortSignal) => Promise<() => void>;
 
@@ -237,6 +169,9 @@ export async function uploadToSession(
     for (;;) {
       const length = Math.min(chunkBytes, source.size - offset);
       const body = await reader.read(offset, length);
+      // The next chunk comes in from the source while this one travels.
+      const after = offset + length;
+      if (after < source.size) reader.readAhead(after, Math.min(chunkBytes, source.size - after));
       const release = options.slot ? await options.slot(abortSignal) : () => {};
       let response: Response;
       try {
@@ -305,7 +240,7 @@ export async function uploadToSession(
       await sleep(wait, abortSignal);
     }
   } finally {
-    await reader.close();
+    reader.close();
   }
 }
 

@@ -8,11 +8,10 @@ import { createLogger } from '../../src/core/logger';
 import {
   cancelUploadSession,
   checkUploadUrl,
-  ChunkReader,
   nextOffset,
   uploadToSession,
-  type UploadSource,
 } from '../../src/graph/uploads';
+import { ChunkReader, type UploadSource } from '../../src/graph/chunk-reader';
 import { startServer } from '../support/http';
 
 const log = createLogger(() => undefined);
@@ -50,7 +49,7 @@ describe('ChunkReader', () => {
     expect(await reader.read(9000, 1000)).toEqual(bytes.subarray(9000)); // skips forward
     expect(await reader.read(100, 50)).toEqual(bytes.subarray(100, 150)); // goes back
     expect(src.opens).toBe(2);
-    await reader.close();
+    reader.close();
   });
 
   it('fails clearly when the source is shorter than declared', async () => {
