@@ -2,7 +2,7 @@ import { type HttpFunctionDefinition } from '../http/definitions';
 import { actionOptions, credentialKey, routeGraphId } from '../http/params';
 import { idempotencyKey } from '../http/parse';
 import { readResponseRequest } from '../http/respond-body';
-import { maxSendBodyBytes } from '../http/send-body';
+import { maxSendBodyBytes } from '../http/send-request';
 import { type SendService } from '../mail/send-types';
 
 export interface RespondFunctionDependencies {

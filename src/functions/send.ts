@@ -1,6 +1,7 @@
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { idempotencyKey, routeId } from '../http/parse';
-import { maxSendBodyBytes, readSendRequest } from '../http/send-body';
+import { readSendRequest } from '../http/send-body';
+import { maxSendBodyBytes } from '../http/send-request';
 import { type SendService } from '../mail/send-types';
 
 export interface SendFunctionDependencies {

@@ -49,7 +49,31 @@ export interface ReadMultipartOptions {
   /** Parent folder of the per-request temporary folder (default: the OS temp folder). */
   tempDir?: string;
   abortSignal?: AbortSignal;
+  /** Stops reading parts (the rest of the body is drained, so the client still gets the answer). */
+  stopSignal?: AbortSignal;
+  /**
+   * Called once, when the first file part begins, with the fields read so far. A taker returned
+   * gets that part and every later one instead of a temporary file: it reads the part's stream
+   * (sizes already counted against the limits) and settles when it is done with it. Throwing
+   * fails the body at once.
+   */
+  takeFiles?: (fields: ReadonlyMap<string, string>) => FileTaker | undefined;
 }
+
+/** A file part as it arrives; `stream` ends with the part. */
+export interface IncomingFilePart {
+  field: string;
+  index: number;
+  filename: string;
+  contentType: string;
+  stream: Readable;
+  /** A temporary file the taker may spool the part to (deleted with the body). */
+  path: string;
+  /** Aborted (with the reason) when the body fails: a taker must then settle without waiting. */
+  signal: AbortSignal;
+}
+
+export type FileTaker = (part: IncomingFilePart) => Promise<void>;
 
 /** Passes bytes through unchanged and reports each chunk, so counting keeps backpressure intact. */
 function tap(onChunk: (chunk: Buffer) => void): Transform {
@@ -96,6 +120,9 @@ export async function readMultipart(
   let fileBytes = 0;
   let fileIndex = 0;
   let failure: AppError | Error | undefined;
+  let taker: FileTaker | undefined;
+  let takerAsked = false;
+  const failed = new AbortController();
 
   try {
     let parser: busboy.Busboy;
@@ -125,6 +152,7 @@ export async function readMultipart(
       const fail = (error: Error) => {
         if (!failure) {
           failure = error;
+          failed.abort(error);
           // Stop parsing (ends the file streams) but keep reading what the client still sends,
           // up to the body limit, so it gets our answer instead of a reset connection.
           // Deferred: busboy is still inside its own event when most failures are noticed.
@@ -195,18 +223,48 @@ export async function readMultipart(
           sha256: '',
           path: join(dir, String(index)),
         };
-        const fileHash = createHash('sha256');
-        files.push(file);
         stream.on('limit', () =>
           fail(tooLarge(`File part ${path} (${info.filename})`, options.maxFileBytes, path)),
         );
-        const counter = tap((chunk) => {
-          fileHash.update(chunk);
+        const count = (chunk: Buffer) => {
           file.size += chunk.length;
           fileBytes += chunk.length;
           if (fileBytes > options.maxTotalFileBytes) {
             throw tooLarge('The files together', options.maxTotalFileBytes, path);
           }
+        };
+        if (!takerAsked) {
+          takerAsked = true;
+          try {
+            taker = options.takeFiles?.(fields);
+          } catch (error) {
+            stream.resume();
+            fail(error as Error);
+            return;
+          }
+        }
+        if (taker) {
+          const counted = tap(count);
+          // A part cut short (the connection closed) reports why the body failed.
+          stream.on('error', (error: Error) => counted.destroy(failure ?? error));
+          writes.push(
+            taker({
+              field: name,
+              index,
+              filename: file.filename,
+              contentType: file.contentType,
+              stream: stream.pipe(counted),
+              path: file.path,
+              signal: failed.signal,
+            }).catch((error: Error) => fail(error)),
+          );
+          return;
+        }
+        const fileHash = createHash('sha256');
+        files.push(file);
+        const counter = tap((chunk) => {
+          fileHash.update(chunk);
+          count(chunk);
         });
         writes.push(
           pipeline(stream, counter, createWriteStream(file.path)).then(
@@ -232,6 +290,11 @@ export async function readMultipart(
       );
       parser.on('close', () => resolve());
 
+      options.stopSignal?.addEventListener(
+        'abort',
+        () => fail(new Error('The request body was no longer needed.')),
+        { once: true },
+      );
       options.abortSignal?.addEventListener(
         'abort',
         () => {
@@ -257,7 +320,14 @@ export async function readMultipart(
       source.on('end', () => {
         if (!failure) parser.end();
       });
-      source.on('error', (error: Error) => fail(error));
+      source.on('error', () =>
+        fail(
+          new ValidationError({
+            path: 'body',
+            message: 'ended before it was complete (the connection was closed)',
+          }),
+        ),
+      );
     });
 
     await done;

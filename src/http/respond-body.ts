@@ -4,15 +4,16 @@ import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
+import { readMessageRequest } from './send-body';
 import {
   attachmentSchema,
   fromField,
+  fileSizes,
   type MessageRequestShape,
   type ParsedSendRequest,
-  readMessageRequest,
   type ReadSendRequestOptions,
   recipients,
-} from './send-body';
+} from './send-request';
 
 /**
  * The bodies of `POST …/messages/{messageId}/reply` and `…/forward`: send's fields that make sense
@@ -36,6 +37,7 @@ const replySchema = z.strictObject({
   bcc: recipients,
   attachments: files,
   ...sender,
+  fileSizes: fileSizes.optional(),
 });
 
 const forwardSchema = z.strictObject({
@@ -46,6 +48,7 @@ const forwardSchema = z.strictObject({
   contentType,
   attachments: files,
   ...sender,
+  fileSizes: fileSizes.optional(),
 });
 
 type ReplyRequest = z.output<typeof replySchema>;

@@ -23,6 +23,11 @@ export interface AttachmentInput {
   open(): AsyncIterable<Uint8Array>;
   /** Where the attachment came from in the request (`attachments[0]`, `files[1]`), for errors. */
   path?: string;
+  /**
+   * Set while the bytes are still arriving (a multipart part whose size was declared): resolves
+   * with the final name and type once the part begins. `open` then reads it once, as it arrives.
+   */
+  arrival?: () => Promise<{ name: string; contentType: string }>;
 }
 
 /**
@@ -66,6 +71,12 @@ export interface OutgoingMessage {
   fromKind?: 'primary' | 'alias' | 'sendAs';
   /** Append the credential's signature; undefined follows the signature's own `default`. */
   signature?: boolean;
+  /**
+   * Set while attachments are still arriving: settles once the whole request has, rejecting with
+   * the caller's error (a size other than declared, a missing or undeclared part, a closed
+   * connection). Nothing is sent before it has settled.
+   */
+  received?: () => Promise<void>;
 }
 
 export interface SendOptions {

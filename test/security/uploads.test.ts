@@ -2,7 +2,7 @@ import http from 'node:http';
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-import { maxJsonBodyBytes } from '../../src/http/send-body';
+import { maxJsonBodyBytes } from '../../src/http/send-request';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**

@@ -1,3 +1,5 @@
+import { Readable } from 'node:stream';
+
 import { budgetSignal, remainingMs } from '../../core/abort';
 import { PayloadTooLargeError } from '../../core/errors';
 import { addFileAttachment } from '../../graph/drafts';
@@ -65,6 +67,20 @@ async function uploadBySession(
 }
 
 /**
+ * A file still arriving, once it begins: its final name and type, and when small enough to post,
+ * its bytes read into memory (a live stream reads once; a refused post then goes by session).
+ * A bigger one flows straight into its upload session.
+ */
+async function arrived(attachment: AttachmentInput): Promise<AttachmentInput> {
+  const { arrival, ...file } = attachment;
+  if (!arrival) return attachment;
+  const described = { ...file, ...(await arrival()) };
+  if (!postable(described)) return described;
+  const bytes = await readAll(described);
+  return { ...described, open: () => Readable.from([bytes]) };
+}
+
+/**
  * Adds one file to the draft: by POST `/attachments` when its request fits Graph's limit,
  * otherwise by upload session. When Graph refuses either for the file's size (a 413, or a
  * session refused as under its minimum: Graph's "3 MB" need not be ours), the other way is
@@ -73,9 +89,10 @@ async function uploadBySession(
 export async function attachFile(
   ctx: SendContext,
   draftId: string,
-  attachment: AttachmentInput,
+  arriving: AttachmentInput,
   open: OpenUploads,
 ): Promise<void> {
+  const attachment = await arrived(arriving);
   const post = async () => addFileAttachment(ctx.work, draftId, await toFileAttachment(attachment));
   const bySession = () => uploadBySession(ctx, draftId, attachment, open);
   const [first, second, refusedForSize] = postable(attachment)

@@ -144,9 +144,15 @@ export interface SendPlan {
   draftMailbox?: string;
   /** Files carried by the first request (sendMail, or the draft's create). */
   packed: AttachmentInput[];
-  /** Files added to the draft one by one (POST `/attachments` or an upload session). */
+  /**
+   * Files added to the draft one by one (POST `/attachments` or an upload session), among them
+   * every file still arriving: its upload starts as its bytes come in.
+   */
   separate: AttachmentInput[];
 }
+
+/** Files still arriving go on a draft made at once, each added when it comes (never packed). */
+const arriving = (attachment: AttachmentInput) => attachment.arrival !== undefined;
 
 /**
  * A reply or forward goes in one request while it fits; a replyAll with added Cc, or one too
@@ -167,6 +173,7 @@ function planResponse(
   const response: PlannedResponse = { kind, messageId, comment, addCc };
   const single =
     addCc.length === 0 &&
+    !message.attachments.some(arriving) &&
     fitsOneRequest(message.attachments, (shells) => ({
       comment,
       message: { ...payload, attachments: shells },
@@ -216,10 +223,12 @@ export function planSend(
     );
   }
   let payload = toGraphMessage(message, sendId);
-  const single = fitsOneRequest(message.attachments, (shells) => ({
-    message: { ...payload, attachments: shells },
-    saveToSentItems: message.saveToSentItems,
-  }));
+  const single =
+    !message.attachments.some(arriving) &&
+    fitsOneRequest(message.attachments, (shells) => ({
+      message: { ...payload, attachments: shells },
+      saveToSentItems: message.saveToSentItems,
+    }));
   if (single) {
     return { route: 'sendMail', payload, sendingAs, packed: message.attachments, separate: [] };
   }
@@ -233,6 +242,7 @@ export function planSend(
   const separate: AttachmentInput[] = [];
   for (const attachment of message.attachments) {
     const fits =
+      !arriving(attachment) &&
       postable(attachment) &&
       fitsOneRequest([...packed, attachment], (shells) => ({ ...payload, attachments: shells }));
     (fits ? packed : separate).push(attachment);

@@ -9,14 +9,16 @@ import { type SendContext } from './context';
 import { type PlannedResponse } from './plan';
 
 /**
- * The submit stage: the one irreversible request, right after `commit` records that sending has
- * begun. It is retried on 429 only (by the Graph client). A definite refusal throws; an answer
- * that was lost (timeout, network error, 5xx) is returned for the confirm stage to resolve,
- * never retried.
+ * The submit stage: the one irreversible request, once the caller's request has arrived whole and
+ * right after `commit` records that sending has begun. It is retried on 429 only (by the Graph
+ * client). A definite refusal throws; an answer that was lost (timeout, network error, 5xx) is
+ * returned for the confirm stage to resolve, never retried.
  */
 export type Submission = { answered: true } | { answered: false; error: unknown };
 
 async function submit(ctx: SendContext, request: () => Promise<void>): Promise<Submission> {
+  // Files that flowed in while the draft was prepared: the request must have arrived whole.
+  await ctx.message.received?.();
   await ctx.commit(ctx.sendId);
   try {
     await request();

@@ -1,0 +1,281 @@
+import { createReadStream } from 'node:fs';
+import { Readable } from 'node:stream';
+
+import * as z from 'zod';
+
+import { ValidationError } from '../core/errors';
+import { emailAddress, isEmailAddress, isStrictBase64 } from '../core/validators';
+import { MAX_ATTACHMENT_BYTES } from '../mail/send-limits';
+import { type AttachmentInput, type OutgoingMessage, type Recipient } from '../mail/send-types';
+import { parseWith } from './parse';
+
+/**
+ * What the send route's request says, in either encoding: its schema, its body limits, and how
+ * it becomes the typed command the send service takes (`OutgoingMessage`). Syntax is checked here
+ * (addresses, base64, enums, unknown fields); Exchange's limits are checked by the send service
+ * for every sender.
+ */
+
+const MiB = 1024 * 1024;
+/** File parts in one multipart request. */
+const MAX_FILE_PARTS = 100;
+/** Multipart headers and an ordinary message part on top of the files themselves. */
+export const MULTIPART_OVERHEAD_BYTES = 10 * MiB;
+
+/** The largest JSON body: the message size limit after base64 (4/3), plus 1 MiB for the rest. */
+export function maxJsonBodyBytes(maxMessageSizeBytes: number): number {
+  return Math.ceil((maxMessageSizeBytes * 4) / 3) + MiB;
+}
+
+/**
+ * The largest multipart body: files of up to 150 MiB always stream in (so an oversized file is
+ * refused naming its part, not the whole body), plus the per-part overhead.
+ */
+export function maxMultipartBodyBytes(): number {
+  return MAX_ATTACHMENT_BYTES + MULTIPART_OVERHEAD_BYTES;
+}
+
+/** The route's body limit: whichever of the two encodings allows more. */
+export function maxSendBodyBytes(maxMessageSizeBytes: number): number {
+  return Math.max(maxJsonBodyBytes(maxMessageSizeBytes), maxMultipartBodyBytes());
+}
+
+/**
+ * A display name as it goes into From, To or Reply-To: one line (a line break would start another
+ * header in the MIME Exchange builds), no control characters, at most 255 characters.
+ */
+export const displayName = z
+  .string()
+  .max(255, 'must be at most 255 characters')
+  .refine((name) => ![...name].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), {
+    message: 'must be one line without control characters',
+  });
+
+/** A recipient as a string or `{address, name}`. */
+const recipient = z.unknown().transform((value, ctx): Recipient => {
+  if (typeof value === 'string') {
+    if (!isEmailAddress(value))
+      ctx.addIssue({ code: 'custom', message: 'is not a valid email address' });
+    return { address: value };
+  }
+  const parsed = z
+    .strictObject({
+      address: emailAddress('is not a valid email address'),
+      name: displayName.optional(),
+    })
+    .safeParse(value);
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      ctx.addIssue(
+        issue.code === 'unrecognized_keys'
+          ? { code: 'custom', message: `has unknown fields: ${issue.keys.join(', ')}` }
+          : { code: 'custom', message: issue.message, path: issue.path },
+      );
+    }
+    return { address: '' };
+  }
+  return parsed.data.name === undefined
+    ? { address: parsed.data.address }
+    : { address: parsed.data.address, name: parsed.data.name };
+});
+
+/** A single recipient or a list of them. */
+export const recipients = z.preprocess(
+  (value) => (value === undefined || Array.isArray(value) ? value : [value]),
+  z.array(recipient).max(1000, 'has too many entries').default([]),
+);
+
+/** Reply-To addresses: Outlook offers a handful; more is a mistake, not a use. */
+export const MAX_REPLY_TO = 10;
+export const replyToList = z.preprocess(
+  (value) => (value === undefined || Array.isArray(value) ? value : [value]),
+  z.array(recipient).max(MAX_REPLY_TO, `at most ${MAX_REPLY_TO} addresses`).default([]),
+);
+
+/** `from`: an address (or `{address, name}`) the credential may send as. */
+export const fromField = recipient;
+
+const MEDIA_TYPE = /^[A-Za-z0-9!#$&^_.+-]+\/[A-Za-z0-9!#$&^_.+-]+(\s*;.*)?$/;
+
+export const attachmentSchema = z
+  .strictObject({
+    name: z.string().min(1).max(255).optional(),
+    contentType: z.string().regex(MEDIA_TYPE, 'is not a media type').max(255).optional(),
+    contentBase64: z.string().refine(isStrictBase64, 'is not valid base64').optional(),
+    /** multipart only: the form field name of the file part this entry describes. */
+    file: z.string().min(1).max(255).optional(),
+    isInline: z.boolean().default(false),
+    contentId: z
+      .string()
+      .regex(/^[\x21-\x7e]{1,255}$/, 'must be 1–255 printable characters')
+      .optional(),
+  })
+  .superRefine((value, ctx) => {
+    if ((value.contentBase64 === undefined) === (value.file === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contentBase64'],
+        message: 'give either contentBase64 or (multipart) file',
+      });
+    }
+    if (value.contentBase64 !== undefined && value.name === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'is required' });
+    }
+    if (value.isInline && value.contentId === undefined) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['contentId'],
+        message: 'is required for an inline attachment (referenced as cid: in the HTML body)',
+      });
+    }
+  });
+
+/**
+ * multipart only: `{"<file part name>": bytes}`. Read into a Map: part names are caller text,
+ * never object keys.
+ */
+export const fileSizes = z.unknown().transform((value, ctx): Map<string, number> => {
+  const sizes = new Map<string, number>();
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    ctx.addIssue({ code: 'custom', message: 'must map file part names to their sizes in bytes' });
+    return sizes;
+  }
+  const entries = Object.entries(value);
+  if (entries.length > MAX_FILE_PARTS) {
+    ctx.addIssue({ code: 'custom', message: `has more than ${MAX_FILE_PARTS} entries` });
+    return sizes;
+  }
+  for (const [name, size] of entries) {
+    if (name.length === 0 || name.length > 255) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'must be 1–255 characters' });
+    } else if (typeof size !== 'number' || !Number.isSafeInteger(size) || size < 0) {
+      ctx.addIssue({ code: 'custom', path: [name], message: 'must be a whole number of bytes' });
+    } else sizes.set(name, size);
+  }
+  return sizes;
+});
+
+export const sendRequestSchema = z.strictObject({
+  to: recipients,
+  cc: recipients,
+  bcc: recipients,
+  replyTo: replyToList,
+  subject: z
+    .string()
+    .max(16 * 1024)
+    .default(''),
+  body: z.string().default(''),
+  contentType: z.enum(['text', 'html'], { error: 'must be text or html' }).default('text'),
+  importance: z
+    .enum(['low', 'normal', 'high'], { error: 'must be low, normal or high' })
+    .default('normal'),
+  saveToSentItems: z.boolean().default(true),
+  headers: z.record(z.string(), z.string()).default({}),
+  attachments: z.array(attachmentSchema).max(250, 'has too many entries').default([]),
+  mailbox: emailAddress('must be the email address (UPN) of a mailbox').optional(),
+  from: fromField.optional(),
+  /** Append the credential's signature (default: the signature's own `default`). */
+  signature: z.boolean().optional(),
+  fileSizes: fileSizes.optional(),
+});
+
+export type SendRequest = z.output<typeof sendRequestSchema>;
+export type AttachmentEntry = z.output<typeof attachmentSchema>;
+
+/** What every request carrying a message has: send's `attachments`, and its `fileSizes`. */
+export interface MessageRequest {
+  attachments: AttachmentEntry[];
+  fileSizes?: Map<string, number> | undefined;
+}
+
+/**
+ * What a request that carries a message is made of: its JSON schema (with send's `attachments`
+ * and `fileSizes`) and how the parsed JSON and its files become the send service's command.
+ */
+export interface MessageRequestShape<T extends MessageRequest> {
+  schema: z.ZodType<T>;
+  toMessage(parsed: T, attachments: AttachmentInput[]): OutgoingMessage;
+}
+
+export interface ParsedSendRequest {
+  message: OutgoingMessage;
+  /** sha256 of what was asked, for Idempotency-Key repeats. */
+  fingerprint: string;
+  /** Stops reading what is left of the body and deletes spooled files; call once the send is over. */
+  dispose(): Promise<void>;
+}
+
+export interface ReadSendRequestOptions {
+  maxMessageSizeBytes: number;
+  tempDir?: string;
+  abortSignal?: AbortSignal;
+}
+
+function bufferSource(bytes: Buffer): () => AsyncIterable<Uint8Array> {
+  return () => Readable.from([bytes], { objectMode: false });
+}
+
+/** A spooled file, read from the start each time. */
+export function fileSource(path: string): () => AsyncIterable<Uint8Array> {
+  return () => createReadStream(path, { highWaterMark: 256 * 1024 });
+}
+
+export function sendMessage(request: SendRequest, attachments: AttachmentInput[]): OutgoingMessage {
+  return {
+    to: request.to,
+    cc: request.cc,
+    bcc: request.bcc,
+    replyTo: request.replyTo,
+    subject: request.subject,
+    body: request.body,
+    contentType: request.contentType,
+    importance: request.importance,
+    saveToSentItems: request.saveToSentItems,
+    headers: request.headers,
+    attachments,
+    ...(request.mailbox === undefined ? {} : { mailbox: request.mailbox }),
+    ...(request.from === undefined ? {} : { from: request.from }),
+    ...(request.signature === undefined ? {} : { signature: request.signature }),
+  };
+}
+
+export function inlineFields(
+  entry: AttachmentEntry,
+): Pick<AttachmentInput, 'isInline' | 'contentId'> {
+  return {
+    ...(entry.isInline ? { isInline: true } : {}),
+    ...(entry.contentId === undefined ? {} : { contentId: entry.contentId }),
+  };
+}
+
+export function base64Attachment(entry: AttachmentEntry, index: number): AttachmentInput {
+  const bytes = Buffer.from(entry.contentBase64 ?? '', 'base64');
+  return {
+    name: entry.name ?? 'attachment',
+    contentType: entry.contentType ?? 'application/octet-stream',
+    size: bytes.length,
+    open: bufferSource(bytes),
+    path: `attachments[${index}]`,
+    ...inlineFields(entry),
+  };
+}
+
+/** The multipart `message` part: JSON checked against the same schema as a JSON body. */
+export function parseMessagePart<T>(schema: z.ZodType<T>, text: string | undefined): T {
+  if (text === undefined) {
+    throw new ValidationError({
+      path: 'message',
+      message: 'is required: a form field with the message as JSON',
+    });
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ValidationError({
+      path: 'message',
+      message: `is not valid JSON: ${(error as Error).message}`,
+    });
+  }
+  return parseWith(schema, json);
+}
