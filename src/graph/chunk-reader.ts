@@ -59,8 +59,15 @@ export class ChunkReader {
     );
     if (within)
       return within.bytes.subarray(offset - within.offset, offset - within.offset + length);
-    const out = Buffer.allocUnsafe(length);
-    // From memory as far as the held ranges reach (a resume inside the chunk in flight)...
+    const heldEnd = Math.max(0, ...this.held.map((h) => h.offset + h.bytes.length));
+    // Going on past what is held (the usual step), the oldest chunk's memory is reused: its
+    // upload is over. Anything else (a resume inside the chunk in flight) gets fresh memory.
+    const oldest = this.held.length > 1 && offset >= heldEnd ? this.held[0]!.bytes : undefined;
+    const out =
+      oldest && oldest.buffer.byteLength >= length
+        ? Buffer.from(oldest.buffer, 0, length)
+        : Buffer.allocUnsafeSlow(length); // never pooled: its memory is ours to reuse
+    // From memory as far as the held ranges reach...
     let filled = 0;
     for (const h of this.held) {
       const at = offset + filled;

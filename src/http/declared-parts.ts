@@ -1,10 +1,10 @@
 import { createReadStream, createWriteStream } from 'node:fs';
-import { Transform, type TransformCallback } from 'node:stream';
+import { type Readable, Transform, type TransformCallback } from 'node:stream';
 import { finished, pipeline } from 'node:stream/promises';
 
 import { UpstreamError, ValidationError } from '../core/errors';
 import { type AttachmentInput } from '../mail/send-types';
-import { type IncomingFilePart } from './multipart';
+import { type IncomingFilePart, PART_BUFFER_BYTES } from './multipart';
 
 /**
  * File parts whose sizes the `message` part declared (`fileSizes`), handed to the send while they
@@ -80,6 +80,7 @@ export function missingParts(names: string[]): ValidationError {
 function sizeCheck(part: IncomingFilePart, declared: number): Transform {
   let size = 0;
   return new Transform({
+    highWaterMark: PART_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       size += chunk.length;
       if (size > declared)
@@ -90,6 +91,18 @@ function sizeCheck(part: IncomingFilePart, declared: number): Transform {
       callback(size === declared ? null : sizeMismatch(part, declared, `has ${size} bytes`));
     },
   });
+}
+
+/**
+ * A part's bytes as they arrive. Its reader stops at the declared size; what follows is drained,
+ * never kept, so the part is still checked to its end (a byte too many is a mismatch).
+ */
+async function* liveBytes(part: Readable): AsyncIterable<Uint8Array> {
+  try {
+    yield* part.iterator({ destroyOnReturn: false }) as AsyncIterable<Uint8Array>;
+  } finally {
+    part.resume();
+  }
 }
 
 export class DeclaredParts {
@@ -162,7 +175,7 @@ export class DeclaredParts {
       }).finally(() => delete slot.release);
     }
     if (slot.wanted) {
-      slot.bytes.resolve(() => checked);
+      slot.bytes.resolve(() => liveBytes(checked));
       return finished(checked, { signal });
     }
     await pipeline(checked, createWriteStream(part.path), { signal });

@@ -30,8 +30,6 @@ export interface MultipartBody {
   /** The named text fields (`fieldNames`), by name. */
   fields: Map<string, string>;
   files: SpooledFile[];
-  /** sha256 hex of the raw request bytes, as received. */
-  sha256: string;
   bytes: number;
   /** Deletes the temporary files. Safe to call more than once. */
   dispose(): Promise<void>;
@@ -75,9 +73,16 @@ export interface IncomingFilePart {
 
 export type FileTaker = (part: IncomingFilePart) => Promise<void>;
 
+/**
+ * How much each stage of a file part's way may buffer: large enough that a part flows without a
+ * pause per network read, small beside an upload chunk.
+ */
+export const PART_BUFFER_BYTES = 1024 * 1024;
+
 /** Passes bytes through unchanged and reports each chunk, so counting keeps backpressure intact. */
 function tap(onChunk: (chunk: Buffer) => void): Transform {
   return new Transform({
+    highWaterMark: PART_BUFFER_BYTES,
     transform(chunk: Buffer, _encoding: BufferEncoding, callback: TransformCallback) {
       try {
         onChunk(chunk);
@@ -95,9 +100,9 @@ function tooLarge(what: string, limit: number, path: string): PayloadTooLargeErr
 
 /**
  * Streams a `multipart/form-data` body: named fields are kept as text, every other part is spooled
- * to its own temporary file while its size is counted, so a 150 MiB file never sits in memory.
- * The raw bytes are hashed on the way through (idempotency fingerprints). On any failure the
- * temporary files are deleted before the error is thrown.
+ * to its own temporary file while its size and sha256 are taken (idempotency fingerprints), or
+ * handed to a taker, so a 150 MiB file never sits in memory. On any failure the temporary files
+ * are deleted before the error is thrown.
  */
 export async function readMultipart(
   request: HttpRequest,
@@ -112,7 +117,6 @@ export async function readMultipart(
     await rm(dir, { recursive: true, force: true });
   };
 
-  const hash = createHash('sha256');
   const fields = new Map<string, string>();
   const files: SpooledFile[] = [];
   const writes: Promise<void>[] = [];
@@ -130,6 +134,8 @@ export async function readMultipart(
       parser = busboy({
         headers: { 'content-type': contentType },
         defParamCharset: 'utf8',
+        highWaterMark: PART_BUFFER_BYTES,
+        fileHwm: PART_BUFFER_BYTES,
         limits: {
           // busboy reports reaching the limit; one byte more means "over" it.
           fileSize: options.maxFileBytes + 1,
@@ -311,7 +317,6 @@ export async function readMultipart(
           return;
         }
         if (failure) return;
-        hash.update(chunk);
         if (!parser.write(chunk)) {
           source.pause();
           parser.once('drain', () => source.resume());
@@ -333,7 +338,7 @@ export async function readMultipart(
     await done;
     await Promise.all(writes);
     if (failure) throw failure;
-    return { fields, files, sha256: hash.digest('hex'), bytes, dispose };
+    return { fields, files, bytes, dispose };
   } catch (error) {
     await Promise.allSettled(writes);
     await dispose();
