@@ -1182,7 +1182,18 @@ export interface components {
       from?: components['schemas']['RecipientInput'];
       /** @description Append the credential's signature (default - the signature's own `default`) */
       signature?: boolean;
+      fileSizes?: components['schemas']['FileSizes'];
       attachments?: components['schemas']['AttachmentsInput'];
+    };
+    /**
+     * @description multipart/form-data only: the size in bytes of every file part, by its field name. With the
+     *     `message` part ahead of the files and a file of 3 MB or more, the draft and upload session
+     *     are made as soon as the `message` part is read and each file streams to Graph while it
+     *     arrives (400 naming the part if a size differs, a part is missing or undeclared; nothing is
+     *     sent). Without it, or with only smaller files, the files are spooled first (docs/send.md).
+     */
+    FileSizes: {
+      [key: string]: number;
     };
     AttachmentsInput: {
       name: string;
@@ -1212,6 +1223,7 @@ export interface components {
       from?: components['schemas']['RecipientInput'];
       /** @description Append the credential's signature above the quoted original (default - the signature's own `default`) */
       signature?: boolean;
+      fileSizes?: components['schemas']['FileSizes'];
       attachments?: components['schemas']['AttachmentsInput'];
     };
     /** @description The original's attachments travel with it; `body` goes above the forwarded message. */
@@ -1230,6 +1242,7 @@ export interface components {
       from?: components['schemas']['RecipientInput'];
       /** @description Append the credential's signature above the quoted original (default - the signature's own `default`) */
       signature?: boolean;
+      fileSizes?: components['schemas']['FileSizes'];
       attachments?: components['schemas']['AttachmentsInput'];
     };
     ReportRun: {
@@ -2299,7 +2312,8 @@ export interface operations {
           /**
            * @description The SendRequest as JSON. File parts of any field name are attachments (name and type
            *     from the part); an `attachments[]` entry `{file: "<field name>", isInline, contentId}`
-           *     describes a file part, e.g. an inline image.
+           *     describes a file part, e.g. an inline image. Send it first, with `fileSizes`, so large
+           *     files flow to Graph while they upload; otherwise files are spooled before sending.
            */
           message: string;
         } & {

@@ -34,7 +34,8 @@ function describe(file: PreparedAttachment) {
 
 /**
  * JSON when every attachment is small and in memory (one request, nothing to stream), otherwise
- * multipart/form-data streamed from the sources, a `message` part then one file part each.
+ * multipart/form-data streamed from the sources, a `message` part then one file part each; the
+ * `message` part declares the files' sizes when all are known (docs/send.md).
  */
 export async function sendBody(
   input: SendMailInput | ReplyInput | ForwardInput,
@@ -59,9 +60,14 @@ export async function sendBody(
     return { body: () => json, contentType: 'application/json', replayable: true };
   }
   const boundary = `----outlook-mail-${crypto.randomUUID()}`;
+  // Sizes declared up front let the service upload each file while it streams in.
+  const sizes = files.map((f, index) => [filePart(index), f.size] as const);
   const part = {
     ...message,
     attachments: files.map((f, index) => ({ file: filePart(index), ...describe(f) })),
+    ...(sizes.every(([, size]) => size !== undefined)
+      ? { fileSizes: Object.fromEntries(sizes) }
+      : {}),
   };
   return {
     body: () => multipartBody(part, files, boundary),

@@ -6,6 +6,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createMailClient, isMailApiError, MailApiError } from '../../src/client';
+import { type AttachmentSource } from '../../src/client/attachments';
+import { sendBody } from '../../src/client/send';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -159,6 +161,28 @@ describe('sending', () => {
     const bigOne = attachments.find((a) => a.size === big.length)!;
     const download = await inbox.downloadAttachment(mail.id, bigOne.id);
     expect((await bytesOf(download.stream)).equals(big)).toBe(true);
+  });
+
+  it("declares the files' sizes in the message part when every size is known", async () => {
+    const messagePart = async (attachments: AttachmentSource[]) => {
+      const body = (await sendBody({ to: megan, subject: 'sizes', attachments })).body();
+      const reader = (body as ReadableStream<Uint8Array>).getReader();
+      const first = await reader.read();
+      await reader.cancel();
+      const text = Buffer.from(first.value!).toString('utf8');
+      return JSON.parse(text.slice(text.indexOf('\r\n\r\n') + 4, -2)) as Record<string, unknown>;
+    };
+    const big = randomBytes(4 * MiB);
+    const known = await messagePart([
+      { name: 'a.bin', content: big },
+      { name: 's.bin', stream: new Blob([big]).stream(), size: big.length },
+    ]);
+    expect(known.fileSizes).toEqual({ file0: big.length, file1: big.length });
+    const unknown = await messagePart([
+      { name: 'a.bin', content: big },
+      { name: 's.bin', stream: new Blob([big]).stream() },
+    ]);
+    expect(unknown.fileSizes).toBeUndefined();
   });
 
   it('sends once per Idempotency-Key: the repeat answers the first result', async () => {
