@@ -33,7 +33,13 @@ export interface CredentialIndex {
 interface IndexEntity {
   partitionKey: string;
   rowKey: string;
+  /** JSON of the record's tags; empty in a tombstone. */
   tags: string;
+  /**
+   * A deleted credential stays as a tombstone, so that a build racing the delete (it listed the
+   * vault before) cannot add it back; a new record with the same ids replaces it.
+   */
+  deleted?: boolean;
 }
 
 export function createTableCredentialIndex(storage: StorageClients): CredentialIndex {
@@ -68,7 +74,7 @@ export function createTableCredentialIndex(storage: StorageClients): CredentialI
           ...sig(options),
         });
         for await (const entity of entities) {
-          found.push(JSON.parse(entity.tags) as Record<string, string>);
+          if (!entity.deleted) found.push(JSON.parse(entity.tags) as Record<string, string>);
         }
       } catch (error) {
         throw storageUnavailable('listing the credential index', error);
@@ -83,12 +89,16 @@ export function createTableCredentialIndex(storage: StorageClients): CredentialI
       }
     },
     async remove(key, options = {}) {
+      const tombstone: IndexEntity = {
+        partitionKey: key.serviceId,
+        rowKey: key.credentialId,
+        tags: '',
+        deleted: true,
+      };
       try {
-        await (await table()).deleteEntity(key.serviceId, key.credentialId, sig(options));
+        await (await table()).upsertEntity(tombstone, 'Replace', sig(options));
       } catch (error) {
-        if (storageStatus(error) !== 404) {
-          throw storageUnavailable('updating the credential index', error);
-        }
+        throw storageUnavailable('updating the credential index', error);
       }
     },
     async build(found, options = {}) {
@@ -100,7 +110,7 @@ export function createTableCredentialIndex(storage: StorageClients): CredentialI
           try {
             await client.createEntity(entityOf(tags), sig(options));
           } catch (error) {
-            // 409: a write indexed this credential meanwhile, with newer tags.
+            // 409: a write indexed this credential meanwhile (newer tags), or a delete did.
             if (storageStatus(error) !== 409) {
               throw storageUnavailable('building the credential index', error);
             }

@@ -1,9 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
+import {
+  CREDENTIAL_INDEX_TABLE,
+  createTableCredentialIndex,
+} from '../../src/credentials/credential-index';
 import { createSecretDataKeyRing } from '../../src/credentials/data-key';
 import { createRecordRepository } from '../../src/credentials/record';
 import { type CredentialRecord } from '../../src/credentials/types';
 import { DEFAULT_SCOPES } from '../../src/config';
+import { createStorageClients } from '../../src/storage';
 import { type Harness, startHarness, vaultStore } from '../support/credential-harness';
 
 /**
@@ -108,5 +113,29 @@ describe("finding 9: one service's listing does not page through the others'", (
   it('an operator-wide listing still sees every service (keep-alive, health)', async () => {
     const all = await h.app.services.credentials.keepAlive({ idleDays: 1_000 });
     expect(all.checked).toBe(MANY + 1);
+  });
+
+  it('a credential deleted while the index is being built does not come back', async () => {
+    const storage = createStorageClients(
+      { kind: 'connectionString', connectionString: h.azurite!.connectionString },
+      () => {
+        throw new Error('no Azure credential with a connection string');
+      },
+    );
+    // As before the first build: no marker.
+    await (await storage.table(CREDENTIAL_INDEX_TABLE)).deleteEntity('~index', 'built');
+    const index = createTableCredentialIndex(storage);
+    expect(await index.list('svc')).toBeUndefined();
+    // The build listed the vault before `gone` was deleted; the delete reached the index first.
+    const listedBefore = { kind: 'credential', serviceId: 'svc', credentialId: 'gone' };
+    await index.remove({ serviceId: 'svc', credentialId: 'gone' });
+    await index.build([listedBefore]);
+    expect((await index.list('svc'))?.map((tags) => tags.credentialId)).toEqual(['new1']);
+    // Connected again under the same id, it is listed.
+    await index.put(listedBefore);
+    expect((await index.list('svc'))?.map((tags) => tags.credentialId).sort()).toEqual([
+      'gone',
+      'new1',
+    ]);
   });
 });
