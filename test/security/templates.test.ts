@@ -14,7 +14,7 @@ import { startTestStack, type TestStack } from '../support/stack';
 let stack: TestStack;
 
 beforeAll(async () => {
-  // A 1 MiB message limit, so the output cap is reachable with small requests.
+  // A 1 MB (1,000,000-byte) message limit, so the output cap is reachable with small requests.
   stack = await startTestStack({ env: { MAX_MESSAGE_SIZE_MB: '1' } });
 });
 afterAll(async () => {
@@ -227,7 +227,7 @@ describe('finding 2: render blow-up', () => {
         variables: { x: 'a'.repeat(100_000), l: Array.from({ length: 20 }, () => 1) },
       }),
       'body',
-      /larger than 1048576 bytes/,
+      /larger than 1000000 bytes/,
     );
   });
 

@@ -15,7 +15,7 @@ const MiB = 1024 * 1024;
 let stack: TestStack;
 
 beforeAll(async () => {
-  // A 1 MiB message limit: the message part may be ~2.3 MiB (JSON body limit), not more.
+  // A 1 MB message limit: the message part may be ~2.3 MB (JSON body limit), not more.
   stack = await startTestStack({ env: { MAX_MESSAGE_SIZE_MB: '1' }, storage: false });
   await stack.connect('c1');
 });
@@ -58,7 +58,7 @@ function sendUnfinished(bytes: number): Promise<{ status: number; body: Record<s
 
 describe('finding 6: the message part sent as a file', () => {
   it('is refused with 413 naming the part at the JSON body limit, before the body ends', async () => {
-    const limit = maxJsonBodyBytes(1 * MiB);
+    const limit = maxJsonBodyBytes(1_000_000);
     const answer = await sendUnfinished(limit + 2 * MiB);
     expect(answer.status).toBe(413);
     expect(answer.body).toMatchObject({
