@@ -362,3 +362,28 @@ describe('callers and services', () => {
     expect(stack.sandbox.control.requestLog()).toEqual([]);
   });
 });
+
+describe('requests the transport refuses', () => {
+  it('answers problem+json naming what was wrong, as every route does', async () => {
+    const rpc = JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' });
+    const noAccept = await stack.api('/api/mcp', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', accept: 'application/json' },
+      body: rpc,
+    });
+    expect(noAccept.status).toBe(400);
+    expect(noAccept.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(await noAccept.json()).toMatchObject({
+      code: 'validation_failed',
+      errors: [{ path: 'headers.accept', message: expect.stringContaining('text/event-stream') }],
+    });
+
+    const notJson = await stack.api('/api/mcp', {
+      method: 'POST',
+      headers: { 'content-type': 'text/plain', accept: 'application/json, text/event-stream' },
+      body: rpc,
+    });
+    expect(notJson.status).toBe(415);
+    expect(await notJson.json()).toMatchObject({ code: 'unsupported_media_type' });
+  });
+});
