@@ -37,6 +37,7 @@ import { oauthConfirmFunction } from './functions/oauth-confirm';
 import { reportTimerFunction } from './functions/report-timer';
 import { reportFunctions } from './functions/reports';
 import { notifyWorkerFunctions } from './functions/notify-workers';
+import { draftFunctions } from './functions/drafts';
 import { respondFunctions } from './functions/respond';
 import { sendFunction } from './functions/send';
 import { signatureFunction } from './functions/signature';
@@ -52,6 +53,7 @@ import { createMcpEndpoint } from './http/mcp/server';
 import { compileRoute, RouteTable } from './http/routes';
 import { createMailing } from './mail/bulk';
 import { type BulkSettings } from './mail/bulk/jobs';
+import { createDraftService } from './mail/drafts';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
 import { createIdentity, type Identity } from './mail/identity';
 import { createFolderActions } from './mail/folder-actions';
@@ -60,7 +62,7 @@ import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
 import { createNotifications, type DeliverySettings } from './notifications';
-import { type SendService } from './mail/send-types';
+import { type DraftSender, type SendService } from './mail/send-types';
 import { createStorageClients, requireStorage, type StorageClients } from './storage';
 
 /** The services shared by every function, built once per process. */
@@ -82,7 +84,7 @@ export interface AppServices {
   /** The Graph helper: one SDK client and per-mailbox limiter for the process. */
   graph: GraphFactory<CredentialKey>;
   /** Sends mail (route, bulk jobs, reports): any attachment size, idempotent, never twice. */
-  send: SendService;
+  send: SendService & DraftSender;
 }
 
 export interface AppContext {
@@ -271,6 +273,10 @@ export function createApp(options: CreateAppOptions): AppContext {
     getMessageFunction(readers),
     ...messageActionFunctions(messageActions),
     ...respondFunctions({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
+    ...draftFunctions({
+      drafts: createDraftService({ graph: services.graph, send: services.send }),
+      maxMessageSizeBytes: config.maxMessageSizeBytes,
+    }),
     ...folderActionFunctions(
       createFolderActions({ graph: services.graph, folders: folderResolver }),
     ),

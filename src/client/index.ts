@@ -13,12 +13,18 @@ import createClient, { type Client } from 'openapi-fetch';
 
 import { DEFAULT_RETRY, type Outcome, type RetryPolicy, withRetries } from './retry';
 import { type components, type operations, type paths } from './schema';
-import { type ForwardInput, type ReplyInput, sendBody, type SendMailInput } from './send';
+import {
+  type DraftInput,
+  type ForwardInput,
+  type ReplyInput,
+  sendBody,
+  type SendMailInput,
+} from './send';
 
 export { MailApiError, isMailApiError, type FieldProblem } from './errors';
 export { type AttachmentSource } from './attachments';
 export { type RetryPolicy } from './retry';
-export { type ForwardInput, type ReplyInput, type SendMailInput } from './send';
+export { type DraftInput, type ForwardInput, type ReplyInput, type SendMailInput } from './send';
 export type { components, operations, paths } from './schema';
 
 export type Schemas = components['schemas'];
@@ -483,6 +489,73 @@ export function createMailClient(options: MailClientOptions) {
             ...request.init,
           } as never),
         ),
+
+      drafts: {
+        /** Saves a draft (send's input, or `replyTo` / `forwardOf` a message id), files of any size. */
+        create: async (input: DraftInput, o: CallOptions & { mailbox?: string } = {}) => {
+          const prepared = await sendBody(input);
+          const query = o.mailbox === undefined ? {} : { mailbox: o.mailbox };
+          return call(
+            (signal) =>
+              api.POST('/credentials/{credentialId}/drafts', {
+                params: { path, query },
+                body: prepared.body() as unknown as Schemas['DraftRequest'],
+                bodySerializer: (body: unknown) => body as string,
+                headers: { 'content-type': prepared.contentType },
+                duplex: 'half',
+                signal,
+              } as never) as Promise<Outcome<Schemas['Draft']>>,
+            o,
+            prepared.replayable,
+          );
+        },
+        get: (draftId: string, query: Query<'getDraft'> = {}, o?: CallOptions) =>
+          call(
+            (signal) =>
+              api.GET('/credentials/{credentialId}/drafts/{draftId}', {
+                params: { path: { credentialId, draftId }, query },
+                signal,
+              }),
+            o,
+          ),
+        update: (
+          draftId: string,
+          change: JsonBody<'updateDraft'>,
+          query: Query<'updateDraft'> = {},
+          o?: CallOptions,
+        ) =>
+          call(
+            (signal) =>
+              api.PATCH('/credentials/{credentialId}/drafts/{draftId}', {
+                params: { path: { credentialId, draftId }, query },
+                body: change,
+                signal,
+              }),
+            o,
+          ),
+        delete: (draftId: string, query: Query<'deleteDraft'> = {}, o?: CallOptions) =>
+          call(
+            (signal) =>
+              api.DELETE('/credentials/{credentialId}/drafts/{draftId}', {
+                params: { path: { credentialId, draftId }, query },
+                signal,
+              }),
+            o,
+          ),
+        /** Sends the draft once (a generated Idempotency-Key unless given). */
+        send: (draftId: string, o: IdempotentCallOptions & { mailbox?: string } = {}) => {
+          const header = idempotencyHeader(o);
+          const query = o.mailbox === undefined ? {} : { mailbox: o.mailbox };
+          return call(
+            (signal) =>
+              api.POST('/credentials/{credentialId}/drafts/{draftId}/send', {
+                params: { path: { credentialId, draftId }, header, query },
+                signal,
+              }),
+            o,
+          );
+        },
+      },
 
       bulkSends: {
         create: (request: JsonBody<'createBulkSend'>, o?: CallOptions) =>

@@ -315,6 +315,70 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/credentials/{credentialId}/drafts': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Save a draft for a person to review (send's body, or replyTo / forwardOf a message) */
+    post: operations['createDraft'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
+  '/credentials/{credentialId}/drafts/{draftId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    get: operations['getDraft'];
+    put?: never;
+    post?: never;
+    delete: operations['deleteDraft'];
+    options?: never;
+    head?: never;
+    /** Change a draft's recipients, subject, body or importance (lists replace the draft's) */
+    patch: operations['updateDraft'];
+    trace?: never;
+  };
+  '/credentials/{credentialId}/drafts/{draftId}/send': {
+    parameters: {
+      query?: never;
+      header?: {
+        /** @description Repeats with the same key return the first answer and send nothing (24 h) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Send a draft, never twice */
+    post: operations['sendDraft'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/credentials/{credentialId}/messages/batch': {
     parameters: {
       query?: never;
@@ -1069,6 +1133,41 @@ export interface components {
        */
       childFoldersOmitted?: true;
     };
+    Draft: components['schemas']['Message'] & {
+      isDraft: boolean;
+      bccRecipients: components['schemas']['Recipient'][];
+    };
+    /**
+     * @description Send's body (recipients may come later), or a reply's with `replyTo` set to the id of the
+     *     message answered (Graph's createReply / createReplyAll), or a forward's with `forwardOf`
+     *     (createForward). `replyTo` holding addresses is send's Reply-To list.
+     */
+    DraftRequest:
+      | components['schemas']['SendRequest']
+      | (components['schemas']['ReplyRequest'] & {
+          /** @description Id of the message answered */
+          replyTo: string;
+        })
+      | (components['schemas']['ForwardRequest'] & {
+          /** @description Id of the message forwarded */
+          forwardOf: string;
+        });
+    DraftChange: {
+      to?: components['schemas']['Recipients'];
+      cc?: components['schemas']['Recipients'];
+      bcc?: components['schemas']['Recipients'];
+      replyTo?: components['schemas']['Recipients'];
+      subject?: string;
+      body?: string;
+      /**
+       * @description Of body (needs body)
+       * @default text
+       * @enum {string}
+       */
+      contentType?: 'text' | 'html';
+      /** @enum {string} */
+      importance?: 'low' | 'normal' | 'high';
+    };
     Message: {
       /** @description Immutable id (always present */
       id: string;
@@ -1386,6 +1485,8 @@ export interface components {
     reportId: string;
     subscriptionId: string;
     jobId: string;
+    /** @description The draft's immutable id (from POST drafts) */
+    draftId: string;
     /** @description Immutable message id */
     messageId: string;
     /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
@@ -2196,6 +2297,215 @@ export interface operations {
         };
       };
       503: components['responses']['Problem'];
+    };
+  };
+  createDraft: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DraftRequest'];
+        'multipart/form-data': {
+          /** @description The DraftRequest as JSON; file parts are attachments, exactly as for send. */
+          message: string;
+        } & {
+          [key: string]: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The draft (in Drafts), its files added */
+      201: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Draft'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      413: components['responses']['Problem'];
+      415: components['responses']['Problem'];
+      429: components['responses']['Problem'];
+    };
+  };
+  getDraft: {
+    parameters: {
+      query?: {
+        bodyFormat?: 'text' | 'html';
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The draft with its body */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Draft'];
+        };
+      };
+      404: components['responses']['Problem'];
+      /** @description The message is no draft (it was sent) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  deleteDraft: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Deleted */
+      204: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content?: never;
+      };
+      404: components['responses']['Problem'];
+      /** @description The message is no draft (it was sent) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  updateDraft: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': components['schemas']['DraftChange'];
+      };
+    };
+    responses: {
+      /** @description The draft after the change */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Draft'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      /** @description The message is no draft (it was sent) */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+    };
+  };
+  sendDraft: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: {
+        /** @description Repeats with the same key return the first answer and send nothing (24 h) */
+        'Idempotency-Key'?: string;
+      };
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description Sent (accepted by Exchange); the ids of the Sent Items copy */
+      202: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SendResult'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      /** @description The draft was sent already (without an Idempotency-Key), or the key was used for another draft */
+      409: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
+      429: components['responses']['Problem'];
+      /** @description send_outcome_unknown (the problem carries the sendId) or a Graph error */
+      502: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/problem+json': components['schemas']['Problem'];
+        };
+      };
     };
   };
   batchMessages: {

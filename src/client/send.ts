@@ -13,6 +13,9 @@ export type SendMailInput = WithSources<Schemas['SendRequest']>;
 export type ReplyInput = WithSources<Schemas['ReplyRequest']>;
 /** What `forward` takes (the forward route's JSON), attachments as for `sendMail`. */
 export type ForwardInput = WithSources<Schemas['ForwardRequest']>;
+/** What `drafts.create` takes: send's, a reply's with `replyTo` or a forward's with `forwardOf`. */
+export type DraftInput =
+  SendMailInput | (ReplyInput & { replyTo: string }) | (ForwardInput & { forwardOf: string });
 
 /** In-memory attachments up to this total travel base64 in one JSON body; the rest streams. */
 export const JSON_ATTACHMENTS_LIMIT = 3 * 1024 * 1024;

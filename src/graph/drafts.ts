@@ -1,6 +1,14 @@
 import { NotFoundError } from '../core/errors';
 import { type MailboxGraph, segment } from './client';
 import {
+  MESSAGE_FIELDS,
+  type MessageView,
+  type Recipient,
+  recipients,
+  toMessageView,
+} from './messages';
+import { type BodyFormat, readPreferHeaders } from './prefer';
+import {
   type GraphFileAttachment,
   type GraphMessageRef,
   type GraphOutgoingMessage,
@@ -77,5 +85,37 @@ export async function deleteMessage(graph: MailboxGraph, messageId: string): Pro
     });
   } catch (error) {
     if (!(error instanceof NotFoundError)) throw error;
+  }
+}
+
+/** A draft as callers see it: the message view plus what only a draft has to review (Bcc). */
+export type DraftView = MessageView & {
+  bccRecipients: Recipient[];
+  isDraft: boolean;
+};
+
+/** `GET {root}/messages/{id}` with the draft's fields and body, or null when it does not exist. */
+export async function readDraft(
+  graph: MailboxGraph,
+  messageId: string,
+  body: BodyFormat,
+): Promise<DraftView | null> {
+  try {
+    const result = await graph.client.get<Record<string, unknown>>(
+      `${graph.root}/messages/${segment(messageId)}`,
+      {
+        query: { $select: [...MESSAGE_FIELDS, 'body', 'bccRecipients', 'isDraft'].join(',') },
+        headers: readPreferHeaders(body),
+      },
+    );
+    const raw = result.body;
+    return {
+      ...toMessageView(raw, MESSAGE_FIELDS, true),
+      bccRecipients: recipients(raw.bccRecipients),
+      isDraft: raw.isDraft === true,
+    };
+  } catch (error) {
+    if (error instanceof NotFoundError) return null;
+    throw error;
   }
 }

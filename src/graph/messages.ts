@@ -196,7 +196,7 @@ function recipient(value: unknown): Recipient | null {
   return { name: text(address.name), address: text(address.address) };
 }
 
-function recipients(value: unknown): Recipient[] {
+export function recipients(value: unknown): Recipient[] {
   return Array.isArray(value) ? value.map(recipient).filter((r): r is Recipient => r !== null) : [];
 }
 

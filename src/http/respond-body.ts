@@ -29,7 +29,7 @@ const sender = {
   signature: z.boolean({ error: 'must be true or false' }).optional(),
 };
 
-const replySchema = z.strictObject({
+export const replySchema = z.strictObject({
   body: z.string({ error: 'is required: the text of the reply (may be empty)' }),
   contentType,
   replyAll: z.boolean({ error: 'must be true or false' }).default(false),
@@ -40,7 +40,7 @@ const replySchema = z.strictObject({
   fileSizes: fileSizes.optional(),
 });
 
-const forwardSchema = z.strictObject({
+export const forwardSchema = z.strictObject({
   to: recipients.refine((list) => list.length > 0, 'is required: who the message is forwarded to'),
   cc: recipients,
   bcc: recipients,
@@ -60,7 +60,7 @@ export interface ResponseTarget {
   mailbox: string | undefined;
 }
 
-function answer(
+export function answer(
   target: ResponseTarget,
   kind: NonNullable<OutgoingMessage['inResponseTo']>['kind'],
   {

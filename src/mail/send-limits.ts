@@ -20,12 +20,16 @@ export const MAX_CUSTOM_HEADERS = 5;
 const HEADER_NAME = /^x-[!#$%&'*+.^_`|~0-9A-Za-z-]+$/i;
 
 /** Size is the encoded size Exchange counts (see message-size.ts) against MAX_MESSAGE_SIZE_MB. */
-export function checkMessageLimits(message: OutgoingMessage, maxMessageSizeBytes: number): void {
+export function checkMessageLimits(
+  message: OutgoingMessage,
+  maxMessageSizeBytes: number,
+  options: { draft?: boolean } = {},
+): void {
   const errors: FieldError[] = [];
   const recipientCount = message.to.length + message.cc.length + message.bcc.length;
-  // A reply's recipients come from the message it answers.
+  // A reply's recipients come from the message it answers; a draft may get them later.
   const replying = message.inResponseTo !== undefined && message.inResponseTo.kind !== 'forward';
-  if (recipientCount === 0 && !replying) {
+  if (recipientCount === 0 && !replying && !options.draft) {
     errors.push({ path: 'to', message: 'at least one recipient is required in to, cc or bcc' });
   } else if (recipientCount > MAX_RECIPIENTS) {
     errors.push({

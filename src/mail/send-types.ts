@@ -98,10 +98,34 @@ export interface SendResult {
   internetMessageId: string | null;
 }
 
+/** A draft this product made, or found, by its immutable id. */
+export interface SavedDraft {
+  id: string;
+}
+
 export interface SendService {
   send(
     credential: CredentialKey,
     message: OutgoingMessage,
     options: SendOptions,
+  ): Promise<SendResult>;
+}
+
+/** Drafts through the send path: the send service's other half (the drafts routes use it). */
+export interface DraftSender {
+  /**
+   * Saves the message as a draft (in Drafts, or for an answer Graph's create… draft) with its
+   * files of any size, for a person to review; recipients may still be missing.
+   */
+  saveDraft(
+    credential: CredentialKey,
+    message: OutgoingMessage,
+    options: SendOptions,
+  ): Promise<SavedDraft>;
+  /** Sends a draft once: a repeat under the same Idempotency-Key, or a sent draft, never sends again. */
+  sendDraft(
+    credential: CredentialKey,
+    draftId: string,
+    options: SendOptions & { mailbox?: string | undefined },
   ): Promise<SendResult>;
 }

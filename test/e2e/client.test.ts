@@ -229,7 +229,7 @@ describe('acting on mail, folders, templates and subscriptions', () => {
     expect(names).not.toContain(renamed.displayName);
   });
 
-  it('replies and forwards in the conversation, a large file streamed, once per key', async () => {
+  it('replies, forwards and drafts in the conversation, a large file streamed, once per key', async () => {
     const demo = client().credential('demo');
     const subject = `question ${Date.now()}`;
     await client().credential('megan').sendMail({ to: adele, subject, body: 'Does it work?' });
@@ -254,6 +254,15 @@ describe('acting on mail, folders, templates and subscriptions', () => {
     const forward = await demo.forward(original!.id, { to: [megan], body: 'FYI' });
     expect(forward.status).toBe('sent');
     expect((await received(`FW: ${subject}`)).conversationId).toBe(original!.conversationId);
+
+    const draft = await demo.drafts.create({ replyTo: original!.id, body: 'Draft answer' });
+    expect(draft).toMatchObject({ isDraft: true, subject: `RE: ${subject}` });
+    const edited = await demo.drafts.update(draft.id, { cc: [megan] });
+    expect(edited.ccRecipients?.map((r) => r.address)).toEqual([megan]);
+    expect((await demo.drafts.get(draft.id)).id).toBe(draft.id);
+    const sentDraft = await demo.drafts.send(draft.id);
+    expect(sentDraft.status).toBe('sent');
+    await expect(demo.drafts.delete(draft.id)).rejects.toMatchObject({ code: 'conflict' });
   });
 
   it('templates, a bulk job and the changes feed answer through the same client', async () => {

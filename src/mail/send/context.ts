@@ -26,7 +26,8 @@ export const DEFAULT_CONFIRM_TIMINGS: ConfirmTimings = {
 
 /** Everything the stages of one send share. */
 export interface SendContext {
-  message: OutgoingMessage;
+  /** What the stages read of the message (a draft made elsewhere has only this). */
+  message: Pick<OutgoingMessage, 'saveToSentItems' | 'received'>;
   sendId: string;
   /** Bound to a budget that leaves time to look up a lost answer. */
   work: MailboxGraph;

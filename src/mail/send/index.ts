@@ -2,12 +2,15 @@ import { randomUUID } from 'node:crypto';
 
 import { budgetSignal, remainingMs } from '../../core/abort';
 import { type CredentialKey } from '../../credentials/types';
-import { ForbiddenError, SendAsDeniedError } from '../../core/errors';
+import { ConflictError, ForbiddenError, NotFoundError, SendAsDeniedError } from '../../core/errors';
 import { type GraphFactory } from '../../graph/client';
+import { getMessageRef } from '../../graph/drafts';
+import { type MessageRef } from '../../graph/send';
 import { type IdempotencyStore } from '../idempotency';
 import { type SenderPreparer } from '../identity/sender';
 import { checkMessageLimits } from '../send-limits';
 import {
+  type DraftSender,
   type OutgoingMessage,
   type SendOptions,
   type SendResult,
@@ -72,27 +75,104 @@ function explainSendAs(error: unknown, as: string, kind: OutgoingMessage['fromKi
   return new SendAsDeniedError(as, detail, { cause: error });
 }
 
-/** attach → submit → confirm for a planned message. */
-async function deliver(ctx: SendContext, plan: SendPlan): Promise<SendResult> {
+/** The draft of a planned message, its files added (draft route). */
+async function draftOf(ctx: SendContext, plan: SendPlan): Promise<MessageRef> {
   const payload = await withFiles(plan.payload, plan.packed);
-  if (plan.route === 'sendMail') {
-    return confirmSendMail(ctx, await submitMessage(ctx, payload, plan.response));
-  }
   const create = plan.response ? responseDraft(plan.response, payload) : newDraft(payload);
-  const draft = await prepareDraft(ctx, create, plan.separate);
+  return prepareDraft(ctx, create, plan.separate);
+}
+
+/** Submits a prepared draft and confirms it; a refusal before sending deletes the draft. */
+async function sendPrepared(
+  ctx: SendContext,
+  draft: MessageRef,
+  discardOnRefusal: boolean,
+): Promise<SendResult> {
   let submission: Submission;
   try {
     submission = await submitDraft(ctx, draft.id);
   } catch (error) {
-    await discardDraft(ctx, draft.id);
+    if (discardOnRefusal) await discardDraft(ctx, draft.id);
     throw error;
   }
   return confirmDraftSend(ctx, draft, submission);
 }
 
-export function createSendService(deps: SendServiceDependencies): SendService {
+/** attach → submit → confirm for a planned message. */
+async function deliver(ctx: SendContext, plan: SendPlan): Promise<SendResult> {
+  if (plan.route === 'sendMail') {
+    const payload = await withFiles(plan.payload, plan.packed);
+    return confirmSendMail(ctx, await submitMessage(ctx, payload, plan.response));
+  }
+  return sendPrepared(ctx, await draftOf(ctx, plan), true);
+}
+
+export function createSendService(deps: SendServiceDependencies): SendService & DraftSender {
   const timings: ConfirmTimings = { ...DEFAULT_CONFIRM_TIMINGS, ...deps.confirm };
   const newSendId = deps.newSendId ?? randomUUID;
+
+  /** One send's context in `mailbox`: its budgets, Graph clients and concurrency slot. */
+  async function openContext(
+    credential: CredentialKey,
+    mailbox: string | undefined,
+    base: Pick<SendContext, 'message' | 'sendId' | 'log' | 'commit'>,
+    abortSignal: AbortSignal | undefined,
+  ): Promise<SendContext> {
+    const { log } = base;
+    // Keep back enough of the budget to find out what happened if the send's answer is lost.
+    const leftMs = remainingMs(abortSignal);
+    const reserveMs = Math.floor(Math.min(timings.lostAnswerMs + 2000, leftMs / 3));
+    const workSignal = budgetSignal(Math.max(1, leftMs - reserveMs), abortSignal);
+    const target = mailbox === undefined ? {} : { mailbox };
+    const work = await deps.graph.forCredential(credential, {
+      abortSignal: workSignal,
+      log,
+      ...target,
+    });
+    const lookup = await deps.graph.forCredential(credential, { abortSignal, log, ...target });
+    const mailboxKey = work.mailboxAddress.toLowerCase(); // the factory's limiter key
+    return {
+      ...base,
+      work,
+      lookup,
+      abortSignal,
+      workSignal,
+      slot: (slotSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal: slotSignal }),
+      timings,
+      fetch: deps.fetch ?? fetch,
+      onUpload: deps.onUpload,
+    };
+  }
+
+  /** A new send id, the plan, and the context in the mailbox the plan drafts in. */
+  async function planned(
+    credential: CredentialKey,
+    message: OutgoingMessage,
+    options: SendOptions,
+    commit: (sendId: string) => Promise<void>,
+    keep: boolean,
+  ): Promise<{ ctx: SendContext; plan: SendPlan }> {
+    const sendId = newSendId();
+    const base = { message, sendId, log: options.log.child({ sendId }), commit };
+    let ctx = await openContext(credential, message.mailbox, base, options.abortSignal);
+    const plan = planSend(
+      message,
+      sendId,
+      {
+        root: ctx.work.root,
+        mailboxAddress: ctx.work.mailboxAddress,
+        signedInAddress: ctx.work.access.account.address,
+      },
+      { keep },
+    );
+    if (plan.draftMailbox !== undefined) {
+      base.log.info('large attachments from a shared mailbox: drafting in the signed-in mailbox', {
+        from: plan.sendingAs,
+      });
+      ctx = await openContext(credential, plan.draftMailbox, base, options.abortSignal);
+    }
+    return { ctx, plan };
+  }
 
   async function dispatch(
     credential: CredentialKey,
@@ -100,50 +180,7 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     options: SendOptions,
     commit: (sendId: string) => Promise<void>,
   ): Promise<SendResult> {
-    const { abortSignal } = options;
-    const sendId = newSendId();
-    const log = options.log.child({ sendId });
-    // Keep back enough of the budget to find out what happened if the send's answer is lost.
-    const leftMs = remainingMs(abortSignal);
-    const reserveMs = Math.floor(Math.min(timings.lostAnswerMs + 2000, leftMs / 3));
-    const workSignal = budgetSignal(Math.max(1, leftMs - reserveMs), abortSignal);
-    const open = async (mailbox: string | undefined) => {
-      const target = mailbox === undefined ? {} : { mailbox };
-      const work = await deps.graph.forCredential(credential, {
-        abortSignal: workSignal,
-        log,
-        ...target,
-      });
-      const lookup = await deps.graph.forCredential(credential, { abortSignal, log, ...target });
-      return { work, lookup };
-    };
-    let { work, lookup } = await open(message.mailbox);
-    const plan = planSend(message, sendId, {
-      root: work.root,
-      mailboxAddress: work.mailboxAddress,
-      signedInAddress: work.access.account.address,
-    });
-    if (plan.draftMailbox !== undefined) {
-      log.info('large attachments from a shared mailbox: drafting in the signed-in mailbox', {
-        from: plan.sendingAs,
-      });
-      ({ work, lookup } = await open(plan.draftMailbox));
-    }
-    const mailboxKey = work.mailboxAddress.toLowerCase(); // the factory's limiter key
-    const ctx: SendContext = {
-      message,
-      sendId,
-      work,
-      lookup,
-      abortSignal,
-      workSignal,
-      log,
-      slot: (slotSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal: slotSignal }),
-      commit,
-      timings,
-      fetch: deps.fetch ?? fetch,
-      onUpload: deps.onUpload,
-    };
+    const { ctx, plan } = await planned(credential, message, options, commit, false);
     try {
       return await deliver(ctx, plan);
     } catch (error) {
@@ -151,14 +188,59 @@ export function createSendService(deps: SendServiceDependencies): SendService {
     }
   }
 
+  /** `run` at most once per Idempotency-Key, when one is given. */
+  function once(
+    credential: CredentialKey,
+    options: SendOptions,
+    run: (commit: (sendId: string) => Promise<void>) => Promise<SendResult>,
+  ): Promise<SendResult> {
+    const { idempotency } = options;
+    if (!idempotency) return run(async () => {});
+    return sendOnce(deps.idempotency, credential, { ...options, idempotency }, run);
+  }
+
+  /** Sends a draft that is still one (404 when gone, 409 once sent), confirmed by its id. */
+  async function sendExisting(
+    credential: CredentialKey,
+    draftId: string,
+    options: SendOptions & { mailbox?: string | undefined },
+    commit: (sendId: string) => Promise<void>,
+  ): Promise<SendResult> {
+    const sendId = newSendId();
+    const base = {
+      // Graph's /send always keeps a copy in Sent Items.
+      message: { saveToSentItems: true },
+      sendId,
+      log: options.log.child({ sendId, draftId }),
+      commit,
+    };
+    const ctx = await openContext(credential, options.mailbox, base, options.abortSignal);
+    const draft = await getMessageRef(ctx.lookup, draftId);
+    if (!draft) throw new NotFoundError(`Draft ${draftId}`);
+    if (!draft.isDraft) {
+      throw new ConflictError(
+        'conflict',
+        `Message ${draftId} is not a draft: it was sent already.`,
+      );
+    }
+    return sendPrepared(ctx, draft, false);
+  }
+
   return {
     async send(credential, given, options) {
       const message = deps.sender ? await deps.sender.prepare(credential, given, options) : given;
       checkMessageLimits(message, deps.maxMessageSizeBytes);
-      const { idempotency } = options;
-      if (!idempotency) return dispatch(credential, message, options, async () => {});
-      return sendOnce(deps.idempotency, credential, { ...options, idempotency }, (commit) =>
-        dispatch(credential, message, options, commit),
+      return once(credential, options, (commit) => dispatch(credential, message, options, commit));
+    },
+    async saveDraft(credential, given, options) {
+      const message = deps.sender ? await deps.sender.prepare(credential, given, options) : given;
+      checkMessageLimits(message, deps.maxMessageSizeBytes, { draft: true });
+      const { ctx, plan } = await planned(credential, message, options, async () => {}, true);
+      return draftOf(ctx, plan);
+    },
+    sendDraft(credential, draftId, options) {
+      return once(credential, options, (commit) =>
+        sendExisting(credential, draftId, options, commit),
       );
     },
   };

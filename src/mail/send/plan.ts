@@ -11,7 +11,7 @@ import { type AttachmentInput, type OutgoingMessage, type Recipient } from '../s
 
 /** The first stage: how a message goes, decided before any request and without reading files. */
 
-function toGraphRecipient(recipient: Recipient): GraphRecipient {
+export function toGraphRecipient(recipient: Recipient): GraphRecipient {
   return {
     emailAddress:
       recipient.name === undefined
@@ -155,16 +155,32 @@ export interface SendPlan {
 const arriving = (attachment: AttachmentInput) => attachment.arrival !== undefined;
 
 /**
- * A reply or forward goes in one request while it fits; a replyAll with added Cc, or one too
- * large, by its draft. The draft must be made beside the message it answers, so from a shared
- * mailbox files over POST `/attachments`' limit cannot be added (Graph takes upload sessions with
- * delegated permissions only in the signed-in user's own mailbox): refused before any request.
+ * A draft that must stay in a shared mailbox (an answer, beside its original; a saved draft, where
+ * people look for it) cannot take files over POST `/attachments`' limit: Graph takes upload
+ * sessions with delegated permissions only in the signed-in user's own mailbox. Refused before
+ * any request, naming the file.
+ */
+function refuseSessionFiles(message: OutgoingMessage, opened: OpenedMailbox, what: string): void {
+  if (opened.root === '/me') return;
+  const index = message.attachments.findIndex((a) => !postable(a));
+  const large = message.attachments[index];
+  if (!large) return;
+  throw new ValidationError({
+    path: large.path ?? `attachments[${index}]`,
+    message: `(${large.size} bytes) is too large for a ${what}: Graph takes files over 3 MB only through upload sessions, which delegated access allows in the signed-in user's own mailbox alone`,
+  });
+}
+
+/**
+ * A reply or forward goes in one request while it fits; a replyAll with added Cc, one too large,
+ * or one kept as a draft, by its draft (made beside the message it answers).
  */
 function planResponse(
   message: OutgoingMessage & { inResponseTo: NonNullable<OutgoingMessage['inResponseTo']> },
   sendId: string,
   opened: OpenedMailbox,
   sendingAs: string,
+  keep: boolean,
 ): SendPlan {
   const { kind, messageId } = message.inResponseTo;
   const payload = toGraphMessage(message, sendId);
@@ -172,6 +188,7 @@ function planResponse(
   const addCc = kind === 'replyAll' ? message.cc.map(toGraphRecipient) : [];
   const response: PlannedResponse = { kind, messageId, comment, addCc };
   const single =
+    !keep &&
     addCc.length === 0 &&
     !message.attachments.some(arriving) &&
     fitsOneRequest(message.attachments, (shells) => ({
@@ -188,16 +205,7 @@ function planResponse(
       separate: [],
     };
   }
-  if (opened.root !== '/me') {
-    const index = message.attachments.findIndex((a) => !postable(a));
-    const large = message.attachments[index];
-    if (large) {
-      throw new ValidationError({
-        path: large.path ?? `attachments[${index}]`,
-        message: `(${large.size} bytes) is too large to attach to a ${kind} from a shared mailbox: Graph takes files over 3 MB only through upload sessions, which delegated access allows in the signed-in user's own mailbox alone`,
-      });
-    }
-  }
+  refuseSessionFiles(message, opened, `${kind} from a shared mailbox`);
   return {
     route: 'draft',
     response,
@@ -208,10 +216,12 @@ function planResponse(
   };
 }
 
+/** `keep`: the message is saved as a draft, not sent (always the draft route, in its mailbox). */
 export function planSend(
   message: OutgoingMessage,
   sendId: string,
   opened: OpenedMailbox,
+  { keep = false }: { keep?: boolean } = {},
 ): SendPlan {
   const sendingAs = message.from?.address ?? opened.mailboxAddress;
   if (message.inResponseTo) {
@@ -220,8 +230,10 @@ export function planSend(
       sendId,
       opened,
       sendingAs,
+      keep,
     );
   }
+  if (keep) refuseSessionFiles(message, opened, 'draft in a shared mailbox');
   let payload = toGraphMessage(message, sendId);
   const single =
     !message.attachments.some(arriving) &&
@@ -229,11 +241,11 @@ export function planSend(
       message: { ...payload, attachments: shells },
       saveToSentItems: message.saveToSentItems,
     }));
-  if (single) {
+  if (single && !keep) {
     return { route: 'sendMail', payload, sendingAs, packed: message.attachments, separate: [] };
   }
   let draftMailbox: string | undefined;
-  if (opened.root !== '/me' && !message.attachments.every(postable)) {
+  if (opened.root !== '/me' && !keep && !message.attachments.every(postable)) {
     draftMailbox = opened.signedInAddress;
     payload = toGraphMessage({ ...message, from: message.from ?? { address: sendingAs } }, sendId);
   }

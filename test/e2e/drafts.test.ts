@@ -1,0 +1,184 @@
+import { randomBytes } from 'node:crypto';
+
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { SHARED_SCOPES, startTestStack, type TestStack } from '../support/stack';
+
+/** Drafts for a person in the loop, end to end against the Graph sandbox (Azurite for keys). */
+
+const ADELE = 'adele@contoso.test';
+const MEGAN = 'megan@contoso.test';
+const SUPPORT = 'support@contoso.test';
+const MiB = 1024 * 1024;
+
+let stack: TestStack;
+type Json = Record<string, unknown>;
+
+const graphCalls = () =>
+  stack.sandbox.control.requestLog().filter((e) => e.path.startsWith('/v1.0/'));
+const writes = () =>
+  graphCalls()
+    .filter((e) => e.method !== 'GET')
+    .map((e) => `${e.method} ${e.path.replace(/^.*\/messages\/[^/]+/, '…')}`);
+const drafts = (upn = ADELE) => stack.sandbox.control.messages(upn, 'drafts');
+const sent = (subject: string, upn = ADELE) =>
+  stack.sandbox.control.sentItems(upn).filter((m) => m.subject === subject);
+
+async function call(method: string, path: string, init: RequestInit = {}) {
+  const response = await stack.api(`/api/credentials/c1/${path}`, { method, ...init });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json };
+}
+const json = (body: unknown, headers: Record<string, string> = {}): RequestInit => ({
+  headers: { 'content-type': 'application/json', ...headers },
+  body: JSON.stringify(body),
+});
+const paths = (body: Json) => (body.errors as Array<{ path: string }>).map((e) => e.path);
+
+beforeAll(async () => {
+  stack = await startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } });
+  await stack.connect('c1', { upn: ADELE, scopes: SHARED_SCOPES });
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+beforeEach(() => {
+  stack.sandbox.control.clearFaults();
+  stack.sandbox.control.clearRequestLog();
+});
+
+describe('drafts', () => {
+  it('saves a draft with a 5 MB file, lets a person change it, then sends it once', async () => {
+    const form = new FormData();
+    form.append('message', JSON.stringify({ subject: 'Quote for review', body: 'Dear customer' }));
+    form.append('quote', new Blob([new Uint8Array(randomBytes(5 * MiB))]), 'quote.pdf');
+    const created = await call('POST', 'drafts', { body: form });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    expect(created.body).toMatchObject({
+      subject: 'Quote for review',
+      isDraft: true,
+      toRecipients: [],
+    });
+    expect(drafts().map((d) => d.immutableId)).toEqual([id]);
+    expect(writes()).toContain('POST …/attachments/createUploadSession');
+
+    const changed = await call(
+      'PATCH',
+      `drafts/${id}`,
+      json({ to: [MEGAN], subject: 'Your quote', body: '<p>Dear Megan</p>', contentType: 'html' }),
+    );
+    expect(changed.status, JSON.stringify(changed.body)).toBe(200);
+    expect(changed.body).toMatchObject({
+      subject: 'Your quote',
+      toRecipients: [{ address: MEGAN }],
+      body: { contentType: 'html', content: expect.stringContaining('Dear Megan') },
+    });
+    expect((await call('GET', `drafts/${id}`)).body).toMatchObject({ id, subject: 'Your quote' });
+
+    const key = { 'idempotency-key': `send-draft-${id.slice(-12)}` };
+    const first = await call('POST', `drafts/${id}/send`, { headers: key });
+    expect(first.status, JSON.stringify(first.body)).toBe(202);
+    const again = await call('POST', `drafts/${id}/send`, { headers: key });
+    expect(again).toEqual(first);
+    expect(sent('Your quote')).toHaveLength(1);
+    expect(first.body.messageId).toBe(sent('Your quote')[0]!.immutableId);
+    // Without the key, a sent draft is refused, not sent again.
+    const repeat = await call('POST', `drafts/${id}/send`);
+    expect(repeat.status).toBe(409);
+    expect(repeat.body.code).toBe('conflict');
+    expect(sent('Your quote')).toHaveLength(1);
+    expect(
+      stack.sandbox.control.messages(MEGAN, 'inbox').filter((m) => m.subject === 'Your quote'),
+    ).toHaveLength(1);
+  });
+
+  it('starts a draft from a message to answer (replyTo) or to forward (forwardOf)', async () => {
+    const m = stack.sandbox.control.addMessage(ADELE, 'inbox', {
+      subject: 'Refund?',
+      from: { emailAddress: { address: 'alice@fabrikam.test' } },
+      toRecipients: [{ emailAddress: { address: ADELE } }],
+      body: { contentType: 'text', content: 'Can I get a refund?' },
+    });
+    const reply = await call(
+      'POST',
+      'drafts',
+      json({ replyTo: m.immutableId, body: 'Yes, you can.' }),
+    );
+    expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+    expect(reply.body).toMatchObject({
+      subject: 'RE: Refund?',
+      conversationId: m.conversationId,
+      toRecipients: [{ address: 'alice@fabrikam.test' }],
+    });
+    expect((reply.body.body as { content: string }).content).toContain('Can I get a refund?');
+    expect(writes()).toEqual(['POST …/createReply']);
+
+    const forward = await call('POST', 'drafts', json({ forwardOf: m.immutableId, to: MEGAN }));
+    expect(forward.status, JSON.stringify(forward.body)).toBe(201);
+    expect(forward.body).toMatchObject({
+      subject: 'FW: Refund?',
+      toRecipients: [{ address: MEGAN }],
+    });
+    // A Reply-To address is still send's Reply-To list.
+    const plain = await call(
+      'POST',
+      'drafts',
+      json({ subject: 'Plain', replyTo: 'team@contoso.test' }),
+    );
+    expect(plain.status).toBe(201);
+    expect(plain.body.subject).toBe('Plain');
+
+    for (const id of [reply.body.id, forward.body.id, plain.body.id]) {
+      expect((await call('DELETE', `drafts/${id as string}`)).status).toBe(204);
+    }
+    expect(drafts().filter((d) => /Refund|Plain/.test(String(d.subject)))).toEqual([]);
+  });
+
+  it('validates before any Graph call, naming the field', async () => {
+    for (const [body, path] of [
+      [{ subject: 'x', colour: 'red' }, 'colour'],
+      [{ replyTo: 'AAkALg-x', to: MEGAN }, 'to'],
+      [{ forwardOf: 'not an id!' }, 'forwardOf'],
+      [{ forwardOf: 'AAkALg-x', to: MEGAN, subject: 'x' }, 'subject'],
+      [{ forwardOf: 'AAkALg-x' }, 'to'],
+    ] as const) {
+      const r = await call('POST', 'drafts', json(body));
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(paths(r.body), JSON.stringify(body)).toContain(path);
+    }
+    for (const [body, path] of [
+      [{}, '(body)'],
+      [{ contentType: 'html' }, 'contentType'],
+      [{ isRead: true }, 'isRead'],
+    ] as const) {
+      const r = await call('PATCH', 'drafts/AAkALg-x', json(body));
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(paths(r.body), JSON.stringify(body)).toContain(path);
+    }
+    expect(graphCalls()).toEqual([]);
+    expect((await call('GET', 'drafts/AAkALgAAAAAAHYQDEapmEc2byACqAC-NOPE')).status).toBe(404);
+  });
+
+  it('refuses to edit or delete a message that is no draft', async () => {
+    const m = stack.sandbox.control.addMessage(ADELE, 'inbox', { subject: 'Received' });
+    const edit = await call('PATCH', `drafts/${m.immutableId}`, json({ subject: 'Mine now' }));
+    expect(edit.status).toBe(409);
+    expect((await call('DELETE', `drafts/${m.immutableId}`)).status).toBe(409);
+    expect(writes()).toEqual([]);
+  });
+
+  it('keeps drafts of a shared mailbox there (mailbox=)', async () => {
+    const created = await call(
+      'POST',
+      `drafts?mailbox=${SUPPORT}`,
+      json({ to: MEGAN, subject: 'From the team' }),
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect(drafts(SUPPORT).map((d) => d.immutableId)).toContain(created.body.id);
+    const send = await call('POST', `drafts/${created.body.id as string}/send?mailbox=${SUPPORT}`);
+    expect(send.status, JSON.stringify(send.body)).toBe(202);
+    expect(sent('From the team', SUPPORT)).toHaveLength(1);
+    expect(graphCalls().map((c) => c.mailbox)).toEqual(graphCalls().map(() => SUPPORT));
+  });
+});
