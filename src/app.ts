@@ -235,6 +235,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     storage,
     tokens: services.tokens,
     send: () => services.send,
+    identities: identity.identities,
     ...(options.bulk ? { settings: options.bulk } : {}),
   });
   const reports = createReportService({
@@ -284,7 +285,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     mcpFunction(createMcpEndpoint({ readers, actions: messageActions, send: services.send })),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
-    ...templateFunctions(mailing.templates),
+    ...templateFunctions(mailing.templates, identity.sender),
     ...bulkSendFunctions(mailing.jobs, config.publicBaseUrl),
     ...bulkWorkerFunctions(mailing.worker),
     ...reportFunctions(() => reports),

@@ -1428,6 +1428,11 @@ export interface components {
       }[];
       /** Format: date-time */
       scheduledAt?: string;
+      /** @description Every message goes out as this address (primary, alias or configured shared mailbox) */
+      from?: components['schemas']['RecipientInput'];
+      replyTo?: components['schemas']['Recipients'];
+      /** @description Sign every message (at {{signature}} in the template, else after the body) */
+      signature?: boolean;
     };
     BulkSendStatus: {
       jobId?: string;
@@ -2913,10 +2918,17 @@ export interface operations {
     requestBody: {
       content: {
         'application/json': {
+          /** Format: email */
+          to?: string;
+          cc?: string[];
           variables?: {
             [key: string]: unknown;
           };
           personalNote?: string;
+          credentialId?: string;
+          from?: components['schemas']['RecipientInput'];
+          replyTo?: components['schemas']['Recipients'];
+          signature?: boolean;
         };
       };
     };
@@ -2932,6 +2944,10 @@ export interface operations {
             body: string;
             /** @enum {string} */
             contentType: 'text' | 'html';
+            from?: Record<string, never> | null;
+            replyTo?: Record<string, never>[];
+            /** @description The signature's images, attached inline with their contentId */
+            inlineImages?: Record<string, never>[];
           };
         };
       };
@@ -2954,7 +2970,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Accepted; every recipient validated */
+      /** @description Accepted; every recipient validated (a 400 lists every problem of every row at once, at most 500) */
       202: {
         headers: {
           [name: string]: unknown;

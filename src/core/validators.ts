@@ -1,5 +1,7 @@
 import * as z from 'zod';
 
+import { type FieldError } from './errors';
+
 import { ID_PATTERN, ID_RULE, isEmailAddress } from './identifiers';
 
 export { EMAIL_PATTERN, ID_PATTERN, ID_RULE, isEmailAddress, isId } from './identifiers';
@@ -18,4 +20,23 @@ const BASE64_CHARS = /^[A-Za-z0-9+/]*={0,2}$/;
 /** Strict base64: the alphabet, padding only at the end, whole 4-character groups. */
 export function isStrictBase64(value: string): boolean {
   return value.length % 4 === 0 && BASE64_CHARS.test(value);
+}
+
+/** zod issues → our field errors, with paths like `recipients[3].to`. */
+export function toFieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
+  return issues
+    .map((issue) => {
+      let path = prefix;
+      for (const key of issue.path) {
+        path += typeof key === 'number' ? `[${key}]` : path ? `.${String(key)}` : String(key);
+      }
+      if (issue.code === 'unrecognized_keys') {
+        return issue.keys.map((key) => ({
+          path: path ? `${path}.${key}` : key,
+          message: 'is not a known field',
+        }));
+      }
+      return [{ path: path || prefix || '(body)', message: issue.message }];
+    })
+    .flat();
 }

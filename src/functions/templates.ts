@@ -3,7 +3,12 @@ import * as z from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';
-import { variablesSchema } from '../mail/template-variables';
+import { idSchema } from '../core/validators';
+import { ValidationError } from '../core/errors';
+import { bulkRecipientSchema } from '../mail/bulk/jobs';
+import { placeSignature } from '../mail/identity/compose';
+import { type SenderPreparer } from '../mail/identity/sender';
+import { fromField, replyToList } from '../mail/recipients';
 import {
   createTemplateSchema,
   MAX_BODY_BYTES,
@@ -18,12 +23,16 @@ import {
 // Base64 grows attachments by a third; JSON escaping can double a body's bytes.
 const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_BYTES * 2;
 
-/** One recipient's data; a whole bulk recipient row is accepted, its addresses play no part. */
-export const previewSchema = z.strictObject({
-  variables: variablesSchema.default({}),
-  personalNote: z.string().max(2000).optional(),
-  to: z.unknown().optional(),
-  cc: z.unknown().optional(),
+/**
+ * One bulk row, checked exactly as a bulk job checks it (`to` may be left out), plus the job's
+ * sender fields. With `credentialId` the preview is what that credential would send: `from`
+ * checked against its identities, its signature in place with the inline images listed.
+ */
+export const previewSchema = bulkRecipientSchema.partial({ to: true }).extend({
+  credentialId: idSchema.optional(),
+  from: fromField.optional(),
+  replyTo: replyToList,
+  signature: z.boolean().optional(),
 });
 
 function withVersion(status: number, template: Template): HttpResponseInit {
@@ -34,7 +43,10 @@ function withVersion(status: number, template: Template): HttpResponseInit {
   };
 }
 
-export function templateFunctions(templates: () => TemplateService): HttpFunctionDefinition[] {
+export function templateFunctions(
+  templates: () => TemplateService,
+  sender: SenderPreparer,
+): HttpFunctionDefinition[] {
   return [
     {
       kind: 'http',
@@ -91,11 +103,56 @@ export function templateFunctions(templates: () => TemplateService): HttpFunctio
       methods: ['POST'],
       route: 'templates/{templateId}/preview',
       auth: 'caller',
-      async handler({ request, caller }) {
+      async handler({ request, caller, abortSignal, log }) {
         const templateId = routeId(request, 'templateId');
         const { value } = await readJson(request, previewSchema);
+        if (value.credentialId === undefined && value.from !== undefined) {
+          throw new ValidationError({
+            path: 'credentialId',
+            message: 'is required with from: it names whose addresses from is checked against',
+          });
+        }
         const rendered = await templates().preview(caller.serviceId, templateId, value);
-        return { status: 200, headers: { 'cache-control': 'no-store' }, jsonBody: rendered };
+        const noStore = { 'cache-control': 'no-store' };
+        if (value.credentialId === undefined) {
+          const body = placeSignature(rendered.body, rendered.contentType, undefined);
+          return { status: 200, headers: noStore, jsonBody: { ...rendered, body } };
+        }
+        // The send stage's own step, so the preview shows the message as it would leave.
+        const message = await sender.prepare(
+          { serviceId: caller.serviceId, credentialId: value.credentialId },
+          {
+            ...rendered,
+            to: value.to === undefined ? [] : [{ address: value.to }],
+            cc: value.cc.map((address) => ({ address })),
+            bcc: [],
+            replyTo: value.replyTo,
+            importance: 'normal',
+            saveToSentItems: true,
+            headers: {},
+            attachments: [],
+            ...(value.from === undefined ? {} : { from: value.from }),
+            ...(value.signature === undefined ? {} : { signature: value.signature }),
+          },
+          { abortSignal, log },
+        );
+        return {
+          status: 200,
+          headers: noStore,
+          jsonBody: {
+            subject: message.subject,
+            body: message.body,
+            contentType: message.contentType,
+            from: message.from ?? null,
+            replyTo: message.replyTo,
+            inlineImages: message.attachments.map((a) => ({
+              name: a.name,
+              contentType: a.contentType,
+              contentId: a.contentId ?? null,
+              size: a.size,
+            })),
+          },
+        };
       },
     },
   ];

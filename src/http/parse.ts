@@ -7,30 +7,13 @@ import {
   UnsupportedMediaTypeError,
   ValidationError,
 } from '../core/errors';
-import { ID_RULE, isId } from '../core/validators';
+import { ID_RULE, isId, toFieldErrors } from '../core/validators';
 import { IDEMPOTENCY_KEY_PATTERN } from '../mail/idempotency';
 
 /** The body limit of every route that does not set its own (`maxBodyBytes`), and of JSON bodies. */
 export const DEFAULT_MAX_BODY_BYTES = 1024 * 1024;
 
-/** zod issues → our field errors, with paths like `recipients[3].to`. */
-export function toFieldErrors(issues: readonly z.core.$ZodIssue[], prefix = ''): FieldError[] {
-  return issues
-    .map((issue) => {
-      let path = prefix;
-      for (const key of issue.path) {
-        path += typeof key === 'number' ? `[${key}]` : path ? `.${String(key)}` : String(key);
-      }
-      if (issue.code === 'unrecognized_keys') {
-        return issue.keys.map((key) => ({
-          path: path ? `${path}.${key}` : key,
-          message: 'is not a known field',
-        }));
-      }
-      return [{ path: path || prefix || '(body)', message: issue.message }];
-    })
-    .flat();
-}
+export { toFieldErrors } from '../core/validators';
 
 export function parseWith<S extends z.ZodType>(
   schema: S,

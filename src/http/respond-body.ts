@@ -3,16 +3,15 @@ import { createHash } from 'node:crypto';
 import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 
+import { fromField, recipients } from '../mail/recipients';
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
 import { readMessageRequest } from './send-body';
 import {
   attachmentSchema,
-  fromField,
   fileSizes,
   type MessageRequestShape,
   type ParsedSendRequest,
   type ReadSendRequestOptions,
-  recipients,
 } from './send-request';
 
 /**

@@ -1,6 +1,7 @@
 import Mustache from 'mustache';
 
 import { type FieldError, ValidationError } from '../core/errors';
+import { SIGNATURE_SLOT } from './identity/compose';
 
 /**
  * A template part parsed once into plain nodes our own renderer walks (`template-walk.ts`).
@@ -15,6 +16,14 @@ import { type FieldError, ValidationError } from '../core/errors';
 export const MAX_SECTION_DEPTH = 6;
 /** Nodes one render may visit (a list item's nodes count once per item). */
 export const MAX_RENDER_STEPS = 100_000;
+/** `{{signature}}`: where the send path puts the credential's signature (body only). */
+export const SIGNATURE_FIELD = 'signature';
+const SIGNATURE_NODE: TemplateNode = {
+  kind: 'text',
+  text: SIGNATURE_SLOT,
+  bytes: Buffer.byteLength(SIGNATURE_SLOT, 'utf8'),
+};
+
 /** Names that would reach an object's machinery rather than the caller's data. */
 export const RESERVED_NAMES: ReadonlySet<string> = new Set([
   '__proto__',
@@ -76,6 +85,12 @@ export function compilePart(text: string, field: string, html: boolean): Compile
       if (type === '!' || type === '=') continue;
       if (type === '>') {
         problems.push({ path: field, message: `partials ({{> ${value}}}) are not supported` });
+        continue;
+      }
+      if ((type === 'name' || type === '&') && value === SIGNATURE_FIELD) {
+        if (field === 'body') nodes.push(SIGNATURE_NODE);
+        else
+          problems.push({ path: field, message: '{{signature}} can only be placed in the body' });
         continue;
       }
       const path = namePath(value);

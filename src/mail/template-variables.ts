@@ -1,6 +1,6 @@
 import * as z from 'zod';
 
-import { RESERVED_NAMES } from './template-compile';
+import { RESERVED_NAMES, SIGNATURE_FIELD } from './template-compile';
 
 /**
  * A recipient's merge variables: JSON values, checked without recursing past MAX_VARIABLE_DEPTH
@@ -46,7 +46,11 @@ export const variablesSchema = z
     z
       .string()
       .regex(NAME, 'names are letters, digits, _ or -')
-      .refine((name) => !RESERVED_NAMES.has(name), 'is a reserved name'),
+      .refine((name) => !RESERVED_NAMES.has(name), 'is a reserved name')
+      .refine(
+        (name) => name !== SIGNATURE_FIELD,
+        "is reserved: {{signature}} places the credential's signature",
+      ),
     z.unknown(),
   )
   .superRefine((variables, ctx) => {

@@ -1,6 +1,7 @@
 import { type Config } from '../../config';
 import { type TokenProvider } from '../../credentials/types';
 import { requireStorage, type StorageClients } from '../../storage';
+import { type IdentityService } from '../identity/identities';
 import { type SendService } from '../send-types';
 import { ATTACHMENT_CONTAINER, createAttachmentBlobs } from '../template-storage';
 import { createTemplateService, TEMPLATE_TABLE, type TemplateService } from '../templates';
@@ -20,6 +21,8 @@ export interface MailingDependencies {
   send: () => SendService;
   /** Tests and the benchmark shrink Exchange's windows. */
   settings?: Partial<BulkSettings>;
+  /** Checks a job's `from` when it is accepted. */
+  identities?: IdentityService;
 }
 
 export interface Mailing {
@@ -66,6 +69,7 @@ export function createMailing(deps: MailingDependencies): Mailing {
         return grant.mailbox ?? grant.account.address;
       },
       settings,
+      ...(deps.identities ? { identities: deps.identities } : {}),
     };
     built = { templates, jobs: createBulkJobs(bulk), worker: createBulkWorker(bulk) };
     return built;

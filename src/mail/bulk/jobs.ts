@@ -9,10 +9,12 @@ import {
   ValidationError,
 } from '../../core/errors';
 import { type Logger } from '../../core/logger';
-import { emailAddress } from '../../core/validators';
+import { emailAddress, toFieldErrors } from '../../core/validators';
 import { type CredentialKey } from '../../credentials/types';
-import { type SendService } from '../send-types';
+import { identityKind, type IdentityService } from '../identity/identities';
 import { describeOverLimit, isAscii, measuredMessageSize } from '../message-size';
+import { fromField, replyToList } from '../recipients';
+import { type Recipient, type SendService } from '../send-types';
 import {
   type CompiledTemplate,
   compileTemplate,
@@ -46,8 +48,8 @@ export const JOB_RENDER_BUDGET: Readonly<RenderBudget> = {
   steps: 4_000_000,
   valueBytes: 256 << 20,
 };
-/** Problems listed for one request; a list with more is answered with these first. */
-const MAX_REPORTED_ERRORS = 500;
+/** Problems listed for one request; a list with more is answered with these first (documented). */
+export const MAX_REPORTED_ERRORS = 500;
 
 export interface BulkSettings {
   ratePerMinute: number;
@@ -95,6 +97,8 @@ export interface BulkDependencies {
    */
   senderMailbox(key: CredentialKey, options: { abortSignal?: AbortSignal }): Promise<string>;
   settings: BulkSettings;
+  /** Who a credential may send as: a job's `from` is checked when the job is accepted. */
+  identities?: IdentityService;
   now?: () => number;
 }
 
@@ -105,25 +109,74 @@ const recipientSchema = z.strictObject({
   personalNote: z.string().max(MAX_PERSONAL_NOTE).optional(),
 });
 
+/** A recipient row as a bulk job takes it (a template preview checks a row the same way). */
+export { recipientSchema as bulkRecipientSchema };
+
+const jobFields = {
+  templateId: templateIdSchema.optional(),
+  template: templatePartsSchema.optional(),
+  attachments: z.array(attachmentInputSchema).optional(),
+  scheduledAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
+  /** Send every message as this address (primary, alias or configured shared mailbox). */
+  from: fromField.optional(),
+  replyTo: replyToList,
+  /** Sign every message (default: the signature's own `default`). */
+  signature: z.boolean().optional(),
+};
+
+function eitherTemplate(
+  value: { templateId?: string | undefined; template?: unknown },
+  ctx: z.RefinementCtx,
+) {
+  if ((value.templateId === undefined) === (value.template === undefined)) {
+    ctx.addIssue({
+      code: 'custom',
+      path: ['templateId'],
+      message: 'give either templateId or template',
+    });
+  }
+}
+
 export const bulkRequestSchema = z
   .strictObject({
-    templateId: templateIdSchema.optional(),
-    template: templatePartsSchema.optional(),
+    ...jobFields,
     recipients: z.array(recipientSchema).min(1, 'needs at least one recipient'),
-    attachments: z.array(attachmentInputSchema).optional(),
-    scheduledAt: z.iso.datetime({ offset: true, error: 'must be an ISO date-time' }).optional(),
   })
-  .superRefine((value, ctx) => {
-    if ((value.templateId === undefined) === (value.template === undefined)) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['templateId'],
-        message: 'give either templateId or template',
-      });
-    }
-  });
+  .superRefine(eitherTemplate);
 
-export type BulkRequest = z.output<typeof bulkRequestSchema>;
+/** The job without its rows, which are checked one by one so every row's problems are found. */
+const bulkEnvelopeSchema = z
+  .strictObject({
+    ...jobFields,
+    recipients: z.array(z.unknown()).min(1, 'needs at least one recipient'),
+  })
+  .superRefine(eitherTemplate);
+
+/** A bulk request as a caller writes it (defaults may be left out). */
+export type BulkRequest = z.input<typeof bulkRequestSchema>;
+type JobRequest = z.output<typeof bulkEnvelopeSchema>;
+type Row = z.output<typeof recipientSchema>;
+
+/**
+ * One row's problems with its shape, and what of it can still be checked against the template
+ * (its variables and note), so a row with a bad address is also checked for missing fields.
+ */
+function readRow(
+  raw: unknown,
+  index: number,
+): { row: Row | undefined; partial: Row | undefined; errors: FieldError[] } {
+  const parsed = recipientSchema.safeParse(raw);
+  if (parsed.success) return { row: parsed.data, partial: parsed.data, errors: [] };
+  const errors = toFieldErrors(parsed.error.issues, `recipients[${index}]`);
+  const fields = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
+  const variables = variablesSchema.default({}).safeParse(fields.variables);
+  const note = recipientSchema.shape.personalNote.safeParse(fields.personalNote);
+  const partial =
+    variables.success && note.success
+      ? { to: '', cc: [], variables: variables.data, personalNote: note.data }
+      : undefined;
+  return { row: undefined, partial, errors };
+}
 
 export interface JobView {
   jobId: string;
@@ -165,9 +218,10 @@ function decodeCursor(jobId: string, cursor: string): number {
 }
 
 export interface BulkJobs {
+  /** Checks the whole request (raw JSON or a typed BulkRequest) in one pass, then stores it. */
   create(
     key: CredentialKey,
-    request: BulkRequest,
+    request: unknown,
     options: { abortSignal?: AbortSignal; log: Logger },
   ): Promise<{ jobId: string }>;
   status(
@@ -184,7 +238,10 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
   const now = deps.now ?? Date.now;
   const { settings } = deps;
 
-  async function resolveTemplate(serviceId: string, request: BulkRequest) {
+  async function resolveTemplate(
+    serviceId: string,
+    request: Pick<JobRequest, 'template' | 'templateId'>,
+  ) {
     if (request.template)
       return { parts: request.template, attachments: [], id: undefined, version: undefined };
     try {
@@ -206,8 +263,27 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
     }
   }
 
+  /** A job's `from` must be an address the credential may send as (checked before anything is stored). */
+  async function checkFrom(
+    key: CredentialKey,
+    from: Recipient | undefined,
+    options: { abortSignal?: AbortSignal; log: Logger },
+  ): Promise<void> {
+    if (from === undefined || !deps.identities) return;
+    const known = await deps.identities.get(key, options);
+    if (identityKind(known, from.address) === undefined) {
+      throw new ValidationError({
+        path: 'from',
+        message: `${from.address} is not an address this credential may send as (GET credentials/${key.credentialId}/identities lists them)`,
+      });
+    }
+  }
+
   /** Compiles the job's template; problems name `template.*` or the stored template's id. */
-  function compileFor(request: BulkRequest, parts: TemplateParts): CompiledTemplate {
+  function compileFor(
+    request: Pick<JobRequest, 'template'>,
+    parts: TemplateParts,
+  ): CompiledTemplate {
     try {
       return compileTemplate(parts);
     } catch (error) {
@@ -227,7 +303,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
    * round. Rows are measured, not rendered, under one budget for the whole job.
    */
   function checkRecipients(
-    request: BulkRequest,
+    request: Pick<JobRequest, 'template'> & { recipients: ReadonlyArray<Row | undefined> },
     template: CompiledTemplate,
     attachmentSizes: readonly number[],
     templateAscii: boolean,
@@ -247,12 +323,13 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
       : () => 'templateId';
     for (const [index, recipient] of request.recipients.entries()) {
       if (errors.length >= MAX_REPORTED_ERRORS || budget.steps < 0 || budget.valueBytes < 0) break;
+      if (!recipient) continue;
       const path = `recipients[${index}]`;
       const address = recipient.to.toLowerCase();
-      const first = seen.get(address);
+      const first = address === '' ? undefined : seen.get(address);
       if (first !== undefined)
         errors.push({ path: `${path}.to`, message: `duplicates recipients[${first}].to` });
-      else seen.set(address, index);
+      else if (address !== '') seen.set(address, index);
       if (1 + recipient.cc.length > perMessage) {
         errors.push({
           path: `${path}.cc`,
@@ -376,25 +453,60 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
   }
 
   return {
-    async create(key, request, options) {
-      const template = await resolveTemplate(key.serviceId, request);
-      const extra = decodeAttachments(request.attachments ?? [], {
-        maxCount: MAX_BULK_ATTACHMENTS,
-        maxTotalBytes: settings.maxMessageBytes,
-      });
-      const attachmentSizes = [
-        ...template.attachments.map((a) => a.size),
-        ...extra.map((a) => a.bytes.length),
-      ];
-      const scheduledAt = checkSchedule(request.scheduledAt);
-      const compiled = compileFor(request, template.parts);
-      const errors = checkRecipients(
-        request,
-        compiled,
-        attachmentSizes,
-        isAscii(template.parts.subject) && isAscii(template.parts.body),
-      );
-      if (errors.length > 0) throw new ValidationError(errors);
+    async create(key, body, options) {
+      // One pass over everything: the job's fields, every row's shape, addresses, merge fields
+      // and size, so a caller fixes the whole list in one round (at most MAX_REPORTED_ERRORS).
+      const errors: FieldError[] = [];
+      const collect = async <T>(check: () => T | Promise<T>): Promise<T | undefined> => {
+        try {
+          return await check();
+        } catch (error) {
+          if (!(error instanceof ValidationError)) throw error;
+          errors.push(...error.errors);
+          return undefined;
+        }
+      };
+      const envelope = bulkEnvelopeSchema.safeParse(body);
+      if (!envelope.success) errors.push(...toFieldErrors(envelope.error.issues));
+      const raws = envelope.success
+        ? envelope.data.recipients
+        : Array.isArray((body as { recipients?: unknown } | null)?.recipients)
+          ? (body as { recipients: unknown[] }).recipients
+          : [];
+      const rows = raws.map(readRow);
+      for (const row of rows) errors.push(...row.errors);
+      if (!envelope.success) throw new ValidationError(errors.slice(0, MAX_REPORTED_ERRORS));
+      const request = envelope.data;
+      const template = await collect(() => resolveTemplate(key.serviceId, request));
+      const extra =
+        (await collect(() =>
+          decodeAttachments(request.attachments ?? [], {
+            maxCount: MAX_BULK_ATTACHMENTS,
+            maxTotalBytes: settings.maxMessageBytes,
+          }),
+        )) ?? [];
+      const scheduledAt = (await collect(() => checkSchedule(request.scheduledAt))) ?? 0;
+      await collect(() => checkFrom(key, request.from, options));
+      const compiled = template && (await collect(() => compileFor(request, template.parts)));
+      if (template && compiled) {
+        const attachmentSizes = [
+          ...template.attachments.map((a) => a.size),
+          ...extra.map((a) => a.bytes.length),
+        ];
+        const partial = { template: request.template, recipients: rows.map((r) => r.partial) };
+        errors.push(
+          ...checkRecipients(
+            partial,
+            compiled,
+            attachmentSizes,
+            isAscii(template.parts.subject) && isAscii(template.parts.body),
+          ),
+        );
+      }
+      if (errors.length > 0 || !template) {
+        throw new ValidationError(errors.slice(0, MAX_REPORTED_ERRORS));
+      }
+      const valid = rows.map((r) => r.row!);
 
       const mailbox = await deps.senderMailbox(
         key,
@@ -402,7 +514,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
       );
       const stored = await Promise.all(extra.map((a) => deps.attachments.put(key.serviceId, a)));
       const jobId = randomUUID();
-      const recipients: NewRecipient[] = request.recipients.map((r) => ({
+      const recipients: NewRecipient[] = valid.map((r) => ({
         to: r.to,
         cc: r.cc,
         variables: r.variables,
@@ -426,6 +538,11 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
           body: template.parts.body,
           contentType: template.parts.contentType,
           attachments: [...template.attachments, ...stored],
+          sender: {
+            ...(request.from === undefined ? {} : { from: request.from }),
+            replyTo: request.replyTo,
+            ...(request.signature === undefined ? {} : { signature: request.signature }),
+          },
         },
         recipients,
       );

@@ -3,6 +3,7 @@ import { type TableClient, type TransactionAction } from '@azure/data-tables';
 import { azureSdk } from '../../core/azure-sdk';
 import { NotFoundError } from '../../core/errors';
 import { storageErrorCode, storageStatus, storageUnavailable } from '../../storage';
+import { type Recipient } from '../send-types';
 import { type ContentType } from '../template-render';
 import { type AttachmentRef, joinText, parseAttachmentRefs, splitText } from '../template-storage';
 
@@ -78,6 +79,14 @@ export interface JobSnapshot {
   body: string;
   contentType: ContentType;
   attachments: AttachmentRef[];
+  /** Who every message goes out as, its Reply-To and whether it is signed (absent: defaults). */
+  sender?: JobSender;
+}
+
+export interface JobSender {
+  from?: Recipient;
+  replyTo: Recipient[];
+  signature?: boolean;
 }
 
 export interface Counts {
@@ -288,6 +297,7 @@ export function createBulkStore(tables: {
           ...splitText('subject', snapshot.subject),
           contentType: snapshot.contentType,
           attachments: JSON.stringify(snapshot.attachments),
+          sender: JSON.stringify(snapshot.sender ?? { replyTo: [] }),
           ...splitText('body', snapshot.body),
         });
       });
@@ -329,6 +339,7 @@ export function createBulkStore(tables: {
         body: joinText('body', e),
         contentType: e.contentType === 'html' ? 'html' : 'text',
         attachments: parseAttachmentRefs(e.attachments),
+        sender: JSON.parse(typeof e.sender === 'string' ? e.sender : '{"replyTo":[]}') as JobSender,
       };
     },
 

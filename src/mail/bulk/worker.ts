@@ -188,7 +188,7 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
       to: [{ address: row.to }],
       cc: row.cc.map((address) => ({ address })),
       bcc: [],
-      replyTo: [],
+      replyTo: snap.sender?.replyTo ?? [],
       subject: rendered.subject,
       body: rendered.body,
       contentType: rendered.contentType,
@@ -196,6 +196,9 @@ export function createBulkWorker(deps: BulkDependencies): BulkWorker {
       saveToSentItems: true,
       headers: {},
       attachments: snap.attachments.map((ref) => deps.attachments.open(header.serviceId, ref)),
+      // The send stage checks `from` again and puts the signature in (at {{signature}} or after).
+      ...(snap.sender?.from ? { from: snap.sender.from } : {}),
+      ...(snap.sender?.signature === undefined ? {} : { signature: snap.sender.signature }),
     };
     const fingerprint = createHash('sha256')
       .update(JSON.stringify([row.to, row.cc, rendered, snap.attachments.map((a) => a.sha256)]))

@@ -11,7 +11,11 @@ import {
 import { parseWith } from '../../../src/http/parse';
 import { type AzuriteInstance } from '../../../src/local/azurite';
 import { testStorage } from '../../support/storage';
-import { type BulkRequest, bulkRequestSchema } from '../../../src/mail/bulk/jobs';
+import {
+  type BulkRequest,
+  bulkRequestSchema,
+  MAX_REPORTED_ERRORS,
+} from '../../../src/mail/bulk/jobs';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 import {
   bulkHarness,
@@ -173,6 +177,54 @@ describe('bulk jobs against Azurite', () => {
       peekedMessageItems: [],
     });
     expect(send.calls()).toBe(0);
+  });
+
+  it('reports every problem of every row in one pass: shape, address, merge field (issue #18)', async () => {
+    const send = fakeSend();
+    const h = await bulkHarness(storage, send.service);
+    const rows: unknown[] = recipients(400);
+    rows[4] = { to: 'not-an-address', variables: {} };
+    rows[150] = { to: 'row150@example.test', variables: {} };
+    rows[302] = { variables: { name: 'No To' }, personalNote: 7 };
+    const errors = await validationErrors(() =>
+      h.jobs.create(
+        h.key,
+        { template: inline, recipients: rows, scheduledAt: 'soon' },
+        {
+          log: silentLog,
+        },
+      ),
+    );
+    expect(errors).toEqual(
+      expect.arrayContaining([
+        { path: 'scheduledAt', message: 'must be an ISO date-time' },
+        { path: 'recipients[4].to', message: 'must be an email address' },
+        { path: 'recipients[302].to', message: expect.any(String) },
+        { path: 'recipients[302].personalNote', message: expect.any(String) },
+      ]),
+    );
+    // With the job's own fields right, the merge fields of every row are checked too, the row
+    // with a bad address included.
+    const second = await validationErrors(() =>
+      h.jobs.create(h.key, { template: inline, recipients: rows }, { log: silentLog }),
+    );
+    expect(second).toEqual([
+      { path: 'recipients[4].to', message: 'must be an email address' },
+      { path: 'recipients[302].to', message: expect.any(String) },
+      { path: 'recipients[302].personalNote', message: expect.any(String) },
+      { path: 'recipients[4].variables.name', message: 'is used by the template but missing' },
+      { path: 'recipients[150].variables.name', message: 'is used by the template but missing' },
+    ]);
+    expect(send.calls()).toBe(0);
+  });
+
+  it('caps the problems reported at MAX_REPORTED_ERRORS', async () => {
+    const h = await bulkHarness(storage, fakeSend().service);
+    const rows = Array.from({ length: MAX_REPORTED_ERRORS + 50 }, () => ({ to: 'bad' }));
+    const errors = await validationErrors(() =>
+      h.jobs.create(h.key, { template: inline, recipients: rows }, { log: silentLog }),
+    );
+    expect(errors).toHaveLength(MAX_REPORTED_ERRORS);
   });
 
   it('refuses unknown or dead credentials before creating anything', async () => {
