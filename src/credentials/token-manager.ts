@@ -1,9 +1,9 @@
-import { sleep } from '../core/abort';
 import { AppError, NotFoundError, ReauthRequiredError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { RecordUnreadableError } from './envelope';
 import { type LockProvider } from './lease';
 import { type RecordRepository, secretNameFor } from './record';
+import { lockOrWinner } from './refresh-lock';
 import { isGrantRejected, type TokenEndpoint, type TokenResult } from './token-endpoint';
 import {
   type AccessGrant,
@@ -303,35 +303,6 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
     throw new ReauthRequiredError(e.key.credentialId);
   }
 
-  /** Waits for whoever holds the lease; returns the lock, or a record they refreshed meanwhile. */
-  async function lockOrWinner(
-    e: Entry,
-    seenRefreshAt: number | undefined,
-  ): Promise<{
-    lock?: { release(): Promise<void> };
-    winner?: { record: CredentialRecord; version: string };
-  }> {
-    if (!options.locks) return {};
-    const name = secretNameFor(e.key);
-    const giveUpAt = Date.now() + lockWaitMs;
-    for (;;) {
-      const lock = await options.locks.tryAcquire(name, { abortSignal: closing.signal });
-      if (lock) return { lock };
-      await sleep(lockPollMs, closing.signal);
-      const stored = await read(e);
-      if (
-        (stored.record.lastRefreshedAt ?? 0) > (seenRefreshAt ?? 0) ||
-        stored.record.status !== 'active'
-      ) {
-        return { winner: stored };
-      }
-      if (Date.now() > giveUpAt) {
-        log.warn('refresh lock still held; refreshing without it', { ...e.key });
-        return {};
-      }
-    }
-  }
-
   async function refresh(
     e: Entry,
     force: boolean,
@@ -358,7 +329,18 @@ export function createTokenManager(options: TokenManagerOptions): TokenManager {
       adopt(e, stored.record, stored.version);
       return e.grant!;
     }
-    const { lock, winner } = await lockOrWinner(e, stored.record.lastRefreshedAt);
+    const { lock, winner } = options.locks
+      ? await lockOrWinner({
+          locks: options.locks,
+          name: secretNameFor(e.key),
+          read: () => read(e),
+          seenRefreshAt: stored.record.lastRefreshedAt,
+          waitMs: lockWaitMs,
+          pollMs: lockPollMs,
+          abortSignal: closing.signal,
+          log: log.child({ ...e.key }),
+        })
+      : {};
     try {
       if (winner) {
         adopt(e, winner.record, winner.version);
