@@ -4,6 +4,7 @@ import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 
 import { type DraftChange } from '../mail/drafts';
+import { recipients } from '../mail/recipients';
 import { toGraphRecipient } from '../mail/send/plan';
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
 import { graphIdParam } from './params';
@@ -14,7 +15,6 @@ import {
   type MessageRequestShape,
   type ParsedSendRequest,
   type ReadSendRequestOptions,
-  recipients,
   sendMessage,
   sendRequestSchema,
 } from './send-request';
