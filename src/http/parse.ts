@@ -98,7 +98,8 @@ export async function readJson<S extends z.ZodType>(
  * the parameter, so a typo never silently changes a result.
  */
 export function parseQuery<S extends z.ZodType>(request: HttpRequest, schema: S): z.output<S> {
-  const values: Record<string, string> = {};
+  // No prototype: `?__proto__=…` is an own key the schema refuses as unknown, not a setter that drops it.
+  const values = Object.create(null) as Record<string, string>;
   const errors: FieldError[] = [];
   for (const key of new Set(request.query.keys())) {
     const all = request.query.getAll(key);

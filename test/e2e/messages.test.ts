@@ -138,6 +138,8 @@ describe('GET credentials/{id}/messages end to end', () => {
     ['mailbox=nobody', 'query.mailbox'],
     ['$filter=isRead%20eq%20true', 'query.$filter'],
     ['orderby=subject', 'query.orderby'],
+    // Found by the hostile-input sweep: a prototype key was dropped, not refused.
+    ['__proto__=1001', 'query.__proto__'],
   ];
   it.each(BAD)(
     'answers 400 naming the parameter for ?%s, without calling Graph',
