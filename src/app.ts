@@ -223,6 +223,7 @@ export function createApp(options: CreateAppOptions): AppContext {
   });
   // One resolver: folder writes forget the paths that message moves remembered.
   const folderResolver = createFolderResolver();
+  const drafts = createDraftService({ graph: services.graph, send: services.send });
   const messageActions = createMessageActions({
     graph: services.graph,
     folders: folderResolver,
@@ -274,15 +275,14 @@ export function createApp(options: CreateAppOptions): AppContext {
     getMessageFunction(readers),
     ...messageActionFunctions(messageActions),
     ...respondFunctions({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
-    ...draftFunctions({
-      drafts: createDraftService({ graph: services.graph, send: services.send }),
-      maxMessageSizeBytes: config.maxMessageSizeBytes,
-    }),
+    ...draftFunctions({ drafts, maxMessageSizeBytes: config.maxMessageSizeBytes }),
     ...folderActionFunctions(
       createFolderActions({ graph: services.graph, folders: folderResolver }),
     ),
     conversationMessagesFunction(readers),
-    mcpFunction(createMcpEndpoint({ readers, actions: messageActions, send: services.send })),
+    mcpFunction(
+      createMcpEndpoint({ readers, actions: messageActions, send: services.send, drafts }),
+    ),
     listAttachmentsFunction(readers),
     attachmentContentFunction(readers),
     ...templateFunctions(mailing.templates, identity.sender),

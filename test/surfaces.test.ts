@@ -52,6 +52,7 @@ describe('caller surfaces cover the served routes', () => {
       readers: undefined as never,
       actions: undefined as never,
       send: undefined as never,
+      drafts: undefined as never,
     });
     const byTool = Object.fromEntries(endpoint.tools.map((t) => [t.name, t.route]));
     console.log('MCP tools → routes', byTool);
@@ -64,6 +65,9 @@ describe('caller surfaces cover the served routes', () => {
         'send_mail',
         'move_message',
         'mark_read',
+        'reply',
+        'forward',
+        'create_draft',
       ]),
     );
     for (const route of Object.values(byTool)) expect(documented).toContain(route);

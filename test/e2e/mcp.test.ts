@@ -49,6 +49,9 @@ interface ToolValue {
   folderId: string;
   done: number;
   failed: unknown[];
+  draftId: string;
+  subject: string;
+  to: string[];
 }
 
 async function call(client: Client, name: string, args: Record<string, unknown>) {
@@ -86,6 +89,7 @@ describe('tools/list', () => {
         'send_mail',
         'reply',
         'forward',
+        'create_draft',
       ].sort(),
     );
     for (const tool of tools) {
@@ -285,6 +289,44 @@ describe('answering mail', () => {
     expect(forward?.toRecipients).toEqual([
       expect.objectContaining({ emailAddress: expect.objectContaining({ address: megan }) }),
     ]);
+  });
+});
+
+describe('create_draft, for a person in the loop', () => {
+  it('saves a new mail and a reply in Drafts and sends nothing', async () => {
+    const sentBefore = stack.sandbox.control.sentItems(adele).length;
+    const fresh = await call(agent, 'create_draft', {
+      credentialId: 'demo',
+      to: megan,
+      subject: 'draft for review',
+      body: 'Please check before it goes.',
+    });
+    expect(fresh.isError).toBe(false);
+    expect(fresh.value).toMatchObject({ subject: 'draft for review', to: [megan] });
+
+    const inbox = await call(agent, 'search_messages', { credentialId: 'demo', top: 1 });
+    const answered = inbox.value.messages[0]!;
+    const reply = await call(agent, 'create_draft', {
+      credentialId: 'demo',
+      replyTo: answered.id,
+      body: 'A reply to approve.',
+    });
+    expect(reply.isError).toBe(false);
+    expect(String(reply.value.subject)).toMatch(/^RE: /);
+
+    const drafts = stack.sandbox.control.messages(adele, 'drafts');
+    const ids = drafts.map((m) => m.immutableId);
+    expect(ids).toEqual(expect.arrayContaining([fresh.value.draftId, reply.value.draftId]));
+    expect(stack.sandbox.control.sentItems(adele)).toHaveLength(sentBefore);
+
+    const both = await call(agent, 'create_draft', {
+      credentialId: 'demo',
+      replyTo: answered.id,
+      forwardOf: answered.id,
+      to: megan,
+      body: 'x',
+    });
+    expect(both.isError).toBe(true);
   });
 });
 

@@ -1,6 +1,7 @@
 import { azureSdk } from '../../core/azure-sdk';
 import { type Logger } from '../../core/logger';
 import { type Readers } from '../../graph/read';
+import { type DraftService } from '../../mail/drafts';
 import { type MessageActions } from '../../mail/message-actions';
 import { type SendService } from '../../mail/send-types';
 import { readTools } from './read-tools';
@@ -35,6 +36,7 @@ export function createMcpEndpoint(deps: {
   readers: Readers;
   actions: MessageActions;
   send: SendService;
+  drafts: DraftService;
 }): McpEndpoint {
   const tools = [...readTools(deps.readers), ...writeTools(deps)];
   return {

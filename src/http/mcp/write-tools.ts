@@ -1,7 +1,9 @@
 import * as z from 'zod';
 
+import { ValidationError } from '../../core/errors';
 import { emailAddress } from '../../core/validators';
 import { parseFolderReference } from '../../graph/folder-resolver';
+import { type DraftService } from '../../mail/drafts';
 import { type MessageActions } from '../../mail/message-actions';
 import { type OutgoingMessage, type Recipient, type SendService } from '../../mail/send-types';
 import { graphIdParam, mailboxParam } from '../params';
@@ -62,7 +64,11 @@ const SENDS = {
   openWorldHint: true,
 };
 
-export function writeTools(deps: { send: SendService; actions: MessageActions }): ToolDefinition[] {
+export function writeTools(deps: {
+  send: SendService;
+  actions: MessageActions;
+  drafts: DraftService;
+}): ToolDefinition[] {
   return [
     defineTool({
       name: 'send_mail',
@@ -216,6 +222,69 @@ export function writeTools(deps: { send: SendService; actions: MessageActions })
         return {
           done: outcome.done,
           failed: outcome.results.filter((r) => r.status === 'failed'),
+        };
+      },
+    }),
+    defineTool({
+      name: 'create_draft',
+      route: 'POST /credentials/{credentialId}/drafts',
+      title: 'Draft an email for a person to review',
+      description:
+        "Saves a draft in the mailbox's Drafts folder for a person to review and send from Outlook; nothing is sent. A new mail (to, subject, body), a reply to a message (replyTo, optionally replyAll) or a forward of one (forwardOf, to). Answers the draft's id.",
+      input: {
+        credentialId: credentialIdArg,
+        to: addresses(
+          'Recipients (may be left for the reviewer; required with forwardOf)',
+        ).optional(),
+        cc: addresses('Cc recipients').optional(),
+        bcc: addresses('Bcc recipients').optional(),
+        subject: z.string().max(255).optional().describe('Subject of a new mail'),
+        body: z.string().max(512 * 1024),
+        contentType: z.enum(['text', 'html']).default('text'),
+        replyTo: graphIdParam.optional().describe('Draft a reply to this message'),
+        replyAll: z.boolean().default(false).describe('With replyTo: reply to everyone'),
+        forwardOf: graphIdParam.optional().describe('Draft a forward of this message'),
+        mailbox: mailboxParam.optional().describe('The shared mailbox to draft in'),
+      },
+      annotations: {
+        title: 'Draft an email for a person to review',
+        readOnlyHint: false,
+        destructiveHint: false,
+        idempotentHint: false,
+        openWorldHint: false,
+      },
+      async run(args, context) {
+        const { credentialId, replyTo, replyAll, forwardOf, to, subject, ...fields } = args;
+        if (replyTo !== undefined && forwardOf !== undefined) {
+          throw new ValidationError({
+            path: 'forwardOf',
+            message: 'give replyTo or forwardOf, not both',
+          });
+        }
+        if (forwardOf !== undefined && to === undefined) {
+          throw new ValidationError({ path: 'to', message: 'a forward needs recipients' });
+        }
+        const inResponseTo =
+          replyTo !== undefined
+            ? { kind: replyAll ? ('replyAll' as const) : ('reply' as const), messageId: replyTo }
+            : forwardOf !== undefined
+              ? { kind: 'forward' as const, messageId: forwardOf }
+              : undefined;
+        const draft = await deps.drafts.create(
+          credentialKey(context, credentialId),
+          outgoing({
+            ...fields,
+            to: replyTo !== undefined ? [] : (to ?? []),
+            ...(inResponseTo ? { inResponseTo } : { subject: subject ?? '' }),
+          }),
+          { abortSignal: context.abortSignal, log: context.log },
+        );
+        return {
+          draftId: draft.id,
+          subject: draft.subject,
+          to: (draft.toRecipients ?? []).map((r) => r.address),
+          cc: (draft.ccRecipients ?? []).map((r) => r.address),
+          review: 'Saved in Drafts: a person can review and send it from Outlook.',
         };
       },
     }),
