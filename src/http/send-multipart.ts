@@ -4,7 +4,7 @@ import type { HttpRequest } from '@azure/functions';
 
 import { type FieldError, ValidationError } from '../core/errors';
 import { UPLOAD_SESSION_MIN_BYTES } from '../graph/uploads';
-import { MAX_ATTACHMENT_BYTES } from '../mail/send-limits';
+import { MAX_ATTACHMENT_BYTES } from '../mail/message-size';
 import { type AttachmentInput } from '../mail/send-types';
 import {
   DeclaredParts,

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { ValidationError } from '../core/errors';
 import { emailAddress, isStrictBase64 } from '../core/validators';
 import { fromField, recipients, replyToList } from '../mail/recipients';
-import { MAX_ATTACHMENT_BYTES } from '../mail/send-limits';
+import { MAX_ATTACHMENT_BYTES } from '../mail/message-size';
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
 import { parseWith } from './parse';
 

@@ -12,7 +12,6 @@ import { type OutgoingMessage } from './send-types';
  * that would be refused fails fast, naming the field (FACTS §2–§4).
  */
 
-export { MAX_ATTACHMENT_BYTES } from './message-size';
 /** To + Cc + Bcc per message. */
 export const MAX_RECIPIENTS = 500;
 /** Custom internet headers per message, all the caller's; names must start with `x-`. */

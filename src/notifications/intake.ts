@@ -1,7 +1,7 @@
 import * as z from 'zod';
 
 import { type Logger } from '../core/logger';
-import { type ChangesMessage, type NotifyQueue } from './queue';
+import { type ChangesMessage, type NotifyQueue, syncMessage } from './queue';
 import { type NotificationStore, type Watch } from './store';
 import { clientStateMatches } from './watches';
 
@@ -90,15 +90,7 @@ export function createNotificationIntake(deps: {
       const folders = new Map<string, Watch>();
       for (const { watch } of valid)
         folders.set(`${watch.serviceId}|${watch.credentialId}|${watch.folderId}`, watch);
-      for (const watch of folders.values())
-        await deps.changes.enqueue({
-          v: 1,
-          k: 'sync',
-          s: watch.serviceId,
-          c: watch.credentialId,
-          f: watch.folderId,
-          t: Date.now(),
-        });
+      for (const watch of folders.values()) await deps.changes.enqueue(syncMessage(watch));
       return { accepted: valid.length, rejected };
     },
     async lifecycle(items, { log }) {

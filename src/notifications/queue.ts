@@ -33,6 +33,22 @@ export const changesMessageSchema = z.discriminatedUnion('k', [
 ]);
 export type ChangesMessage = z.output<typeof changesMessageSchema>;
 
+/** A run of one folder's delta, for a reason that arrived now (a notification, a catch-up). */
+export function syncMessage(folder: {
+  serviceId: string;
+  credentialId: string;
+  folderId: string;
+}): ChangesMessage {
+  return {
+    v: 1,
+    k: 'sync',
+    s: folder.serviceId,
+    c: folder.credentialId,
+    f: folder.folderId,
+    t: Date.now(),
+  };
+}
+
 export const deliveryMessageSchema = z.strictObject({
   v: z.literal(1),
   k: z.literal('deliver'),

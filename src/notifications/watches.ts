@@ -8,7 +8,7 @@ import { createSubscription, deleteSubscription, renewSubscription } from '../gr
 import { type Logger } from '../core/logger';
 import { arrivalsSince, subscriptionEventId } from './events';
 import { type Fanout } from './fanout';
-import { type ChangesMessage, type NotifyQueue } from './queue';
+import { type ChangesMessage, type NotifyQueue, syncMessage } from './queue';
 import { type NotificationStore, type Watch, watchKey } from './store';
 import { type FolderSync } from './sync';
 
@@ -114,15 +114,7 @@ export function createFolderWatches(deps: {
     });
   }
 
-  const catchUp = (watch: Watch) =>
-    deps.changes.enqueue({
-      v: 1,
-      k: 'sync',
-      s: watch.serviceId,
-      c: watch.credentialId,
-      f: watch.folderId,
-      t: Date.now(),
-    });
+  const catchUp = (watch: Watch) => deps.changes.enqueue(syncMessage(watch));
 
   const api: FolderWatches = {
     async ensure(key, folderId, { log }) {

@@ -336,7 +336,8 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
           message: `a message may have at most ${perMessage} recipients`,
         });
       }
-      if (JSON.stringify(recipient.variables).length > MAX_VARIABLES_JSON) {
+      const variablesJson = JSON.stringify(recipient.variables);
+      if (variablesJson.length > MAX_VARIABLES_JSON) {
         errors.push({
           path: `${path}.variables`,
           message: `at most ${MAX_VARIABLES_JSON} characters as JSON`,
@@ -353,7 +354,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         // Rendering only joins the template's text and the row's values, so both tell the encoding.
         const size = measuredMessageSize({
           textBytes,
-          ascii: templateAscii && isAscii(JSON.stringify(recipient.variables)),
+          ascii: templateAscii && isAscii(variablesJson),
           recipients: 1 + recipient.cc.length,
           attachments: attachmentSizes,
         });
