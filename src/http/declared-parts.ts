@@ -165,6 +165,9 @@ export class DeclaredParts {
     slot.header.resolve({ name: part.filename, contentType: part.contentType });
     const checked = part.stream.pipe(sizeCheck(part, slot.size));
     part.stream.on('error', (error: Error) => checked.destroy(error));
+    // Its readers (the live iterator, `finished`, `pipeline`) hear of its errors themselves, but
+    // once the body was disposed none may be listening, and an unheard 'error' crashes the process.
+    checked.on('error', () => undefined);
     const { signal } = part;
     if (!slot.wanted && !this.sendWaitsElsewhere()) {
       // Held (the client waits) until its reader comes or a reader waits for another part.
