@@ -7,15 +7,22 @@ import { type BenchResult } from './result';
 
 const UPN = 'adele@contoso.test';
 const COUNT = 1000;
+const LATENCY_MS = 50;
 const log = createLogger(() => undefined);
 
 /**
- * Marking 1,000 messages read at 50 ms per Graph request: `POST messages/batch` (Graph `$batch`,
- * 20 per request) against one PATCH per message through the Graph SDK, 4 at a time (the
- * mailbox's concurrency limit), measured in the same run on two sets of 1,000 unread messages.
+ * Marking 1,000 messages read at 50 ms network latency per round trip: `POST messages/batch`
+ * (Graph `$batch`, 20 per request) against one PATCH per message through the Graph SDK, 4 at a
+ * time (the mailbox's concurrency limit), measured in the same run on two sets of 1,000 unread
+ * messages. Run twice: with no time inside Outlook, and with 20 ms of Outlook's own time per
+ * message, which a batch pays too (Outlook runs 4 of its items at once), so it saves less.
  */
 export async function benchActions(): Promise<BenchResult[]> {
-  const sandbox = await startSandbox({ messagesPerUser: 0, latencyMs: 50 });
+  return [...(await markRead(0)), ...(await markRead(20))];
+}
+
+async function markRead(serviceMs: number): Promise<BenchResult[]> {
+  const sandbox = await startSandbox({ messagesPerUser: 0, latencyMs: LATENCY_MS, serviceMs });
   try {
     const add = (i: number) =>
       sandbox.control.addMessage(UPN, 'inbox', {
@@ -62,7 +69,7 @@ export async function benchActions(): Promise<BenchResult[]> {
         `not every message was marked read: ${ours.value.done} done, ${unread} unread`,
       );
     }
-    const name = `mark ${COUNT} messages read`;
+    const name = `mark ${COUNT} messages read, ${serviceMs} ms Outlook time per message`;
     const baselineName = 'Graph SDK, one PATCH per message, 4 at a time';
     return [
       {
@@ -73,7 +80,7 @@ export async function benchActions(): Promise<BenchResult[]> {
         baselineName,
       },
       {
-        name: `${name}: wall time at 50 ms/request`,
+        name: `${name}: wall time at ${LATENCY_MS} ms/round trip`,
         value: Math.round(ours.ms),
         unit: 'ms',
         baseline: Math.round(baseline.ms),

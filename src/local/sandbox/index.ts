@@ -40,8 +40,16 @@ export interface SandboxOptions {
   messagesPerUser?: number;
   /** Default 3599. */
   accessTokenLifetimeSeconds?: number;
-  /** Added to every Graph request (and upload PUT). */
+  /**
+   * The network's round trip, added once to every HTTP exchange with Graph (and upload PUT): a
+   * `$batch` pays it once, not once per request inside it.
+   */
   latencyMs?: number;
+  /**
+   * Outlook's own time per operation, spent holding the mailbox's concurrency slot: every request,
+   * inside a `$batch` too, pays it. Default 0.
+   */
+  serviceMs?: number;
   /** Every limit is configurable; tests shrink windows. */
   limits?: Partial<SandboxLimits>;
   /** Default: one well-known dev client (`DEV_CLIENT`), any redirect URI. */
@@ -106,6 +114,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
     tenantId,
     tenant: { sendFromAliasEnabled: options.tenant?.sendFromAliasEnabled ?? false },
     latencyMs: options.latencyMs ?? 0,
+    serviceMs: options.serviceMs ?? 0,
     timers: new Set(),
   };
   state.uploads = new UploadSessions(state);

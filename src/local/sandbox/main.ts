@@ -1,4 +1,4 @@
-/** `npm run sandbox -- --port 7072 [--seed 1] [--messages 150] [--latency 0] [--auto-consent]`: the sandbox alone. */
+/** `npm run sandbox -- --port 7072 [--seed 1] [--messages 150] [--latency 0] [--service 0] [--auto-consent]`: the sandbox alone. */
 import { parseArgs } from 'node:util';
 import { startSandbox } from './index';
 
@@ -9,6 +9,7 @@ async function main(): Promise<void> {
       seed: { type: 'string', default: '1' },
       messages: { type: 'string', default: '150' },
       latency: { type: 'string', default: '0' },
+      service: { type: 'string', default: '0' },
       'auto-consent': { type: 'boolean', default: false },
     },
   });
@@ -17,6 +18,7 @@ async function main(): Promise<void> {
     seed: Number(values.seed),
     messagesPerUser: Number(values.messages),
     latencyMs: Number(values.latency),
+    serviceMs: Number(values.service),
     autoConsent: values['auto-consent'],
   });
   console.log(`Graph sandbox listening on ${sandbox.url}`);

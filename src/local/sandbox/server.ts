@@ -183,6 +183,8 @@ export function createSandboxServer(parts: ServerParts): Server {
         inBatch: false,
       };
       if (/^\/\$batch$/i.test(path)) {
+        // One round trip for the whole batch; its items pay only Outlook's time (serviceMs).
+        if (state.latencyMs > 0) await sleep(state.latencyMs);
         const r = await handleBatch(state, greq, graph);
         logOther(r.status, body.length);
         write(toHttp(r));

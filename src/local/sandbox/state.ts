@@ -44,7 +44,10 @@ export interface SandboxState {
   tenantId: string;
   /** Exchange organization settings (SendFromAliasEnabled). */
   tenant: TenantSettings;
+  /** Per HTTP exchange (a `$batch` once). */
   latencyMs: number;
+  /** Per Outlook operation, inside a `$batch` too, holding the concurrency slot. */
+  serviceMs: number;
   /** Pending Outbox timers, cleared on close. */
   timers: Set<NodeJS.Timeout>;
 }

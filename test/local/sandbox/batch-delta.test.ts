@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
 import { call, token, value, withSandbox } from '../../support/sandbox';
 import { validateGraphResponse } from '../../support/openapi-validator';
@@ -114,6 +114,40 @@ describe('JSON batching', () => {
     } finally {
       sb.control.setLimits({ requestsPerWindow: 10_000, requestWindowMs: 600_000 });
     }
+  });
+});
+
+describe('JSON batching: where the time goes', () => {
+  let timed: Sandbox | undefined;
+  afterEach(async () => {
+    await timed?.close();
+    timed = undefined;
+  });
+  const twenty = Array.from({ length: 20 }, (_, i) => ({
+    id: String(i),
+    method: 'GET',
+    url: '/me/mailFolders/inbox',
+  }));
+  const elapsed = async (sandbox: Sandbox): Promise<number> => {
+    const t = await token(sandbox);
+    const started = performance.now();
+    const r = await call(sandbox, t, 'POST', '/v1.0/$batch', { body: { requests: twenty } });
+    expect(r.status).toBe(200);
+    return performance.now() - started;
+  };
+
+  it('pays the network round trip once for the whole batch, not once per item', async () => {
+    timed = await withSandbox({ messagesPerUser: 0, latencyMs: 400 });
+    // Paid per item, 4 at a time, 20 items would take five round trips (2,000 ms).
+    const ms = await elapsed(timed);
+    expect(ms).toBeGreaterThanOrEqual(395);
+    expect(ms).toBeLessThan(1600);
+  });
+
+  it("pays Outlook's time for every item, 4 items at a time", async () => {
+    timed = await withSandbox({ messagesPerUser: 0, serviceMs: 100 });
+    // Five waves of four.
+    expect(await elapsed(timed)).toBeGreaterThanOrEqual(495);
   });
 });
 

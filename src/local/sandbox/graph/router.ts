@@ -273,12 +273,14 @@ export async function handleGraph(
   };
   let mailboxUpn: string | null = null;
   let release: (() => void) | null = null;
-  // The configured latency is spent inside the request (holding its concurrency slot), once.
+  // Spent inside the request (holding its concurrency slot), once: Outlook's time for every
+  // request, the network's only for a request of its own (a $batch paid it for all its items).
   let slept = false;
   const latency = async (): Promise<void> => {
-    if (slept || state.latencyMs <= 0) return;
+    const ms = state.serviceMs + (req.inBatch ? 0 : state.latencyMs);
+    if (slept || ms <= 0) return;
     slept = true;
-    await sleep(state.latencyMs);
+    await sleep(ms);
   };
   try {
     // Authentication comes first, whatever the path.
