@@ -172,6 +172,8 @@ export function createApp(options: CreateAppOptions): AppContext {
     storage,
     azureCredential,
     fetch: fetchImpl,
+    // Built below (it needs the credential layer's tokens); a delete cannot come before.
+    onDeleted: (key) => identity.forgetCredential(key),
     ...options.credentials,
   });
   for (const check of credentialLayer.credentials.healthChecks()) health.add(check);

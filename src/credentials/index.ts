@@ -33,7 +33,7 @@ import { type CredentialService, createCredentialService } from './service';
 import { type SecretStore } from './store';
 import { createTokenEndpoint, type TokenEndpoint } from './token-endpoint';
 import { createTokenManager, type TokenManager, type TokenManagerOptions } from './token-manager';
-import { type AppKeys, withOfflineAccess } from './types';
+import { type AppKeys, type CredentialKey, withOfflineAccess } from './types';
 
 export type { AccessGrant, AppKeys, CredentialKey, TokenProvider } from './types';
 export type { CredentialService } from './service';
@@ -58,6 +58,8 @@ export interface CredentialServicesDeps {
   tokenManager?: Partial<TokenManagerOptions>;
   /** Tests: shorter identity-platform retry budgets. */
   tokenEndpoint?: { retryBudgetMs?: number; retryBaseMs?: number; attemptTimeoutMs?: number };
+  /** What other rooms keep per credential, removed with it (see CredentialServiceOptions). */
+  onDeleted?: (key: CredentialKey) => Promise<void>;
 }
 
 export interface CredentialServices {
@@ -176,6 +178,7 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
     keepAliveIdleDays: config.keepAliveIdleDays,
     connectUrlFor: (id) => `${config.publicBaseUrl}/api/credentials/${id}/connect`,
     log,
+    ...(deps.onDeleted ? { onDeleted: deps.onDeleted } : {}),
   });
   return { store, dataKeys, repo, tokens, credentials, appKeys, connect };
 }

@@ -131,6 +131,12 @@ export interface CredentialServiceOptions {
   /** Where a caller re-connects a credential (logged for reauth_required ones). */
   connectUrlFor(credentialId: string): string;
   log: Logger;
+  /**
+   * Removes what other rooms keep per credential (signatures, cached identities). Runs after a
+   * delete, and again on a delete of a credential already gone, so a retry finishes a cleanup
+   * that failed half-way.
+   */
+  onDeleted?: (key: CredentialKey) => Promise<void>;
 }
 
 const sameText = (a: string | undefined, b: string | undefined) =>
@@ -340,10 +346,13 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
     },
     async delete(key, opts = {}) {
       const meta = await repo.meta(key, opts);
+      if (meta) {
+        await repo.delete(key, opts);
+        tokens.forget(key);
+        log.info('credential deleted', { ...key });
+      }
+      await options.onDeleted?.(key);
       if (!meta) throw new NotFoundError(`Credential ${key.credentialId}`);
-      await repo.delete(key, opts);
-      tokens.forget(key);
-      log.info('credential deleted', { ...key });
     },
     async connectUrl(key, opts = {}) {
       const current = await existing(key, opts.abortSignal);

@@ -1,3 +1,4 @@
+import { TableClient, TableServiceClient } from '@azure/data-tables';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { startTestStack, type TestStack } from '../support/stack';
@@ -347,5 +348,52 @@ describe('signatures', () => {
     expect(sentBody('Asked')).toBe('Hi\n\n-- \nOptional');
     expect((await call('/api/credentials/c1/signature', { method: 'DELETE' })).status).toBe(204);
     expect((await call('/api/credentials/c1/signature')).status).toBe(404);
+  });
+});
+
+describe('deleting a credential', () => {
+  /** Every entity of every table in this stack's storage that mentions the credential. */
+  async function storedFor(credentialId: string): Promise<string[]> {
+    const { connectionString } = stack.azurite!;
+    const options = { allowInsecureConnection: true };
+    const service = TableServiceClient.fromConnectionString(connectionString, options);
+    const found: string[] = [];
+    for await (const table of service.listTables()) {
+      const client = TableClient.fromConnectionString(connectionString, table.name!, options);
+      for await (const entity of client.listEntities<Record<string, unknown>>()) {
+        const keys = `${entity.partitionKey}|${entity.rowKey}|${String(entity.credentialId)}`;
+        if (keys.split(/[|:~]/).includes(credentialId)) {
+          found.push(`${table.name}/${entity.partitionKey}/${entity.rowKey}`);
+        }
+      }
+    }
+    return found;
+  }
+
+  it('removes its signatures (its aliases too) and its cached identities', async () => {
+    await stack.connect('leaving');
+    const put = (query: string, html: string) =>
+      call(`/api/credentials/leaving/signature${query}`, json('PUT', { html }));
+    expect((await put('', '<p>Leaving Adele</p>')).status).toBe(200);
+    expect((await put('?from=sales@contoso.test', '<p>Leaving Sales</p>')).status).toBe(200);
+    // Another credential's signature of the same service stays.
+    expect(
+      (await call('/api/credentials/c1/signature', json('PUT', { html: '<p>Stays</p>' }))).status,
+    ).toBe(200);
+    expect((await call('/api/credentials/leaving/identities')).body.primary).toMatchObject({
+      address: adele,
+    });
+    expect((await storedFor('leaving')).filter((e) => e.startsWith('signatures/'))).toHaveLength(2);
+
+    expect((await call('/api/credentials/leaving', { method: 'DELETE' })).status).toBe(204);
+    expect(await storedFor('leaving')).toEqual([]);
+    expect((await call('/api/credentials/c1/signature')).body.html).toBe('<p>Stays</p>');
+
+    // The same id connected to another mailbox answers for that mailbox, not from the cache.
+    await stack.connect('leaving', { upn: megan });
+    const again = await call('/api/credentials/leaving/identities');
+    expect(again.body.primary).toMatchObject({ address: megan });
+    expect((await call('/api/credentials/leaving/signature')).status).toBe(404);
+    await call('/api/credentials/c1/signature', { method: 'DELETE' });
   });
 });

@@ -28,6 +28,8 @@ export interface IdentityOptions {
 
 export interface IdentityService {
   get(key: CredentialKey, options: IdentityOptions): Promise<SenderIdentities>;
+  /** Drops the cached answer (the credential was deleted). */
+  forget(key: CredentialKey): void;
 }
 
 /** What `address` is among `identities`, or undefined when the credential may not send as it. */
@@ -91,6 +93,9 @@ export function createIdentityService(deps: IdentityServiceDependencies): Identi
         if (cache.get(id)?.value === value) cache.delete(id);
       });
       return value;
+    },
+    forget(key) {
+      cache.delete(keyString(key));
     },
   };
 }

@@ -18,6 +18,8 @@ export interface Identity {
   /** Throws a clear error where no storage is configured. */
   signatures: () => SignatureService;
   sender: SenderPreparer;
+  /** Removes what is kept for a deleted credential: its signatures and cached identities. */
+  forgetCredential(key: CredentialKey): Promise<void>;
   /**
    * The alias or shared mailbox a per-address signature belongs to: undefined for the
    * credential's own (no `from`, or its primary address); 400 naming `fieldPath` for an address
@@ -48,6 +50,10 @@ export function createIdentity(deps: {
       identities,
       signatures: () => (deps.storage ? build(deps.storage) : undefined),
     }),
+    async forgetCredential(key) {
+      identities.forget(key);
+      if (deps.storage) await build(deps.storage).removeAll(key);
+    },
     async signatureOwner(key, from, options) {
       if (from === undefined) return undefined;
       const known = await identities.get(key, options);

@@ -1,6 +1,7 @@
 import { type TableClient } from '@azure/data-tables';
 import * as z from 'zod';
 
+import { azureSdk } from '../../core/azure-sdk';
 import { type FieldError, NotFoundError, ValidationError } from '../../core/errors';
 import { type CredentialKey } from '../../credentials/types';
 import { storageErrorCode, storageUnavailable } from '../../storage';
@@ -86,6 +87,11 @@ export interface SignatureService {
   ): Promise<StoredSignature>;
   get(key: CredentialKey, from: string | undefined): Promise<StoredSignature>;
   remove(key: CredentialKey, from: string | undefined): Promise<void>;
+  /**
+   * Removes the credential's signature and those of its aliases (the credential was deleted).
+   * Their images stay: blobs are content-addressed and may be shared with templates.
+   */
+  removeAll(key: CredentialKey): Promise<void>;
   /** The signature a message from `from` carries: the alias's own, else the credential's. */
   forSender(key: CredentialKey, from: string | undefined): Promise<StoredSignature | undefined>;
   /** The signature's images as inline attachments of a message. */
@@ -233,6 +239,28 @@ export function createSignatureService(deps: SignatureDependencies): SignatureSe
           );
         }
         throw storageUnavailable('deleting a signature', error);
+      }
+    },
+
+    async removeAll(key) {
+      const table = await deps.table();
+      try {
+        const rows = table.listEntities<Entity>({
+          queryOptions: {
+            filter: azureSdk.dataTables()
+              .odata`PartitionKey eq ${key.serviceId} and credentialId eq ${key.credentialId}`,
+            select: ['RowKey'],
+          },
+        });
+        for await (const row of rows) {
+          try {
+            await table.deleteEntity(key.serviceId, String(row.rowKey));
+          } catch (error) {
+            if (storageErrorCode(error) !== 'ResourceNotFound') throw error;
+          }
+        }
+      } catch (error) {
+        throw storageUnavailable('deleting signatures', error);
       }
     },
 
