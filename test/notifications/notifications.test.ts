@@ -310,7 +310,9 @@ describe('new-mail triggers end to end', { timeout: 90_000 }, () => {
   });
 
   it('pauses when the credential needs reconnecting and resumes with a catch-up', async () => {
-    stack.sandbox.control.setAccessTokenLifetime(1);
+    // Inside the product's 5-minute refresh skew (every use refreshes), yet long enough that the
+    // token connect just redeemed cannot expire before its GET /me on a loaded machine.
+    stack.sandbox.control.setAccessTokenLifetime(60);
     await stack.connect('c2', { upn: 'megan@contoso.test' });
     const sub = await subscribe('paused', { events: ['created'] }, 'c2');
     expect(sub.status).toBe(201);
