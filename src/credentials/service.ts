@@ -20,7 +20,8 @@ import {
   type TokenEndpoint,
   type TokenResult,
 } from './token-endpoint';
-import { applyRotation, type TokenManager } from './token-manager';
+import { applyRotation } from './rotation';
+import { type TokenManager } from './token-manager';
 import {
   type CredentialKey,
   type CredentialMeta,

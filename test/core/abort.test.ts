@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 
-import { budgetSignal, remainingMs, sleep } from '../../src/core/abort';
+import { abortable, budgetSignal, remainingMs, sleep } from '../../src/core/abort';
 
 describe('budgetSignal', () => {
   it('aborts with a TimeoutError when its budget runs out', async () => {
@@ -81,5 +81,41 @@ describe('sleep', () => {
   it('stops a wait when its budget runs out', async () => {
     const error = await sleep(60_000, budgetSignal(10)).catch((e: unknown) => e);
     expect((error as Error).name).toBe('TimeoutError');
+  });
+});
+
+describe('abortable', () => {
+  it('settles as the promise does while the signal stays quiet', async () => {
+    const controller = new AbortController();
+    await expect(abortable(Promise.resolve(7), controller.signal)).resolves.toBe(7);
+    await expect(abortable(Promise.reject(new Error('no')), controller.signal)).rejects.toThrow(
+      'no',
+    );
+  });
+
+  it("rejects with the signal's reason when it aborts first; the promise runs on", async () => {
+    const controller = new AbortController();
+    let finish!: (value: number) => void;
+    const shared = new Promise<number>((resolve) => (finish = resolve));
+    const waiting = abortable(shared, controller.signal);
+    controller.abort(new Error('caller left'));
+    await expect(waiting).rejects.toThrow('caller left');
+    finish(1);
+    await expect(shared).resolves.toBe(1);
+  });
+
+  it('observes a later failure of the promise after an abort (no unhandled rejection)', async () => {
+    const controller = new AbortController();
+    controller.abort(new Error('gone'));
+    let fail!: (error: Error) => void;
+    const shared = new Promise<number>((_, reject) => (fail = reject));
+    await expect(abortable(shared, controller.signal)).rejects.toThrow('gone');
+    const unhandled: unknown[] = [];
+    const onUnhandled = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', onUnhandled);
+    fail(new Error('late'));
+    await new Promise((resolve) => setImmediate(resolve));
+    process.off('unhandledRejection', onUnhandled);
+    expect(unhandled).toEqual([]);
   });
 });
