@@ -3,7 +3,7 @@ import type { FaultRule } from './faults';
 import { messageInput } from './graph/message-input';
 import { applyInputFields, renderItemMime } from './graph/messages';
 import type { TokenResponse } from './identity';
-import type { SandboxLimits } from './limits';
+import type { SandboxLimits, ThrottleCounts } from './limits';
 import type { HttpResult } from './state';
 import type { LifecycleEvent, NotificationFaults, NotificationStats } from './notifications';
 import type { RequestLogEntry, SandboxState } from './state';
@@ -69,6 +69,8 @@ export interface SandboxControl {
   /** Requests seen so far (Graph, identity, upload URLs; not `/_sandbox`), oldest first. Never token values. */
   requestLog(): RequestLogEntry[];
   clearRequestLog(): void;
+  /** 429s answered since the sandbox started, by limit (`mailboxConcurrency`: over 4 at once). */
+  throttles(): ThrottleCounts;
   /** Changes limits at run time (tests shrink windows); returns the limits now in force. */
   setLimits(partial: Partial<SandboxLimits>): SandboxLimits;
   /** Lifetime in seconds of access tokens issued from now on. */
@@ -180,6 +182,7 @@ export function createControl(
     clearRequestLog: () => {
       state.log.length = 0;
     },
+    throttles: () => ({ ...state.limits.throttled }),
     setLimits: (partial) => Object.assign(state.limits.limits, partial),
     setAccessTokenLifetime: (seconds) => {
       settings.accessTokenLifetimeSeconds = seconds;
@@ -294,6 +297,7 @@ const json = (status: number, value: unknown): HttpResult => ({
  * HTTP face of the control API (JSON, no auth: the sandbox only listens on 127.0.0.1):
  * GET /_sandbox/info · POST /_sandbox/tokens {upn, scopes, clientId?} · POST /_sandbox/revoke {user} ·
  * POST|DELETE /_sandbox/faults · GET|DELETE /_sandbox/requests · GET|PATCH /_sandbox/limits ·
+ * GET /_sandbox/throttles ·
  * PUT /_sandbox/access-token-lifetime {seconds} · POST /_sandbox/grants {user, target, sendAs?, fullAccess?, sendOnBehalf?} ·
  * GET|PATCH /_sandbox/tenant {sendFromAliasEnabled} ·
  * GET|POST /_sandbox/mailboxes/{upn}/folders · GET|POST /_sandbox/mailboxes/{upn}/messages?folder=… ·
@@ -356,6 +360,8 @@ export async function handleControlHttp(
       case 'DELETE /requests':
         control.clearRequestLog();
         return json(204, undefined);
+      case 'GET /throttles':
+        return json(200, control.throttles());
       case 'GET /limits':
         return json(200, state.limits.limits);
       case 'PATCH /limits':

@@ -108,11 +108,19 @@ class Window {
   }
 }
 
+export interface ThrottleCounts {
+  mailboxConcurrency: number;
+  requestWindow: number;
+  uploadWindow: number;
+}
+
 export class LimitTracker {
   private readonly inFlight = new Map<string, number>();
   private readonly requests = new Map<string, Window>();
   private readonly uploads = new Map<string, Window>();
   private readonly sends = new Map<string, number[]>();
+  /** 429s answered so far, by the limit that was over (tests and the benchmark read them). */
+  readonly throttled: ThrottleCounts = { mailboxConcurrency: 0, requestWindow: 0, uploadWindow: 0 };
 
   constructor(readonly limits: SandboxLimits) {}
 
@@ -134,11 +142,13 @@ export class LimitTracker {
     w.trim(now, this.limits.requestWindowMs);
     w.add(now, 1);
     if (w.sum() > this.limits.requestsPerWindow) {
+      this.throttled.requestWindow++;
       const retryMs = w.freeAt(this.limits.requestWindowMs, this.limits.requestsPerWindow, 0) - now;
       throw throttled('Please retry again later.', retryMs / 1000);
     }
     const running = this.inFlight.get(key) ?? 0;
     if (running >= this.limits.mailboxConcurrency) {
+      this.throttled.mailboxConcurrency++;
       throw throttled('Application is over its MailboxConcurrency limit.', 1);
     }
     this.inFlight.set(key, running + 1);
@@ -157,6 +167,7 @@ export class LimitTracker {
     const w = this.window(this.uploads, `${appId}|${mailboxId}`);
     w.trim(now, this.limits.uploadWindowMs);
     if (w.sum() + bytes > this.limits.uploadBytesPerWindow) {
+      this.throttled.uploadWindow++;
       const retryMs =
         w.freeAt(this.limits.uploadWindowMs, this.limits.uploadBytesPerWindow, bytes) - now;
       throw throttled(

@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
-import { call, token, withSandbox } from '../../support/sandbox';
+import { DEV_CLIENT } from '../../../src/local/sandbox';
+import { ALL_SCOPES, call, token, withSandbox } from '../../support/sandbox';
 
 describe('limits', () => {
   let sb: Sandbox | undefined;
@@ -31,6 +32,37 @@ describe('limits', () => {
       ),
     );
     expect(other.every((r) => r.status === 200)).toBe(true);
+    expect(sb.control.throttles()).toEqual({
+      mailboxConcurrency: 2,
+      requestWindow: 0,
+      uploadWindow: 0,
+    });
+  });
+
+  it('counts MailboxConcurrency per app across every client of the sandbox, not per token or connection', async () => {
+    const otherApp = { clientId: '0c7e9a51-3d2b-4f18-8a6c-2e9b1d4f7a63', clientSecret: 'other' };
+    sb = await withSandbox({ messagesPerUser: 5, latencyMs: 150, clients: [DEV_CLIENT, otherApp] });
+    // Two instances of one app: each has its own token (its own refresh), same client id.
+    const first = await token(sb);
+    const second = await token(sb);
+    expect(second).not.toBe(first);
+    const other = (
+      await sb.control.issueTokens('adele@contoso.test', {
+        scopes: ALL_SCOPES,
+        clientId: otherApp.clientId,
+      })
+    ).access_token;
+    const list = '/v1.0/me/messages?$top=1';
+    const results = await Promise.all([
+      ...Array.from({ length: 3 }, () => call(sb!, first, 'GET', list)),
+      ...Array.from({ length: 3 }, () => call(sb!, second, 'GET', list)),
+      // Another app has 4 of its own in the same mailbox.
+      ...Array.from({ length: 4 }, () => call(sb!, other, 'GET', list)),
+    ]);
+    const statuses = results.map((r) => r.status);
+    expect(statuses.slice(0, 6).filter((s) => s === 429)).toHaveLength(2);
+    expect(statuses.slice(6)).toEqual([200, 200, 200, 200]);
+    expect(sb.control.throttles().mailboxConcurrency).toBe(2);
   });
 
   it('counts requests per app and mailbox in a sliding window', async () => {
