@@ -14,7 +14,7 @@ const ROOMS = {
   config: { paths: ['config'], may: ['core'] },
   storage: { paths: ['storage'], may: ['core', 'config'] },
   credentials: { paths: ['credentials/'], may: ['core', 'config', 'storage'] },
-  graph: { paths: ['graph/'], may: ['core', 'config', 'credentials'] },
+  graph: { paths: ['graph/'], may: ['core', 'config', 'storage', 'credentials'] },
   mail: { paths: ['mail/'], may: ['core', 'config', 'storage', 'credentials', 'graph'] },
   notifications: {
     paths: ['notifications/'],

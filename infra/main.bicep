@@ -116,6 +116,8 @@ param maxMessageSizeMb string = ''
 
 @description('REQUEST_BUDGET_SECONDS: time budget of one HTTP invocation.')
 param requestBudgetSeconds string = ''
+@description('MAILBOX_SLOTS: shared (default: the 4 concurrent Graph requests per mailbox are leased from storage by every instance) or instance.')
+param mailboxSlots string = ''
 
 @description('REPORT_SCHEDULE: NCRONTAB of the report timer.')
 param reportSchedule string = ''
@@ -171,6 +173,7 @@ var optionalAppSettings = {
   DAILY_RECIPIENT_LIMIT: dailyRecipientLimit
   MAX_MESSAGE_SIZE_MB: maxMessageSizeMb
   REQUEST_BUDGET_SECONDS: requestBudgetSeconds
+  MAILBOX_SLOTS: mailboxSlots
   REPORT_SCHEDULE: reportSchedule
   REPORTS: reports
   KEEPALIVE_SCHEDULE: keepaliveSchedule

@@ -45,6 +45,9 @@ import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
 import { createGraphFactory, type GraphFactory } from './graph/client';
 import { createFolderResolver } from './graph/folder-resolver';
+import { MAILBOX_CONCURRENCY } from './graph/limiter';
+import { SharedMailboxLimiter } from './graph/shared-limiter';
+import { createBlobSlotTable } from './graph/slot-table';
 import { createReaders } from './graph/read';
 import { createAuthenticator } from './http/auth';
 import { type FunctionDefinition, type HttpFunctionDefinition } from './http/definitions';
@@ -81,7 +84,7 @@ export interface AppServices {
   credentials: CredentialService;
   /** HMAC keys (cursors, OAuth state) derived from the data key. */
   appKeys: AppKeys;
-  /** The Graph helper: one SDK client and per-mailbox limiter for the process. */
+  /** The Graph helper: one SDK client and the per-mailbox limiter (shared across instances). */
   graph: GraphFactory<CredentialKey>;
   /** Sends mail (route, bulk jobs, reports): any attachment size, idempotent, never twice. */
   send: SendService & DraftSender;
@@ -181,6 +184,16 @@ export function createApp(options: CreateAppOptions): AppContext {
   const graph = createGraphFactory<CredentialKey>({
     graphBaseUrl: config.graphBaseUrl,
     tokens: credentialLayer.tokens,
+    // Graph's 4 concurrent requests per mailbox count across every instance of the app.
+    ...(storage && config.mailboxSlots === 'shared'
+      ? {
+          limiter: new SharedMailboxLimiter({
+            table: createBlobSlotTable(storage, { slots: MAILBOX_CONCURRENCY, log }),
+            slots: MAILBOX_CONCURRENCY,
+            log,
+          }),
+        }
+      : {}),
   });
   // Who a credential may send as and its signatures: the send path applies both to every message.
   const identity: Identity = createIdentity({ graph, storage });

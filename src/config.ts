@@ -43,6 +43,10 @@ export const SETTINGS = {
     doc: "largest message in decimal MB as Exchange counts it, encoded (tenant's MaxSendSize)",
   },
   REQUEST_BUDGET_SECONDS: { requiredInAzure: false, doc: 'time budget of one HTTP invocation' },
+  MAILBOX_SLOTS: {
+    requiredInAzure: false,
+    doc: "whose the 4 concurrent Graph requests per mailbox are: `shared` by every instance (slot leases in storage) or each `instance`'s own",
+  },
   AzureWebJobsStorage: {
     requiredInAzure: false,
     doc: 'Functions storage (or the __ identity settings)',
@@ -406,6 +410,9 @@ function readSettings(env: Record<string, string | undefined>) {
     DAILY_RECIPIENT_LIMIT: read('DAILY_RECIPIENT_LIMIT', positiveInt(1_000_000)) ?? 10_000,
     MAX_MESSAGE_SIZE_MB: read('MAX_MESSAGE_SIZE_MB', positiveInt(150)) ?? 35,
     REQUEST_BUDGET_SECONDS: read('REQUEST_BUDGET_SECONDS', positiveInt(220)) ?? 100,
+    MAILBOX_SLOTS:
+      read('MAILBOX_SLOTS', oneOf(['shared', 'instance'] as const, 'must be shared or instance')) ??
+      'shared',
     AzureWebJobsStorage: read('AzureWebJobsStorage', text),
     AzureWebJobsStorage__accountName: read('AzureWebJobsStorage__accountName', minLength(3)),
     AzureWebJobsStorage__blobServiceUri: read('AzureWebJobsStorage__blobServiceUri', baseUrl),
@@ -477,6 +484,8 @@ export interface Config {
   serviceNames: ReadonlyMap<string, string>;
   notificationsSchedule: string;
   webhookRetryMs: number;
+  /** `shared`: the mailbox concurrency budget is leased from storage (when configured). */
+  mailboxSlots: 'shared' | 'instance';
   /** True when running in Azure as production (the local store refuses to run there). */
   isProduction: boolean;
   managedIdentityClientId: string | undefined;
@@ -603,6 +612,7 @@ export function loadConfig(
     serviceNames: e.SERVICE_NAMES,
     notificationsSchedule: e.NOTIFICATIONS_SCHEDULE,
     webhookRetryMs: e.WEBHOOK_RETRY_HOURS * 3600_000,
+    mailboxSlots: e.MAILBOX_SLOTS,
     isProduction,
     managedIdentityClientId: e.AZURE_CLIENT_ID ?? e.AzureWebJobsStorage__clientId,
   });

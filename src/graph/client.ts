@@ -3,7 +3,7 @@ import { Client, HTTPMessageHandler, ResponseType } from '@microsoft/microsoft-g
 import { ForbiddenError, UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { toGraphError } from './errors';
-import { MailboxLimiter } from './limiter';
+import { MailboxLimiter, type MailboxSlots } from './limiter';
 import {
   AuthMiddleware,
   ConcurrencyMiddleware,
@@ -207,7 +207,8 @@ export interface MailboxGraph {
 export interface GraphFactoryOptions<K> {
   graphBaseUrl: string;
   tokens: GraphTokenSource<K>;
-  limiter?: MailboxLimiter;
+  /** This instance's own limiter by default; `SharedMailboxLimiter` shares it across instances. */
+  limiter?: MailboxSlots;
 }
 
 export interface ForCredentialOptions {
@@ -220,7 +221,7 @@ export interface ForCredentialOptions {
 
 export interface GraphFactory<K> {
   forCredential(key: K, options: ForCredentialOptions): Promise<MailboxGraph>;
-  readonly limiter: MailboxLimiter;
+  readonly limiter: MailboxSlots;
 }
 
 // Token responses may name scopes with their resource prefix (https://graph.microsoft.com/Mail.Send.Shared).
@@ -228,7 +229,7 @@ const SHARED_SCOPE = /(^|\/)Mail\.(Read|ReadWrite|Send)\.Shared$/i;
 
 /** The one Graph helper: a single SDK client and limiter shared by every function in the process. */
 export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFactory<K> {
-  const limiter = options.limiter ?? new MailboxLimiter(4);
+  const limiter = options.limiter ?? new MailboxLimiter();
   const sdk = Client.initWithMiddleware({
     baseUrl: options.graphBaseUrl,
     defaultVersion: 'v1.0',

@@ -10,7 +10,7 @@ import { remainingMs, sleep } from '../core/abort';
 import { UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
-import { type MailboxLimiter } from './limiter';
+import { type MailboxSlots } from './limiter';
 
 /**
  * How a request may be retried. `idempotent`: 429, 503, 504 and network errors. `throttle-only`:
@@ -205,7 +205,7 @@ export class AuthMiddleware extends Link {
 
 /** Keeps this instance within the mailbox's concurrency limit and tags requests for tracing. */
 export class ConcurrencyMiddleware extends Link {
-  constructor(private readonly limiter: MailboxLimiter) {
+  constructor(private readonly limiter: MailboxSlots) {
     super();
   }
 

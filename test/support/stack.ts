@@ -43,14 +43,21 @@ export interface TestStackOptions {
   reachable?: boolean;
   /** Extra app options (shrunk webhook retry timings). */
   app?: Pick<CreateAppOptions, 'delivery' | 'bulk'>;
+  /** Another instance of the app: the sandbox and storage of `stack` (left open by close()). */
+  instanceOf?: TestStack;
 }
 
 /** What acting on a shared mailbox (`?mailbox=`) needs on top. */
 export const SHARED_SCOPES = [...DEFAULT_SCOPES, 'Mail.ReadWrite.Shared', 'Mail.Send.Shared'];
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
-  const sandbox = await startSandbox(options.sandbox);
-  const azurite = options.storage === false ? undefined : await testStorage();
+  const shared = options.instanceOf;
+  const sandbox = shared?.sandbox ?? (await startSandbox(options.sandbox));
+  const azurite = shared
+    ? shared.azurite
+    : options.storage === false
+      ? undefined
+      : await testStorage();
   const dataDir = await mkdtemp(path.join(tmpdir(), 'omf-test-'));
   const services = options.services ?? ['svc', 'other'];
   const apiKeys = Object.fromEntries(
@@ -108,8 +115,10 @@ export async function startTestStack(options: TestStackOptions = {}): Promise<Te
     },
     close: async () => {
       await host.close();
-      await sandbox.close();
-      await azurite?.stop();
+      if (!shared) {
+        await sandbox.close();
+        await azurite?.stop();
+      }
       await rm(dataDir, { recursive: true, force: true });
     },
   };
