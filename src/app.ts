@@ -238,7 +238,11 @@ export function createApp(options: CreateAppOptions): AppContext {
   });
   // One resolver: folder writes forget the paths that message moves remembered.
   const folderResolver = createFolderResolver();
-  const drafts = createDraftService({ graph: services.graph, send: services.send });
+  const drafts = createDraftService({
+    graph: services.graph,
+    send: services.send,
+    sender: identity.sender,
+  });
   const messageActions = createMessageActions({
     graph: services.graph,
     folders: folderResolver,

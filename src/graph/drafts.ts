@@ -58,16 +58,20 @@ export async function updateDraft(
   });
 }
 
-/** The message's state by (immutable) id, or null when it does not exist (any more). */
+/**
+ * The message's state by (immutable) id, or null when it does not exist (any more); `from` reads
+ * the address a draft goes out as too.
+ */
 export async function getMessageRef(
   graph: MailboxGraph,
   messageId: string,
+  options: { from?: boolean } = {},
 ): Promise<MessageRef | null> {
   try {
     const result = await graph.client.get<GraphMessageRef>(
       `${graph.root}/messages/${segment(messageId)}`,
       {
-        query: { $select: MESSAGE_REF_SELECT },
+        query: { $select: options.from ? `${MESSAGE_REF_SELECT},from` : MESSAGE_REF_SELECT },
       },
     );
     return toMessageRef(result.body);

@@ -64,6 +64,8 @@ export interface MessageRef {
   isDraft: boolean;
   /** Tells Sent Items from the Outbox, where a sent draft waits before it leaves. */
   parentFolderId: string | null;
+  /** The address a draft goes out as, when it was read (`getMessageRef` with `from`) and is set. */
+  from?: string;
 }
 
 export interface GraphMessageRef {
@@ -71,6 +73,7 @@ export interface GraphMessageRef {
   internetMessageId?: string | null;
   isDraft?: boolean;
   parentFolderId?: string | null;
+  from?: { emailAddress?: { address?: string } } | null;
 }
 
 export const MESSAGE_REF_SELECT = 'id,internetMessageId,isDraft,parentFolderId';
@@ -81,6 +84,7 @@ export function toMessageRef(message: GraphMessageRef): MessageRef {
     internetMessageId: message.internetMessageId ?? null,
     isDraft: message.isDraft ?? false,
     parentFolderId: message.parentFolderId ?? null,
+    ...(message.from?.emailAddress?.address ? { from: message.from.emailAddress.address } : {}),
   };
 }
 

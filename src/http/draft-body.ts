@@ -4,7 +4,7 @@ import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 
 import { type DraftChange } from '../mail/drafts';
-import { recipients } from '../mail/recipients';
+import { fromField, recipients, replyToList } from '../mail/recipients';
 import { toGraphRecipient } from '../mail/send/plan';
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
 import { graphIdParam } from './params';
@@ -77,18 +77,20 @@ function draftMessage(
   attachments: AttachmentInput[],
   mailbox: string | undefined,
 ): OutgoingMessage {
-  const { cc, bcc, body, contentType } = request;
+  // from and signature too: an answer's draft goes through the send stage's sender step.
+  const { cc, bcc, body, contentType, from, signature } = request;
+  const fields = { cc, bcc, body, contentType, from, signature };
   if (request.kind === 'reply') {
     return answer(
       { messageId: request.replyTo, mailbox },
       request.replyAll ? 'replyAll' : 'reply',
-      { to: [], cc, bcc, body, contentType },
+      { to: [], ...fields },
       attachments,
     );
   }
   if (request.kind === 'forward') {
     const target: ResponseTarget = { messageId: request.forwardOf, mailbox };
-    return answer(target, 'forward', { to: request.to, cc, bcc, body, contentType }, attachments);
+    return answer(target, 'forward', { to: request.to, ...fields }, attachments);
   }
   const { kind: _kind, ...send } = request;
   const message = sendMessage(send, attachments);
@@ -113,7 +115,7 @@ const changeSchema = z
     to: recipients.optional(),
     cc: recipients.optional(),
     bcc: recipients.optional(),
-    replyTo: recipients.optional(),
+    replyTo: replyToList.optional(),
     subject: z
       .string()
       .max(16 * 1024)
@@ -123,9 +125,10 @@ const changeSchema = z
     importance: z
       .enum(['low', 'normal', 'high'], { error: 'must be low, normal or high' })
       .optional(),
+    from: fromField.optional(),
   })
   .refine((b) => Object.keys(b).length > 0, {
-    message: 'must change at least one of to, cc, bcc, replyTo, subject, body, importance',
+    message: 'must change at least one of to, cc, bcc, replyTo, subject, body, importance, from',
   })
   .refine((b) => b.contentType === undefined || b.body !== undefined, {
     message: 'contentType needs the body it describes',
@@ -143,6 +146,7 @@ export async function readDraftChange(request: HttpRequest): Promise<DraftChange
   if (value.replyTo) change.replyTo = list(value.replyTo)!;
   if (value.subject !== undefined) change.subject = value.subject;
   if (value.importance) change.importance = value.importance;
+  if (value.from) change.from = toGraphRecipient(value.from);
   if (value.body !== undefined) {
     change.body = {
       contentType: value.contentType === 'html' ? 'HTML' : 'Text',

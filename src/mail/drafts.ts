@@ -4,6 +4,7 @@ import { type CredentialKey } from '../credentials/types';
 import { type GraphFactory } from '../graph/client';
 import { deleteMessage, type DraftView, readDraft, updateDraft } from '../graph/drafts';
 import { type BodyFormat } from '../graph/prefer';
+import { type SenderPreparer } from './identity/sender';
 import { type GraphOutgoingMessage } from '../graph/send';
 import {
   type OutgoingMessage,
@@ -26,7 +27,14 @@ export interface DraftOptions {
 /** Fields a draft's PATCH may change, as Graph takes them. */
 export type DraftChange = Pick<
   GraphOutgoingMessage,
-  'subject' | 'body' | 'toRecipients' | 'ccRecipients' | 'bccRecipients' | 'replyTo' | 'importance'
+  | 'subject'
+  | 'body'
+  | 'toRecipients'
+  | 'ccRecipients'
+  | 'bccRecipients'
+  | 'replyTo'
+  | 'importance'
+  | 'from'
 >;
 
 export interface DraftService {
@@ -57,6 +65,8 @@ export interface DraftService {
 export function createDraftService(deps: {
   graph: Pick<GraphFactory<CredentialKey>, 'forCredential'>;
   send: DraftSender;
+  /** Checks a changed `from` against the credential's identities (absent: taken as given). */
+  sender?: Pick<SenderPreparer, 'checkFrom'>;
 }): DraftService {
   const open = (credential: CredentialKey, options: DraftOptions) =>
     deps.graph.forCredential(credential, {
@@ -95,6 +105,10 @@ export function createDraftService(deps: {
       return (await stillDraft(credential, draftId, options)).draft;
     },
     async update(credential, draftId, change, options) {
+      // Before the draft is read or changed; its body is taken as the person wrote it: the
+      // signature went in when the draft was made and is not added again.
+      const from = change.from?.emailAddress.address;
+      if (from !== undefined) await deps.sender?.checkFrom(credential, from, options);
       const { graph, draft } = await stillDraft(credential, draftId, options);
       await updateDraft(graph, draftId, change);
       const format = change.body?.contentType === 'Text' ? 'text' : draft.body?.contentType;

@@ -397,3 +397,170 @@ describe('deleting a credential', () => {
     await call('/api/credentials/c1/signature', { method: 'DELETE' });
   });
 });
+
+describe('drafts', () => {
+  const signatureCount = (html: string) => html.split('id="Signature"').length - 1;
+  const writes = () => graphCalls().filter((e) => e.method !== 'GET');
+  const draftAttachments = async (id: string) =>
+    (await call(`/api/credentials/c1/messages/${id}/attachments`)).body.attachments as Array<
+      Record<string, unknown>
+    >;
+
+  beforeAll(async () => {
+    const put = await call(
+      '/api/credentials/c1/signature',
+      json('PUT', {
+        html: '<p>Adele Vance</p><img src="cid:logo" alt="Contoso">',
+        images: [
+          {
+            contentId: 'logo',
+            name: 'logo.png',
+            contentType: 'image/png',
+            contentBase64: PNG.toString('base64'),
+          },
+        ],
+      }),
+    );
+    expect(put.status, JSON.stringify(put.body)).toBe(200);
+  });
+  afterAll(async () => {
+    await call('/api/credentials/c1/signature', { method: 'DELETE' });
+  });
+
+  it('checks from before anything is written, signs a new draft once and never again on send', async () => {
+    const refused = await call(
+      '/api/credentials/c1/drafts',
+      json('POST', { to: megan, subject: 'x', from: 'ceo@contoso.test' }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.body.errors).toEqual([{ path: 'from', message: expect.any(String) }]);
+    expect(writes()).toEqual([]);
+
+    const created = await call(
+      '/api/credentials/c1/drafts',
+      json('POST', {
+        to: megan,
+        subject: 'Draft signed',
+        body: '<p>Hello Megan</p>',
+        contentType: 'html',
+      }),
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const id = created.body.id as string;
+    const content = (created.body.body as { content: string }).content;
+    expect(signatureCount(content)).toBe(1);
+    expect(content.indexOf('Hello Megan')).toBeLessThan(content.indexOf('id="Signature"'));
+    expect(await draftAttachments(id)).toEqual([
+      expect.objectContaining({ name: 'logo.png', isInline: true }),
+    ]);
+
+    // A person edits the body they were shown (signature included) and picks an alias.
+    stack.sandbox.control.clearRequestLog();
+    const badFrom = await call(
+      `/api/credentials/c1/drafts/${id}`,
+      json('PATCH', { from: 'ceo@contoso.test' }),
+    );
+    expect(badFrom.status).toBe(400);
+    expect(badFrom.body.errors).toEqual([{ path: 'from', message: expect.any(String) }]);
+    expect(graphCalls().filter((e) => e.path.includes('/messages'))).toEqual([]);
+    const edited = content.replace('Hello Megan', 'Hello again Megan');
+    const patched = await call(
+      `/api/credentials/c1/drafts/${id}`,
+      json('PATCH', {
+        body: edited,
+        contentType: 'html',
+        from: { address: 'sales@contoso.test', name: 'Contoso Sales' },
+        replyTo: { address: 'team@contoso.test', name: 'Team' },
+      }),
+    );
+    expect(patched.status, JSON.stringify(patched.body)).toBe(200);
+    expect(patched.body.from).toMatchObject({ address: 'sales@contoso.test' });
+    expect(signatureCount((patched.body.body as { content: string }).content)).toBe(1);
+
+    // Exchange refuses the alias until the tenant allows it: the draft's send says what to enable.
+    const denied = await call(`/api/credentials/c1/drafts/${id}/send`, { method: 'POST' });
+    expect(denied.status, JSON.stringify(denied.body)).toBe(403);
+    expect(denied.body).toMatchObject({ code: 'send_as_denied', from: 'sales@contoso.test' });
+    expect(denied.body.detail).toContain('SendFromAliasEnabled');
+
+    stack.sandbox.control.setTenant({ sendFromAliasEnabled: true });
+    const sentDraft = await call(`/api/credentials/c1/drafts/${id}/send`, { method: 'POST' });
+    expect(sentDraft.status, JSON.stringify(sentDraft.body)).toBe(202);
+    const message = sent('Draft signed')!;
+    expect(message).toMatchObject({
+      from: { emailAddress: { address: 'sales@contoso.test' } },
+      replyTo: [{ emailAddress: { address: 'team@contoso.test', name: 'Team' } }],
+    });
+    const body = sentBody('Draft signed');
+    expect(signatureCount(body)).toBe(1);
+    expect(body).toContain('Hello again Megan');
+    expect(await draftAttachments(message.immutableId)).toHaveLength(1);
+  });
+
+  it('signs a reply draft above the quoted original, and a forward draft only when asked', async () => {
+    const original = stack.sandbox.control.addMessage(adele, 'inbox', {
+      subject: 'Draft me a reply',
+      from: { emailAddress: { name: 'Alice Fenwick', address: 'alice@fabrikam.test' } },
+      toRecipients: [{ emailAddress: { address: adele } }],
+      body: { contentType: 'text', content: 'Original question' },
+    });
+    const spoof = await call(
+      '/api/credentials/c1/drafts',
+      json('POST', { replyTo: original.immutableId, body: 'x', from: 'ceo@contoso.test' }),
+    );
+    expect(spoof.status).toBe(400);
+    expect(spoof.body.errors).toEqual([{ path: 'from', message: expect.any(String) }]);
+    expect(graphCalls().filter((e) => e.method !== 'GET')).toEqual([]);
+    const reply = await call(
+      '/api/credentials/c1/drafts',
+      json('POST', {
+        replyTo: original.immutableId,
+        body: '<p>Our answer</p>',
+        contentType: 'html',
+      }),
+    );
+    expect(reply.status, JSON.stringify(reply.body)).toBe(201);
+    const content = (reply.body.body as { content: string }).content;
+    const at = (text: string) => content.indexOf(text);
+    expect(at('Our answer')).toBeGreaterThanOrEqual(0);
+    expect(at('Our answer')).toBeLessThan(at('id="Signature"'));
+    expect(at('id="Signature"')).toBeLessThan(at('Original question'));
+    const replyId = reply.body.id as string;
+    expect(
+      (await call(`/api/credentials/c1/drafts/${replyId}/send`, { method: 'POST' })).status,
+    ).toBe(202);
+    expect(signatureCount(sentBody('RE: Draft me a reply'))).toBe(1);
+
+    const forward = await call(
+      '/api/credentials/c1/drafts',
+      json('POST', {
+        forwardOf: original.immutableId,
+        to: megan,
+        body: '<p>FYI</p>',
+        contentType: 'html',
+        signature: false,
+      }),
+    );
+    expect(forward.status, JSON.stringify(forward.body)).toBe(201);
+    expect(signatureCount((forward.body.body as { content: string }).content)).toBe(0);
+    expect(await draftAttachments(forward.body.id as string)).toEqual([]);
+    await call(`/api/credentials/c1/drafts/${forward.body.id as string}`, { method: 'DELETE' });
+  });
+
+  it('does not send a draft whose from was changed elsewhere to an address it may not use', async () => {
+    const seeded = stack.sandbox.control.addMessage(adele, 'drafts', {
+      subject: 'Changed in Outlook',
+      isDraft: true,
+      from: { emailAddress: { address: 'ceo@contoso.test' } },
+      toRecipients: [{ emailAddress: { address: megan } }],
+      body: { contentType: 'text', content: 'x' },
+    });
+    const r = await call(`/api/credentials/c1/drafts/${seeded.immutableId}/send`, {
+      method: 'POST',
+    });
+    expect(r.status, JSON.stringify(r.body)).toBe(400);
+    expect(r.body.errors).toEqual([{ path: 'from', message: expect.any(String) }]);
+    expect(sendCalls()).toHaveLength(0);
+    expect(sent('Changed in Outlook')).toBeUndefined();
+  });
+});

@@ -1,10 +1,9 @@
-import { ValidationError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { type CredentialKey } from '../../credentials/types';
 import { type GraphFactory } from '../../graph/client';
 import { requireStorage, type StorageClients } from '../../storage';
 import { ATTACHMENT_CONTAINER, createAttachmentBlobs } from '../template-storage';
-import { createIdentityService, identityKind, type IdentityService } from './identities';
+import { createIdentityService, type IdentityService } from './identities';
 import { createSenderPreparer, type SenderPreparer } from './sender';
 import { createSignatureService, SIGNATURE_TABLE, type SignatureService } from './signatures';
 
@@ -43,27 +42,21 @@ export function createIdentity(deps: {
       table: () => storage.table(SIGNATURE_TABLE),
       attachments: createAttachmentBlobs(() => storage.container(ATTACHMENT_CONTAINER)),
     }));
+  const sender = createSenderPreparer({
+    identities,
+    signatures: () => (deps.storage ? build(deps.storage) : undefined),
+  });
   return {
     identities,
     signatures: () => build(requireStorage(deps.storage, 'Signatures')),
-    sender: createSenderPreparer({
-      identities,
-      signatures: () => (deps.storage ? build(deps.storage) : undefined),
-    }),
+    sender,
     async forgetCredential(key) {
       identities.forget(key);
       if (deps.storage) await build(deps.storage).removeAll(key);
     },
     async signatureOwner(key, from, options) {
       if (from === undefined) return undefined;
-      const known = await identities.get(key, options);
-      const kind = identityKind(known, from);
-      if (kind === undefined) {
-        throw new ValidationError({
-          path: options.fieldPath,
-          message: `${from} is not an address this credential may send as (GET credentials/${key.credentialId}/identities lists them)`,
-        });
-      }
+      const kind = await sender.checkFrom(key, from, options);
       return kind === 'primary' ? undefined : from.toLowerCase();
     },
   };

@@ -3,7 +3,7 @@ import { type Logger } from '../../core/logger';
 import { type CredentialKey } from '../../credentials/types';
 import { type OutgoingMessage } from '../send-types';
 import { placeSignature } from './compose';
-import { identityKind, type IdentityService } from './identities';
+import { type IdentityKind, identityKind, type IdentityService } from './identities';
 import { type SignatureService } from './signatures';
 
 /**
@@ -19,6 +19,22 @@ export interface SenderPreparer {
     message: OutgoingMessage,
     options: { abortSignal?: AbortSignal | undefined; log: Logger },
   ): Promise<OutgoingMessage>;
+  /**
+   * What `address` is to the credential; a 400 naming `from` when it may not send as it. For a
+   * `from` that comes without a message to prepare (a draft's PATCH, a draft about to be sent).
+   */
+  checkFrom(
+    credential: CredentialKey,
+    address: string,
+    options: CheckFromOptions,
+  ): Promise<IdentityKind>;
+}
+
+export interface CheckFromOptions {
+  abortSignal?: AbortSignal | undefined;
+  log: Logger;
+  /** The field a refusal names (default `from`). */
+  fieldPath?: string;
 }
 
 export interface SenderPreparerDependencies {
@@ -28,19 +44,29 @@ export interface SenderPreparerDependencies {
 }
 
 export function createSenderPreparer(deps: SenderPreparerDependencies): SenderPreparer {
+  async function checkFrom(
+    credential: CredentialKey,
+    address: string,
+    options: CheckFromOptions,
+  ): Promise<IdentityKind> {
+    const identities = await deps.identities.get(credential, options);
+    const kind = identityKind(identities, address);
+    if (kind === undefined) {
+      throw new ValidationError({
+        path: options.fieldPath ?? 'from',
+        message: `${address} is not an address this credential may send as (its primary address, one of its aliases or a configured shared mailbox; GET credentials/${credential.credentialId}/identities lists them)`,
+      });
+    }
+    return kind;
+  }
+
   return {
+    checkFrom,
     async prepare(credential, message, options) {
       let prepared = message;
       let alias: string | undefined;
       if (message.from) {
-        const identities = await deps.identities.get(credential, options);
-        const kind = identityKind(identities, message.from.address);
-        if (kind === undefined) {
-          throw new ValidationError({
-            path: 'from',
-            message: `${message.from.address} is not an address this credential may send as (its primary address, one of its aliases or a configured shared mailbox; GET credentials/${credential.credentialId}/identities lists them)`,
-          });
-        }
+        const kind = await checkFrom(credential, message.from.address, options);
         prepared = { ...prepared, fromKind: kind };
         if (kind !== 'primary') alias = message.from.address;
       }

@@ -215,7 +215,7 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
       commit,
     };
     const ctx = await openContext(credential, options.mailbox, base, options.abortSignal);
-    const draft = await getMessageRef(ctx.lookup, draftId);
+    const draft = await getMessageRef(ctx.lookup, draftId, { from: true });
     if (!draft) throw new NotFoundError(`Draft ${draftId}`);
     if (!draft.isDraft) {
       throw new ConflictError(
@@ -223,7 +223,18 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
         `Message ${draftId} is not a draft: it was sent already.`,
       );
     }
-    return sendPrepared(ctx, draft, false);
+    // The draft may have been changed since it was made (in Outlook too): its from is checked
+    // again, unless it is the mailbox the draft is in. Its signature went in when it was made.
+    const from = draft.from ?? ctx.work.mailboxAddress;
+    const kind =
+      deps.sender && from.toLowerCase() !== ctx.work.mailboxAddress.toLowerCase()
+        ? await deps.sender.checkFrom(credential, from, options)
+        : undefined;
+    try {
+      return await sendPrepared(ctx, draft, false);
+    } catch (error) {
+      throw explainSendAs(error, from, kind);
+    }
   }
 
   return {
