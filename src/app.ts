@@ -25,6 +25,8 @@ import { conversationMessagesFunction } from './functions/conversation';
 import { folderActionFunctions } from './functions/folder-actions';
 import { listFoldersFunction } from './functions/folders';
 import { messageActionFunctions } from './functions/message-actions';
+import { batchJobFunction } from './functions/message-batch';
+import { batchWorkerFunctions } from './functions/message-batch-worker';
 import { healthFunction } from './functions/health';
 import { identitiesFunction } from './functions/identities';
 import { keepAliveFunction } from './functions/keepalive';
@@ -60,7 +62,11 @@ import { createDraftService } from './mail/drafts';
 import { createIdempotencyStore, IDEMPOTENCY_TABLE } from './mail/idempotency';
 import { createIdentity, type Identity } from './mail/identity';
 import { createFolderActions } from './mail/folder-actions';
-import { type BatchResult, createMessageActions } from './mail/message-actions';
+import { createMessageActions, type StoredBatchOutcome } from './mail/message-actions';
+import { createBatchJobs } from './mail/message-batch/jobs';
+import { createChunkPace } from './mail/message-batch/pace';
+import { BATCH_QUEUE, createBatchJobQueue } from './mail/message-batch/queue';
+import { BATCH_JOBS_TABLE, createBatchJobStore } from './mail/message-batch/store';
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
@@ -243,12 +249,24 @@ export function createApp(options: CreateAppOptions): AppContext {
     send: services.send,
     sender: identity.sender,
   });
+  // Batches over the request's budget go on in a queued job, paced as the requests measured.
+  const pace = createChunkPace();
+  const batchJobs = createBatchJobs({
+    store: createBatchJobStore(() => tableOf(BATCH_JOBS_TABLE, 'Batch jobs')),
+    queue: createBatchJobQueue(async () =>
+      requireStorage(storage, 'Batch jobs').queue(BATCH_QUEUE),
+    ),
+    graph: services.graph,
+    pace,
+  });
   const messageActions = createMessageActions({
     graph: services.graph,
     folders: folderResolver,
-    idempotency: createIdempotencyStore<BatchResult>({
+    idempotency: createIdempotencyStore<StoredBatchOutcome>({
       table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
     }),
+    jobs: batchJobs,
+    pace,
   });
   const mailing = createMailing({
     config,
@@ -292,7 +310,9 @@ export function createApp(options: CreateAppOptions): AppContext {
     listFoldersFunction(readers),
     listMessagesFunction(readers),
     getMessageFunction(readers),
-    ...messageActionFunctions(messageActions),
+    ...messageActionFunctions(messageActions, config.publicBaseUrl),
+    batchJobFunction(batchJobs),
+    ...batchWorkerFunctions(batchJobs),
     ...respondFunctions({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
     ...draftFunctions({ drafts, maxMessageSizeBytes: config.maxMessageSizeBytes }),
     ...folderActionFunctions(

@@ -388,7 +388,10 @@ export function createMailClient(options: MailClientOptions) {
             }),
           o,
         ),
-      /** One action on up to 1,000 messages; repeats safely under its Idempotency-Key. */
+      /**
+       * One action on up to 1,000 messages; repeats safely under its Idempotency-Key. More than the
+       * request's time allows answers a job (`jobId`, `statusUrl`) to poll with `batchJob`.
+       */
       batch: (command: JsonBody<'batchMessages'>, o: IdempotentCallOptions = {}) => {
         const header = idempotencyHeader(o);
         return call(
@@ -401,6 +404,16 @@ export function createMailClient(options: MailClientOptions) {
           o,
         );
       },
+      /** A batch that went on in a job: its progress and per-message results. */
+      batchJob: (jobId: string, o?: CallOptions) =>
+        call(
+          (signal) =>
+            api.GET('/credentials/{credentialId}/messages/batch/{jobId}', {
+              params: { path: jobPath(jobId) },
+              signal,
+            }),
+          o,
+        ),
 
       listAttachments: (messageId: string, o?: CallOptions) =>
         call(

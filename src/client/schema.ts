@@ -401,6 +401,26 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/credentials/{credentialId}/messages/batch/{jobId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        jobId: components['parameters']['jobId'];
+      };
+      cookie?: never;
+    };
+    /** A batch that went on in a queued job, its progress and per-message results */
+    get: operations['getBatchJob'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/credentials/{credentialId}/messages/{messageId}/attachments': {
     parameters: {
       query?: never;
@@ -1018,6 +1038,35 @@ export interface components {
         messageId: string;
         /** @enum {string} */
         status: 'done' | 'failed';
+        /** @description move and copy */
+        newMessageId?: string;
+        error?: {
+          code?: string;
+          message?: string;
+        };
+      }[];
+    };
+    BatchJob: {
+      jobId: string;
+      action: string;
+      /** @enum {string} */
+      status: 'queued' | 'running' | 'completed' | 'failed';
+      /** @description Why the job failed as a whole (credential gone, repeated worker failures) */
+      reason: string | null;
+      total: number;
+      done: number;
+      failed: number;
+      pending: number;
+      /** Format: date-time */
+      createdAt: string;
+      /** Format: date-time */
+      updatedAt: string;
+      /** @enum {string} */
+      idType: 'immutable';
+      results: {
+        messageId: string;
+        /** @enum {string} */
+        status: 'done' | 'failed' | 'pending';
         /** @description move and copy */
         newMessageId?: string;
         error?: {
@@ -2543,9 +2592,46 @@ export interface operations {
           'application/json': components['schemas']['BatchResult'];
         };
       };
+      /** @description More than the request's time budget allows at the mailbox's pace: what was done is kept and a queued job goes on with the rest; poll statusUrl (also in Location) */
+      202: {
+        headers: {
+          Location?: string;
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BatchJob'] & {
+            statusUrl: string;
+          };
+        };
+      };
       400: components['responses']['Problem'];
       404: components['responses']['Problem'];
       409: components['responses']['Problem'];
+    };
+  };
+  getBatchJob: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        jobId: components['parameters']['jobId'];
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The job and one result per message, in the order given */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['BatchJob'];
+        };
+      };
+      400: components['responses']['Problem'];
+      404: components['responses']['Problem'];
     };
   };
   listAttachments: {

@@ -33,9 +33,13 @@ function moveOrCopy(actions: MessageActions, copy: boolean): HttpFunctionDefinit
 
 /**
  * The message actions: `PATCH`/`DELETE credentials/{id}/messages/{messageId}`, `POST …/move`,
- * `POST …/copy` and `POST credentials/{id}/messages/batch` (up to 1,000 messages through `$batch`).
+ * `POST …/copy` and `POST credentials/{id}/messages/batch` (up to 1,000 messages through `$batch`;
+ * 202 with a job to poll when they do not fit the request's budget).
  */
-export function messageActionFunctions(actions: MessageActions): HttpFunctionDefinition[] {
+export function messageActionFunctions(
+  actions: MessageActions,
+  publicBaseUrl: string,
+): HttpFunctionDefinition[] {
   return [
     {
       kind: 'http',
@@ -84,11 +88,19 @@ export function messageActionFunctions(actions: MessageActions): HttpFunctionDef
         const options = actionOptions(invocation);
         const idempotency = idempotencyKey(invocation.request);
         const { command, fingerprint } = await readBatchCommand(invocation.request);
-        const result = await actions.batch(key, command, {
+        const outcome = await actions.batch(key, command, {
           ...options,
           idempotency: idempotency === undefined ? undefined : { key: idempotency, fingerprint },
         });
-        return { status: 200, headers: NO_STORE, jsonBody: result };
+        if (outcome.kind === 'done') {
+          return { status: 200, headers: NO_STORE, jsonBody: outcome.result };
+        }
+        const statusUrl = `${publicBaseUrl}/api/credentials/${key.credentialId}/messages/batch/${outcome.job.jobId}`;
+        return {
+          status: 202,
+          headers: { ...NO_STORE, location: statusUrl },
+          jsonBody: { ...outcome.job, statusUrl },
+        };
       },
     },
   ];

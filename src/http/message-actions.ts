@@ -9,7 +9,7 @@ import {
   parseFolderReference,
 } from '../graph/folder-resolver';
 import { type GraphFollowupFlag, type MessageChange, utcDateTime } from '../graph/message-actions';
-import { type BatchCommand } from '../mail/message-actions';
+import { type BatchCommand } from '../mail/message-batch/types';
 import { readJson } from './parse';
 
 /** Request bodies of the message and folder actions, validated before anything reaches Graph. */

@@ -1,20 +1,20 @@
-import { type CredentialKey } from '../credentials/types';
-import { AppError, ConflictError, type ErrorCode, isAppError } from '../core/errors';
-import { runBatch } from '../graph/batch';
-import { type GraphFactory, type MailboxGraph } from '../graph/client';
-import { toGraphError } from '../graph/errors';
-import { type FolderReference, type FolderResolver } from '../graph/folder-resolver';
-import {
-  type ActedMessage,
-  actedMessage,
-  actionRequest,
-  type MessageAction,
-  type MessageChange,
-  runAction,
-} from '../graph/message-actions';
-import { GRAPH_ID } from '../graph/messages';
+import { remainingMs } from '../core/abort';
+import { AppError, ConflictError } from '../core/errors';
 import { type Logger } from '../core/logger';
+import { type CredentialKey } from '../credentials/types';
+import { type GraphFactory, type MailboxGraph } from '../graph/client';
+import { type FolderReference, type FolderResolver } from '../graph/folder-resolver';
+import { type ActedMessage, type MessageChange, runAction } from '../graph/message-actions';
 import { type IdempotencyStore } from './idempotency';
+import { chunksOf, messageAction, runChunk } from './message-batch/chunks';
+import { type BatchJobs, paceKey, RESERVE_MS } from './message-batch/jobs';
+import { type ChunkPace, createChunkPace } from './message-batch/pace';
+import {
+  type BatchCommand,
+  type BatchItemResult,
+  type BatchOutcome,
+  ID_TYPE,
+} from './message-batch/types';
 
 /**
  * What callers do with mail they read: mark, flag, categorise, move, copy and delete one message
@@ -29,41 +29,12 @@ export interface ActionOptions {
   log: Logger;
 }
 
-/** Ids are immutable: Graph is asked for `IdType="ImmutableId"` on every request. */
-export const ID_TYPE = 'immutable' as const;
-
 export interface MovedMessage {
   /** The message's id after the action: the same id after a move, a new one for a copy. */
   id: string;
   sourceMessageId: string;
   folderId: string;
   /** `immutable`: ids survive moves within the mailbox. */
-  idType: typeof ID_TYPE;
-}
-
-export type BatchActionName =
-  'markRead' | 'markUnread' | 'move' | 'copy' | 'delete' | 'flag' | 'unflag' | 'categorize';
-
-export interface BatchCommand {
-  action: BatchActionName;
-  messageIds: string[];
-  destination?: FolderReference | undefined;
-  categories?: string[] | undefined;
-}
-
-export interface BatchItemResult {
-  messageId: string;
-  status: 'done' | 'failed';
-  newMessageId?: string;
-  error?: { code: ErrorCode; message: string };
-}
-
-export interface BatchResult {
-  action: BatchActionName;
-  done: number;
-  failed: number;
-  /** In the order the ids were given. */
-  results: BatchItemResult[];
   idType: typeof ID_TYPE;
 }
 
@@ -86,106 +57,96 @@ export interface MessageActions {
     messageId: string,
     options: ActionOptions & { permanent: boolean },
   ): Promise<void>;
+  /**
+   * Runs the batch while what is left fits the request's budget at the mailbox's pace; what does
+   * not is handed to a queued job (`accepted`), nothing done twice.
+   */
   batch(
     key: CredentialKey,
     command: BatchCommand,
     options: ActionOptions & { idempotency?: { key: string; fingerprint: string } | undefined },
-  ): Promise<BatchResult>;
+  ): Promise<BatchOutcome>;
 }
+
+/** What an Idempotency-Key remembers of a batch: its answer, or the job it became. */
+export type StoredBatchOutcome =
+  Extract<BatchOutcome, { kind: 'done' }> | { kind: 'accepted'; jobId: string };
 
 /** Graph's own DELETE soft-deletes into Recoverable Items (FACTS §11); Outlook's delete is a move. */
 const DELETED_ITEMS: FolderReference = { kind: 'wellKnown', name: 'deleteditems' };
 
-function batchAction(command: BatchCommand, destinationId: string | undefined): MessageAction {
-  switch (command.action) {
-    case 'markRead':
-      return { kind: 'update', change: { isRead: true } };
-    case 'markUnread':
-      return { kind: 'update', change: { isRead: false } };
-    case 'flag':
-      return { kind: 'update', change: { flag: { flagStatus: 'flagged' } } };
-    case 'unflag':
-      return { kind: 'update', change: { flag: { flagStatus: 'notFlagged' } } };
-    case 'categorize':
-      return { kind: 'update', change: { categories: command.categories ?? [] } };
-    case 'move':
-    case 'copy':
-    case 'delete':
-      return {
-        kind: command.action === 'copy' ? 'copy' : 'move',
-        destinationId: destinationId!,
-      };
-  }
-}
-
-function failure(error: unknown): { code: ErrorCode; message: string } {
-  const known: AppError = isAppError(error)
-    ? error
-    : new AppError('internal', 'The action failed unexpectedly.');
-  return { code: known.code, message: known.detail };
-}
-
 export function createMessageActions(deps: {
   graph: Pick<GraphFactory<CredentialKey>, 'forCredential'>;
   folders: FolderResolver;
-  idempotency?: IdempotencyStore<BatchResult>;
+  idempotency?: IdempotencyStore<StoredBatchOutcome>;
+  /** Without jobs (no storage) a batch always runs within the request. */
+  jobs?: BatchJobs;
+  pace?: ChunkPace;
 }): MessageActions {
   const open = (key: CredentialKey, options: ActionOptions): Promise<MailboxGraph> =>
     deps.graph.forCredential(key, options);
+  const pace = deps.pace ?? createChunkPace();
 
   async function runMany(
     graph: MailboxGraph,
     key: CredentialKey,
     command: BatchCommand,
     options: ActionOptions,
-  ): Promise<BatchResult> {
+  ): Promise<BatchOutcome> {
     const destination =
       command.action === 'delete'
         ? await deps.folders.resolve(graph, key, DELETED_ITEMS)
         : command.destination
           ? await deps.folders.resolve(graph, key, command.destination)
           : undefined;
-    const action = batchAction(command, destination?.id);
-    const results: BatchItemResult[] = command.messageIds.map((messageId) => ({
-      messageId,
-      status: 'failed',
-      error: { code: 'graph_error', message: 'Microsoft Graph did not answer for this message.' },
-    }));
-    const requests = command.messageIds.flatMap((messageId, index) => {
-      // A malformed id fails alone, without a Graph call.
-      if (!GRAPH_ID.test(messageId)) {
-        results[index]!.error = { code: 'validation_failed', message: 'is not a Graph message id' };
-        return [];
-      }
-      const { method, url, body } = actionRequest(graph.root, messageId, action);
-      return [{ id: String(index), method, url, ...(body === undefined ? {} : { body }) }];
-    });
-    const answers = await runBatch(graph.client, requests, { ...options, whenOutOfTime: 'answer' });
-    for (const [id, answer] of answers) {
-      const index = Number(id);
-      const messageId = command.messageIds[index]!;
-      if (answer.status >= 200 && answer.status < 300) {
-        results[index] =
-          action.kind === 'copy' || action.kind === 'move'
-            ? { messageId, status: 'done', newMessageId: actedMessage(answer.body).id }
-            : { messageId, status: 'done' };
-      } else {
-        const error = toGraphError(
-          answer.status,
-          new Headers(answer.headers),
-          JSON.stringify(answer.body),
+    const action = messageAction(command.action, command.categories, destination?.id);
+    const chunks = chunksOf(command.messageIds);
+    const mailbox = paceKey(key, options.mailbox);
+    const done: BatchItemResult[][] = [];
+    for (const ids of chunks) {
+      const left = chunks.length - done.length;
+      if (
+        deps.jobs &&
+        left * pace.estimateMs(mailbox) + RESERVE_MS > remainingMs(options.abortSignal)
+      ) {
+        const job = await deps.jobs.create(
+          key,
+          {
+            mailbox: options.mailbox,
+            action: command.action,
+            destinationId: destination?.id,
+            categories: command.categories,
+            chunks: chunks.map((chunkIds, index) => ({
+              ids: chunkIds,
+              ...(done[index] ? { results: done[index] } : {}),
+            })),
+          },
+          options,
         );
-        results[index] = { messageId, status: 'failed', error: failure(error) };
+        return { kind: 'accepted', job };
       }
+      const startedAt = Date.now();
+      done.push(await runChunk(graph, action, ids, options));
+      pace.record(mailbox, Date.now() - startedAt);
     }
-    const done = results.filter((r) => r.status === 'done').length;
+    const results = done.flat();
+    const succeeded = results.filter((r) => r.status === 'done').length;
     return {
-      action: command.action,
-      done,
-      failed: results.length - done,
-      results,
-      idType: ID_TYPE,
+      kind: 'done',
+      result: {
+        action: command.action,
+        done: succeeded,
+        failed: results.length - succeeded,
+        results,
+        idType: ID_TYPE,
+      },
     };
+  }
+
+  async function replay(key: CredentialKey, stored: StoredBatchOutcome): Promise<BatchOutcome> {
+    if (stored.kind === 'done') return stored;
+    if (!deps.jobs) throw new AppError('internal', 'A batch job needs the job store.');
+    return { kind: 'accepted', job: await deps.jobs.status(key, stored.jobId) };
   }
 
   return {
@@ -228,7 +189,7 @@ export function createMessageActions(deps: {
         idempotency.fingerprint,
         options,
       );
-      if (begun.kind === 'replay') return begun.value;
+      if (begun.kind === 'replay') return replay(key, begun.value);
       // Every action is safe to repeat but copy: a copy run that died part-way is not run again.
       if (command.action === 'copy') {
         if (begun.takenOver?.committed) {
@@ -240,19 +201,21 @@ export function createMessageActions(deps: {
         }
         await begun.claim.commit('copy');
       }
-      let result: BatchResult;
+      let outcome: BatchOutcome;
       try {
-        result = await runMany(graph, key, command, options);
+        outcome = await runMany(graph, key, command, options);
       } catch (error) {
         await begun.claim.release().catch((e: unknown) => {
           options.log.warn('could not release an idempotency key', { error: e });
         });
         throw error;
       }
-      await begun.claim.complete(result).catch((error: unknown) => {
-        options.log.error('could not record a batch result for its idempotency key', { error });
+      const stored: StoredBatchOutcome =
+        outcome.kind === 'done' ? outcome : { kind: 'accepted', jobId: outcome.job.jobId };
+      await begun.claim.complete(stored).catch((error: unknown) => {
+        options.log.error('could not record a batch outcome for its idempotency key', { error });
       });
-      return result;
+      return outcome;
     },
   };
 }

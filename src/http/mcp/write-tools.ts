@@ -12,6 +12,9 @@ import { credentialIdArg, credentialKey, defineTool, digest, type ToolDefinition
 const MAX_RECIPIENTS = 100;
 const MAX_MESSAGES = 100;
 
+const failedOnly = <T extends { status: string }>(results: T[]): T[] =>
+  results.filter((r) => r.status === 'failed');
+
 const addresses = (what: string) =>
   z
     .union([emailAddress(), z.array(emailAddress()).min(1).max(MAX_RECIPIENTS)])
@@ -219,10 +222,12 @@ export function writeTools(deps: {
           { action: args.read ? 'markRead' : 'markUnread', messageIds: args.messageIds },
           { mailbox: args.mailbox, abortSignal: context.abortSignal, log: context.log },
         );
-        return {
-          done: outcome.done,
-          failed: outcome.results.filter((r) => r.status === 'failed'),
-        };
+        if (outcome.kind === 'accepted') {
+          // More than the request's time allows: a job goes on with it.
+          const { jobId, status, done, pending } = outcome.job;
+          return { jobId, status, done, pending, failed: failedOnly(outcome.job.results) };
+        }
+        return { done: outcome.result.done, failed: failedOnly(outcome.result.results) };
       },
     }),
     defineTool({
