@@ -3,12 +3,9 @@ import * as z from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';
-import { idSchema } from '../core/validators';
-import { ValidationError } from '../core/errors';
-import { bulkRecipientSchema } from '../mail/bulk/jobs';
 import { placeSignature } from '../mail/identity/compose';
 import { type SenderPreparer } from '../mail/identity/sender';
-import { fromField, replyToList } from '../mail/recipients';
+import { readPreview } from '../mail/template-preview';
 import {
   createTemplateSchema,
   MAX_BODY_BYTES,
@@ -22,18 +19,6 @@ import {
 
 // Base64 grows attachments by a third; JSON escaping can double a body's bytes.
 const TEMPLATE_BODY_BYTES = Math.ceil(MAX_TEMPLATE_ATTACHMENT_BYTES * 1.4) + MAX_BODY_BYTES * 2;
-
-/**
- * One bulk row, checked exactly as a bulk job checks it (`to` may be left out), plus the job's
- * sender fields. With `credentialId` the preview is what that credential would send: `from`
- * checked against its identities, its signature in place with the inline images listed.
- */
-export const previewSchema = bulkRecipientSchema.partial({ to: true }).extend({
-  credentialId: idSchema.optional(),
-  from: fromField.optional(),
-  replyTo: replyToList,
-  signature: z.boolean().optional(),
-});
 
 function withVersion(status: number, template: Template): HttpResponseInit {
   return {
@@ -105,14 +90,10 @@ export function templateFunctions(
       auth: 'caller',
       async handler({ request, caller, abortSignal, log }) {
         const templateId = routeId(request, 'templateId');
-        const { value } = await readJson(request, previewSchema);
-        if (value.credentialId === undefined && value.from !== undefined) {
-          throw new ValidationError({
-            path: 'credentialId',
-            message: 'is required with from: it names whose addresses from is checked against',
-          });
-        }
-        const rendered = await templates().preview(caller.serviceId, templateId, value);
+        const { value: raw } = await readJson(request, z.unknown());
+        const { value, rendered } = await readPreview(raw, (input) =>
+          templates().preview(caller.serviceId, templateId, input),
+        );
         const noStore = { 'cache-control': 'no-store' };
         if (value.credentialId === undefined) {
           const body = placeSignature(rendered.body, rendered.contentType, undefined);

@@ -168,14 +168,22 @@ function readRow(
   const parsed = recipientSchema.safeParse(raw);
   if (parsed.success) return { row: parsed.data, partial: parsed.data, errors: [] };
   const errors = toFieldErrors(parsed.error.issues, `recipients[${index}]`);
+  const merge = rowMergeFields(raw);
+  const partial = merge && { to: '', cc: [], ...merge };
+  return { row: undefined, partial, errors };
+}
+
+/**
+ * What of a row that failed its schema can still be checked against the template: its variables
+ * and note, when those two are well formed (a template preview names the same problems).
+ */
+export function rowMergeFields(raw: unknown): Pick<Row, 'variables' | 'personalNote'> | undefined {
   const fields = raw !== null && typeof raw === 'object' ? (raw as Record<string, unknown>) : {};
   const variables = variablesSchema.default({}).safeParse(fields.variables);
   const note = recipientSchema.shape.personalNote.safeParse(fields.personalNote);
-  const partial =
-    variables.success && note.success
-      ? { to: '', cc: [], variables: variables.data, personalNote: note.data }
-      : undefined;
-  return { row: undefined, partial, errors };
+  return variables.success && note.success
+    ? { variables: variables.data, personalNote: note.data }
+    : undefined;
 }
 
 export interface JobView {

@@ -1,0 +1,196 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+
+import { startTestStack, type TestStack } from '../support/stack';
+
+/**
+ * Signatures and sender fields in templates and bulk jobs, end to end: `{{signature}}` placed in
+ * HTML and text templates, previews that show the message exactly as the send stage makes it and
+ * check a row's addresses as a bulk job does; the Graph sandbox's Sent Items are the ground truth.
+ */
+
+let stack: TestStack;
+let adele: string;
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNk+M9QDwADhgGAWjR9awAAAABJRU5ErkJggg==',
+  'base64',
+);
+type Json = Record<string, unknown>;
+
+async function call(method: string, path: string, body?: unknown) {
+  const response = await stack.api(`/api/${path}`, {
+    method,
+    ...(body === undefined
+      ? {}
+      : { headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  return { status: response.status, body: (text ? JSON.parse(text) : {}) as Json };
+}
+
+const paths = (body: Json) => (body.errors as Array<{ path: string }>).map((e) => e.path);
+const writes = () =>
+  stack.sandbox.control
+    .requestLog()
+    .filter((e) => e.path.startsWith('/v1.0/') && e.method !== 'GET');
+const signatureCount = (html: string) => html.split('id="Signature"').length - 1;
+
+/** The sent message with this subject, once the bulk job has sent it. */
+async function sentMessage(subject: string): Promise<Json & { body: { content: string } }> {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const found = stack.sandbox.control.sentItems(adele).find((m) => m.subject === subject);
+    if (found) return found as unknown as Json & { body: { content: string } };
+    if (Date.now() > until) throw new Error(`nothing sent with subject ${subject}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+async function bulk(body: Json) {
+  const created = await call('POST', 'credentials/c1/bulk-sends', body);
+  expect(created.status, JSON.stringify(created.body)).toBe(202);
+  return created.body;
+}
+
+beforeAll(async () => {
+  stack = await startTestStack();
+  adele = stack.sandbox.users[0]!.userPrincipalName;
+  await stack.connect('c1');
+  const put = await call('PUT', 'credentials/c1/signature', {
+    html: '<p>Adele Vance<br>Retail Manager</p><img src="cid:logo" alt="Contoso">',
+    images: [
+      {
+        contentId: 'logo',
+        name: 'logo.png',
+        contentType: 'image/png',
+        contentBase64: PNG.toString('base64'),
+      },
+    ],
+  });
+  expect(put.status, JSON.stringify(put.body)).toBe(200);
+}, 60_000);
+afterAll(async () => {
+  await stack?.close();
+});
+beforeEach(() => {
+  stack.sandbox.control.clearRequestLog();
+});
+
+describe('{{signature}} in templates', () => {
+  it('puts the signature at the slot of an HTML template, once, and the preview shows what is sent', async () => {
+    const template = {
+      templateId: 'signed-html',
+      name: 'Signed HTML',
+      subject: 'Placed {{firstName}}',
+      contentType: 'html',
+      body: '<p>Hi {{firstName}},</p>{{signature}}<p>P.S. Reply STOP to stop.</p>',
+    };
+    expect((await call('POST', 'templates', template)).status).toBe(201);
+    const row = { to: 'zoe@example.com', variables: { firstName: 'Zoë' } };
+
+    const preview = await call('POST', 'templates/signed-html/preview', {
+      ...row,
+      credentialId: 'c1',
+    });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    const shown = preview.body.body as string;
+    expect(signatureCount(shown)).toBe(1);
+    expect(shown.indexOf('Hi Zoë')).toBeLessThan(shown.indexOf('id="Signature"'));
+    expect(shown.indexOf('id="Signature"')).toBeLessThan(shown.indexOf('P.S.'));
+    expect(shown).toContain('cid:logo');
+    expect(preview.body.inlineImages).toEqual([
+      { name: 'logo.png', contentType: 'image/png', contentId: 'logo', size: PNG.length },
+    ]);
+    // Without a credential nobody's signature is known: the slot is left empty.
+    const bare = await call('POST', 'templates/signed-html/preview', row);
+    expect(bare.body.body).toBe('<p>Hi Zoë,</p><p>P.S. Reply STOP to stop.</p>');
+    expect(writes()).toEqual([]);
+
+    await bulk({ templateId: 'signed-html', recipients: [row] });
+    const sent = await sentMessage('Placed Zoë');
+    expect(sent.body.content).toContain(shown);
+    expect(signatureCount(sent.body.content)).toBe(1);
+  });
+
+  it('puts the text signature with its "-- " line at the slot of a text template, not again at the end', async () => {
+    const template = {
+      templateId: 'signed-text',
+      name: 'Signed text',
+      subject: 'Text placed {{firstName}}',
+      body: 'Hi {{firstName}},\nsee you soon.\n{{signature}}\nReply STOP to stop.',
+    };
+    expect((await call('POST', 'templates', template)).status).toBe(201);
+    const row = { to: 'yan@example.com', variables: { firstName: 'Yan' } };
+    const preview = await call('POST', 'templates/signed-text/preview', {
+      ...row,
+      credentialId: 'c1',
+    });
+    const expected =
+      'Hi Yan,\nsee you soon.\n-- \nAdele Vance\nRetail Manager\nReply STOP to stop.';
+    expect(preview.body.body).toBe(expected);
+    expect(preview.body.inlineImages).toEqual([]);
+
+    await bulk({ templateId: 'signed-text', recipients: [row] });
+    expect((await sentMessage('Text placed Yan')).body.content).toBe(expected);
+  });
+
+  it('appends the signature after a template without a slot, and none with signature:false', async () => {
+    const template = {
+      templateId: 'unslotted',
+      name: 'Unslotted',
+      subject: 'Appended {{n}}',
+      body: 'Number {{n}}',
+    };
+    expect((await call('POST', 'templates', template)).status).toBe(201);
+    await bulk({
+      templateId: 'unslotted',
+      recipients: [{ to: 'a@example.com', variables: { n: 1 } }],
+    });
+    expect((await sentMessage('Appended 1')).body.content).toBe(
+      'Number 1\n\n-- \nAdele Vance\nRetail Manager',
+    );
+    await bulk({
+      templateId: 'unslotted',
+      signature: false,
+      recipients: [{ to: 'b@example.com', variables: { n: 2 } }],
+    });
+    expect((await sentMessage('Appended 2')).body.content).toBe('Number 2');
+  });
+});
+
+describe('template preview checks a row as a bulk job does', () => {
+  beforeAll(async () => {
+    await call('POST', 'templates', {
+      templateId: 'plain',
+      name: 'Plain',
+      subject: 'Hello {{firstName}}',
+      body: 'Hi {{firstName}}',
+    });
+  });
+
+  it('answers 400 naming each bad address field, before any Graph call', async () => {
+    for (const [body, expected] of [
+      [{ to: 123 }, ['to']],
+      [{ to: 'not-an-address' }, ['to']],
+      [{ cc: ['ok@example.com', 'bad'] }, ['cc[1]']],
+      [{ from: 'adele@contoso.test' }, ['credentialId']],
+      [{ credentialId: 'c1', from: 'ceo@contoso.test' }, ['from']],
+      [{ credentialId: 'c1', from: { address: adele, name: 'A\r\nBcc: x@y.z' } }, ['from.name']],
+      [{ replyTo: ['ok@example.com', 'bad'] }, ['replyTo[1]']],
+    ] as const) {
+      const r = await call('POST', 'templates/plain/preview', {
+        variables: { firstName: 'x' },
+        ...body,
+      });
+      expect(r.status, JSON.stringify(body)).toBe(400);
+      expect(r.body.code).toBe('validation_failed');
+      expect(paths(r.body), JSON.stringify(body)).toEqual(expected);
+    }
+    expect(writes()).toEqual([]);
+  });
+
+  it('names a bad address and a missing merge field of the same row at once', async () => {
+    const r = await call('POST', 'templates/plain/preview', { to: 'bad', variables: {} });
+    expect(r.status).toBe(400);
+    expect(paths(r.body).sort()).toEqual(['to', 'variables.firstName']);
+  });
+});
