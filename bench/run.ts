@@ -5,6 +5,7 @@
 import { benchActions } from './actions';
 import { benchBulk } from './bulk';
 import { benchColdStart } from './cold-start';
+import { benchConcurrency } from './concurrency';
 import { benchNotifications } from './notifications';
 import { benchRead } from './read';
 import { type BenchResult, formatResult } from './result';
@@ -19,6 +20,7 @@ const benchmarks: Array<[string, () => BenchResult[] | Promise<BenchResult[]>]> 
   ['bulk', benchBulk],
   ['notifications', benchNotifications],
   ['actions', benchActions],
+  ['concurrency', benchConcurrency],
 ];
 
 async function main(): Promise<void> {

@@ -16,7 +16,7 @@ export interface SharedLimiterOptions {
   holdMs?: number;
   /** Idle slots are kept this long for the next request of a burst. */
   lingerMs?: number;
-  /** How often to ask again while other instances hold every slot (jittered). */
+  /** How often an instance holding no slot asks again while others hold them all (jittered). */
   pollMs?: number;
   /** Leases are renewed this often while held (they last 15 s). */
   renewMs?: number;
@@ -72,7 +72,7 @@ export class SharedMailboxLimiter implements MailboxSlots {
 
   constructor(private readonly options: SharedLimiterOptions) {
     this.slots = options.slots ?? MAILBOX_CONCURRENCY;
-    this.holdMs = options.holdMs ?? 2000;
+    this.holdMs = options.holdMs ?? 5000;
     this.lingerMs = options.lingerMs ?? 250;
     this.pollMs = options.pollMs ?? 100;
     this.renewMs = options.renewMs ?? 5000;
@@ -203,7 +203,10 @@ export class SharedMailboxLimiter implements MailboxSlots {
       // Short: other instances hold the rest. Idle slots kept while waiting for more (a $batch
       // needs all of them) could block an instance that holds the others: put them back.
       if (box.inUse === 0) await Promise.all(this.giveBack(box, box.held.length));
-      await this.nap(box, this.pollMs * (0.5 + Math.random()));
+      // An instance with none asks often; one already running requests asks less (each ask is
+      // a storage round trip per slot tried, and its share comes back to the table by rotation).
+      const every = box.held.length === 0 ? this.pollMs : this.pollMs * 5;
+      await this.nap(box, every * (0.5 + Math.random()));
     }
   }
 
