@@ -1,29 +1,53 @@
-// `npm test`: the build (with its type check), then lint alongside vitest rather than before it:
-// the test files spend most of their time waiting on loopback servers, so lint fills the idle CPU
-// instead of adding its own minute to the run. Arguments go to vitest (`npm test -- test/graph`).
-// The exit code fails if anything failed.
+// `npm test`: vitest, with the static checks alongside it rather than before it: the machine's
+// cores are the limit, so the checks fill what the test files leave idle instead of adding their
+// own minute. The checks run one after another (one core at most): the type check and eslint
+// from one TypeScript program (scripts/check.mjs), prettier, then the bundles (`npm run build`
+// without its type check, done already). No test reads dist/: the client and package tests bundle
+// to folders of their own. Arguments go to vitest (`npm test -- test/graph`). The exit code fails
+// if anything failed, and the summary says what: a test, an error vitest caught outside any test
+// (an unhandled rejection, a stream's 'error' nobody listened to: CI fails on those too), a check.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
 const bin = (name) => path.join('node_modules', '.bin', name);
-const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-// The same scripts a person runs by hand: lint is eslint + prettier, build is tsc + the bundles.
-const CHECKS = [['lint', [npm, 'run', '--silent', 'lint']]];
+const node = process.execPath;
+const CHECKS = [
+  ['type check + eslint', [node, 'scripts/check.mjs']],
+  ['prettier', [bin('prettier'), '--check', '.']],
+  ['bundle (dist/)', [node, 'scripts/build.mjs']],
+  ['bundle (dist/client)', [node, 'scripts/build-client.mjs']],
+];
+// test/support/summary-reporter.mts ends vitest's output with this line.
+const SUMMARY = /^tests: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) unhandled/m;
 
 const children = new Set();
+// eslint-disable-next-line no-control-regex
+const plain = (line) => line.replace(/\u001b\[[0-9;]*m/g, '');
 
-/** Runs one command; its output is kept (printed after vitest's) unless `inherit`. */
-function run(command, args, inherit) {
+/**
+ * Runs one command. Its output is kept (printed after vitest's when it failed), or, with `echo`,
+ * passed through as it comes and only its lines matching `keep` kept.
+ */
+function run(command, args, { echo = false, keep, env } = {}) {
   return new Promise((resolve) => {
-    const child = spawn(command, args, { stdio: inherit ? 'inherit' : 'pipe' });
+    const started = Date.now();
+    const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.add(child);
     let output = '';
-    child.stdout?.on('data', (chunk) => (output += chunk));
-    child.stderr?.on('data', (chunk) => (output += chunk));
+    let partial = '';
+    const take = (stream) => (chunk) => {
+      if (!echo) return void (output += chunk);
+      stream.write(chunk);
+      const lines = (partial + chunk).split('\n');
+      partial = lines.pop();
+      for (const line of lines.map(plain)) if (keep?.test(line)) output += `${line}\n`;
+    };
+    child.stdout.on('data', take(process.stdout));
+    child.stderr.on('data', take(process.stderr));
     child.on('error', (error) => (output += String(error)));
     child.on('close', (code, signal) => {
       children.delete(child);
-      resolve({ ok: code === 0, code: code ?? signal, output });
+      resolve({ ok: code === 0, code: code ?? signal, output, ms: Date.now() - started });
     });
   });
 }
@@ -31,9 +55,7 @@ function run(command, args, inherit) {
 async function checks() {
   const results = [];
   for (const [name, [command, ...args]] of CHECKS) {
-    const started = Date.now();
-    const result = await run(command, args, false);
-    results.push({ name, ms: Date.now() - started, ...result });
+    results.push({ name, ...(await run(command, args)) });
   }
   return results;
 }
@@ -45,19 +67,34 @@ for (const signal of ['SIGINT', 'SIGTERM']) {
   });
 }
 
-// The build first: tests build and package the app too (dist/client, the package), and two
-// bundlers writing the same files at once leave either one's output. Lint runs alongside vitest.
 const started = Date.now();
-const built = { name: 'build', ...(await run(npm, ['run', '--silent', 'build'], false)) };
-built.ms = Date.now() - started;
-const [linted, tests] = await Promise.all([
+const [checked, tests] = await Promise.all([
   checks(),
-  run(bin('vitest'), ['run', ...process.argv.slice(2)], true),
+  run(bin('vitest'), ['run', ...process.argv.slice(2)], {
+    echo: true,
+    keep: SUMMARY,
+    // Through a pipe vitest would drop its colours; a person at a terminal keeps them.
+    env: process.stdout.isTTY ? { ...process.env, FORCE_COLOR: '1' } : process.env,
+  }),
 ]);
-const checked = [built, ...linted];
 console.log('\nstatic checks:');
 for (const c of checked) {
   if (!c.ok) process.stdout.write(c.output);
   console.log(`  ${c.ok ? 'ok    ' : 'FAILED'} ${c.name} (${(c.ms / 1000).toFixed(1)} s)`);
 }
-process.exitCode = tests.ok && checked.every((c) => c.ok) ? 0 : 1;
+const summary = SUMMARY.exec(tests.output);
+const stray = summary ? Number(summary[4]) : 0;
+console.log(`  ${tests.ok ? 'ok    ' : 'FAILED'} vitest (${(tests.ms / 1000).toFixed(1)} s)`);
+if (!summary) console.log('         no summary line: vitest stopped before the end of the run');
+else {
+  console.log(`         ${summary[1]} passed, ${summary[2]} failed, ${summary[3]} skipped`);
+  if (stray > 0) {
+    console.log(
+      `  FAILED ${stray} unhandled error(s) outside any test (vitest's "Unhandled Errors" above):` +
+        ' the run fails even when every test passed',
+    );
+  }
+}
+const ok = tests.ok && summary !== null && stray === 0 && checked.every((c) => c.ok);
+console.log(`${ok ? 'ok' : 'FAILED'}: npm test in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+process.exitCode = ok ? 0 : 1;

@@ -1,8 +1,15 @@
-import type { Reporter, TestModule } from 'vitest/node';
+import type { Reporter, SerializedError, TestModule } from 'vitest/node';
 
-/** Prints the plain "N passed, N failed" line that CI reads, after vitest's own summary. */
+/**
+ * Prints the plain "N passed, N failed" line that CI reads, after vitest's own summary. Errors
+ * vitest caught outside any test (an unhandled rejection, a stream's 'error' with no listener)
+ * fail the run even when every test passed, so the line counts them too and says so.
+ */
 export default class SummaryReporter implements Reporter {
-  onTestRunEnd(testModules: ReadonlyArray<TestModule>): void {
+  onTestRunEnd(
+    testModules: ReadonlyArray<TestModule>,
+    unhandledErrors: ReadonlyArray<SerializedError>,
+  ): void {
     let passed = 0;
     let failed = 0;
     let skipped = 0;
@@ -14,6 +21,13 @@ export default class SummaryReporter implements Reporter {
         else skipped++;
       }
     }
-    console.log(`\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped`);
+    const stray = unhandledErrors.length;
+    console.log(
+      `\ntests: ${passed} passed, ${failed} failed, ${skipped} skipped, ${stray} unhandled error${stray === 1 ? '' : 's'}` +
+        (stray > 0 ? ' (outside any test: the run fails)' : ''),
+    );
+    for (const error of unhandledErrors) {
+      console.log(`  unhandled: ${error.name ?? 'Error'}: ${error.message ?? ''}`);
+    }
   }
 }
