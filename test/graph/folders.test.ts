@@ -1,10 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { NotFoundError } from '../../src/core/errors';
 import { escapePathSegment, createFolderReader, type FolderView } from '../../src/graph/folders';
-import { type Sandbox, startSandbox } from '../../src/local/sandbox';
+import { startTestSandbox } from '../support/sandbox';
 import { type FolderInfo } from '../../src/local/sandbox';
 import { readOptions, sandboxGraph } from '../support/graph-read';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 const key = { serviceId: 'svc', credentialId: ADELE };
@@ -28,11 +29,7 @@ function visible(all: FolderInfo[]): FolderInfo[] {
 }
 
 describe('folder reader against the sandbox', () => {
-  let sandbox: Sandbox;
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-  });
-  afterAll(() => sandbox.close());
+  const sandbox = useStack(() => startTestSandbox());
   beforeEach(() => sandbox.control.clearRequestLog());
 
   const reader = (pageSize?: number) =>

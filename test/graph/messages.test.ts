@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { InvalidCursorError, NotFoundError } from '../../src/core/errors';
 import { createCursorCodec } from '../../src/graph/cursor';
@@ -10,48 +10,50 @@ import {
   type MessageFilters,
   type MessageReader,
 } from '../../src/graph/messages';
-import { type MessageInfo, type Sandbox, startSandbox } from '../../src/local/sandbox';
+import { type MessageInfo } from '../../src/local/sandbox';
+import { startTestSandbox } from '../support/sandbox';
 import { readOptions, sandboxGraph } from '../support/graph-read';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 const key = { serviceId: 'svc', credentialId: ADELE };
 const HOSTILE = "x' or isRead eq true or subject eq '";
 
 describe('message reader against the sandbox', () => {
-  let sandbox: Sandbox;
   let reader: MessageReader;
   let inbox: MessageInfo[];
   let edge: MessageInfo;
 
-  beforeAll(async () => {
-    sandbox = await startSandbox();
-    // A message exactly on a boundary, with a quote in the subject and an attachment.
-    edge = sandbox.control.addMessage(ADELE, 'inbox', {
-      subject: "Dana's quarterly numbers",
-      from: { emailAddress: { name: "Dana O'Hara", address: "dana.o'hara@fabrikam.example" } },
-      toRecipients: [{ emailAddress: { address: ADELE } }],
-      body: { contentType: 'html', content: '<p>Numbers <b>attached</b>.</p>' },
-      receivedDateTime: '2026-01-15T10:00:00Z',
-      isRead: false,
-      attachments: [
-        {
-          '@odata.type': '#microsoft.graph.fileAttachment',
-          name: 'q.csv',
-          contentType: 'text/csv',
-          contentBytes: Buffer.from('a,b\n1,2\n').toString('base64'),
-        },
-      ],
-    });
-    inbox = sandbox.control.messages(ADELE, 'inbox');
-    reader = createMessageReader({
-      graph: sandboxGraph(sandbox),
-      cursors: createCursorCodec({
-        key: () => Promise.resolve(Buffer.alloc(32, 1)),
-        schema: messageCursorSchema,
-      }),
-    });
-  });
-  afterAll(() => sandbox.close());
+  const sandbox = useStack(
+    () => startTestSandbox(),
+    async () => {
+      // A message exactly on a boundary, with a quote in the subject and an attachment.
+      edge = sandbox.control.addMessage(ADELE, 'inbox', {
+        subject: "Dana's quarterly numbers",
+        from: { emailAddress: { name: "Dana O'Hara", address: "dana.o'hara@fabrikam.example" } },
+        toRecipients: [{ emailAddress: { address: ADELE } }],
+        body: { contentType: 'html', content: '<p>Numbers <b>attached</b>.</p>' },
+        receivedDateTime: '2026-01-15T10:00:00Z',
+        isRead: false,
+        attachments: [
+          {
+            '@odata.type': '#microsoft.graph.fileAttachment',
+            name: 'q.csv',
+            contentType: 'text/csv',
+            contentBytes: Buffer.from('a,b\n1,2\n').toString('base64'),
+          },
+        ],
+      });
+      inbox = sandbox.control.messages(ADELE, 'inbox');
+      reader = createMessageReader({
+        graph: sandboxGraph(sandbox),
+        cursors: createCursorCodec({
+          key: () => Promise.resolve(Buffer.alloc(32, 1)),
+          schema: messageCursorSchema,
+        }),
+      });
+    },
+  );
   beforeEach(() => sandbox.control.clearRequestLog());
 
   const list = (filters: MessageFilters, extra: Partial<ListMessagesQuery> = {}) =>

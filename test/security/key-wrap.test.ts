@@ -11,7 +11,8 @@ import { DATA_KEY_SECRET } from '../../src/credentials/data-key';
 import { open, RecordUnreadableError, seal } from '../../src/credentials/envelope';
 import { createKeyVaultKeyWrapper, type KeyWrapper } from '../../src/credentials/key-wrap';
 import { secretNameFor } from '../../src/credentials/record';
-import { type Sandbox, startSandbox } from '../../src/local/sandbox';
+import { type Sandbox } from '../../src/local/sandbox';
+import { startTestSandbox } from '../support/sandbox';
 import { vaultStore } from '../support/credential-harness';
 import {
   fakeAzureCredential,
@@ -32,7 +33,7 @@ let sandbox: Sandbox;
 let dataDir: string;
 
 beforeAll(async () => {
-  sandbox = await startSandbox({ messagesPerUser: 1 });
+  sandbox = await startTestSandbox({ messagesPerUser: 1 });
   dataDir = await mkdtemp(path.join(tmpdir(), 'omf-keywrap-'));
 });
 afterAll(async () => {

@@ -10,7 +10,8 @@ import { type SecretStore } from '../../src/credentials/store';
 import { type AzuriteInstance } from '../../src/local/azurite';
 import { testStorage } from './storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
-import { type Sandbox, startSandbox } from '../../src/local/sandbox';
+import { type Sandbox } from '../../src/local/sandbox';
+import { startTestSandbox } from './sandbox';
 import { hostRegistrations } from '../../src/registration';
 import { fakeAzureCredential, type LocalKeyVault, startKeyVaultServer } from './keyvault-client';
 
@@ -42,7 +43,7 @@ export function vaultStore(vault: LocalKeyVault, retryBudgetMs = 1_000): SecretS
 
 /** Sandbox (identity + Graph), the local HTTPS Key Vault, optionally Azurite, the app on the local host. */
 export async function startHarness(options: { storage?: boolean } = {}): Promise<Harness> {
-  const sandbox = await startSandbox({ autoConsent: true, messagesPerUser: 5 });
+  const sandbox = await startTestSandbox({ autoConsent: true, messagesPerUser: 5 });
   const vault = await startKeyVaultServer();
   const azurite = options.storage ? await testStorage() : undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cred-fn-'));

@@ -8,7 +8,8 @@ import { createLogger } from '../../src/core/logger';
 import { type AzuriteInstance } from '../../src/local/azurite';
 import { testStorage } from './storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
-import { type Sandbox, type SandboxOptions, startSandbox } from '../../src/local/sandbox';
+import { type Sandbox, type SandboxOptions } from '../../src/local/sandbox';
+import { startTestSandbox } from './sandbox';
 import { hostRegistrations } from '../../src/registration';
 import { freePort } from './ports';
 
@@ -52,7 +53,7 @@ export const SHARED_SCOPES = [...DEFAULT_SCOPES, 'Mail.ReadWrite.Shared', 'Mail.
 
 export async function startTestStack(options: TestStackOptions = {}): Promise<TestStack> {
   const shared = options.instanceOf;
-  const sandbox = shared?.sandbox ?? (await startSandbox(options.sandbox));
+  const sandbox = shared?.sandbox ?? (await startTestSandbox(options.sandbox));
   const azurite = shared
     ? shared.azurite
     : options.storage === false

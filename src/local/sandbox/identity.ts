@@ -80,6 +80,17 @@ export interface AuthorizeParams {
   loginHint: string | null;
 }
 
+/** An RS256 key pair for signing tokens (`SandboxOptions.signingKey`). */
+export interface SigningKeyPair {
+  privateKey: KeyLike;
+  publicKey: KeyLike;
+}
+
+/** A new signing key pair; its public half is exported as the JWKS entry. */
+export function newSigningKey(): Promise<SigningKeyPair> {
+  return generateKeyPair('RS256', { extractable: true });
+}
+
 const tokenTime = (ms: number): string => new Date(ms).toISOString().replace(/\.\d+Z$/, 'Z');
 
 export class IdentityPlatform {
@@ -103,8 +114,8 @@ export class IdentityPlatform {
     readonly settings: { accessTokenLifetimeSeconds: number; limits: IdentityLimits },
   ) {}
 
-  async init(): Promise<void> {
-    const pair = await generateKeyPair('RS256', { extractable: true });
+  async init(signingKey?: SigningKeyPair): Promise<void> {
+    const pair = signingKey ?? (await newSigningKey());
     this.privateKey = pair.privateKey;
     this.publicKey = pair.publicKey;
     this.jwk = { ...(await exportJWK(pair.publicKey)), kid: this.kid, use: 'sig', alg: 'RS256' };

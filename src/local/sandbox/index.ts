@@ -6,7 +6,7 @@
 import type { AddressInfo } from 'node:net';
 import { createControl, type SandboxControl } from './control';
 import { FaultInjector } from './faults';
-import { IdentityPlatform, type ClientRegistration } from './identity';
+import { IdentityPlatform, type ClientRegistration, type SigningKeyPair } from './identity';
 import { IdentityHttp } from './identity-http';
 import { DEFAULT_LIMITS, LimitTracker, type SandboxLimits } from './limits';
 import { NotificationHub } from './notifications';
@@ -30,6 +30,7 @@ export type { SandboxLimits } from './limits';
 export type { RequestLogEntry } from './state';
 export type { SandboxUser, TenantSettings } from './store';
 export { DEFAULT_LIMITS } from './limits';
+export { newSigningKey, type SigningKeyPair } from './identity';
 
 export interface SandboxOptions {
   /** Default 0 (random); always binds 127.0.0.1. */
@@ -58,6 +59,12 @@ export interface SandboxOptions {
   autoConsent?: boolean;
   /** Exchange organization settings; SendFromAliasEnabled is off by default, as in Exchange Online. */
   tenant?: Partial<TenantSettings>;
+  /**
+   * The RS256 key pair tokens are signed with (default: a new one). Making one costs more CPU
+   * than the rest of a start, so a test run shares one; Entra signs every tenant's tokens with
+   * the same keys too.
+   */
+  signingKey?: SigningKeyPair;
 }
 
 export interface Sandbox {
@@ -100,7 +107,7 @@ export async function startSandbox(options: SandboxOptions = {}): Promise<Sandbo
   let url = '';
   const origin = (): string => url;
   const idp = new IdentityPlatform(tenantId, clients, store, origin, settings);
-  await idp.init();
+  await idp.init(options.signingKey);
   const state: SandboxState = {
     store,
     idp,

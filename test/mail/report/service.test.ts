@@ -7,7 +7,8 @@ import { budgetSignal } from '../../../src/core/abort';
 import { createGraphFactory, type GraphFactory } from '../../../src/graph/client';
 import { type AzuriteInstance } from '../../../src/local/azurite';
 import { testStorage } from '../../support/storage';
-import { type Sandbox, startSandbox } from '../../../src/local/sandbox';
+import { type Sandbox } from '../../../src/local/sandbox';
+import { startTestSandbox } from '../../support/sandbox';
 import { createIdempotencyStore } from '../../../src/mail/idempotency';
 import { periodBefore } from '../../../src/mail/report/period';
 import { createRunStore, REPORT_RUNS_TABLE, type RunStore } from '../../../src/mail/report/runs';
@@ -86,7 +87,7 @@ async function delivered(): Promise<
 }
 
 beforeAll(async () => {
-  [sandbox, azurite] = await Promise.all([startSandbox({ messagesPerUser: 0 }), testStorage()]);
+  [sandbox, azurite] = await Promise.all([startTestSandbox({ messagesPerUser: 0 }), testStorage()]);
   storage = createStorageClients(
     { kind: 'connectionString', connectionString: azurite.connectionString },
     () => {
