@@ -1,19 +1,14 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { AppError } from '../../src/core/errors';
 import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
 import { sleep } from '../../src/core/abort';
-import { type Harness, startHarness, tokenCalls } from '../support/credential-harness';
+import { startHarness, tokenCalls } from '../support/credential-harness';
+import { useStack } from '../support/use-stack';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ storage: true });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useStack(() => startHarness({ storage: true }));
 
 const key = (credentialId: string) => ({ serviceId: 'svc', credentialId });
 

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 
 import { UpstreamError, ValidationError } from '../../src/core/errors';
 import { createSecretDataKeyRing, DATA_KEY_SECRET } from '../../src/credentials/data-key';
@@ -6,19 +6,10 @@ import { RecordUnreadableError } from '../../src/credentials/envelope';
 import { createKeyVaultSecretStore } from '../../src/credentials/keyvault-store';
 import { createRecordRepository, secretNameFor } from '../../src/credentials/record';
 import { type CredentialRecord } from '../../src/credentials/types';
-import {
-  fakeAzureCredential,
-  type LocalKeyVault,
-  startKeyVaultServer,
-} from '../support/keyvault-client';
+import { fakeAzureCredential, startKeyVaultServer } from '../support/keyvault-client';
+import { useStack } from '../support/use-stack';
 
-let vault: LocalKeyVault;
-beforeAll(async () => {
-  vault = await startKeyVaultServer({ pageSize: 3 });
-});
-afterAll(async () => {
-  await vault.close();
-});
+const vault = useStack(() => startKeyVaultServer({ pageSize: 3 }));
 
 function makeStore(retryBudgetMs = 2_000) {
   return createKeyVaultSecretStore({

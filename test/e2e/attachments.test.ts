@@ -1,13 +1,13 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { type MessageInfo } from '../../src/local/sandbox';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 const PDF = Buffer.concat([Buffer.from('%PDF-1.4\n'), Buffer.alloc(200_000, 0x41)]);
 
 describe('attachment routes end to end', () => {
-  let stack: TestStack;
   let message: MessageInfo;
   let attachments: Array<{
     id: string;
@@ -21,40 +21,41 @@ describe('attachment routes end to end', () => {
   const base = () =>
     `/api/credentials/c1/messages/${encodeURIComponent(message.immutableId)}/attachments`;
 
-  beforeAll(async () => {
-    stack = await startTestStack({ storage: false });
-    await stack.connect('c1');
-    message = stack.sandbox.control.addMessage(ADELE, 'inbox', {
-      subject: 'Files',
-      body: { contentType: 'text', content: 'see attached' },
-      attachments: [
-        {
-          '@odata.type': '#microsoft.graph.fileAttachment',
-          name: 'Résumé "final"/v2.pdf',
-          contentType: 'application/pdf',
-          contentBytes: PDF.toString('base64'),
-        },
-        {
-          '@odata.type': '#microsoft.graph.fileAttachment',
-          name: 'logo.png',
-          contentType: 'image/png',
-          isInline: true,
-          contentId: 'logo',
-          contentBytes: Buffer.from('png-bytes').toString('base64'),
-        },
-        {
-          '@odata.type': '#microsoft.graph.itemAttachment',
-          name: 'Forwarded note',
-          item: {
-            '@odata.type': '#microsoft.graph.message',
-            subject: 'Inner mail',
-            body: { contentType: 'html', content: '<p>inner</p>' },
+  const stack = useStack(
+    () => startTestStack({ storage: false }),
+    async () => {
+      await stack.connect('c1');
+      message = stack.sandbox.control.addMessage(ADELE, 'inbox', {
+        subject: 'Files',
+        body: { contentType: 'text', content: 'see attached' },
+        attachments: [
+          {
+            '@odata.type': '#microsoft.graph.fileAttachment',
+            name: 'Résumé "final"/v2.pdf',
+            contentType: 'application/pdf',
+            contentBytes: PDF.toString('base64'),
           },
-        },
-      ],
-    });
-  });
-  afterAll(() => stack.close());
+          {
+            '@odata.type': '#microsoft.graph.fileAttachment',
+            name: 'logo.png',
+            contentType: 'image/png',
+            isInline: true,
+            contentId: 'logo',
+            contentBytes: Buffer.from('png-bytes').toString('base64'),
+          },
+          {
+            '@odata.type': '#microsoft.graph.itemAttachment',
+            name: 'Forwarded note',
+            item: {
+              '@odata.type': '#microsoft.graph.message',
+              subject: 'Inner mail',
+              body: { contentType: 'html', content: '<p>inner</p>' },
+            },
+          },
+        ],
+      });
+    },
+  );
   beforeEach(() => stack.sandbox.control.clearRequestLog());
 
   it('lists attachment metadata only, with $select', async () => {

@@ -1,9 +1,10 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { createApp } from '../../src/app';
 import { startLocalHost } from '../../src/local/host';
 import { hostRegistrations } from '../../src/registration';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Bulk sends end to end: the local host polls the Azurite queue like the Functions host, the
@@ -13,20 +14,19 @@ import { startTestStack, type TestStack } from '../support/stack';
 
 const RATE = 1200; // messages per minute: Exchange's 30/min compressed 40×
 
-let stack: TestStack;
 let sender: string;
 
-beforeAll(async () => {
-  stack = await startTestStack({
-    env: { SEND_RATE_PER_MINUTE: String(RATE) },
-    sandbox: { limits: { messagesPerSendWindow: RATE, sendWindowMs: 60_000 } },
-  });
-  sender = stack.sandbox.users[0]!.userPrincipalName;
-  await stack.connect('c1');
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack(
+  () =>
+    startTestStack({
+      env: { SEND_RATE_PER_MINUTE: String(RATE) },
+      sandbox: { limits: { messagesPerSendWindow: RATE, sendWindowMs: 60_000 } },
+    }),
+  async () => {
+    sender = stack.sandbox.users[0]!.userPrincipalName;
+    await stack.connect('c1');
+  },
+);
 
 type Json = Record<string, unknown>;
 

@@ -1,17 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { sleep } from '../../src/core/abort';
 import { ReauthRequiredError } from '../../src/core/errors';
-import { type Harness, startHarness, tokenCalls } from '../support/credential-harness';
+import { startHarness, tokenCalls } from '../support/credential-harness';
 import { DEFAULT_SCOPES } from '../../src/config';
+import { useStack } from '../support/use-stack';
 
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useStack(() => startHarness());
 
 const json = { 'content-type': 'application/json' };
 const put = (id: string, body: unknown, serviceId = 'svc') =>

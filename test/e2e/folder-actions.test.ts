@@ -1,11 +1,11 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 
 describe('folder writes and conversations end to end', () => {
-  let stack: TestStack;
   const graphCalls = () =>
     stack.sandbox.control.requestLog().filter((e) => e.path.startsWith('/v1.0/'));
   const json = (method: string, path: string, body: unknown) =>
@@ -19,11 +19,12 @@ describe('folder writes and conversations end to end', () => {
   const problem = async (response: Response) =>
     (await response.json()) as { code: string; detail: string; errors?: Array<{ path: string }> };
 
-  beforeAll(async () => {
-    stack = await startTestStack({ storage: false });
-    await stack.connect('c1');
-  });
-  afterAll(() => stack.close());
+  const stack = useStack(
+    () => startTestStack({ storage: false }),
+    async () => {
+      await stack.connect('c1');
+    },
+  );
   beforeEach(() => stack.sandbox.control.clearRequestLog());
 
   it('creates a folder under a parent path, renames it, moves it and deletes it', async () => {

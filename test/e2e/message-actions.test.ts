@@ -1,12 +1,12 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { SHARED_SCOPES, startTestStack, type TestStack } from '../support/stack';
+import { SHARED_SCOPES, startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 const SUPPORT = 'support@contoso.test';
 
 describe('message actions end to end', () => {
-  let stack: TestStack;
   const graphCalls = () =>
     stack.sandbox.control.requestLog().filter((e) => e.path.startsWith('/v1.0/'));
   const add = (subject: string, folder = 'inbox', upn = ADELE) =>
@@ -38,13 +38,14 @@ describe('message actions end to end', () => {
     };
   };
 
-  beforeAll(async () => {
-    stack = await startTestStack({ storage: false });
-    await stack.connect('c1', {
-      scopes: SHARED_SCOPES,
-    });
-  });
-  afterAll(() => stack.close());
+  const stack = useStack(
+    () => startTestStack({ storage: false }),
+    async () => {
+      await stack.connect('c1', {
+        scopes: SHARED_SCOPES,
+      });
+    },
+  );
   beforeEach(() => stack.sandbox.control.clearRequestLog());
 
   describe('PATCH messages/{messageId}', () => {

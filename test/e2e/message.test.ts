@@ -1,27 +1,28 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { type MessageInfo } from '../../src/local/sandbox';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 
 describe('GET credentials/{id}/messages/{messageId} end to end', () => {
-  let stack: TestStack;
   let message: MessageInfo;
   const graphCalls = () =>
     stack.sandbox.control.requestLog().filter((e) => e.path.startsWith('/v1.0/'));
 
-  beforeAll(async () => {
-    stack = await startTestStack({ storage: false });
-    await stack.connect('c1');
-    message = stack.sandbox.control.addMessage(ADELE, 'inbox', {
-      subject: 'Line items',
-      body: { contentType: 'html', content: '<p>First &amp; <i>second</i></p>' },
-      from: { emailAddress: { name: 'Ian', address: 'ian.obrien@adatum.example' } },
-      toRecipients: [{ emailAddress: { name: 'Adele', address: ADELE } }],
-    });
-  });
-  afterAll(() => stack.close());
+  const stack = useStack(
+    () => startTestStack({ storage: false }),
+    async () => {
+      await stack.connect('c1');
+      message = stack.sandbox.control.addMessage(ADELE, 'inbox', {
+        subject: 'Line items',
+        body: { contentType: 'html', content: '<p>First &amp; <i>second</i></p>' },
+        from: { emailAddress: { name: 'Ian', address: 'ian.obrien@adatum.example' } },
+        toRecipients: [{ emailAddress: { name: 'Adele', address: ADELE } }],
+      });
+    },
+  );
   beforeEach(() => stack.sandbox.control.clearRequestLog());
 
   const get = (id: string, query = '') =>

@@ -1,27 +1,29 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
 import { DEFAULT_SCOPES } from '../../src/config';
+import { useStack } from '../support/use-stack';
 
 const SUPPORT = 'support@contoso.test';
 
 describe('read routes under throttling, concurrency and shared mailboxes', () => {
-  let stack: TestStack;
   const graphCalls = () =>
     stack.sandbox.control.requestLog().filter((e) => e.path.startsWith('/v1.0/'));
 
-  beforeAll(async () => {
-    stack = await startTestStack({
-      storage: false,
-      sandbox: { latencyMs: 25 },
-      env: { REQUEST_BUDGET_SECONDS: '3' },
-    });
-    await stack.connect('c1');
-    await stack.connect('shared', {
-      scopes: [...DEFAULT_SCOPES, 'Mail.Read.Shared', 'Mail.ReadWrite.Shared'],
-    });
-  });
-  afterAll(() => stack.close());
+  const stack = useStack(
+    () =>
+      startTestStack({
+        storage: false,
+        sandbox: { latencyMs: 25 },
+        env: { REQUEST_BUDGET_SECONDS: '3' },
+      }),
+    async () => {
+      await stack.connect('c1');
+      await stack.connect('shared', {
+        scopes: [...DEFAULT_SCOPES, 'Mail.Read.Shared', 'Mail.ReadWrite.Shared'],
+      });
+    },
+  );
   beforeEach(() => {
     stack.sandbox.control.clearRequestLog();
     stack.sandbox.control.clearFaults();

@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { type MessageInfo } from '../../src/local/sandbox';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 
@@ -15,18 +16,18 @@ async function expectProblem(response: Response, status: number, code: string, p
 }
 
 describe('GET credentials/{id}/messages end to end', () => {
-  let stack: TestStack;
   let inbox: MessageInfo[];
   const graphCalls = () =>
     stack.sandbox.control.requestLog().filter((e) => e.path.startsWith('/v1.0/'));
 
-  beforeAll(async () => {
-    stack = await startTestStack({ storage: false });
-    await stack.connect('c1');
-    await stack.connect('c1', { serviceId: 'other', upn: 'megan@contoso.test' });
-    inbox = stack.sandbox.control.messages(ADELE, 'inbox');
-  });
-  afterAll(() => stack.close());
+  const stack = useStack(
+    () => startTestStack({ storage: false }),
+    async () => {
+      await stack.connect('c1');
+      await stack.connect('c1', { serviceId: 'other', upn: 'megan@contoso.test' });
+      inbox = stack.sandbox.control.messages(ADELE, 'inbox');
+    },
+  );
   beforeEach(() => {
     stack.sandbox.control.clearRequestLog();
     stack.sandbox.control.clearFaults();

@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { createAuthenticator } from '../../src/http/auth';
 import { startServer } from '../support/http';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Issue #14, finding 9: callers are services. A user-delegated token is not a caller however it
@@ -78,13 +79,7 @@ describe('finding 9: app-only Bearer callers', () => {
 });
 
 describe('finding 9: base64 validation without a backtracking regex', () => {
-  let stack: TestStack;
-  beforeAll(async () => {
-    stack = await startTestStack();
-  });
-  afterAll(async () => {
-    await stack?.close();
-  });
+  const stack = useStack(() => startTestStack());
 
   it('a 14 MB template attachment is checked like a small one (400 naming it, not a 500)', async () => {
     const post = async (contentBase64: string) => {

@@ -1,23 +1,20 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { loadConfig } from '../../src/config';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Issue #14 finding 4: a connect link must not attach a stranger's mailbox, nor swap the mailbox
  * behind an existing credential. Each test performs the attack through the real routes (Graph
  * sandbox identity with auto-consent, Azurite, the local host).
  */
-let stack: TestStack;
-beforeAll(async () => {
-  stack = await startTestStack({
+const stack = useStack(() =>
+  startTestStack({
     sandbox: { autoConsent: true, messagesPerUser: 1 },
     env: { SERVICE_NAMES: JSON.stringify({ svc: 'Acme Helpdesk' }) },
-  });
-});
-afterAll(async () => {
-  await stack?.close();
-});
+  }),
+);
 
 // The sandbox's first two people can sign in (the third is a shared mailbox).
 const users = () => stack.sandbox.users.slice(0, 2);

@@ -1,22 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
-import { type Harness, startHarness } from '../support/credential-harness';
+import { startHarness } from '../support/credential-harness';
 import { secretClientFor } from '../support/keyvault-client';
+import { useStack } from '../support/use-stack';
 
 /**
  * Issue #14 finding 7: a DELETE on one instance reaches the others, and re-creating the id never
  * brings a deleted record's refresh tokens back. Two app instances share the local Key Vault
  * (the real SecretClient) and Azurite.
  */
-let h: Harness;
-beforeAll(async () => {
-  h = await startHarness({ storage: true });
-});
-afterAll(async () => {
-  await h?.close();
-});
+const h = useStack(() => startHarness({ storage: true }));
 
 const key = (credentialId: string) => ({ serviceId: 'svc', credentialId });
 const reads = (name: string) =>

@@ -1,23 +1,21 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { viewHealth } from '../../src/core/health';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Issue #14, finding 5: anonymous health showed every service's credential ids and error reasons.
  * Anonymous probes get `{status}`; a caller sees its own service's objects; an operator all.
  */
 
-let stack: TestStack;
-
-beforeAll(async () => {
-  stack = await startTestStack({ storage: false });
-  await stack.connect('mine-c1');
-  await stack.connect('theirs-c9', { serviceId: 'other' });
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack(
+  () => startTestStack({ storage: false }),
+  async () => {
+    await stack.connect('mine-c1');
+    await stack.connect('theirs-c9', { serviceId: 'other' });
+  },
+);
 
 describe('finding 5: health', () => {
   it('anonymous: the status only, no service, credential or report', async () => {

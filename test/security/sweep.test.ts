@@ -1,7 +1,8 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
 import { type HttpFunctionDefinition } from '../../src/http/definitions';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Issue #14: a seeded random sweep of invalid bodies, ids, queries and headers against every route,
@@ -100,31 +101,29 @@ function body(r: ReturnType<typeof random>): string | undefined {
   return r.chance(0.2) ? text.replace(/^\{/, '{"__proto__":{"polluted":1},') : text;
 }
 
-let stack: TestStack;
 const lines: string[] = [];
 let theirAddress: string;
 
-beforeAll(async () => {
-  stack = await startTestStack({ log: (line) => lines.push(line) });
-  await stack.connect('c1');
-  theirAddress = stack.sandbox.users[1]!.userPrincipalName;
-  await stack.connect('theirs-c9', { serviceId: 'other', upn: theirAddress });
-  const created = await stack.api('/api/templates', {
-    method: 'POST',
-    serviceId: 'other',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({
-      templateId: 'their-template',
-      name: 'theirs',
-      subject: 'Hi {{name}}',
-      body: 'THEIR-PRIVATE-TEMPLATE-TEXT {{name}}',
-    }),
-  });
-  expect(created.status).toBe(201);
-});
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack(
+  () => startTestStack({ log: (line) => lines.push(line) }),
+  async () => {
+    await stack.connect('c1');
+    theirAddress = stack.sandbox.users[1]!.userPrincipalName;
+    await stack.connect('theirs-c9', { serviceId: 'other', upn: theirAddress });
+    const created = await stack.api('/api/templates', {
+      method: 'POST',
+      serviceId: 'other',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        templateId: 'their-template',
+        name: 'theirs',
+        subject: 'Hi {{name}}',
+        body: 'THEIR-PRIVATE-TEMPLATE-TEXT {{name}}',
+      }),
+    });
+    expect(created.status).toBe(201);
+  },
+);
 
 describe('hostile-input sweep (seeded)', () => {
   it(`${REQUESTS} invalid requests: no 5xx, problem+json, nothing of another service, no secret`, async () => {

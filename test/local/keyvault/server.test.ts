@@ -1,18 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import {
-  type LocalKeyVault,
-  secretClientFor,
-  startKeyVaultServer,
-} from '../../support/keyvault-client';
+import { secretClientFor, startKeyVaultServer } from '../../support/keyvault-client';
+import { useStack } from '../../support/use-stack';
 
-let vault: LocalKeyVault;
-beforeAll(async () => {
-  vault = await startKeyVaultServer({ pageSize: 5 });
-});
-afterAll(async () => {
-  await vault.close();
-});
+const vault = useStack(() => startKeyVaultServer({ pageSize: 5 }));
 
 const status = (e: unknown) => (e as { statusCode?: number }).statusCode;
 const code = (e: unknown) => (e as { code?: string }).code;

@@ -1,19 +1,19 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 
-import type { Sandbox } from '../../../src/local/sandbox';
 import { call, token, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 const MEGAN = 'megan@contoso.test';
 
 describe('sandbox: forward, copy, permanentDelete and folder writes as Graph documents them', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 0 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 0 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const inbound = () =>
     sb.control.addMessage(ADELE, 'inbox', {

@@ -1,7 +1,8 @@
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import type { Sandbox } from '../../../src/local/sandbox';
 import { call, token, value, withSandbox } from '../../support/sandbox';
 import { validateGraphResponse } from '../../support/openapi-validator';
+import { useStack } from '../../support/use-stack';
 
 type Inner = {
   id: string;
@@ -11,13 +12,13 @@ type Inner = {
 };
 
 describe('JSON batching', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 20 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 20 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const batch = async (
     requests: unknown[],
@@ -152,13 +153,13 @@ describe('JSON batching: where the time goes', () => {
 });
 
 describe('delta query', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 30 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 30 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const drain = async (
     url: string,

@@ -1,15 +1,11 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { describe, expect, it } from 'vitest';
 import { call, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 describe('control API over HTTP (/_sandbox)', () => {
-  let sb: Sandbox;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 10 });
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(() => withSandbox({ messagesPerUser: 10 }));
 
   const ctl = async (
     method: string,

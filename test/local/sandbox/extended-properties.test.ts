@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { describe, expect, it } from 'vitest';
 import { call, token, value, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 const COLOR = 'String {66f5a359-4659-4830-9070-00047ec6ac6e} Name Color';
 const PAINT = 'String {66f5a359-4659-4830-9070-00047ec6ac6e} Name Paint';
@@ -8,13 +8,13 @@ const SEND_ID = 'String {8ECCC264-6880-4EBE-992F-8888D2EEAA1D} Name SendId';
 const q = encodeURIComponent;
 
 describe('single-value extended properties on messages', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 5 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 5 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const expand = (id: string) =>
     `$expand=singleValueExtendedProperties(${q(`$filter=id eq '${id}'`)})`;

@@ -1,15 +1,15 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { describe, expect, it } from 'vitest';
 import { call, token, value, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 describe('Graph reads', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 150 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 150 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   it('validates bearer tokens like Graph (401 InvalidAuthenticationToken with request ids)', async () => {
     const missing = await call(sb, null, 'GET', '/v1.0/me/messages');

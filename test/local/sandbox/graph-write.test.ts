@@ -1,17 +1,17 @@
-import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { describe, expect, it, vi } from 'vitest';
 import { call, token, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 const MB = 1024 * 1024;
 
 describe('Graph writes, attachments and upload sessions', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 20 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 20 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const draft = async (extra: Record<string, unknown> = {}): Promise<Record<string, unknown>> => {
     const r = await call(sb, tok, 'POST', '/v1.0/me/messages', {
@@ -299,13 +299,13 @@ describe('Graph writes, attachments and upload sessions', () => {
 });
 
 describe('sending', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 10 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 10 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const inboxSubjects = (upn: string) => sb.control.messages(upn, 'inbox').map((m) => m.subject);
 

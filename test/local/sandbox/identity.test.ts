@@ -1,18 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { describe, expect, it } from 'vitest';
 import { call, pkcePair, tokenRequest, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 const REDIRECT = 'http://127.0.0.1:7071/api/oauth/callback';
 
 describe('identity platform', () => {
-  let sb: Sandbox;
-  beforeAll(async () => {
-    sb = await withSandbox({
+  const sb = useStack(() =>
+    withSandbox({
       clients: [{ clientId: 'app-1', clientSecret: 's3cret', redirectUris: [REDIRECT] }],
       autoConsent: false,
-    });
-  });
-  afterAll(() => sb.close());
+    }),
+  );
 
   /** Token request as the registered confidential client. */
   const asApp = (form: Record<string, string>) =>

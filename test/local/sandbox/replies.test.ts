@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { describe, expect, it } from 'vitest';
 import { call, token, withSandbox } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 const ADELE = 'adele@contoso.test';
 const MEGAN = 'megan@contoso.test';
@@ -9,13 +9,13 @@ const MEGAN = 'megan@contoso.test';
 const indexBytes = (index: unknown): Buffer => Buffer.from(String(index), 'base64');
 
 describe('conversations: seeded threads, createReply and reply', () => {
-  let sb: Sandbox;
   let tok: string;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 0 });
-    tok = await token(sb);
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 0 }),
+    async () => {
+      tok = await token(sb);
+    },
+  );
 
   const inbound = (extra: Record<string, unknown> = {}) =>
     sb.control.addMessage(ADELE, 'inbox', {
