@@ -1,37 +1,20 @@
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, fork, spawn } from 'node:child_process';
 import { openAsBlob } from 'node:fs';
-import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 
-import {
-  Client,
-  type Context,
-  FileUpload,
-  HTTPMessageHandler,
-  LargeFileUploadTask,
-  type Middleware,
-} from '@microsoft/microsoft-graph-client';
-
-import { createApp } from '../src/app';
-import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
-import { budgetSignal } from '../src/core/abort';
-import { createLogger } from '../src/core/logger';
-import { createDraft } from '../src/graph/drafts';
-import { sendDraft } from '../src/graph/send';
-import { createUploadSession, UPLOAD_CHUNK_BYTES } from '../src/graph/uploads';
-import { startLocalHost } from '../src/local/host';
-import { toGraphMessage } from '../src/mail/send';
-import { hostRegistrations } from '../src/registration';
-import { type BenchResult } from './result';
+import { UPLOAD_CHUNK_BYTES } from '../src/graph/uploads';
+import { median, type BenchResult } from './result';
+import { type ChildInit, type ChildReply, type ChildRequest } from './send-child';
 
 /**
  * Large attachments through the product (multipart from a file on disk → local host → draft +
  * upload session → send), with sizes declared (the file flows through) and without (spooled
  * first), against the Graph SDK's LargeFileUploadTask on a buffered file, all to the same sandbox
- * with the same latency. The sandbox runs in its own process so this process's RSS is the app's.
+ * with the same latency. Every variant runs in a process of its own (bench/send-child.ts) and the
+ * sandbox in another, so each RSS figure is that variant's alone; the multipart request is posted
+ * from this process. Then the upload chunk size: the product's uploader with each candidate size.
  */
 
 const MiB = 1024 * 1024;
@@ -39,14 +22,28 @@ const SIZES = [
   { label: '20 MB', bytes: 20 * MiB },
   { label: '150 MB', bytes: 150_000_000 },
 ];
-const UPN = 'adele@contoso.test';
-const RECIPIENT = 'alex@contoso.test';
-const log = createLogger(() => undefined);
+/**
+ * Candidate upload chunk sizes: multiples of 320 KiB (the unit OneDrive sessions require, harmless
+ * for Outlook) up to Graph's 4 MB per PUT: 4, 8, 10 and 12 × 320 KiB. 12 is the largest multiple
+ * under 4 MB read as 4,000,000 bytes (13 × 320 KiB is over 4 MiB even); 3.90625 MiB is 12.5 ×.
+ */
+const CHUNK_CANDIDATES = [4, 8, 10, 12].map((n) => n * 320 * 1024);
+const CHUNK_RUNS = 3;
+/** Per Graph request and upload PUT, in the sandbox (BENCH_LATENCY_MS; default none). */
+const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
 
 async function startSandboxProcess(): Promise<{ url: string; child: ChildProcess; env: string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', path.join(__dirname, '../src/local/sandbox/main.ts'), '--port', '0'],
+    [
+      '--import',
+      'tsx',
+      path.join(__dirname, '../src/local/sandbox/main.ts'),
+      '--port',
+      '0',
+      '--latency',
+      String(LATENCY_MS),
+    ],
     { stdio: ['ignore', 'pipe', 'inherit'] },
   );
   let out = '';
@@ -67,41 +64,94 @@ function setting(env: string, name: string): string {
   return match[1]!;
 }
 
-/** A full GC between runs, so each run's RSS growth is its own (no --expose-gc flag needed). */
-function collectGarbage(): void {
-  setFlagsFromString('--expose_gc');
-  (runInNewContext('gc') as () => void)();
+interface Variant {
+  /** Sends one request and waits for its answer (the child answers them in order). */
+  ask(request: ChildRequest): Promise<{ ms?: number; rssMiB?: number }>;
+  url: string | undefined;
+  apiKey: string;
+  close(): Promise<void>;
 }
 
-/** Samples RSS until stopped; returns the peak growth over the level when it started. */
-function rssMeter(): { stop(): number } {
-  collectGarbage();
-  const start = process.memoryUsage.rss();
-  let peak = start;
-  const timer = setInterval(() => {
-    peak = Math.max(peak, process.memoryUsage.rss());
-  }, 10);
+/** Starts bench/send-child.ts for one variant and waits until it is ready. */
+async function startVariant(init: ChildInit): Promise<Variant> {
+  const child = fork(path.join(__dirname, 'send-child.ts'), [JSON.stringify(init)], {
+    execArgv: ['--import', 'tsx'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+  });
+  const waiting: Array<{ resolve(reply: ChildReply): void; reject(error: Error): void }> = [];
+  const next = () =>
+    new Promise<ChildReply>((resolve, reject) => waiting.push({ resolve, reject }));
+  child.on('message', (reply: ChildReply) => waiting.shift()?.resolve(reply));
+  const gone = (error: Error) => {
+    for (const w of waiting.splice(0)) w.reject(error);
+  };
+  child.on('error', gone);
+  child.on('exit', (code) => gone(new Error(`bench child (${init.kind}) exited with ${code}`)));
+  const ready = await next();
+  if (ready.type !== 'ready') throw new Error(`bench child (${init.kind}) did not start`);
   return {
-    stop() {
-      clearInterval(timer);
-      peak = Math.max(peak, process.memoryUsage.rss());
-      return (peak - start) / MiB;
+    url: ready.url,
+    apiKey: ready.apiKey,
+    async ask(request) {
+      const answer = next();
+      child.send(request);
+      const reply = await answer;
+      if (reply.type === 'failed') throw new Error(`bench child (${init.kind}): ${reply.message}`);
+      if (reply.type !== 'done')
+        throw new Error(`bench child (${init.kind}) answered ${reply.type}`);
+      return reply;
+    },
+    async close() {
+      const exited = new Promise((resolve) => child.once('exit', resolve));
+      if (child.connected) child.disconnect();
+      await exited;
     },
   };
 }
 
-/** The SDK only treats https URLs as absolute; this puts the sandbox's http upload URL back. */
-class HttpUploadUrlFix implements Middleware {
-  private next: Middleware | undefined;
-  setNext(next: Middleware): void {
-    this.next = next;
-  }
-  async execute(context: Context): Promise<void> {
-    if (typeof context.request === 'string') {
-      const at = context.request.indexOf('http://', 1);
-      if (at > 0) context.request = context.request.slice(at);
-    }
-    await this.next!.execute(context);
+/** One run through the product: the multipart request from this process, RSS in the child's. */
+async function viaProduct(
+  variant: Variant,
+  file: string,
+  bytes: number,
+  subject: string,
+  declare: boolean,
+): Promise<{ ms: number; rss: number }> {
+  await variant.ask({ type: 'measure-start' });
+  const started = performance.now();
+  // Streamed from disk: this process's buffers stay out of the child's figure anyway.
+  const form = new FormData();
+  const message = {
+    to: 'alex@contoso.test',
+    subject,
+    ...(declare ? { fileSizes: { file: bytes } } : {}),
+  };
+  form.append('message', JSON.stringify(message));
+  form.append('file', await openAsBlob(file), 'bench.bin');
+  const response = await fetch(`${variant.url}/api/credentials/c1/send`, {
+    method: 'POST',
+    headers: { 'x-api-key': variant.apiKey },
+    body: form,
+  });
+  const text = await response.text();
+  const ms = performance.now() - started;
+  const { rssMiB } = await variant.ask({ type: 'measure-stop' });
+  if (response.status !== 202) throw new Error(`send answered ${response.status}: ${text}`);
+  return { ms, rss: rssMiB ?? NaN };
+}
+
+/** A run in a fresh child of its own, after a warm-up (token, connections, JIT) in that child. */
+async function inOwnProcess<T>(
+  init: ChildInit,
+  warm: (variant: Variant) => Promise<unknown>,
+  measure: (variant: Variant) => Promise<T>,
+): Promise<T> {
+  const variant = await startVariant(init);
+  try {
+    await warm(variant);
+    return await measure(variant);
+  } finally {
+    await variant.close();
   }
 }
 
@@ -110,180 +160,152 @@ export async function benchSend(): Promise<BenchResult[]> {
   const dir = await mkdtemp(path.join(tmpdir(), 'omf-bench-send-'));
   const results: BenchResult[] = [];
   try {
-    const control = (p: string, method: string, body?: unknown) =>
-      fetch(`${sandbox.url}/_sandbox${p}`, {
-        method,
-        headers: { 'content-type': 'application/json' },
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      }).then((r) => r.json() as Promise<Record<string, unknown>>);
     // Every run uploads up to 150 MB; Outlook's 150 MB per 5 minutes would just make both wait.
-    await control('/limits', 'PATCH', { uploadBytesPerWindow: 4096 * MiB });
-    const apiKey = 'bench-send-key';
-    const app = createApp({
-      env: {
-        GRAPH_BASE_URL: sandbox.url,
-        AUTHORITY_HOST: sandbox.url,
-        TENANT_ID: setting(sandbox.env, 'TENANT_ID'),
-        CLIENT_ID: setting(sandbox.env, 'CLIENT_ID'),
-        CLIENT_SECRET: setting(sandbox.env, 'CLIENT_SECRET'),
-        API_KEYS: `bench=${hashApiKey(apiKey)}`,
-        LOCAL_DATA_DIR: dir,
-        MAX_MESSAGE_SIZE_MB: '150',
+    await fetch(`${sandbox.url}/_sandbox/limits`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ uploadBytesPerWindow: 4096 * MiB }),
+    });
+    const init = (kind: ChildInit['kind']): ChildInit => ({
+      kind,
+      sandbox: {
+        url: sandbox.url,
+        tenantId: setting(sandbox.env, 'TENANT_ID'),
+        clientId: setting(sandbox.env, 'CLIENT_ID'),
+        clientSecret: setting(sandbox.env, 'CLIENT_SECRET'),
       },
-      localBaseUrl: 'http://127.0.0.1:7071',
-      log,
     });
-    const tokens = await control('/tokens', 'POST', { upn: UPN, scopes: DEFAULT_SCOPES });
-    const key = { serviceId: 'bench', credentialId: 'c1' };
-    await app.services.credentials.importRecord(key, {
-      refreshToken: tokens.refresh_token as string,
-      scopes: DEFAULT_SCOPES,
-    });
-    const host = await startLocalHost({
-      registrations: hostRegistrations(app),
-      log: (l) => console.error(l),
-    });
-    const sdk = Client.initWithMiddleware({
-      baseUrl: sandbox.url,
-      middleware: [new HttpUploadUrlFix(), new HTTPMessageHandler()],
-    });
-
-    /** The product: multipart from disk through the local host, declaring the size or not. */
-    const viaProduct = async (file: string, bytes: number, subject: string, declare: boolean) => {
-      const rss = rssMeter();
-      const started = performance.now();
-      // Streamed from disk by the client too, so only the app's own buffers show up.
-      const form = new FormData();
-      const message = {
-        to: RECIPIENT,
-        subject,
-        ...(declare ? { fileSizes: { file: bytes } } : {}),
-      };
-      form.append('message', JSON.stringify(message));
-      form.append('file', await openAsBlob(file), 'bench.bin');
-      const response = await fetch(`${host.url}/api/credentials/c1/send`, {
-        method: 'POST',
-        headers: { 'x-api-key': apiKey },
-        body: form,
-      });
-      if (response.status !== 202)
-        throw new Error(`send answered ${response.status}: ${await response.text()}`);
-      return { ms: performance.now() - started, rss: rss.stop() };
-    };
-
-    /** Baseline: the file read into memory, LargeFileUploadTask with 4 MiB ranges. */
-    const viaSdk = async (file: string, label: string) => {
-      const rss = rssMeter();
-      const started = performance.now();
-      const graph = await app.services.graph.forCredential(key, {
-        abortSignal: budgetSignal(600_000),
-        log,
-      });
-      const bytes = await readFile(file);
-      const payload = toGraphMessage(
-        {
-          to: [{ address: RECIPIENT }],
-          cc: [],
-          bcc: [],
-          replyTo: [],
-          subject: `baseline ${label}`,
-          body: '',
-          contentType: 'text',
-          importance: 'normal',
-          saveToSentItems: true,
-          headers: {},
-          attachments: [],
+    const warm = path.join(dir, 'warm.bin');
+    await writeFile(warm, Buffer.alloc(4 * MiB, 0x5a));
+    const product = (file: string, bytes: number, subject: string, declare: boolean) =>
+      inOwnProcess(
+        init('product'),
+        (v) => viaProduct(v, warm, 4 * MiB, 'warm-up', declare),
+        (v) => viaProduct(v, file, bytes, subject, declare),
+      );
+    const sdk = (file: string, label: string) =>
+      inOwnProcess(
+        init('sdk'),
+        (v) => v.ask({ type: 'sdk', file: warm, label: 'warm-up' }),
+        async (v) => {
+          const { ms, rssMiB } = await v.ask({ type: 'sdk', file, label });
+          return { ms: ms ?? NaN, rss: rssMiB ?? NaN };
         },
-        'baseline',
       );
-      const draft = await createDraft(graph, payload);
-      const session = await createUploadSession(graph, draft.id, {
-        attachmentType: 'file',
-        name: 'bench.bin',
-        size: bytes.length,
-      });
-      const task = new LargeFileUploadTask(
-        sdk,
-        new FileUpload(
-          bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length),
-          'bench.bin',
-          bytes.length,
-        ),
-        { url: session.uploadUrl, expiry: new Date(Date.now() + 600_000) },
-        { rangeSize: 4 * MiB },
-      );
-      await task.upload();
-      await sendDraft(graph, draft.id);
-      return { ms: performance.now() - started, rss: rss.stop() };
-    };
+    results.push({
+      name: 'sandbox latency per Graph request and upload PUT',
+      value: LATENCY_MS,
+      unit: 'ms',
+    });
 
-    try {
-      // Token refresh, first connections and JIT out of the way before anything is timed.
-      const warm = path.join(dir, 'warm.bin');
-      await writeFile(warm, Buffer.alloc(4 * MiB, 0x5a));
-      await viaProduct(warm, 4 * MiB, 'warm-up', true);
-      await viaSdk(warm, 'warm-up');
-      for (const size of SIZES) {
-        const file = path.join(dir, `${size.bytes}.bin`);
-        await writeFile(file, Buffer.alloc(size.bytes, 0x5a));
-        const flow = await viaProduct(file, size.bytes, `bench ${size.label}`, true);
-        const baseline = await viaSdk(file, size.label);
-        const spool = await viaProduct(file, size.bytes, `bench ${size.label} spooled`, false);
-        const sdkName = 'SDK LargeFileUploadTask, buffered file';
-        results.push(
-          {
-            name: `send ${size.label} attachment, sizes declared: wall time`,
-            value: flow.ms,
-            unit: 'ms',
-            baseline: baseline.ms,
-            baselineName: sdkName,
-          },
-          {
-            name: `send ${size.label} attachment, sizes declared: peak RSS growth`,
-            value: flow.rss,
-            unit: 'MiB',
-            baseline: baseline.rss,
-            baselineName: sdkName,
-          },
-          {
-            name: `send ${size.label} attachment, spooled (no sizes): wall time`,
-            value: spool.ms,
-            unit: 'ms',
-            baseline: baseline.ms,
-            baselineName: sdkName,
-          },
-          {
-            name: `send ${size.label} attachment, spooled (no sizes): peak RSS growth`,
-            value: spool.rss,
-            unit: 'MiB',
-            baseline: baseline.rss,
-            baselineName: sdkName,
-          },
-          {
-            name: `send ${size.label} attachment: RSS goal (2 chunks + 16 MiB)`,
-            value: flow.rss,
-            unit: 'MiB',
-            baseline: (2 * UPLOAD_CHUNK_BYTES) / MiB + 16,
-            baselineName: 'goal',
-          },
-          {
-            name: `send ${size.label} attachment: upload chunks`,
-            value: Math.ceil(size.bytes / UPLOAD_CHUNK_BYTES),
-            unit: 'PUTs',
-            baseline: Math.ceil(size.bytes / (4 * MiB)),
-            baselineName: 'SDK, 4 MiB ranges',
-          },
-        );
-        await rm(file, { force: true });
-      }
-    } finally {
-      await host.close();
+    for (const size of SIZES) {
+      const file = path.join(dir, `${size.bytes}.bin`);
+      await writeFile(file, Buffer.alloc(size.bytes, 0x5a));
+      const flow = await product(file, size.bytes, `bench ${size.label}`, true);
+      const baseline = await sdk(file, size.label);
+      const spool = await product(file, size.bytes, `bench ${size.label} spooled`, false);
+      const sdkName = 'SDK LargeFileUploadTask, buffered file';
+      const goal = (2 * UPLOAD_CHUNK_BYTES) / MiB + 16;
+      results.push(
+        {
+          name: `send ${size.label} attachment, sizes declared: wall time`,
+          value: flow.ms,
+          unit: 'ms',
+          baseline: baseline.ms,
+          baselineName: sdkName,
+        },
+        {
+          name: `send ${size.label} attachment, spooled (no sizes): wall time`,
+          value: spool.ms,
+          unit: 'ms',
+          baseline: baseline.ms,
+          baselineName: sdkName,
+        },
+        {
+          name: `send ${size.label} attachment, sizes declared: peak RSS growth (own process)`,
+          value: flow.rss,
+          unit: 'MiB',
+          baseline: goal,
+          baselineName: 'goal: 2 chunks + 16 MiB',
+        },
+        {
+          name: `send ${size.label} attachment, spooled (no sizes): peak RSS growth (own process)`,
+          value: spool.rss,
+          unit: 'MiB',
+          baseline: goal,
+          baselineName: 'goal: 2 chunks + 16 MiB',
+        },
+        {
+          name: `send ${size.label} attachment, ${sdkName}: peak RSS growth (own process)`,
+          value: baseline.rss,
+          unit: 'MiB',
+          baseline: goal,
+          baselineName: 'goal: 2 chunks + 16 MiB',
+        },
+        {
+          name: `send ${size.label} attachment: upload chunks`,
+          value: Math.ceil(size.bytes / UPLOAD_CHUNK_BYTES),
+          unit: 'PUTs',
+          baseline: Math.ceil(size.bytes / (4 * MiB)),
+          baselineName: 'SDK, 4 MiB ranges',
+        },
+      );
+      await rm(file, { force: true });
     }
+    results.push(...(await benchChunkSizes(dir, init('upload'))));
   } finally {
     sandbox.child.kill();
     await rm(dir, { recursive: true, force: true });
   }
   return results;
+}
+
+/**
+ * The product's uploader (draft, upload session, PUTs, send) on the same 20 MB file with each
+ * candidate chunk size, in one child, in turns (each size once per round, the order rotated),
+ * the median of the rounds against the chunk size the product uses.
+ */
+async function benchChunkSizes(dir: string, init: ChildInit): Promise<BenchResult[]> {
+  const bytes = 20 * MiB;
+  const file = path.join(dir, 'chunks.bin');
+  await writeFile(file, Buffer.alloc(bytes, 0x5a));
+  const times = new Map<number, number[]>(CHUNK_CANDIDATES.map((c) => [c, []]));
+  const rss = new Map<number, number[]>(CHUNK_CANDIDATES.map((c) => [c, []]));
+  await inOwnProcess(
+    init,
+    (v) => v.ask({ type: 'upload', file, bytes, chunkBytes: UPLOAD_CHUNK_BYTES }),
+    async (v) => {
+      for (let round = 0; round < CHUNK_RUNS; round++) {
+        for (let i = 0; i < CHUNK_CANDIDATES.length; i++) {
+          const chunkBytes = CHUNK_CANDIDATES[(i + round) % CHUNK_CANDIDATES.length]!;
+          const { ms, rssMiB } = await v.ask({ type: 'upload', file, bytes, chunkBytes });
+          times.get(chunkBytes)!.push(ms ?? NaN);
+          rss.get(chunkBytes)!.push(rssMiB ?? NaN);
+        }
+      }
+    },
+  );
+  const product = median(times.get(UPLOAD_CHUNK_BYTES) ?? [NaN]);
+  const fastest = CHUNK_CANDIDATES.reduce((best, c) =>
+    median(times.get(c)!) < median(times.get(best)!) ? c : best,
+  );
+  const label = (c: number) => `${c / MiB} MiB (${c / (320 * 1024)} × 320 KiB)`;
+  return [
+    ...CHUNK_CANDIDATES.map((c): BenchResult => ({
+      name: `upload 20 MB in chunks of ${label(c)}: wall time, median of ${CHUNK_RUNS}; peak RSS growth ${median(rss.get(c)!).toFixed(1)} MiB`,
+      value: median(times.get(c)!),
+      unit: 'ms',
+      baseline: product,
+      baselineName: `the product's ${UPLOAD_CHUNK_BYTES / MiB} MiB`,
+    })),
+    {
+      name: `fastest upload chunk size: ${label(fastest)}`,
+      value: median(times.get(fastest)!),
+      unit: 'ms',
+      baseline: product,
+      baselineName: `the product's ${UPLOAD_CHUNK_BYTES / MiB} MiB`,
+    },
+  ];
 }
 
 if (require.main === module) {
