@@ -26,7 +26,7 @@ describe('message reader against the sandbox', () => {
 
   const sandbox = useStack(
     () => startTestSandbox(),
-    async () => {
+    () => {
       // A message exactly on a boundary, with a quote in the subject and an attachment.
       edge = sandbox.control.addMessage(ADELE, 'inbox', {
         subject: "Dana's quarterly numbers",
