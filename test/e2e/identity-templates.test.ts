@@ -1,5 +1,10 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+
+import * as prettier from 'prettier';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
+import { drawPng } from '../support/png';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -192,5 +197,77 @@ describe('template preview checks a row as a bulk job does', () => {
     const r = await call('POST', 'templates/plain/preview', { to: 'bad', variables: {} });
     expect(r.status).toBe(400);
     expect(paths(r.body).sort()).toEqual(['to', 'variables.firstName']);
+  });
+});
+
+describe('signed message sample', () => {
+  const SAMPLE = path.resolve(__dirname, '../../docs/signed-message-sample.html');
+  /** Contoso's mark: an orange disc on navy. */
+  const logo = drawPng(48, 48, (x, y) =>
+    (x - 23.5) ** 2 + (y - 23.5) ** 2 < 15 ** 2 ? [242, 140, 40] : [31, 56, 100],
+  );
+
+  it('matches docs/signed-message-sample.html, made by a real send (UPDATE_SIGNED_SAMPLE=1 rewrites it)', async () => {
+    await stack.connect('sample');
+    const signature = await call('PUT', 'credentials/sample/signature', {
+      html:
+        '<table cellpadding="0" cellspacing="0"><tr>' +
+        `<td width="60"><img src="data:image/png;base64,${logo.toString('base64')}" alt="Contoso" width="48" height="48"></td>` +
+        '<td style="font-family:Segoe UI, Arial, sans-serif;font-size:13px;color:#1f3864">' +
+        '<b>Adele Vance</b><br>Retail Manager, Contoso<br>' +
+        '<a href="tel:+14255550100">+1 425 555 0100</a> · <a href="https://contoso.test">contoso.test</a>' +
+        '</td></tr></table>',
+      default: true,
+    });
+    expect(signature.status, JSON.stringify(signature.body)).toBe(200);
+    const subject = 'Your quote from Contoso';
+    const sent = await call('POST', 'credentials/sample/send', {
+      to: { address: 'megan@contoso.test', name: 'Megan Bowen' },
+      subject,
+      contentType: 'html',
+      body: '<p>Dear Megan,</p><p>Please find the quote we discussed below. It is valid for 30 days.</p><p>Kind regards,</p>',
+    });
+    expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+
+    // Read back through the product, as a platform would: the body and its inline image.
+    const message = await call(
+      'GET',
+      `credentials/sample/messages/${sent.body.messageId as string}?bodyFormat=html`,
+    );
+    expect(message.status, JSON.stringify(message.body)).toBe(200);
+    const html = (message.body.body as { content: string }).content;
+    const listed = await call(
+      'GET',
+      `credentials/sample/messages/${sent.body.messageId as string}/attachments`,
+    );
+    const inline = (listed.body.attachments as Array<{ id: string; isInline: boolean }>).filter(
+      (a) => a.isInline,
+    );
+    expect(inline).toHaveLength(1);
+    const content = await stack.api(
+      `/api/credentials/sample/messages/${sent.body.messageId as string}/attachments/${inline[0]!.id}/content`,
+    );
+    const bytes = Buffer.from(await content.arrayBuffer());
+    expect(bytes.equals(logo)).toBe(true);
+    const cids = [...html.matchAll(/src="cid:([^"]+)"/g)].map((m) => m[1]);
+    expect(cids).toHaveLength(1);
+    expect(signatureCount(html)).toBe(1);
+
+    // What a mail client shows: the cid: reference resolved to the attached image.
+    const shown = html.replace(
+      `cid:${cids[0]!}`,
+      `data:image/png;base64,${bytes.toString('base64')}`,
+    );
+    const sample = [
+      `<!-- A signed message as sent through the product to the Graph sandbox (${subject}): the`,
+      '     body Graph gives back, with the inline image its cid: reference names put in place,',
+      '     as a mail client shows it. Made by test/e2e/identity-templates.test.ts. -->',
+      shown,
+    ].join('\n');
+    const options = await prettier.resolveConfig(SAMPLE);
+    const formatted = await prettier.format(sample, { ...options, parser: 'html' });
+    if (process.env.UPDATE_SIGNED_SAMPLE === '1') writeFileSync(SAMPLE, formatted);
+    expect(existsSync(SAMPLE)).toBe(true);
+    expect(readFileSync(SAMPLE, 'utf8')).toBe(formatted);
   });
 });
