@@ -5,7 +5,7 @@ import { hashApiKey } from '../../src/config';
 import { type AzuriteInstance } from '../../src/local/azurite';
 import { testStorage } from '../support/storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
-import { uploadBytes } from '../../src/mail/bulk/worker';
+import { uploadBytes } from '../../src/mail/bulk/message';
 import { hostRegistrations } from '../../src/registration';
 import { startTestStack, type TestStack } from '../support/stack';
 

@@ -5,6 +5,7 @@ import { createLogger, type Logger } from '../../src/core/logger';
 import { type CredentialKey } from '../../src/credentials/types';
 import { decodeQueueMessage } from '../../src/local/host';
 import {
+  type BulkDependencies,
   type BulkJobs,
   type BulkSettings,
   createBulkJobs,
@@ -17,7 +18,8 @@ import { type BulkWorker, createBulkWorker } from '../../src/mail/bulk/worker';
 import { type OutgoingMessage, type SendResult, type SendService } from '../../src/mail/send-types';
 import { createAttachmentBlobs } from '../../src/mail/template-storage';
 import { createTemplateService, type TemplateService } from '../../src/mail/templates';
-import { type StorageClients } from '../../src/storage';
+import { createStorageClients, type StorageClients } from '../../src/storage';
+import { testStorage } from './storage';
 
 export const silentLog: Logger = createLogger(() => undefined);
 
@@ -86,6 +88,8 @@ export function fakeSend(
 }
 
 export interface BulkHarness {
+  /** What the services were made from, for driving one worker stage alone. */
+  deps: BulkDependencies;
   store: BulkStore;
   jobs: BulkJobs;
   worker: BulkWorker;
@@ -124,7 +128,7 @@ export async function bulkHarness(
     jobs: () => storage.table(`jobs${suffix}`),
     recipients: () => storage.table(`rcpt${suffix}`),
   });
-  const deps = {
+  const deps: BulkDependencies = {
     store,
     queue: createBulkQueue(() => storage.queue(queueName)),
     pacer: createPacer(() => storage.table(`pace${suffix}`), { ...full, maxConcurrent: 4 }),
@@ -135,6 +139,7 @@ export async function bulkHarness(
     settings: full,
   };
   return {
+    deps,
     store,
     jobs: createBulkJobs(deps),
     worker: createBulkWorker(deps),
@@ -198,4 +203,21 @@ export function recipients(n: number, extra: (i: number) => Record<string, unkno
     variables: { name: `User ${i}` },
     ...extra(i),
   }));
+}
+
+/** Storage clients over an account of this worker's Azurite, for bulk tests. */
+export async function bulkStorage(): Promise<StorageClients> {
+  const azurite = await testStorage();
+  return createStorageClients(
+    { kind: 'connectionString', connectionString: azurite.connectionString },
+    () => {
+      throw new Error('no credential needed for Azurite');
+    },
+  );
+}
+
+/** The queue messages of a job that are visible now, decoded. */
+export async function visibleMessages(h: BulkHarness): Promise<unknown[]> {
+  const { peekedMessageItems } = await h.queue.peekMessages({ numberOfMessages: 32 });
+  return peekedMessageItems.map((m) => decodeQueueMessage(m.messageText));
 }
