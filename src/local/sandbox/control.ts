@@ -58,6 +58,15 @@ export type MessageInfo = Record<string, unknown> & { id: string; immutableId: s
 export interface SandboxControl {
   /** Revokes every refresh token issued so far for the user (Entra "revoke sessions"): next use → invalid_grant AADSTS50173. */
   revokeRefreshTokens(upnOrId: string): void;
+  /**
+   * Uploads a certificate (PEM; only its public part is kept) to an app registration (default: the
+   * sandbox's client), as "Certificates & secrets" does: client assertions signed with its key are
+   * accepted from then on. Answers its thumbprints (`x5t#S256`, `x5t`).
+   */
+  registerClientCertificate(
+    certificate: string,
+    clientId?: string,
+  ): { thumbprintSha256: string; thumbprint: string };
   /** Issues tokens exactly as the token endpoint would after consent (refresh token only with `offline_access`). */
   issueTokens(
     upn: string,
@@ -167,6 +176,14 @@ export function createControl(
     folder(mailbox(upn), name).messages.map(info);
   return {
     revokeRefreshTokens: (upnOrId) => state.idp.revoke(user(upnOrId).id),
+    registerClientCertificate: (certificate, clientId = defaultClientId) => {
+      if (!state.idp.client(clientId)) throw badRequest(`Unknown client '${clientId}'.`);
+      try {
+        return state.idp.certificates.register(clientId, certificate);
+      } catch {
+        throw badRequest("'certificate' must be a PEM X.509 certificate.");
+      }
+    },
     issueTokens: async (upn, options) => {
       const u = user(upn);
       const scopes = state.idp.parseScopes(
@@ -345,6 +362,14 @@ export async function handleControlHttp(
             scopes: payload.scopes as string[] | string,
             ...(typeof payload.clientId === 'string' ? { clientId: payload.clientId } : {}),
           }),
+        );
+      case 'POST /clients/certificates':
+        return json(
+          201,
+          control.registerClientCertificate(
+            str('certificate'),
+            typeof payload.clientId === 'string' ? payload.clientId : undefined,
+          ),
         );
       case 'POST /revoke':
         control.revokeRefreshTokens(str('user'));

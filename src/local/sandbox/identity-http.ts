@@ -108,7 +108,11 @@ export class IdentityHttp {
         .startsWith('application/x-www-form-urlencoded');
       const form = new URLSearchParams(isForm ? body.toString('utf8') : '');
       try {
-        return json(200, await this.idp.token(form, headers.authorization));
+        // An assertion names the endpoint as the client called it, by tenant id or by domain.
+        const tokenUrls = [...new Set([tenant, this.idp.tenantId])].map(
+          (t) => `${origin}/${t}/oauth2/v2.0/token`,
+        );
+        return json(200, await this.idp.token(form, headers.authorization, tokenUrls));
       } catch (err) {
         if (err instanceof IdentityError) {
           return json(

@@ -1,5 +1,6 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import { exportJWK, generateKeyPair, jwtVerify, SignJWT, type JWK, type KeyLike } from 'jose';
+import { CLIENT_ASSERTION_TYPE, ClientCertificates } from './client-assertions';
 import { IdentityError } from './errors';
 import type { MailStore, UserRecord } from './store';
 import { opaqueToken, safeDecode } from './util';
@@ -8,6 +9,8 @@ export interface ClientRegistration {
   clientId: string;
   clientSecret: string;
   redirectUris?: string[];
+  /** Certificates (PEM, public part) uploaded to the app registration for client assertions. */
+  certificates?: string[];
 }
 
 export interface TokenResponse {
@@ -105,6 +108,7 @@ export class IdentityPlatform {
   private readonly revokedAt = new Map<string, number>();
   private readonly verified = new Map<string, { grant: AccessGrant; expMs: number }>();
   readonly pendingConsents = new Map<string, AuthorizeParams>();
+  readonly certificates = new ClientCertificates();
 
   constructor(
     readonly tenantId: string,
@@ -112,7 +116,11 @@ export class IdentityPlatform {
     private readonly store: MailStore,
     private readonly issuerBase: () => string,
     readonly settings: { accessTokenLifetimeSeconds: number; limits: IdentityLimits },
-  ) {}
+  ) {
+    for (const client of clients) {
+      for (const pem of client.certificates ?? []) this.certificates.register(client.clientId, pem);
+    }
+  }
 
   async init(signingKey?: SigningKeyPair): Promise<void> {
     const pair = signingKey ?? (await newSigningKey());
@@ -196,10 +204,18 @@ export class IdentityPlatform {
     return code;
   }
 
-  /** Client authentication for the token endpoint: secret in the form or HTTP Basic. */
-  authenticateClient(form: URLSearchParams, authorization: string | undefined): ClientRegistration {
+  /**
+   * Client authentication for the token endpoint: a secret in the form or HTTP Basic, or a client
+   * assertion signed with a registered certificate whose `aud` is one of `audiences`.
+   */
+  authenticateClient(
+    form: URLSearchParams,
+    authorization: string | undefined,
+    audiences: readonly string[],
+  ): ClientRegistration {
     let clientId = form.get('client_id');
     let secret = form.get('client_secret');
+    const assertion = form.get('client_assertion');
     if (authorization?.startsWith('Basic ')) {
       const decoded = Buffer.from(authorization.slice(6), 'base64').toString('utf8');
       const sep = decoded.indexOf(':');
@@ -224,6 +240,10 @@ export class IdentityPlatform {
         `Application with identifier '${clientId}' was not found in the directory '${this.tenantId}'. This can happen if the application has not been installed by the administrator of the tenant or consented to by any user in the tenant. You may have sent your authentication request to the wrong tenant.`,
       );
     }
+    if (assertion !== null) {
+      this.verifyAssertion(client, assertion, form.get('client_assertion_type'), secret, audiences);
+      return client;
+    }
     if (!secret) {
       throw new IdentityError(
         401,
@@ -247,8 +267,49 @@ export class IdentityPlatform {
     return client;
   }
 
-  /** POST /{tenant}/oauth2/v2.0/token with a parsed form body. */
-  async token(form: URLSearchParams, authorization: string | undefined): Promise<TokenResponse> {
+  private verifyAssertion(
+    client: ClientRegistration,
+    assertion: string,
+    type: string | null,
+    secret: string | null,
+    audiences: readonly string[],
+  ): void {
+    if (secret !== null) {
+      throw new IdentityError(
+        400,
+        'invalid_request',
+        90023,
+        "The request is not valid: present either 'client_assertion' or 'client_secret', not both.",
+      );
+    }
+    if (type === null) {
+      throw new IdentityError(
+        400,
+        'invalid_request',
+        900144,
+        "The request body must contain the following parameter: 'client_assertion_type'.",
+      );
+    }
+    if (type !== CLIENT_ASSERTION_TYPE) {
+      throw new IdentityError(
+        400,
+        'invalid_request',
+        90023,
+        `The request is not valid: client_assertion_type must be '${CLIENT_ASSERTION_TYPE}'.`,
+      );
+    }
+    this.certificates.verify(client.clientId, assertion, audiences);
+  }
+
+  /**
+   * POST /{tenant}/oauth2/v2.0/token with a parsed form body; `tokenUrls` are the URLs of this
+   * endpoint a client assertion may name as its audience.
+   */
+  async token(
+    form: URLSearchParams,
+    authorization: string | undefined,
+    tokenUrls: readonly string[],
+  ): Promise<TokenResponse> {
     const grantType = form.get('grant_type');
     if (!grantType) {
       throw new IdentityError(
@@ -266,7 +327,7 @@ export class IdentityPlatform {
         `The app requested an unsupported grant type '${grantType}'.`,
       );
     }
-    const client = this.authenticateClient(form, authorization);
+    const client = this.authenticateClient(form, authorization, tokenUrls);
     const requested = form.get('scope');
     const requestedScopes = requested ? this.parseScopes(requested) : null;
     // Scopes on code redemption are validated above but do not change what the code grants.
