@@ -30,7 +30,7 @@ export async function benchTokens(): Promise<BenchResult[]> {
       authorityHost: sandbox.url,
       tenantId: sandbox.tenantId,
       clientId: sandbox.clientId,
-      clientSecret: sandbox.clientSecret,
+      credential: { kind: 'secret', secret: sandbox.clientSecret },
       graphBaseUrl: sandbox.url,
       log,
     });

@@ -35,7 +35,8 @@ param principalType string = 'User'
 @description('Function app name (global: <name>.azurewebsites.net): 2-60 of a-z, 0-9 and -, not starting or ending with -. Empty = func-<token>. Pick one up front to know the OAuth redirect URI before provisioning.')
 param functionAppName string = ''
 
-// ---- the Entra app registration the app signs users in with (CLIENT_ID, TENANT_ID, CLIENT_SECRET)
+// ---- the Entra app registration the app signs users in with (CLIENT_ID, TENANT_ID, and
+// CLIENT_SECRET or CLIENT_CERTIFICATE)
 
 @minLength(36)
 @maxLength(36)
@@ -51,6 +52,16 @@ param clientSecret string = ''
 
 @description('Name of the Key Vault secret holding the client secret.')
 param clientSecretName string = 'graph-client-secret'
+
+@allowed([
+  'secret'
+  'certificate'
+])
+@description('How the app registration proves itself on token requests: secret = CLIENT_SECRET (the Key Vault secret clientSecretName), certificate = CLIENT_CERTIFICATE (the Key Vault certificate clientCertificateName, content type application/x-pem-file, its public part uploaded to the app registration; Entra recommends certificates). The other app setting stays empty.')
+param clientCredentialType string = 'secret'
+
+@description('Name of the Key Vault certificate (PEM content type) signing client assertions, used when clientCredentialType is certificate. Create it with az keyvault certificate create (docs/deploy.md).')
+param clientCertificateName string = 'graph-client-certificate'
 
 // ---- platform knobs
 
@@ -411,6 +422,8 @@ module api 'app/api.bicep' = {
     clientId: clientId
     tenantId: empty(tenantId) ? tenant().tenantId : tenantId
     clientSecretName: clientSecretName
+    clientCredentialType: clientCredentialType
+    clientCertificateName: clientCertificateName
     corsAllowedOrigins: corsAllowedOrigins
     instanceMemoryMB: instanceMemoryMB
     maximumInstanceCount: maximumInstanceCount

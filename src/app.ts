@@ -5,6 +5,7 @@ import { azureSdk } from './core/azure-sdk';
 import { createHealthService, type HealthService, reachabilityCheck } from './core/health';
 import { consoleSink, createLogger, type Logger } from './core/logger';
 import {
+  appRegistrationHealth,
   type AppKeys,
   createCredentialServices,
   type CredentialServicesDeps,
@@ -131,7 +132,7 @@ function lazy<T>(make: () => T): () => T {
 export function createApp(options: CreateAppOptions): AppContext {
   const config = loadConfig(options.env, options);
   // Secrets known at run time are handed to every logger, never registered in a module.
-  const logSecrets = [config.clientSecret];
+  const logSecrets = [config.clientSecret, config.clientCertificate];
   const log = (
     options.log ?? createLogger(consoleSink(config.logLevel), { app: 'outlook-mail-functions' })
   ).child({}, { secrets: logSecrets });
@@ -151,15 +152,7 @@ export function createApp(options: CreateAppOptions): AppContext {
   const health = createHealthService(log);
   health.add({
     name: 'appRegistration',
-    // App Service passes a Key Vault reference through verbatim when it cannot resolve it.
-    check: () =>
-      Promise.resolve(
-        !config.clientId || !config.clientSecret
-          ? { ok: false, detail: 'CLIENT_ID or CLIENT_SECRET is not set' }
-          : config.clientSecret.startsWith('@Microsoft.KeyVault(')
-            ? { ok: false, detail: 'CLIENT_SECRET is a Key Vault reference that did not resolve' }
-            : { ok: true, detail: `client ${config.clientId}` },
-      ),
+    check: () => Promise.resolve(appRegistrationHealth(config)),
   });
   health.add(
     reachabilityCheck(

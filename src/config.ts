@@ -17,7 +17,14 @@ export const SETTINGS = {
   AUTHORITY_HOST: { requiredInAzure: false, doc: 'Microsoft identity platform root' },
   TENANT_ID: { requiredInAzure: true, doc: 'Entra tenant for token requests' },
   CLIENT_ID: { requiredInAzure: true, doc: 'Entra app registration (client) id' },
-  CLIENT_SECRET: { requiredInAzure: true, doc: 'client secret; a Key Vault reference in Azure' },
+  CLIENT_SECRET: {
+    requiredInAzure: false,
+    doc: 'client secret; a Key Vault reference in Azure (unused when CLIENT_CERTIFICATE is set)',
+  },
+  CLIENT_CERTIFICATE: {
+    requiredInAzure: false,
+    doc: 'PEM private key + certificate signing client assertions; a Key Vault certificate reference in Azure (wins over CLIENT_SECRET)',
+  },
   KEY_VAULT_URL: { requiredInAzure: true, doc: 'vault holding credential records' },
   KEY_VAULT_KEY_NAME: {
     requiredInAzure: true,
@@ -394,6 +401,7 @@ function readSettings(env: Record<string, string | undefined>) {
       matching(GUID_PATTERN, 'must be a GUID (the app registration client id)'),
     ),
     CLIENT_SECRET: read('CLIENT_SECRET', text),
+    CLIENT_CERTIFICATE: read('CLIENT_CERTIFICATE', text),
     KEY_VAULT_URL: read('KEY_VAULT_URL', baseUrl),
     KEY_VAULT_KEY_NAME: read(
       'KEY_VAULT_KEY_NAME',
@@ -456,6 +464,8 @@ export interface Config {
   /** Unset only in local sandbox mode before the local host fills it in. */
   clientId: string | undefined;
   clientSecret: string | undefined;
+  /** PEM (key and certificate); when set, token requests use it instead of `clientSecret`. */
+  clientCertificate: string | undefined;
   keyVaultUrl: string | undefined;
   /** Key that wraps the data keys (with KEY_VAULT_URL); unset = data keys stored unwrapped. */
   keyVaultKeyName: string | undefined;
@@ -523,8 +533,11 @@ export function loadConfig(
   if (isProduction && !e.CLIENT_ID) {
     problems.push({ path: 'CLIENT_ID', message: 'is required (the Entra app registration)' });
   }
-  if (e.CLIENT_ID && !e.CLIENT_SECRET) {
-    problems.push({ path: 'CLIENT_SECRET', message: 'is required when CLIENT_ID is set' });
+  if (e.CLIENT_ID && !e.CLIENT_SECRET && !e.CLIENT_CERTIFICATE) {
+    problems.push({
+      path: 'CLIENT_SECRET',
+      message: 'or CLIENT_CERTIFICATE is required when CLIENT_ID is set',
+    });
   }
   if (isProduction && !e.KEY_VAULT_URL) {
     problems.push({
@@ -590,6 +603,7 @@ export function loadConfig(
     tenantId: e.TENANT_ID,
     clientId: e.CLIENT_ID,
     clientSecret: e.CLIENT_SECRET,
+    clientCertificate: e.CLIENT_CERTIFICATE,
     keyVaultUrl: e.KEY_VAULT_URL,
     keyVaultKeyName: e.KEY_VAULT_KEY_NAME,
     apiKeys: e.API_KEYS,

@@ -72,10 +72,15 @@ describe('config', () => {
     ).toBe('crm');
   });
 
-  it('needs a client secret with a client id, and Key Vault in production', () => {
+  it('needs a client secret or certificate with a client id, and Key Vault in production', () => {
     expect(problems({ CLIENT_ID: '11111111-2222-3333-4444-555555555555' })).toEqual([
-      'Setting CLIENT_SECRET: is required when CLIENT_ID is set',
+      'Setting CLIENT_SECRET: or CLIENT_CERTIFICATE is required when CLIENT_ID is set',
     ]);
+    const withCertificate = loadConfig(
+      { CLIENT_ID: '11111111-2222-3333-4444-555555555555', CLIENT_CERTIFICATE: 'pem' },
+      local,
+    );
+    expect(withCertificate).toMatchObject({ clientCertificate: 'pem', clientSecret: undefined });
     expect(
       problems({ AZURE_FUNCTIONS_ENVIRONMENT: 'Production', PUBLIC_BASE_URL: 'https://x.example' }),
     ).toEqual([

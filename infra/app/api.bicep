@@ -23,6 +23,13 @@ param keyVaultKeyName string
 param clientId string
 param tenantId string
 param clientSecretName string
+@allowed([
+  'secret'
+  'certificate'
+])
+param clientCredentialType string
+@description('Key Vault certificate (PEM content type) whose secret CLIENT_CERTIFICATE references.')
+param clientCertificateName string
 
 param corsAllowedOrigins array
 param instanceMemoryMB int
@@ -129,6 +136,8 @@ resource scmCredentials 'Microsoft.Web/sites/basicPublishingCredentialsPolicies@
 
 var publicBaseUrl = 'https://${functionApp.properties.defaultHostName}'
 
+var useCertificate = clientCredentialType == 'certificate'
+
 var appSettings = {
   // Host storage by identity: no AzureWebJobsStorage connection string. The app also uses the
   // queue and table endpoints (bulk jobs, idempotency keys, templates).
@@ -146,7 +155,10 @@ var appSettings = {
   FUNCTIONS_REQUEST_BODY_SIZE_LIMIT: string(requestBodySizeLimitBytes)
   TENANT_ID: tenantId
   CLIENT_ID: clientId
-  CLIENT_SECRET: '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientSecretName})'
+  // One credential is referenced, the other left empty (= unset for the app). A Key Vault
+  // certificate's key and certificate are read through its secret of the same name.
+  CLIENT_SECRET: useCertificate ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientSecretName})'
+  CLIENT_CERTIFICATE: useCertificate ? '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientCertificateName})' : ''
   KEY_VAULT_URL: keyVault.properties.vaultUri
   KEY_VAULT_KEY_NAME: keyVaultKeyName
   PUBLIC_BASE_URL: publicBaseUrl

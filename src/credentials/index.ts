@@ -6,6 +6,7 @@ import { type Config } from '../config';
 import { ConfigError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { type StorageClients } from '../storage';
+import { clientCredentialOf } from './client-assertion';
 import {
   createConnectFlow,
   createMemoryStateStore,
@@ -38,6 +39,7 @@ import { type AppKeys, type CredentialKey, withOfflineAccess } from './types';
 export type { AccessGrant, AppKeys, CredentialKey, TokenProvider } from './types';
 export type { CredentialService } from './service';
 export type { TokenManager } from './token-manager';
+export { appRegistrationHealth } from './client-assertion';
 
 function transportOf(options: SecretClientOptions): KeyClientOptions {
   const { serviceVersion: _secretsApiVersion, ...transport } = options;
@@ -115,16 +117,15 @@ export function createCredentialServices(deps: CredentialServicesDeps): Credenti
 
   let endpoint: TokenEndpoint | undefined;
   const tokenEndpoint = (): TokenEndpoint => {
-    if (!config.clientId || !config.clientSecret) {
-      throw new ConfigError([
-        { path: 'CLIENT_ID', message: 'and CLIENT_SECRET are required to use credentials' },
-      ]);
+    if (endpoint) return endpoint;
+    if (!config.clientId) {
+      throw new ConfigError([{ path: 'CLIENT_ID', message: 'is required to use credentials' }]);
     }
-    return (endpoint ??= createTokenEndpoint({
+    return (endpoint = createTokenEndpoint({
       authorityHost: config.authorityHost,
       tenantId: config.tenantId,
       clientId: config.clientId,
-      clientSecret: config.clientSecret,
+      credential: clientCredentialOf(config),
       graphBaseUrl: config.graphBaseUrl,
       fetch: deps.fetch,
       log,

@@ -3,8 +3,11 @@ import { UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
 
+import { clientAuthFields, type ClientCredential } from './client-assertion';
+
 /**
- * The Microsoft identity platform token endpoint (confidential client, client secret) and the one
+ * The Microsoft identity platform token endpoint (confidential client: a client secret, or a
+ * certificate signing a new client assertion for every request, retries included) and the one
  * Graph call credentials need (`GET /me`). Transient failures (5xx, 429, network, timeouts,
  * `temporarily_unavailable`/`server_error`) of refreshes and `GET /me` are retried with backoff
  * inside a time budget; a code redemption is never retried (see `redeemCode`). Errors that mean
@@ -71,7 +74,7 @@ export interface TokenEndpointOptions {
   authorityHost: string;
   tenantId: string;
   clientId: string;
-  clientSecret: string;
+  credential: ClientCredential;
   graphBaseUrl: string;
   fetch?: typeof fetch;
   log?: Logger;
@@ -200,7 +203,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
           },
           body: new URLSearchParams({
             client_id: options.clientId,
-            client_secret: options.clientSecret,
+            ...clientAuthFields(options.credential, options.clientId, tokenUrl),
             ...form,
           }).toString(),
           signal,

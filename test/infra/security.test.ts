@@ -380,7 +380,12 @@ describe('secure-by-default resource settings', () => {
     expect(dependsOn?.kind === 'array' ? dependsOn.items.map((i) => i.text).sort() : []).toEqual(
       [rbac.symbol, secret.symbol, container.symbol].sort(),
     );
-    expect(infra.api.vars.get('appSettings')?.text).toMatch(/CLIENT_SECRET: '@Microsoft\.KeyVault/);
+    expect(infra.api.vars.get('appSettings')?.text).toMatch(
+      /CLIENT_SECRET: .*'@Microsoft\.KeyVault/,
+    );
+    expect(infra.api.vars.get('appSettings')?.text).toMatch(
+      /CLIENT_CERTIFICATE: .*'@Microsoft\.KeyVault/,
+    );
     // The role that lets the identity read the secret is in that module, unconditionally.
     const grant = infra.rbac.resources.find(
       (r) =>

@@ -148,9 +148,28 @@ describe('app settings cover src/config.ts SETTINGS', () => {
     expect(storage).toMatchObject({ type: 'Microsoft.Storage/storageAccounts', existing: true });
   });
 
-  it('CLIENT_SECRET is a Key Vault reference resolved with the user-assigned identity', () => {
+  it('CLIENT_SECRET or CLIENT_CERTIFICATE is a Key Vault reference resolved with the user-assigned identity', () => {
+    // The deployer's choice (clientCredentialType) references one; the other stays empty (= unset).
+    expect(infra.api.vars.get('useCertificate')?.text).toBe(
+      "clientCredentialType == 'certificate'",
+    );
     expect(appSettings.props.get('CLIENT_SECRET')?.text).toBe(
-      "'@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientSecretName})'",
+      "useCertificate ? '' : '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientSecretName})'",
+    );
+    // A Key Vault certificate's private key and certificate are served as its secret of the same name.
+    expect(appSettings.props.get('CLIENT_CERTIFICATE')?.text).toBe(
+      "useCertificate ? '@Microsoft.KeyVault(SecretUri=${keyVault.properties.vaultUri}secrets/${clientCertificateName})' : ''",
+    );
+    const choice = infra.main.params.get('clientCredentialType')!;
+    expect(text(choice.defaultValue)).toBe('secret');
+    expect(choice.decorators).toContain('allowed');
+    const apiModule = infra.main.modules.find((m) => m.path === 'app/api.bicep')!;
+    expect(text(prop(apiModule.body, 'params.clientCredentialType'))).toBe('clientCredentialType');
+    expect(text(prop(apiModule.body, 'params.clientCertificateName'))).toBe(
+      'clientCertificateName',
+    );
+    expect(parameterFile.parameters.clientCredentialType?.value).toBe(
+      '${CLIENT_CREDENTIAL_TYPE=secret}',
     );
     expect(text(appSettings.props.get('KEY_VAULT_URL'))).toBe('keyVault.properties.vaultUri');
     const vault = infra.api.resources.find((r) => r.symbol === 'keyVault');

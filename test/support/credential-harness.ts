@@ -10,7 +10,7 @@ import { type SecretStore } from '../../src/credentials/store';
 import { type AzuriteInstance } from '../../src/local/azurite';
 import { testStorage } from './storage';
 import { type LocalHost, startLocalHost } from '../../src/local/host';
-import { type Sandbox } from '../../src/local/sandbox';
+import { type Sandbox, type SandboxOptions } from '../../src/local/sandbox';
 import { startTestSandbox } from './sandbox';
 import { hostRegistrations } from '../../src/registration';
 import { fakeAzureCredential, type LocalKeyVault, startKeyVaultServer } from './keyvault-client';
@@ -41,9 +41,18 @@ export function vaultStore(vault: LocalKeyVault, retryBudgetMs = 1_000): SecretS
   });
 }
 
-/** Sandbox (identity + Graph), the local HTTPS Key Vault, optionally Azurite, the app on the local host. */
-export async function startHarness(options: { storage?: boolean } = {}): Promise<Harness> {
-  const sandbox = await startTestSandbox({ autoConsent: true, messagesPerUser: 5 });
+/**
+ * Sandbox (identity + Graph), the local HTTPS Key Vault, optionally Azurite, the app on the local
+ * host; `env` overrides the app's settings, `sandbox` adds start options (app registrations).
+ */
+export async function startHarness(
+  options: { storage?: boolean; env?: Record<string, string>; sandbox?: SandboxOptions } = {},
+): Promise<Harness> {
+  const sandbox = await startTestSandbox({
+    autoConsent: true,
+    messagesPerUser: 5,
+    ...options.sandbox,
+  });
   const vault = await startKeyVaultServer();
   const azurite = options.storage ? await testStorage() : undefined;
   const dataDir = await mkdtemp(path.join(tmpdir(), 'cred-fn-'));
@@ -58,6 +67,7 @@ export async function startHarness(options: { storage?: boolean } = {}): Promise
         LOCAL_DATA_DIR: dataDir,
         PUBLIC_BASE_URL: 'http://127.0.0.1:7071',
         ...(azurite ? { AzureWebJobsStorage: azurite.connectionString } : {}),
+        ...options.env,
       },
       log: createLogger((level, line) => lines.push(`${level} ${line}`)),
       credentials: {
