@@ -217,6 +217,11 @@ export interface ForCredentialOptions {
   log: Logger;
   /** A shared mailbox (UPN) to use instead of the signed-in user's own. */
   mailbox?: string | undefined;
+  /**
+   * The caller changes mail (not only reads or sends it): a shared mailbox then needs
+   * Mail.ReadWrite.Shared, checked before any Graph call.
+   */
+  writes?: boolean;
 }
 
 export interface GraphFactory<K> {
@@ -226,6 +231,7 @@ export interface GraphFactory<K> {
 
 // Token responses may name scopes with their resource prefix (https://graph.microsoft.com/Mail.Send.Shared).
 const SHARED_SCOPE = /(^|\/)Mail\.(Read|ReadWrite|Send)\.Shared$/i;
+const READ_WRITE_SHARED = /(^|\/)Mail\.ReadWrite\.Shared$/i;
 
 /** The one Graph helper: a single SDK client and limiter shared by every function in the process. */
 export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFactory<K> {
@@ -242,7 +248,7 @@ export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFac
   });
   return {
     limiter,
-    async forCredential(key, { abortSignal, log, mailbox }) {
+    async forCredential(key, { abortSignal, log, mailbox, writes }) {
       const signal = abortSignal ? { abortSignal } : {};
       const access = await options.tokens.getAccessToken(key, signal);
       const target = mailbox ?? access.mailbox;
@@ -251,6 +257,11 @@ export function createGraphFactory<K>(options: GraphFactoryOptions<K>): GraphFac
       if (shared && !access.scopes.some((s) => SHARED_SCOPE.test(s))) {
         throw new ForbiddenError(
           `Reading or sending as ${target} needs the Mail.*.Shared permissions, which this credential was not granted.`,
+        );
+      }
+      if (shared && writes && !access.scopes.some((s) => READ_WRITE_SHARED.test(s))) {
+        throw new ForbiddenError(
+          `Changing mail in ${target} needs the Mail.ReadWrite.Shared permission, which this credential was not granted.`,
         );
       }
       let current = access;

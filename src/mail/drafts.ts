@@ -68,10 +68,12 @@ export function createDraftService(deps: {
   /** Checks a changed `from` against the credential's identities (absent: taken as given). */
   sender?: Pick<SenderPreparer, 'checkFrom'>;
 }): DraftService {
-  const open = (credential: CredentialKey, options: DraftOptions) =>
+  // Drafts are changed mail: in a shared mailbox that needs Mail.ReadWrite.Shared (`writes`).
+  const open = (credential: CredentialKey, options: DraftOptions, writes: boolean) =>
     deps.graph.forCredential(credential, {
       abortSignal: options.abortSignal,
       log: options.log,
+      writes,
       ...(options.mailbox === undefined ? {} : { mailbox: options.mailbox }),
     });
 
@@ -80,8 +82,9 @@ export function createDraftService(deps: {
     credential: CredentialKey,
     draftId: string,
     options: DraftOptions & { body?: BodyFormat },
+    writes: boolean,
   ) {
-    const graph = await open(credential, options);
+    const graph = await open(credential, options, writes);
     const draft = await readDraft(graph, draftId, options.body ?? 'html');
     if (!draft) throw new NotFoundError(`Draft ${draftId}`);
     if (!draft.isDraft) {
@@ -95,21 +98,22 @@ export function createDraftService(deps: {
 
   return {
     async create(credential, message, options) {
+      // Opened first: a credential that may not change the mailbox is refused before any call.
+      const graph = await open(credential, { ...options, mailbox: message.mailbox }, true);
       const saved = await deps.send.saveDraft(credential, message, options);
-      const graph = await open(credential, { ...options, mailbox: message.mailbox });
       const draft = await readDraft(graph, saved.id, message.contentType);
       if (!draft) throw new NotFoundError(`Draft ${saved.id}`);
       return draft;
     },
     async get(credential, draftId, options) {
-      return (await stillDraft(credential, draftId, options)).draft;
+      return (await stillDraft(credential, draftId, options, false)).draft;
     },
     async update(credential, draftId, change, options) {
       // Before the draft is read or changed; its body is taken as the person wrote it: the
       // signature went in when the draft was made and is not added again.
       const from = change.from?.emailAddress.address;
       if (from !== undefined) await deps.sender?.checkFrom(credential, from, options);
-      const { graph, draft } = await stillDraft(credential, draftId, options);
+      const { graph, draft } = await stillDraft(credential, draftId, options, true);
       await updateDraft(graph, draftId, change);
       const format = change.body?.contentType === 'Text' ? 'text' : draft.body?.contentType;
       const updated = await readDraft(graph, draftId, format === 'text' ? 'text' : 'html');
@@ -117,7 +121,7 @@ export function createDraftService(deps: {
       return updated;
     },
     async delete(credential, draftId, options) {
-      const { graph } = await stillDraft(credential, draftId, options);
+      const { graph } = await stillDraft(credential, draftId, options, true);
       await deleteMessage(graph, draftId);
     },
     send(credential, draftId, options) {

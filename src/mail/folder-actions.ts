@@ -59,7 +59,7 @@ export function createFolderActions(deps: {
     options: ActionOptions,
     work: (graph: MailboxGraph) => Promise<T>,
   ): Promise<T> {
-    const graph = await deps.graph.forCredential(key, options);
+    const graph = await deps.graph.forCredential(key, { ...options, writes: true });
     try {
       return await work(graph);
     } finally {

@@ -84,7 +84,7 @@ export function createMessageActions(deps: {
   pace?: ChunkPace;
 }): MessageActions {
   const open = (key: CredentialKey, options: ActionOptions): Promise<MailboxGraph> =>
-    deps.graph.forCredential(key, options);
+    deps.graph.forCredential(key, { ...options, writes: true });
   const pace = deps.pace ?? createChunkPace();
 
   async function runMany(

@@ -157,7 +157,11 @@ export function createBatchJobs(deps: BatchJobDependencies): BatchJobs {
     const options = { abortSignal: signal, log };
     let graph;
     try {
-      graph = await deps.graph.forCredential(key, { ...options, mailbox: header.mailbox });
+      graph = await deps.graph.forCredential(key, {
+        ...options,
+        mailbox: header.mailbox,
+        writes: true,
+      });
     } catch (error) {
       // A credential that is gone or must be connected again cannot be waited for here.
       if (
