@@ -95,6 +95,15 @@ export class UploadSessions {
     });
     try {
       if (this.state.latencyMs > 0) await sleep(this.state.latencyMs);
+      // "Do not specify an Authorization header when uploading to the uploadUrl" (Attach large
+      // files to Outlook messages): the Outlook upload host answers one with 401.
+      if (headers.authorization !== undefined) {
+        throw new GraphError(
+          401,
+          'InvalidAuthenticationToken',
+          'The upload URL is pre-authenticated by its authtoken parameter; a request to it must not carry an Authorization header.',
+        );
+      }
       const session = this.sessions.get(m[3]!);
       const token = url.searchParams.get('authtoken');
       if (!session || session.token !== token) {

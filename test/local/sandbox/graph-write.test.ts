@@ -224,8 +224,19 @@ describe('Graph writes, attachments and upload sessions', () => {
       'nextExpectedRanges',
     ]);
     expect(firstBody.nextExpectedRanges).toEqual([String(chunk)]);
-    // An Authorization header is tolerated but never needed.
-    const last = await put(chunk, size - 1, undefined, { Authorization: `Bearer ${tok}` });
+    // The upload URL is pre-authenticated: like the Outlook upload host it refuses an Authorization
+    // header (PUT or DELETE) with 401 and changes nothing, so the session goes on without one.
+    const withAuth = await put(chunk, size - 1, undefined, { Authorization: `Bearer ${tok}` });
+    expect(withAuth.status).toBe(401);
+    expect(((await withAuth.json()) as { error: { code: string } }).error.code).toBe(
+      'InvalidAuthenticationToken',
+    );
+    const cancelWithAuth = await fetch(uploadUrl, {
+      method: 'DELETE',
+      headers: { Authorization: `Bearer ${tok}` },
+    });
+    expect(cancelWithAuth.status).toBe(401);
+    const last = await put(chunk, size - 1);
     expect(last.status).toBe(201);
     expect(await last.text()).toBe('');
     const location = last.headers.get('location')!;
