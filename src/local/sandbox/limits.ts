@@ -13,6 +13,11 @@ export interface SandboxLimits {
   /** Messages sent per mailbox per `sendWindowMs` (Exchange: 30 per minute); excess waits in the Outbox. */
   messagesPerSendWindow: number;
   sendWindowMs: number;
+  /**
+   * How long after a message leaves the Outbox its Sent Items copy appears: the docs say the copy
+   * "may take time" to show up after sendMail/send answer 202 (Exchange: seconds, occasionally more).
+   */
+  sentItemsDelayMs: number;
   /** To+Cc+Bcc per message (Exchange: 500). */
   recipientsPerMessage: number;
   /** Graph's total request size limit (4 MB). */
@@ -60,6 +65,7 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   uploadWindowMs: 5 * 60_000,
   messagesPerSendWindow: 30,
   sendWindowMs: 60_000,
+  sentItemsDelayMs: 400,
   recipientsPerMessage: 500,
   maxRequestBytes: 4 * MB,
   maxUploadChunkBytes: 4 * MB,

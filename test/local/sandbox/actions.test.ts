@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { call, token, withSandbox } from '../../support/sandbox';
 import { useStack } from '../../support/use-stack';
@@ -42,7 +42,11 @@ describe('sandbox: forward, copy, permanentDelete and folder writes as Graph doc
       .messages(MEGAN, 'inbox')
       .find((m) => m.subject === 'FW: Invoice 42')!;
     expect(delivered.hasAttachments).toBe(true);
-    const sent = sb.control.sentItems(ADELE).find((m) => m.subject === 'FW: Invoice 42')!;
+    const sent = await vi.waitFor(() => {
+      const copy = sb.control.sentItems(ADELE).find((m) => m.subject === 'FW: Invoice 42');
+      expect(copy).toBeDefined();
+      return copy!;
+    });
     expect(sent.conversationId).toBe(original.conversationId);
   });
 

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, token, value, withSandbox } from '../../support/sandbox';
 import { useStack } from '../../support/use-stack';
 
@@ -193,15 +193,21 @@ describe('single-value extended properties on messages', () => {
       },
     });
     expect(r.status).toBe(202);
-    const found = await call(
-      sb,
-      tok,
-      'GET',
-      `/v1.0/me/mailFolders/sentitems/messages?$filter=${q(
-        `singleValueExtendedProperties/Any(ep: ep/id eq '${SEND_ID}' and ep/value eq 'send-42')`,
-      )}&${expand(SEND_ID)}`,
-    );
-    expect(value(found)).toHaveLength(1);
+    const find = () =>
+      call(
+        sb,
+        tok,
+        'GET',
+        `/v1.0/me/mailFolders/sentitems/messages?$filter=${q(
+          `singleValueExtendedProperties/Any(ep: ep/id eq '${SEND_ID}' and ep/value eq 'send-42')`,
+        )}&${expand(SEND_ID)}`,
+      );
+    // The copy "may take time" to appear.
+    const found = await vi.waitFor(async () => {
+      const answer = await find();
+      expect(value(answer)).toHaveLength(1);
+      return answer;
+    });
     expect(value(found)[0]).toMatchObject({
       subject: 'Tracked send',
       singleValueExtendedProperties: [{ id: SEND_ID, value: 'send-42' }],

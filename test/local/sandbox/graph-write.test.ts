@@ -332,6 +332,12 @@ describe('sending', () => {
     const sent = await call(sb, tok, 'POST', `/v1.0/me/messages/${d.json.id as string}/send`);
     expect(sent.status).toBe(202);
     expect(sent.text).toBe('');
+    // The copy "may take time" to appear in Sent Items after the 202.
+    await vi.waitFor(() =>
+      expect(sb.control.sentItems('adele@contoso.test').map((m) => m.subject)).toContain(
+        'Draft to send',
+      ),
+    );
     const copy = await call(
       sb,
       tok,
@@ -383,8 +389,10 @@ describe('sending', () => {
         })
       ).status,
     ).toBe(202);
+    await vi.waitFor(() =>
+      expect(sb.control.sentItems('adele@contoso.test').map((m) => m.subject)).toContain('saved'),
+    );
     const sent = sb.control.sentItems('adele@contoso.test').map((m) => m.subject);
-    expect(sent).toContain('saved');
     expect(sent).not.toContain('not saved');
     expect(sent).not.toContain('pascal');
     expect(inboxSubjects('megan@contoso.test')).toEqual(
@@ -515,8 +523,10 @@ describe('sending', () => {
         })
       ).status,
     ).toBe(202);
-    expect(sb.control.sentItems('support@contoso.test').map((m) => m.subject)).toContain(
-      'queue reply',
+    await vi.waitFor(() =>
+      expect(sb.control.sentItems('support@contoso.test').map((m) => m.subject)).toContain(
+        'queue reply',
+      ),
     );
   });
 
@@ -548,7 +558,13 @@ describe('sending', () => {
   it('paces sends through the Outbox (no 429) and reports too many recipients by NDR', async () => {
     const paced = await withSandbox({
       messagesPerUser: 5,
-      limits: { messagesPerSendWindow: 2, sendWindowMs: 300, recipientsPerMessage: 3 },
+      // The Outbox here holds only what waits for the rate: copies move to Sent Items at once.
+      limits: {
+        messagesPerSendWindow: 2,
+        sendWindowMs: 300,
+        recipientsPerMessage: 3,
+        sentItemsDelayMs: 0,
+      },
     });
     try {
       const t = await token(paced);

@@ -141,6 +141,86 @@ describe('limits', () => {
   });
 });
 
+describe('late Sent Items copies', () => {
+  let sb: Sandbox | undefined;
+  afterEach(async () => {
+    await sb?.close();
+    sb = undefined;
+  });
+
+  const message = (subject: string) => ({
+    subject,
+    toRecipients: [{ emailAddress: { address: 'megan@contoso.test' } }],
+  });
+  const sentSubjects = () => sb!.control.sentItems('adele@contoso.test').map((m) => m.subject);
+
+  it('answers sendMail and send 202 before the Sent Items copy exists; it appears after sentItemsDelayMs', async () => {
+    sb = await withSandbox({ messagesPerUser: 5, limits: { sentItemsDelayMs: 60_000 } });
+    const t = await token(sb);
+    const mailed = await call(sb, t, 'POST', '/v1.0/me/sendMail', {
+      body: { message: message('late mail') },
+    });
+    expect(mailed.status).toBe(202);
+    const immutable = { Prefer: 'IdType="ImmutableId"' };
+    const draft = await call(sb, t, 'POST', '/v1.0/me/messages', {
+      body: message('late draft'),
+      headers: immutable,
+    });
+    const sent = await call(sb, t, 'POST', `/v1.0/me/messages/${String(draft.json.id)}/send`);
+    expect(sent.status).toBe(202);
+    // Delivered, but the sender's copy is still on its way: in the Outbox, no longer a draft.
+    await vi.waitFor(() =>
+      expect(sb!.control.messages('megan@contoso.test', 'inbox').map((m) => m.subject)).toEqual(
+        expect.arrayContaining(['late mail', 'late draft']),
+      ),
+    );
+    expect(sentSubjects()).not.toContain('late mail');
+    expect(sentSubjects()).not.toContain('late draft');
+    const waiting = sb.control.outbox('adele@contoso.test');
+    expect(waiting.map((m) => [m.subject, m.isDraft])).toEqual(
+      expect.arrayContaining([
+        ['late mail', false],
+        ['late draft', false],
+      ]),
+    );
+    const byId = await call(
+      sb,
+      t,
+      'GET',
+      `/v1.0/me/messages/${String(draft.json.id)}?$select=isDraft`,
+      { headers: immutable },
+    );
+    expect(byId.json.isDraft).toBe(false);
+
+    // Over HTTP too: a shorter delay applies to the next sends.
+    const patched = await fetch(`${sb.url}/_sandbox/limits`, {
+      method: 'PATCH',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ sentItemsDelayMs: 200 }),
+    });
+    expect(((await patched.json()) as { sentItemsDelayMs: number }).sentItemsDelayMs).toBe(200);
+    await call(sb, t, 'POST', '/v1.0/me/sendMail', { body: { message: message('soon') } });
+    expect(sentSubjects()).not.toContain('soon');
+    await vi.waitFor(() => expect(sentSubjects()).toContain('soon'), { timeout: 5000 });
+    expect(sentSubjects()).not.toContain('late mail');
+  });
+
+  it('keeps nothing with saveToSentItems false, delay or not', async () => {
+    sb = await withSandbox({ messagesPerUser: 5, limits: { sentItemsDelayMs: 50 } });
+    const t = await token(sb);
+    await call(sb, t, 'POST', '/v1.0/me/sendMail', {
+      body: { message: message('unsaved'), saveToSentItems: false },
+    });
+    await vi.waitFor(() =>
+      expect(sb!.control.messages('megan@contoso.test', 'inbox').map((m) => m.subject)).toContain(
+        'unsaved',
+      ),
+    );
+    expect(sb.control.outbox('adele@contoso.test').map((m) => m.subject)).not.toContain('unsaved');
+    expect(sentSubjects()).not.toContain('unsaved');
+  });
+});
+
 describe('fault injection', () => {
   let sb: Sandbox;
   afterEach(() => sb.close());
@@ -206,7 +286,9 @@ describe('fault injection', () => {
       },
     });
     expect(r.status).toBe(504);
-    expect(sb.control.sentItems('adele@contoso.test').map((m) => m.subject)).toContain('ghost');
+    await vi.waitFor(() =>
+      expect(sb!.control.sentItems('adele@contoso.test').map((m) => m.subject)).toContain('ghost'),
+    );
     expect(sb.control.messages('megan@contoso.test', 'inbox').map((m) => m.subject)).toContain(
       'ghost',
     );

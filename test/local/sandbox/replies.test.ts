@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, token, withSandbox } from '../../support/sandbox';
 import { useStack } from '../../support/use-stack';
 
@@ -81,10 +81,14 @@ describe('conversations: seeded threads, createReply and reply', () => {
 
     const id = created.json.id as string;
     expect((await call(sb, tok, 'POST', `/v1.0/me/messages/${id}/send`)).status).toBe(202);
-    const sent = sb.control
-      .sentItems(ADELE)
-      .filter((m) => m.conversationId === original.conversationId);
-    expect(sent).toEqual([expect.objectContaining({ subject: 'RE: Login fails', isDraft: false })]);
+    await vi.waitFor(() => {
+      const sent = sb.control
+        .sentItems(ADELE)
+        .filter((m) => m.conversationId === original.conversationId);
+      expect(sent).toEqual([
+        expect.objectContaining({ subject: 'RE: Login fails', isDraft: false }),
+      ]);
+    });
   });
 
   it('replyAll sends at once to the sender and the other recipients, never to the mailbox itself', async () => {
@@ -96,7 +100,11 @@ describe('conversations: seeded threads, createReply and reply', () => {
       body: { comment: 'Agreed.' },
     });
     expect(r.status).toBe(202);
-    const sent = sb.control.sentItems(ADELE).find((m) => m.subject === 'RE: Plan')!;
+    const sent = await vi.waitFor(() => {
+      const copy = sb.control.sentItems(ADELE).find((m) => m.subject === 'RE: Plan');
+      expect(copy).toBeDefined();
+      return copy!;
+    });
     expect(sent.conversationId).toBe(original.conversationId);
     const addresses = (list: unknown) =>
       (list as Array<{ emailAddress: { address: string } }>).map((x) => x.emailAddress.address);
@@ -126,8 +134,8 @@ describe('conversations: seeded threads, createReply and reply', () => {
       body: { message: { categories: ['Answered'] } },
     });
     expect(r.status).toBe(202);
+    await vi.waitFor(() => expect(sb.control.sentItems(ADELE)).toHaveLength(before + 1));
     const sent = sb.control.sentItems(ADELE);
-    expect(sent).toHaveLength(before + 1);
     expect(sent[0]).toMatchObject({
       conversationId: original.conversationId,
       categories: ['Answered'],

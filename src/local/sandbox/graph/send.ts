@@ -105,9 +105,10 @@ function validateForSend(ctx: GraphContext, m: StoredMessage): void {
 
 /**
  * Submits a message like Exchange: it waits in the Outbox until the mailbox's message rate allows
- * it (no 429), then goes to Sent Items (or nowhere with saveToSentItems=false) and is delivered to
- * every recipient that is a sandbox mailbox. Over the recipient limit it is not delivered and the
- * sender gets a non-delivery report, as Exchange transport does.
+ * it (no 429), then is delivered to every recipient that is a sandbox mailbox and, `sentItemsDelayMs`
+ * later, its copy appears in Sent Items (or nothing is kept with saveToSentItems=false): the docs
+ * say the copy "may take time" to appear after the 202. Over the recipient limit it is not
+ * delivered and the sender gets a non-delivery report, as Exchange transport does.
  */
 export function submit(
   state: SandboxState,
@@ -116,12 +117,13 @@ export function submit(
   saveToSentItems: boolean,
 ): void {
   const store = state.store;
+  const outbox = mailbox.wellKnown.get('outbox')!;
   m.isDraft = false;
-  store.move(mailbox, m, mailbox.wellKnown.get('outbox')!);
+  store.move(mailbox, m, outbox);
   const now = Date.now();
   const at = state.limits.reserveSend(mailbox.user.id, now);
-  const complete = (): void => {
-    if (m.folder !== mailbox.wellKnown.get('outbox')) return;
+  const leave = (): void => {
+    if (m.folder !== outbox) return;
     const sentMs = Date.now();
     m.sentMs = sentMs;
     store.reposition(mailbox, m, sentMs);
@@ -129,17 +131,28 @@ export function submit(
     if (recipients.length > state.limits.limits.recipientsPerMessage)
       nonDeliveryReport(state, mailbox, m, recipients.length);
     else deliver(state, m, sentMs);
-    if (saveToSentItems) store.move(mailbox, m, mailbox.wellKnown.get('sentitems')!);
-    else store.remove(mailbox, m);
+    if (!saveToSentItems) {
+      store.remove(mailbox, m);
+      return;
+    }
+    after(state, state.limits.limits.sentItemsDelayMs, () => {
+      if (m.folder === outbox) store.move(mailbox, m, mailbox.wellKnown.get('sentitems')!);
+    });
   };
-  if (at <= now) complete();
-  else {
-    const timer = setTimeout(() => {
-      state.timers.delete(timer);
-      complete();
-    }, at - now);
-    state.timers.add(timer);
+  after(state, at - now, leave);
+}
+
+/** Runs `step` now when `ms` ≤ 0, else on a timer the sandbox clears when it closes. */
+function after(state: SandboxState, ms: number, step: () => void): void {
+  if (ms <= 0) {
+    step();
+    return;
   }
+  const timer = setTimeout(() => {
+    state.timers.delete(timer);
+    step();
+  }, ms);
+  state.timers.add(timer);
 }
 
 function deliver(state: SandboxState, m: StoredMessage, sentMs: number): void {
