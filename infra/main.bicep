@@ -130,6 +130,9 @@ param requestBudgetSeconds string = ''
 @description('MAILBOX_SLOTS: shared (default: the 4 concurrent Graph requests per mailbox are leased from storage by every instance) or instance.')
 param mailboxSlots string = ''
 
+@description('SEND_LOST_ANSWER_SECONDS: how long a send whose answer was lost is looked for before its outcome is unknown (at most 120).')
+param sendLostAnswerSeconds string = ''
+
 @description('REPORT_SCHEDULE: NCRONTAB of the report timer.')
 param reportSchedule string = ''
 
@@ -185,6 +188,7 @@ var optionalAppSettings = {
   MAX_MESSAGE_SIZE_MB: maxMessageSizeMb
   REQUEST_BUDGET_SECONDS: requestBudgetSeconds
   MAILBOX_SLOTS: mailboxSlots
+  SEND_LOST_ANSWER_SECONDS: sendLostAnswerSeconds
   REPORT_SCHEDULE: reportSchedule
   REPORTS: reports
   KEEPALIVE_SCHEDULE: keepaliveSchedule

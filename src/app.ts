@@ -43,6 +43,7 @@ import { notifyWorkerFunctions } from './functions/notify-workers';
 import { draftFunctions } from './functions/drafts';
 import { respondFunctions } from './functions/respond';
 import { sendFunction } from './functions/send';
+import { getSendFunction } from './functions/sends';
 import { signatureFunction } from './functions/signature';
 import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
@@ -71,6 +72,8 @@ import { BATCH_JOBS_TABLE, createBatchJobStore } from './mail/message-batch/stor
 import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
+import { createSendRecordStore } from './mail/send/records';
+import { createSendStatus, type SendStatusService } from './mail/send/status';
 import { createNotifications, type DeliverySettings } from './notifications';
 import { type DraftSender, type SendService } from './mail/send-types';
 import { createStorageClients, requireStorage, type StorageClients } from './storage';
@@ -95,6 +98,8 @@ export interface AppServices {
   graph: GraphFactory<CredentialKey>;
   /** Sends mail (route, bulk jobs, reports): any attachment size, idempotent, never twice. */
   send: SendService & DraftSender;
+  /** What became of a send: its message ids once the Sent Items copy has appeared. */
+  sendStatus: SendStatusService;
 }
 
 export interface AppContext {
@@ -196,15 +201,22 @@ export function createApp(options: CreateAppOptions): AppContext {
   });
   // Who a credential may send as and its signatures: the send path applies both to every message.
   const identity: Identity = createIdentity({ graph, storage });
+  // Each send is remembered beside the Idempotency-Key rows, for GET …/sends/{sendId}.
+  const sendRecords = createSendRecordStore({
+    table: () => tableOf(IDEMPOTENCY_TABLE, 'Send records'),
+  });
   const send = createSendService({
     graph,
     sender: identity.sender,
     idempotency: createIdempotencyStore<IdempotentSendOutcome>({
       table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
     }),
+    records: sendRecords,
     maxMessageSizeBytes: config.maxMessageSizeBytes,
     fetch: fetchImpl,
+    confirm: { lostAnswerMs: config.sendLostAnswerMs },
   });
+  const sendStatus = createSendStatus({ graph, records: sendRecords });
 
   const services: AppServices = {
     config,
@@ -218,6 +230,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     appKeys: credentialLayer.appKeys,
     graph,
     send,
+    sendStatus,
   };
 
   const edge: EdgeDependencies = {
@@ -298,6 +311,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     oauthConfirmFunction(services.credentials, { secureCookies }),
     keepAliveFunction(services.credentials, config.keepAliveSchedule),
     sendFunction({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
+    getSendFunction(services.sendStatus),
     identitiesFunction(identity),
     signatureFunction(identity, services.credentials),
     listFoldersFunction(readers),

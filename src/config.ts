@@ -54,6 +54,10 @@ export const SETTINGS = {
     requiredInAzure: false,
     doc: "whose the 4 concurrent Graph requests per mailbox are: `shared` by every instance (slot leases in storage) or each `instance`'s own",
   },
+  SEND_LOST_ANSWER_SECONDS: {
+    requiredInAzure: false,
+    doc: 'how long a send whose answer was lost (timeout, 5xx) is looked for before its outcome is unknown',
+  },
   AzureWebJobsStorage: {
     requiredInAzure: false,
     doc: 'Functions storage (or the __ identity settings)',
@@ -421,6 +425,7 @@ function readSettings(env: Record<string, string | undefined>) {
     MAILBOX_SLOTS:
       read('MAILBOX_SLOTS', oneOf(['shared', 'instance'] as const, 'must be shared or instance')) ??
       'shared',
+    SEND_LOST_ANSWER_SECONDS: read('SEND_LOST_ANSWER_SECONDS', positiveInt(120)) ?? 20,
     AzureWebJobsStorage: read('AzureWebJobsStorage', text),
     AzureWebJobsStorage__accountName: read('AzureWebJobsStorage__accountName', minLength(3)),
     AzureWebJobsStorage__blobServiceUri: read('AzureWebJobsStorage__blobServiceUri', baseUrl),
@@ -481,6 +486,8 @@ export interface Config {
   dailyRecipientLimit: number;
   maxMessageSizeBytes: number;
   requestBudgetMs: number;
+  /** How long a send whose answer was lost is looked for (Sent Items, or its draft). */
+  sendLostAnswerMs: number;
   /** Lowest level the process log (outside invocations) writes. */
   logLevel: LogLevel;
   storage: StorageConfig | undefined;
@@ -616,6 +623,7 @@ export function loadConfig(
     // Exchange's MaxSendSize is in decimal megabytes, counted on the encoded message.
     maxMessageSizeBytes: e.MAX_MESSAGE_SIZE_MB * 1_000_000,
     requestBudgetMs: e.REQUEST_BUDGET_SECONDS * 1000,
+    sendLostAnswerMs: e.SEND_LOST_ANSWER_SECONDS * 1000,
     logLevel: e.LOG_LEVEL,
     storage,
     reportSchedule: e.REPORT_SCHEDULE,

@@ -476,6 +476,21 @@ export function createMailClient(options: MailClientOptions) {
       },
 
       /**
+       * What became of a send (`sendId` from `sendMail`, a reply, forward, draft send or bulk
+       * result): its message ids once the Sent Items copy has appeared (`resolved: false` until
+       * then: ask again later).
+       */
+      getSend: (sendId: string, o?: CallOptions) =>
+        call(
+          (signal) =>
+            api.GET('/credentials/{credentialId}/sends/{sendId}', {
+              params: { path: { credentialId, sendId } },
+              signal,
+            }),
+          o,
+        ),
+
+      /**
        * Replies (or, with `replyAll`, replies to all) in the message's conversation, the original
        * quoted; attachments and Idempotency-Key as for `sendMail`.
        */

@@ -484,6 +484,34 @@ export interface paths {
     patch?: never;
     trace?: never;
   };
+  '/credentials/{credentialId}/sends/{sendId}': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The sendId a send, reply, forward, draft send or bulk result answered with */
+        sendId: string;
+      };
+      cookie?: never;
+    };
+    /**
+     * What became of a send, with its message ids once its Sent Items copy has appeared
+     * @description Graph answers a send before the Sent Items copy exists ("may take time to appear"), so a send
+     *     answers at once and its ids come here. Each call makes at most one Graph request (Sent Items
+     *     searched by the send's marker among messages sent around the send time, or the draft looked up
+     *     by its immutable id); once found they are remembered and later calls make none. Records live
+     *     24 h; a sendId of another credential or service is 404.
+     */
+    get: operations['getSend'];
+    put?: never;
+    post?: never;
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/credentials/{credentialId}/identities': {
     parameters: {
       query?: never;
@@ -1418,11 +1446,34 @@ export interface components {
       } | null;
     };
     SendResult: {
+      /** @description Ask GET …/sends/{sendId} for the ids once the Sent Items copy has appeared */
       sendId: string;
       /** @enum {string} */
       status: 'sent';
+      /** @description Immutable id when already known (a message sent by draft), else null */
       messageId: string | null;
       internetMessageId: string | null;
+      /** Format: date-time */
+      sentAt: string;
+    };
+    SendStatus: {
+      sendId: string;
+      /**
+       * @description unknown when the send's answer was lost and the message has not been found (yet)
+       * @enum {string}
+       */
+      status: 'sent' | 'unknown';
+      /** @description Immutable id of the Sent Items copy */
+      messageId: string | null;
+      internetMessageId: string | null;
+      /** Format: date-time */
+      sentAt: string;
+      savedToSentItems: boolean;
+      /**
+       * @description false while the Sent Items copy is still awaited (ask again later); true once the ids are
+       *     final: known, or null for good (not saved to Sent Items, or no copy within an hour of the send)
+       */
+      resolved: boolean;
     };
     TemplateInput: {
       templateId?: string;
@@ -2723,7 +2774,7 @@ export interface operations {
       };
     };
     responses: {
-      /** @description Sent (accepted by Exchange) */
+      /** @description Sent (accepted by Exchange); the ids of a message sent in one request come from GET …/sends/{sendId} */
       202: {
         headers: {
           [name: string]: unknown;
@@ -2748,6 +2799,35 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+      503: components['responses']['Problem'];
+    };
+  };
+  getSend: {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The sendId a send, reply, forward, draft send or bulk result answered with */
+        sendId: string;
+      };
+      cookie?: never;
+    };
+    requestBody?: never;
+    responses: {
+      /** @description The send */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['SendStatus'];
+        };
+      };
+      400: components['responses']['Problem'];
+      401: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      429: components['responses']['Problem'];
       503: components['responses']['Problem'];
     };
   };

@@ -110,18 +110,32 @@ export async function sendDraft(graph: MailboxGraph, messageId: string): Promise
 /** Where our messages are looked for: Drafts (a draft whose create answer was lost), Sent Items. */
 export type MarkedFolder = 'drafts' | 'sentitems';
 
+/** A span of `sentDateTime`: where a lookup in Sent Items may look. */
+export interface SentWindow {
+  from: Date;
+  to: Date;
+}
+
+/** An OData DateTimeOffset literal, in whole seconds as Graph writes them. */
+const dateLiteral = (at: Date) => at.toISOString().replace(/\.\d{3}Z$/, 'Z');
+
 /**
  * The message in `folder` marked with `sendId`, if it is there (yet), found by Graph's documented
- * extended-property filter (no listing of the folder, so no reliance on its order).
+ * extended-property filter (no listing of the folder, so no reliance on its order). `sentWithin`
+ * narrows it to messages sent in that span, so Exchange never scans all of a large Sent Items.
  */
 export async function findBySendId(
   graph: MailboxGraph,
   folder: MarkedFolder,
   sendId: string,
+  sentWithin?: SentWindow,
 ): Promise<MessageRef | null> {
-  const filter =
+  const marked =
     `singleValueExtendedProperties/Any(ep: ep/id eq ${stringLiteral(SEND_ID_PROPERTY_ID)}` +
     ` and ep/value eq ${stringLiteral(sendId)})`;
+  const filter = sentWithin
+    ? `sentDateTime ge ${dateLiteral(sentWithin.from)} and sentDateTime le ${dateLiteral(sentWithin.to)} and ${marked}`
+    : marked;
   const result = await graph.client.get<{ value?: GraphMessageRef[] }>(
     `${graph.root}/mailFolders/${folder}/messages`,
     { query: { $filter: filter, $select: MESSAGE_REF_SELECT } },

@@ -93,9 +93,14 @@ export interface SendOptions {
 export interface SendResult {
   sendId: string;
   status: 'sent';
-  /** Immutable id of the sent message, or null where Graph gives none and lookup found none. */
+  /**
+   * Immutable id of the sent message when already known (a draft's), else null: the Sent Items
+   * copy "may take time" to appear, and `SendStatusService` finds it later.
+   */
   messageId: string | null;
   internetMessageId: string | null;
+  /** When the send request went out (ISO 8601). */
+  sentAt: string;
 }
 
 /** A draft this product made, or found, by its immutable id. */

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApp } from '../../src/app';
 import { startLocalHost } from '../../src/local/host';
 import { hostRegistrations } from '../../src/registration';
+import { sentCopies } from '../support/sent-items';
 import { startTestStack } from '../support/stack';
 import { useStack } from '../support/use-stack';
 
@@ -116,10 +117,8 @@ describe('bulk sends', () => {
     const delivered = deliveredTo('[happy]');
     expect(delivered.size).toBe(30);
     expect([...delivered.values()].every((n) => n === 1)).toBe(true);
-    const third = stack.sandbox.control
-      .sentItems(sender)
-      .find((m) => String(m.subject) === '[happy] Hello Ann <3>')!;
-    expect((third.body as { content: string }).content).toContain(
+    const [third] = await sentCopies(stack.sandbox, sender, '[happy] Hello Ann <3>');
+    expect((third!.body as { content: string }).content).toContain(
       '<p>Dear Ann &lt;3&gt;,</p><p>Great talking to you, #3 &amp; co</p>',
     );
 

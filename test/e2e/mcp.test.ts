@@ -1,7 +1,8 @@
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
+import { sentCopies } from '../support/sent-items';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -280,9 +281,8 @@ describe('answering mail', () => {
     });
     expect(forwarded.isError).toBe(false);
 
-    const sent = stack.sandbox.control.sentItems(adele);
-    const reply = sent.find((m) => m.subject === 'RE: question for the agent');
-    const forward = sent.find((m) => m.subject === 'FW: question for the agent');
+    const [reply] = await sentCopies(stack.sandbox, adele, 'RE: question for the agent');
+    const [forward] = await sentCopies(stack.sandbox, adele, 'FW: question for the agent');
     expect(reply?.conversationId).toBe(
       (question as unknown as { conversationId: string }).conversationId,
     );
@@ -294,6 +294,8 @@ describe('answering mail', () => {
 
 describe('create_draft, for a person in the loop', () => {
   it('saves a new mail and a reply in Drafts and sends nothing', async () => {
+    // Earlier sends' copies settle first (they "may take time" to reach Sent Items).
+    await vi.waitFor(() => expect(stack.sandbox.control.outbox(adele)).toEqual([]));
     const sentBefore = stack.sandbox.control.sentItems(adele).length;
     const fresh = await call(agent, 'create_draft', {
       credentialId: 'demo',
@@ -362,12 +364,11 @@ describe('send_mail is idempotent per tool call', () => {
     const first = await rawCall(41, args);
     const repeat = await rawCall(41, args);
     expect(repeat).toEqual(first);
-    const sent = () =>
-      stack.sandbox.control.sentItems(adele).filter((m) => m.subject === args.subject);
-    expect(sent()).toHaveLength(1);
+    const sent = (count: number) => sentCopies(stack.sandbox, adele, args.subject, count);
+    expect(await sent(1)).toHaveLength(1);
     const next = await rawCall(42, args);
     expect(next.sendId).not.toBe(first.sendId);
-    expect(sent()).toHaveLength(2);
+    expect(await sent(2)).toHaveLength(2);
   });
 });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 
 import { UPLOAD_CHUNK_BYTES } from '../../src/graph/uploads';
+import { sentCopies } from '../support/sent-items';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -48,7 +49,7 @@ it('sends the largest file a 150 MB MaxSendSize allows, streamed through multipa
   const puts = stack.sandbox.control.requestLog().filter((e) => e.method === 'PUT');
   expect(puts).toHaveLength(Math.ceil(FILE_BYTES / UPLOAD_CHUNK_BYTES));
   expect(puts.every((p) => !p.headersPresent.includes('authorization'))).toBe(true);
-  const sent = stack.sandbox.control.sentItems(sender).filter((m) => m.subject === 'Max size');
+  const sent = await sentCopies(stack.sandbox, sender, 'Max size');
   expect(sent).toHaveLength(1);
   expect(body.messageId).toBe(sent[0]!.immutableId);
   expect(stack.sandbox.control.messages(sender, 'drafts')).toEqual([]);

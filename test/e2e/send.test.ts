@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 
 import { UPLOAD_CHUNK_BYTES } from '../../src/graph/uploads';
+import { resolvedSend, sentCopies, sentNow } from '../support/sent-items';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -65,8 +66,8 @@ const graphCalls = () =>
     .requestLog()
     .filter((e) => e.path.startsWith('/v1.0/') || /AttachmentSessions/i.test(e.path));
 const sendCalls = () => graphCalls().filter((e) => /\/(sendmail|send)$/i.test(e.path));
-const sentWithSubject = (subject: string) =>
-  stack.sandbox.control.sentItems(sender).filter((m) => m.subject === subject);
+const sentWithSubject = (subject: string) => sentCopies(stack.sandbox, sender, subject);
+const sentNowWithSubject = (subject: string) => sentNow(stack.sandbox, sender, subject);
 const drafts = () => stack.sandbox.control.messages(sender, 'drafts');
 const uploadDirs = async () =>
   (await readdir(tmpdir())).filter((name) => name.startsWith('omf-upload-'));
@@ -92,17 +93,33 @@ beforeEach(() => {
 });
 
 describe('send: JSON, one sendMail', () => {
-  it('sends the seed example in one sendMail and reports the Sent Items ids', async () => {
+  it('sends the seed example in one sendMail, answers at once, and gives the Sent Items ids later', async () => {
     const { status, body } = await send(
       json({ to: recipient, subject: 'Hello', body: '<b>Hi</b>', contentType: 'html' }),
     );
     expect(status, JSON.stringify(body)).toBe(202);
-    expect(body).toMatchObject({ status: 'sent', sendId: expect.any(String) });
-    expect(sendCalls()).toHaveLength(1);
-    const [sent] = sentWithSubject('Hello');
-    expect(sent).toBeDefined();
-    expect(body.messageId).toBe(sent!.immutableId);
-    expect(body.internetMessageId).toBe(sent!.internetMessageId);
+    expect(body).toMatchObject({
+      status: 'sent',
+      sendId: expect.any(String),
+      messageId: null,
+      internetMessageId: null,
+      sentAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    // One request: the answer did not wait for the copy.
+    expect(graphCalls().map((c) => `${c.method} ${c.path}`)).toEqual([
+      expect.stringMatching(/^POST \/v1\.0\/me\/sendMail$/),
+    ]);
+    const [sent] = await sentWithSubject('Hello');
+    const resolved = await resolvedSend(stack, 'c1', body.sendId);
+    expect(resolved).toEqual({
+      sendId: body.sendId,
+      status: 'sent',
+      messageId: sent!.immutableId,
+      internetMessageId: sent!.internetMessageId,
+      sentAt: body.sentAt,
+      savedToSentItems: true,
+      resolved: true,
+    });
   });
 
   it('takes every recipient form, reply-to, importance, x- headers and a small inline image', async () => {
@@ -136,7 +153,7 @@ describe('send: JSON, one sendMail', () => {
     );
     expect(status, JSON.stringify(body)).toBe(202);
     expect(sendCalls().map((c) => c.path)).toEqual([expect.stringMatching(/\/me\/sendMail$/)]);
-    const [sent] = sentWithSubject('All fields');
+    const [sent] = await sentWithSubject('All fields');
     expect(sent).toMatchObject({
       importance: 'high',
       toRecipients: [
@@ -158,7 +175,7 @@ describe('send: JSON, one sendMail', () => {
     );
     expect(status, JSON.stringify(body)).toBe(202);
     expect(body).toMatchObject({ messageId: null, internetMessageId: null });
-    expect(sentWithSubject('Not saved')).toHaveLength(0);
+    expect(sentNowWithSubject('Not saved')).toHaveLength(0);
     expect(
       stack.sandbox.control.messages(recipient, 'inbox').some((m) => m.subject === 'Not saved'),
     ).toBe(true);
@@ -172,7 +189,7 @@ describe('send: JSON, one sendMail', () => {
     expect(contentType).toContain('application/problem+json');
     expect(body.errors).toEqual([{ path: 'from', message: expect.stringContaining(third) }]);
     expect(sendCalls()).toHaveLength(0);
-    expect(sentWithSubject('As someone else')).toHaveLength(0);
+    expect(sentNowWithSubject('As someone else')).toHaveLength(0);
   });
 });
 
@@ -417,7 +434,7 @@ describe('send: large attachments by draft and upload session', () => {
     expect(sendCalls().map((c) => c.path)).toEqual([
       expect.stringMatching(/\/messages\/[^/]+\/send$/),
     ]);
-    const [sent] = sentWithSubject('Five MB');
+    const [sent] = await sentWithSubject('Five MB');
     expect(body.messageId).toBe(sent!.immutableId);
     expect(body.internetMessageId).toBe(sent!.internetMessageId);
     expect(drafts()).toEqual([]);
@@ -446,7 +463,7 @@ describe('send: large attachments by draft and upload session', () => {
       ),
     );
     expect(status, JSON.stringify(body)).toBe(202);
-    expect(sentWithSubject('Twenty MB')).toHaveLength(1);
+    expect(await sentWithSubject('Twenty MB')).toHaveLength(1);
     expect(drafts()).toEqual([]);
     expect(await uploadDirs()).toEqual(before);
     const sessions = graphCalls().filter((e) => /createUploadSession$/i.test(e.path));
@@ -464,7 +481,7 @@ describe('send: large attachments by draft and upload session', () => {
     expect(status, JSON.stringify(body)).toBe(202);
     const puts = stack.sandbox.control.requestLog().filter((e) => e.method === 'PUT');
     expect(puts.map((p) => p.status)).toEqual([0, 200, 200, 201]);
-    expect(sentWithSubject('Retried chunk')).toHaveLength(1);
+    expect(await sentWithSubject('Retried chunk')).toHaveLength(1);
   });
 
   it('honours saveToSentItems=false on the draft flow: nothing in Sent Items or Drafts, sent once', async () => {
@@ -478,7 +495,7 @@ describe('send: large attachments by draft and upload session', () => {
     expect(sendCalls().map((c) => c.path)).toEqual([
       expect.stringMatching(/\/messages\/[^/]+\/send$/),
     ]);
-    expect(sentWithSubject('Large not saved')).toEqual([]);
+    expect(sentNowWithSubject('Large not saved')).toEqual([]);
     expect(drafts()).toEqual([]);
     expect(stack.sandbox.control.outbox(sender)).toEqual([]);
     const delivered = stack.sandbox.control
@@ -519,7 +536,9 @@ describe('send: attachments around the 3 MB line and shared mailboxes', () => {
       expect(status, JSON.stringify(body)).toBe(202);
       // The sandbox's "3 MB" is 3 MiB: its session refuses the file, which then goes by POST.
       expect(graphCalls().filter((c) => c.status === 413)).toEqual([]);
-      expect(sentWithSubject(subject)).toEqual([expect.objectContaining({ hasAttachments: true })]);
+      expect(await sentWithSubject(subject)).toEqual([
+        expect.objectContaining({ hasAttachments: true }),
+      ]);
     },
   );
 
@@ -546,7 +565,7 @@ describe('send: attachments around the 3 MB line and shared mailboxes', () => {
     expect(status, JSON.stringify(body)).toBe(202);
     const sessions = graphCalls().filter((c) => /createUploadSession$/i.test(c.path));
     expect(sessions.map((c) => [c.path.startsWith('/v1.0/me/'), c.status])).toEqual([[true, 201]]);
-    const [copy] = sentWithSubject('Shared large');
+    const [copy] = await sentWithSubject('Shared large');
     expect(copy).toMatchObject({ from: { emailAddress: { address: shared } } });
     expect(body.messageId).toBe(copy!.immutableId);
     const delivered = stack.sandbox.control
@@ -571,7 +590,7 @@ describe('send: never twice', () => {
     expect(first.status).toBe(202);
     expect(second).toEqual(first);
     expect(sendCalls()).toHaveLength(1);
-    expect(sentWithSubject('Idempotent')).toHaveLength(1);
+    expect(await sentWithSubject('Idempotent')).toHaveLength(1);
   });
 
   it('answers 409 idempotency_conflict for the same key with another body', async () => {
@@ -581,7 +600,7 @@ describe('send: never twice', () => {
     );
     expect(other.status).toBe(409);
     expect(other.body.code).toBe('idempotency_conflict');
-    expect(sentWithSubject('K2 changed')).toHaveLength(0);
+    expect(sentNowWithSubject('K2 changed')).toHaveLength(0);
   });
 
   it('scopes keys per credential and service', async () => {
@@ -627,7 +646,7 @@ describe('send: never twice', () => {
       );
     expect((await send(init())).status).toBe(503);
     expect((await send(init())).status).toBe(202);
-    expect(sentWithSubject('Second try')).toHaveLength(1);
+    expect(await sentWithSubject('Second try')).toHaveLength(1);
   });
 
   it('makes concurrent repeats wait for the first and send once', async () => {
@@ -645,7 +664,7 @@ describe('send: never twice', () => {
     expect(results.map((r) => r.status)).toEqual([202, 202, 202]);
     expect(new Set(results.map((r) => r.body.sendId)).size).toBe(1);
     expect(sendCalls()).toHaveLength(1);
-    expect(sentWithSubject('Concurrent')).toHaveLength(1);
+    expect(await sentWithSubject('Concurrent')).toHaveLength(1);
   });
 
   it("finds a sendMail whose answer was a 504 after accepting it by its send id property, with all 5 header slots the caller's", async () => {
@@ -663,7 +682,7 @@ describe('send: never twice', () => {
     expect(new URLSearchParams(lookups[0]!.query).get('$filter')).toMatch(
       /^singleValueExtendedProperties\/Any\(ep: ep\/id eq 'String \{[0-9a-f-]{36}\} Name omfSendId' and ep\/value eq '/,
     );
-    const sent = sentWithSubject('Lost answer');
+    const sent = await sentWithSubject('Lost answer');
     expect(sent).toHaveLength(1);
     expect(body.messageId).toBe(sent[0]!.immutableId);
     expect(
@@ -685,7 +704,7 @@ describe('send: never twice', () => {
     );
     expect(status, JSON.stringify(body)).toBe(202);
     expect(sendCalls()).toHaveLength(1);
-    expect(sentWithSubject('Lost draft answer')).toHaveLength(1);
+    expect(await sentWithSubject('Lost draft answer')).toHaveLength(1);
     expect(drafts()).toEqual([]);
   });
 });

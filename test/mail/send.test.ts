@@ -8,6 +8,7 @@ import { createLogger } from '../../src/core/logger';
 import { createIdempotencyStore, type IdempotencyStore } from '../../src/mail/idempotency';
 import { createSendService, type IdempotentSendOutcome } from '../../src/mail/send';
 import { type OutgoingMessage, type SendService } from '../../src/mail/send-types';
+import { sentCopies } from '../support/sent-items';
 import { startTestStack, type TestStack } from '../support/stack';
 import { fileAttachment, outgoingMessage } from '../support/send-fixtures';
 
@@ -243,7 +244,7 @@ describe('send service: saveToSentItems=false on the draft flow', () => {
         timeout: 8000,
       });
       // Documented: a copy found too late stays in Sent Items; it was never sent twice.
-      expect(sent('Unsaved late')).toHaveLength(1);
+      expect(await sentCopies(stack.sandbox, sender, 'Unsaved late')).toHaveLength(1);
       expect(sendCalls()).toHaveLength(2);
     } finally {
       stack.sandbox.control.setLimits({ messagesPerSendWindow, sendWindowMs });

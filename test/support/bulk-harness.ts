@@ -69,6 +69,7 @@ export function fakeSend(
         status: 'sent',
         messageId: `m-${key}`,
         internetMessageId: null,
+        sentAt: new Date().toISOString(),
       };
       accepted.set(key, { fingerprint: options.idempotency?.fingerprint ?? '', result });
       sent.push({

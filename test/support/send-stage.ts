@@ -26,6 +26,8 @@ export async function stageContext(
   return {
     message,
     sendId: randomUUID(),
+    mailbox: undefined,
+    remember: () => Promise.resolve(),
     work: mailbox,
     lookup: mailbox,
     abortSignal,

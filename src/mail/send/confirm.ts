@@ -3,6 +3,7 @@ import { SendOutcomeUnknownError } from '../../core/errors';
 import { deleteMessage, getMessageRef } from '../../graph/drafts';
 import { findBySendId, type MessageRef, sentItemsFolderId } from '../../graph/send';
 import { type SendResult } from '../send-types';
+import { type SendRecord } from './records';
 import { type SendContext } from './context';
 import { type Submission } from './submit';
 
@@ -35,36 +36,67 @@ export async function lookFor<T>(
   }
 }
 
-export function sendResult(sendId: string, ref: MessageRef | null): SendResult {
+/** The caller's answer from what is known of a send. */
+export function sendResult(record: SendRecord): SendResult {
   return {
-    sendId,
+    sendId: record.sendId,
     status: 'sent',
-    messageId: ref?.id ?? null,
-    internetMessageId: ref?.internetMessageId ?? null,
+    messageId: record.messageId,
+    internetMessageId: record.internetMessageId,
+    sentAt: new Date(record.sentAt).toISOString(),
   };
 }
 
+/** Remembers the send (for `GET …/sends/{sendId}`); an unknown outcome is thrown once it is. */
+async function settle(
+  ctx: SendContext,
+  record: SendRecord,
+  submission: Submission,
+): Promise<SendResult> {
+  await ctx.remember(record);
+  if (record.status === 'unknown') {
+    const cause = submission.answered ? undefined : submission.error;
+    throw new SendOutcomeUnknownError(record.sendId, { cause });
+  }
+  return sendResult(record);
+}
+
 /**
- * After `sendMail`: its ids from the Sent Items copy. A lost answer is resolved by finding that
- * copy; without one (saveToSentItems=false) there is nothing to look for, so the outcome is unknown.
+ * After `sendMail` (or a reply / forward): answered at once, ids unknown (the Sent Items copy may
+ * take time to appear; the send's record finds it later by its send id). A lost answer is resolved
+ * by looking for that copy for `lostAnswerMs`; without one (saveToSentItems=false) there is
+ * nothing to look for, so the outcome is unknown.
  */
 export async function confirmSendMail(
   ctx: SendContext,
   submission: Submission,
 ): Promise<SendResult> {
   const { message, sendId, lookup, log, timings } = ctx;
+  const saved = message.saveToSentItems;
+  const record: SendRecord = {
+    sendId,
+    status: 'sent',
+    sentAt: submission.at,
+    via: 'sendMail',
+    ...(ctx.mailbox === undefined ? {} : { mailbox: ctx.mailbox }),
+    savedToSentItems: saved,
+    messageId: null,
+    internetMessageId: null,
+    resolved: !saved,
+  };
+  if (submission.answered) return settle(ctx, record, submission);
+  log.warn('sendMail answer lost; looking for the message in Sent Items', {
+    sendId,
+    error: submission.error,
+  });
   const find = () => findBySendId(lookup, 'sentitems', sendId);
-  if (!submission.answered) {
-    log.warn('sendMail answer lost; looking for the message in Sent Items', {
-      sendId,
-      error: submission.error,
-    });
-    const found = message.saveToSentItems ? await lookFor(ctx, find, timings.lostAnswerMs) : null;
-    if (!found) throw new SendOutcomeUnknownError(sendId, { cause: submission.error });
-    return sendResult(sendId, found);
-  }
-  if (!message.saveToSentItems) return sendResult(sendId, null);
-  return sendResult(sendId, await lookFor(ctx, find, timings.afterSendMs));
+  const found = saved ? await lookFor(ctx, find, timings.lostAnswerMs) : null;
+  if (!found) return settle(ctx, { ...record, status: 'unknown' }, submission);
+  return settle(
+    ctx,
+    { ...record, messageId: found.id, internetMessageId: found.internetMessageId, resolved: true },
+    submission,
+  );
 }
 
 /**
@@ -102,9 +134,10 @@ export async function deleteSentCopy(ctx: SendContext, draftId: string): Promise
 }
 
 /**
- * After a draft's `/send`: a lost answer is resolved by looking the draft up by its immutable id
- * (the draft stays when not found: it may still be on its way out of the Outbox); then the copy
- * is removed (saveToSentItems=false) or its ids are read.
+ * After a draft's `/send`: its ids are the draft's (an immutable id stays with the Sent Items
+ * copy), known at once. A lost answer is resolved by looking the draft up by that id (the draft
+ * stays when not found: it may still be on its way out of the Outbox). With saveToSentItems=false
+ * the copy is removed and no ids are given.
  */
 export async function confirmDraftSend(
   ctx: SendContext,
@@ -112,6 +145,19 @@ export async function confirmDraftSend(
   submission: Submission,
 ): Promise<SendResult> {
   const { message, sendId, lookup, log, timings } = ctx;
+  const saved = message.saveToSentItems;
+  const record: SendRecord = {
+    sendId,
+    status: 'sent',
+    sentAt: submission.at,
+    via: 'draft',
+    ...(ctx.mailbox === undefined ? {} : { mailbox: ctx.mailbox }),
+    draftId: draft.id,
+    savedToSentItems: saved,
+    messageId: saved ? draft.id : null,
+    internetMessageId: saved ? draft.internetMessageId : null,
+    resolved: !saved || draft.internetMessageId !== null,
+  };
   if (!submission.answered) {
     log.warn('send answer lost; looking the draft up by its immutable id', {
       sendId,
@@ -122,13 +168,9 @@ export async function confirmDraftSend(
       return ref && !ref.isDraft ? ref : null;
     };
     if (!(await lookFor(ctx, sentCopy, timings.lostAnswerMs))) {
-      throw new SendOutcomeUnknownError(sendId, { cause: submission.error });
+      return settle(ctx, { ...record, status: 'unknown', resolved: false }, submission);
     }
   }
-  if (!message.saveToSentItems) {
-    await deleteSentCopy(ctx, draft.id);
-    return sendResult(sendId, null);
-  }
-  const ref = await getMessageRef(lookup, draft.id).catch(() => null);
-  return sendResult(sendId, ref ?? draft);
+  if (!saved) await deleteSentCopy(ctx, draft.id);
+  return settle(ctx, record, submission);
 }

@@ -2,14 +2,12 @@ import { type MailboxGraph } from '../../graph/client';
 import { type MailboxSlot } from '../../graph/uploads';
 import { type Logger } from '../../core/logger';
 import { type OutgoingMessage } from '../send-types';
+import { type SendRecord } from './records';
 
 export interface ConfirmTimings {
   /** How long to keep looking for a message whose send answer was lost. */
   lostAnswerMs: number;
-  /**
-   * How long to look for a message that should be there at once: the Sent Items copy after an
-   * accepted sendMail (for its ids), a draft whose create answer was lost (to delete it).
-   */
+  /** How long to look for a draft whose create answer was lost (to delete it). */
   afterSendMs: number;
   /** How long to wait for a sent draft's Sent Items copy to delete it (saveToSentItems=false). */
   unsavedCopyMs: number;
@@ -29,6 +27,10 @@ export interface SendContext {
   /** What the stages read of the message (a draft made elsewhere has only this). */
   message: Pick<OutgoingMessage, 'saveToSentItems' | 'received'>;
   sendId: string;
+  /** The mailbox the context is opened in (UPN), undefined for the signed-in user's own. */
+  mailbox: string | undefined;
+  /** Stores what is known of the send for later lookups; never throws (the mail is out). */
+  remember: (record: SendRecord) => Promise<void>;
   /** Bound to a budget that leaves time to look up a lost answer. */
   work: MailboxGraph;
   /** Bound to the whole budget: lookups and cleanup after `work` ran out. */

@@ -7,6 +7,7 @@ import { type GraphFactory } from '../../graph/client';
 import { getMessageRef } from '../../graph/drafts';
 import { type MessageRef } from '../../graph/send';
 import { type IdempotencyStore } from '../idempotency';
+import { type SendRecord, type SendRecordStore } from './records';
 import { type SenderPreparer } from '../identity/sender';
 import { checkMessageLimits } from '../send-limits';
 import {
@@ -51,6 +52,8 @@ export interface SendServiceDependencies {
   graph: Pick<GraphFactory<CredentialKey>, 'forCredential' | 'limiter'>;
   /** Needed only by callers that pass `idempotency`. */
   idempotency?: IdempotencyStore<IdempotentSendOutcome>;
+  /** Where each send is remembered for `GET …/sends/{sendId}` (absent: nowhere). */
+  records?: SendRecordStore;
   maxMessageSizeBytes: number;
   /** Used for upload-session PUTs and cancels (never carries our token). */
   fetch?: typeof fetch;
@@ -131,8 +134,15 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
     });
     const lookup = await deps.graph.forCredential(credential, { abortSignal, log, ...target });
     const mailboxKey = work.mailboxAddress.toLowerCase(); // the factory's limiter key
+    const remember = async (record: SendRecord) => {
+      await deps.records?.put(credential, record).catch((error: unknown) => {
+        log.error('could not record a send; GET …/sends/{sendId} will not know it', { error });
+      });
+    };
     return {
       ...base,
+      mailbox,
+      remember,
       work,
       lookup,
       abortSignal,

@@ -14,18 +14,21 @@ import { type PlannedResponse } from './plan';
  * client). A definite refusal throws; an answer that was lost (timeout, network error, 5xx) is
  * returned for the confirm stage to resolve, never retried.
  */
-export type Submission = { answered: true } | { answered: false; error: unknown };
+export type Submission = { at: number } & (
+  { answered: true } | { answered: false; error: unknown }
+);
 
 async function submit(ctx: SendContext, request: () => Promise<void>): Promise<Submission> {
   // Files that flowed in while the draft was prepared: the request must have arrived whole.
   await ctx.message.received?.();
   await ctx.commit(ctx.sendId);
+  const at = Date.now();
   try {
     await request();
-    return { answered: true };
+    return { at, answered: true };
   } catch (error) {
     if (!isUncertainSendFailure(error)) throw error;
-    return { answered: false, error };
+    return { at, answered: false, error };
   }
 }
 

@@ -16,6 +16,7 @@ import { createReportService, type ReportService } from '../../../src/mail/repor
 import { createSendService } from '../../../src/mail/send';
 import { createStorageClients, type StorageClients } from '../../../src/storage';
 import { parseCsv } from '../../support/csv-parse';
+import { sentCopies } from '../../support/sent-items';
 import {
   MAILBOX,
   RECIPIENT,
@@ -256,9 +257,7 @@ describe('report service against the sandbox', () => {
     ]);
 
     // The mailbox keeps its copy in Sent Items; the ledger knows it was sent.
-    expect(
-      sandbox.control.sentItems(MAILBOX).filter((m) => m.subject === report!.subject),
-    ).toHaveLength(1);
+    expect(await sentCopies(sandbox, MAILBOX, report!.subject)).toHaveLength(1);
     expect(
       await runs.get({ serviceId: support.serviceId, reportId: support.id, runId: first.runId }),
     ).toMatchObject({ status: 'sent', trigger: 'manual' });

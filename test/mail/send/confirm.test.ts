@@ -7,6 +7,7 @@ import { createDraft } from '../../../src/graph/drafts';
 import { sendDraft, sendMail } from '../../../src/graph/send';
 import { confirmDraftSend, confirmSendMail, lookFor } from '../../../src/mail/send/confirm';
 import { type ConfirmTimings } from '../../../src/mail/send/context';
+import { type SendRecord } from '../../../src/mail/send/records';
 import { toGraphMessage } from '../../../src/mail/send/plan';
 import { type OutgoingMessage } from '../../../src/mail/send-types';
 import { stageContext } from '../../support/send-stage';
@@ -103,19 +104,41 @@ describe('confirm stage', () => {
     return { doc, ctx, payload: toGraphMessage(message, ctx.sendId) };
   }
 
-  const lost = { answered: false as const, error: new UpstreamError('graph_unavailable', 'lost') };
+  const at = Date.parse('2026-12-06T05:00:00Z');
+  const lost = {
+    at,
+    answered: false as const,
+    error: new UpstreamError('graph_unavailable', 'lost'),
+  };
+  const answered = { at, answered: true as const };
 
-  it('reads the ids of an accepted sendMail from its Sent Items copy', async () => {
+  it('answers an accepted sendMail at once, leaving its ids to its record (no lookup)', async () => {
     const { doc, ctx, payload } = await start();
+    const remembered: SendRecord[] = [];
+    ctx.remember = (record) => Promise.resolve(void remembered.push(record));
     await sendMail(ctx.work, payload, true);
-    const result = await confirmSendMail(ctx, { answered: true });
-    const [copy] = doc.messages;
+    const before = doc.requests.length;
+    const result = await confirmSendMail(ctx, answered);
     expect(result).toEqual({
       sendId: ctx.sendId,
       status: 'sent',
-      messageId: copy!.id,
-      internetMessageId: `<${copy!.id}@doc.test>`,
+      messageId: null,
+      internetMessageId: null,
+      sentAt: '2026-12-06T05:00:00.000Z',
     });
+    expect(doc.requests.slice(before)).toEqual([]);
+    expect(remembered).toEqual([
+      {
+        sendId: ctx.sendId,
+        status: 'sent',
+        sentAt: at,
+        via: 'sendMail',
+        savedToSentItems: true,
+        messageId: null,
+        internetMessageId: null,
+        resolved: false,
+      },
+    ]);
   });
 
   it('resolves a lost sendMail answer by finding the copy by its send id', async () => {
@@ -135,7 +158,7 @@ describe('confirm stage', () => {
   it('does not look for a lost sendMail kept out of Sent Items, and has no ids for a kept-out one', async () => {
     const { doc, ctx } = await start({ saveToSentItems: false });
     await expect(confirmSendMail(ctx, lost)).rejects.toBeInstanceOf(SendOutcomeUnknownError);
-    await expect(confirmSendMail(ctx, { answered: true })).resolves.toMatchObject({
+    await expect(confirmSendMail(ctx, answered)).resolves.toMatchObject({
       messageId: null,
       internetMessageId: null,
     });
@@ -146,7 +169,7 @@ describe('confirm stage', () => {
     const { doc, ctx, payload } = await start({ saveToSentItems: false });
     const draft = await createDraft(ctx.work, payload);
     await sendDraft(ctx.work, draft.id);
-    const result = await confirmDraftSend(ctx, draft, { answered: true });
+    const result = await confirmDraftSend(ctx, draft, answered);
     expect(result).toMatchObject({ messageId: null, internetMessageId: null });
     expect(doc.messages).toEqual([]);
   });
@@ -162,5 +185,21 @@ describe('confirm stage', () => {
     await expect(confirmDraftSend(ctx, draft, lost)).resolves.toMatchObject({
       messageId: draft.id,
     });
+  });
+
+  it("gives a sent draft's ids at once: its immutable id and internetMessageId", async () => {
+    const { doc, ctx, payload } = await start();
+    const draft = await createDraft(ctx.work, payload);
+    await sendDraft(ctx.work, draft.id);
+    const before = doc.requests.length;
+    await expect(confirmDraftSend(ctx, draft, answered)).resolves.toEqual({
+      sendId: ctx.sendId,
+      status: 'sent',
+      messageId: draft.id,
+      internetMessageId: draft.internetMessageId,
+      sentAt: '2026-12-06T05:00:00.000Z',
+    });
+    expect(draft.internetMessageId).not.toBeNull();
+    expect(doc.requests.slice(before)).toEqual([]);
   });
 });

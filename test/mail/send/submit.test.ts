@@ -39,7 +39,10 @@ const sends = (d: DocGraph) =>
 describe('submit stage', () => {
   it('commits, then sends once by sendMail', async () => {
     const { doc, ctx, commits, payload } = await start();
-    await expect(submitMessage(ctx, payload)).resolves.toEqual({ answered: true });
+    await expect(submitMessage(ctx, payload)).resolves.toEqual({
+      at: expect.any(Number),
+      answered: true,
+    });
     expect(commits).toEqual([{ sendId: ctx.sendId, requestsSoFar: 0 }]);
     expect(sends(doc).map((r) => r.status)).toEqual([202]);
     expect(doc.messages.map((m) => m.folder)).toEqual(['sentitems']);
@@ -71,7 +74,10 @@ describe('submit stage', () => {
   it('sends a prepared draft with /send after committing', async () => {
     const { doc, ctx, commits, payload } = await start();
     const draft = await createDraft(ctx.work, payload);
-    await expect(submitDraft(ctx, draft.id)).resolves.toEqual({ answered: true });
+    await expect(submitDraft(ctx, draft.id)).resolves.toEqual({
+      at: expect.any(Number),
+      answered: true,
+    });
     expect(commits).toEqual([{ sendId: ctx.sendId, requestsSoFar: 1 }]);
     expect(sends(doc).map((r) => r.path)).toEqual([`/me/messages/${draft.id}/send`]);
     expect(doc.messages.map((m) => m.folder)).toEqual(['sentitems']);

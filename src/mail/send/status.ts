@@ -1,0 +1,106 @@
+import { NotFoundError } from '../../core/errors';
+import { type Logger } from '../../core/logger';
+import { type CredentialKey } from '../../credentials/types';
+import { type GraphFactory } from '../../graph/client';
+import { getMessageRef } from '../../graph/drafts';
+import { findBySendId, type MessageRef } from '../../graph/send';
+import { type SendRecord, type SendRecordStore } from './records';
+
+/**
+ * `GET …/sends/{sendId}`: what became of a send. The Sent Items copy of a message "may take time"
+ * to appear after Graph's 202, so its ids are found here, later: one Graph request per call at
+ * most, looking only at messages sent in a window around the send (never all of Sent Items), and
+ * remembered once found, so the next call costs none.
+ */
+
+/** Sent Items is searched for messages sent from this long before the send (clock skew)… */
+export const LOOKUP_BEFORE_MS = 5 * 60_000;
+/** …to this long after it; a copy not found by then is not looked for again. */
+export const LOOKUP_AFTER_MS = 60 * 60_000;
+
+export interface SendStatus {
+  sendId: string;
+  /** `unknown`: the send's answer was lost and the message has not been found (yet). */
+  status: 'sent' | 'unknown';
+  messageId: string | null;
+  internetMessageId: string | null;
+  sentAt: string;
+  savedToSentItems: boolean;
+  /**
+   * False while the Sent Items copy is still awaited (ask again later); true once the ids are
+   * final: known, or null for good (not saved, or no copy within the lookup window).
+   */
+  resolved: boolean;
+}
+
+export interface SendStatusService {
+  get(
+    credential: CredentialKey,
+    sendId: string,
+    options: { abortSignal?: AbortSignal | undefined; log: Logger },
+  ): Promise<SendStatus>;
+}
+
+function toStatus(record: SendRecord): SendStatus {
+  return {
+    sendId: record.sendId,
+    status: record.status,
+    messageId: record.messageId,
+    internetMessageId: record.internetMessageId,
+    sentAt: new Date(record.sentAt).toISOString(),
+    savedToSentItems: record.savedToSentItems,
+    resolved: record.resolved,
+  };
+}
+
+/** The record with the message found: sent, ids known. */
+function found(record: SendRecord, ref: MessageRef): SendRecord {
+  return {
+    ...record,
+    status: 'sent',
+    messageId: record.savedToSentItems ? ref.id : null,
+    internetMessageId: record.savedToSentItems ? ref.internetMessageId : null,
+    resolved: !record.savedToSentItems || ref.internetMessageId !== null,
+  };
+}
+
+export function createSendStatus(deps: {
+  graph: Pick<GraphFactory<CredentialKey>, 'forCredential'>;
+  records: SendRecordStore;
+  now?: () => number;
+}): SendStatusService {
+  const now = deps.now ?? Date.now;
+  return {
+    async get(credential, sendId, { abortSignal, log }) {
+      const record = await deps.records.get(credential, sendId);
+      if (!record) throw new NotFoundError(`Send ${sendId}`);
+      if (record.resolved) return toStatus(record);
+      const graph = await deps.graph.forCredential(credential, {
+        abortSignal,
+        log,
+        ...(record.mailbox === undefined ? {} : { mailbox: record.mailbox }),
+      });
+      const until = record.sentAt + LOOKUP_AFTER_MS;
+      let ref: MessageRef | null;
+      if (record.via === 'draft' && record.draftId !== undefined) {
+        // The draft's immutable id is its Sent Items copy's: no search needed.
+        const draft = await getMessageRef(graph, record.draftId);
+        ref = draft && !draft.isDraft ? draft : null;
+      } else {
+        ref = await findBySendId(graph, 'sentitems', sendId, {
+          from: new Date(record.sentAt - LOOKUP_BEFORE_MS),
+          to: new Date(until),
+        });
+      }
+      let next: SendRecord | undefined;
+      if (ref) next = found(record, ref);
+      else if (now() > until) next = { ...record, resolved: true };
+      if (!next) return toStatus(record);
+      // Remembered so the next call costs no Graph request; a failed write only costs one more.
+      await deps.records.put(credential, next).catch((error: unknown) => {
+        log.warn('could not remember a send lookup', { sendId, error });
+      });
+      return toStatus(next);
+    },
+  };
+}
