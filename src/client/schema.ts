@@ -351,7 +351,7 @@ export interface paths {
     delete: operations['deleteDraft'];
     options?: never;
     head?: never;
-    /** Change a draft's recipients, subject, body or importance (lists replace the draft's) */
+    /** Change a draft's recipients, subject, body, importance or from (lists replace the draft's) */
     patch: operations['updateDraft'];
     trace?: never;
   };
@@ -1244,6 +1244,12 @@ export interface components {
       contentType?: 'text' | 'html';
       /** @enum {string} */
       importance?: 'low' | 'normal' | 'high';
+      /**
+       * @description Send as this address (primary, alias or configured shared mailbox), checked before the
+       *     draft is read or changed (400 naming `from`). The body is taken as given: the signature
+       *     went in when the draft was made and is never added again.
+       */
+      from?: components['schemas']['RecipientInput'];
     };
     Message: {
       /** @description Immutable id (always present */
