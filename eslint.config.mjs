@@ -86,6 +86,25 @@ function roomRules() {
   return blocks;
 }
 
+// The named `z` is every zod module (locales, JSON Schema): 600 KB more in the app's bundle.
+const ZOD_NAMED_IMPORT = {
+  selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
+  message: "Import zod as `import * as z from 'zod'`: the bundle then keeps only what is used.",
+};
+
+/**
+ * Our error classes are checked with `isErrorOf(error, X)` / `isAppError` (src/core/errors.ts):
+ * `instanceof` OR the literal name, so an error from another copy of a module (a second bundle,
+ * another realm) is still recognised, as ky's and the Azure SDK's guards do. JavaScript's own
+ * errors keep `instanceof`.
+ */
+const ERROR_INSTANCEOF = {
+  selector:
+    "BinaryExpression[operator='instanceof'][right.type='Identifier'][right.name=/Error$/]:not([right.name=/^(Error|TypeError|RangeError|SyntaxError|ReferenceError|EvalError|URIError|AggregateError|DOMException)$/])",
+  message:
+    'Check our errors with isErrorOf(error, X) or isAppError (src/core/errors.ts): instanceof misses a copy from another bundle.',
+};
+
 export default tseslint.config(
   { ignores: ['dist/**', '.deploy/**', 'node_modules/**', '.local/**', 'coverage/**'] },
   js.configs.recommended,
@@ -134,16 +153,18 @@ export default tseslint.config(
           })),
         },
       ],
-      // The named `z` is every zod module (locales, JSON Schema): 600 KB more in the app's bundle.
-      'no-restricted-syntax': [
-        'error',
-        {
-          selector: "ImportDeclaration[source.value='zod'] > ImportSpecifier[imported.name='z']",
-          message:
-            "Import zod as `import * as z from 'zod'`: the bundle then keeps only what is used.",
-        },
-      ],
     },
+  },
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/local/**'],
+    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT, ERROR_INSTANCEOF] },
+  },
+  {
+    // The typed client is installed by callers apart from the server: it has its own error class
+    // and cannot import src/core.
+    files: ['src/client/**/*.ts'],
+    rules: { 'no-restricted-syntax': ['error', ZOD_NAMED_IMPORT] },
   },
   {
     files: ['test/**', 'bench/**', 'scripts/**', 'src/local/**'],

@@ -280,6 +280,8 @@ const APP_ERROR_NAMES: ReadonlySet<string> = new Set(
 
 /** Any error of the taxonomy: `instanceof AppError`, or one of its names with a string `code`. */
 export function isAppError(error: unknown): error is AppError {
+  // The guard itself: the fast path before the name check below.
+  // eslint-disable-next-line no-restricted-syntax
   if (error instanceof AppError) return true;
   const e = error as { name?: unknown; code?: unknown } | null;
   return typeof e?.name === 'string' && APP_ERROR_NAMES.has(e.name) && typeof e.code === 'string';

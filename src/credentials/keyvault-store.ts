@@ -3,7 +3,7 @@ import { type SecretClientOptions } from '@azure/keyvault-secrets';
 
 import { remainingMs, sleep } from '../core/abort';
 import { azureSdk } from '../core/azure-sdk';
-import { NotFoundError, UpstreamError, ValidationError } from '../core/errors';
+import { isErrorOf, NotFoundError, UpstreamError, ValidationError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
 import {
@@ -99,7 +99,7 @@ export function createKeyVaultSecretStore(options: KeyVaultStoreOptions): Secret
   }
 
   function toStoreError(what: string, error: unknown): Error {
-    if (error instanceof UpstreamError || error instanceof ValidationError) return error;
+    if (isErrorOf(error, UpstreamError) || isErrorOf(error, ValidationError)) return error;
     const status = statusOf(error);
     if (status !== undefined && status < 500 && status !== 429 && status !== 408) {
       return error as Error; // a caller's logic error (404 handled by callers, 409 …)

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import {
   AppError,
   ConflictError,
+  isErrorOf,
   NotFoundError,
   UpstreamError,
   ValidationError,
@@ -201,7 +202,7 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
     try {
       return await repo.read(key, abortSignal ? { abortSignal } : {});
     } catch (error) {
-      if (!(error instanceof RecordUnreadableError)) throw error;
+      if (!isErrorOf(error, RecordUnreadableError)) throw error;
       log.error('refusing to overwrite a credential record that cannot be decrypted', {
         ...key,
         reason: error.message,
@@ -338,7 +339,7 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
             message: `was rejected by the Microsoft identity platform: ${error.reason}`,
           });
         }
-        if (error instanceof UpstreamError && error.upstreamCode === 'invalid_scope') {
+        if (isErrorOf(error, UpstreamError) && error.upstreamCode === 'invalid_scope') {
           throw new ValidationError({ path: 'scopes', message: error.message });
         }
         throw error;
@@ -481,7 +482,7 @@ export function createCredentialService(options: CredentialServiceOptions): Cred
           await tokens.getAccessToken(key, { forceRefresh: true });
           summary.refreshed++;
         } catch (error) {
-          const code = error instanceof AppError ? error.code : 'internal';
+          const code = isErrorOf(error, AppError) ? error.code : 'internal';
           if (code === 'reauth_required') {
             summary.reauthRequired.push(key);
             log.warn('credential needs to be connected again', {

@@ -1,5 +1,5 @@
 import { remainingMs, sleep } from '../core/abort';
-import { UpstreamError } from '../core/errors';
+import { isErrorOf, UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
 
@@ -108,6 +108,7 @@ export interface TokenEndpoint {
 }
 
 class TransientError extends Error {
+  override name = 'TransientError' as const;
   constructor(
     message: string,
     readonly status?: number,
@@ -156,8 +157,9 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
         return await attempt(signal);
       } catch (error) {
         if (call.abortSignal?.aborted) throw call.abortSignal.reason as Error;
-        if (error instanceof TransientError) failure = error;
-        else if (error instanceof GrantRejectedError || error instanceof UpstreamError) throw error;
+        if (isErrorOf(error, TransientError)) failure = error;
+        else if (isErrorOf(error, GrantRejectedError) || isErrorOf(error, UpstreamError))
+          throw error;
         else
           failure = new TransientError(
             `${what}: ${(error as Error).name} ${(error as Error).message}`,
@@ -270,7 +272,7 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
       } catch (error) {
         // A generic refusal gets one more try (with jitter, so instances do not retry in step)
         // before the user is told to connect again; a definite code is believed at once.
-        if (!(error instanceof GrantRejectedError) || !error.generic) throw error;
+        if (!isErrorOf(error, GrantRejectedError) || !error.generic) throw error;
         const wait = baseMs * (1 + Math.random());
         if (remainingMs(call.abortSignal) <= wait) throw error;
         options.log?.warn('token refresh refused with a generic invalid_grant; trying once more', {
@@ -340,5 +342,5 @@ export function createTokenEndpoint(options: TokenEndpointOptions): TokenEndpoin
 }
 
 export function isGrantRejected(error: unknown): error is GrantRejectedError {
-  return error instanceof GrantRejectedError;
+  return isErrorOf(error, GrantRejectedError);
 }

@@ -1,4 +1,4 @@
-import { NotFoundError } from '../core/errors';
+import { isErrorOf, NotFoundError } from '../core/errors';
 import { type MailboxGraph, segment } from './client';
 import {
   MESSAGE_FIELDS,
@@ -76,7 +76,7 @@ export async function getMessageRef(
     );
     return toMessageRef(result.body);
   } catch (error) {
-    if (error instanceof NotFoundError) return null;
+    if (isErrorOf(error, NotFoundError)) return null;
     throw error;
   }
 }
@@ -88,7 +88,7 @@ export async function deleteMessage(graph: MailboxGraph, messageId: string): Pro
       retry: 'idempotent',
     });
   } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
+    if (!isErrorOf(error, NotFoundError)) throw error;
   }
 }
 
@@ -119,7 +119,7 @@ export async function readDraft(
       isDraft: raw.isDraft === true,
     };
   } catch (error) {
-    if (error instanceof NotFoundError) return null;
+    if (isErrorOf(error, NotFoundError)) return null;
     throw error;
   }
 }

@@ -1,5 +1,5 @@
 import { type CredentialKey } from '../credentials/types';
-import { NotFoundError, UpstreamError, ValidationError } from '../core/errors';
+import { isErrorOf, NotFoundError, UpstreamError, ValidationError } from '../core/errors';
 import { buildPath, type GraphResult, type MailboxGraph, segment } from './client';
 import { WELL_KNOWN_FOLDER_NAMES } from './folders';
 import { GRAPH_ID } from './messages';
@@ -123,7 +123,7 @@ export function createFolderResolver(
         displayName: typeof body.displayName === 'string' ? body.displayName : '',
       };
     } catch (error) {
-      if (error instanceof NotFoundError) throw new NotFoundError(`Folder ${id}`);
+      if (isErrorOf(error, NotFoundError)) throw new NotFoundError(`Folder ${id}`);
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { NotFoundError, UpstreamError } from '../core/errors';
+import { isErrorOf, NotFoundError, UpstreamError } from '../core/errors';
 import { type CredentialKey } from '../credentials/types';
 import { type BatchRequest, type BatchResponse, runBatch } from './batch';
 import { buildPath, type GraphFactory, segment } from './client';
@@ -173,7 +173,7 @@ export function createFolderReader(options: {
           const result = await client.get<unknown>(only.url, { headers });
           return new Map([[only.id, { id: only.id, status: 200, headers: {}, body: result.body }]]);
         } catch (error) {
-          if (error instanceof NotFoundError) {
+          if (isErrorOf(error, NotFoundError)) {
             return new Map([[only.id, { id: only.id, status: 404, headers: {}, body: null }]]);
           }
           throw error;
@@ -319,7 +319,7 @@ async function ancestorPath(
     try {
       current = folderOf((await get(current.parentFolderId)).body);
     } catch (error) {
-      if (error instanceof NotFoundError) break;
+      if (isErrorOf(error, NotFoundError)) break;
       throw error;
     }
   }

@@ -1,4 +1,4 @@
-import { type AppError, isAppError, UpstreamError } from '../core/errors';
+import { type AppError, isAppError, isErrorOf, UpstreamError } from '../core/errors';
 import { type MailboxGraph, segment } from './client';
 import { stringLiteral } from './odata';
 
@@ -159,6 +159,6 @@ export async function sentItemsFolderId(graph: MailboxGraph): Promise<string> {
 export function isUncertainSendFailure(error: unknown): boolean {
   if (!isAppError(error)) return true;
   const known: AppError = error;
-  if (known instanceof UpstreamError) return known.code === 'graph_unavailable';
+  if (isErrorOf(known, UpstreamError)) return known.code === 'graph_unavailable';
   return known.code === 'internal';
 }

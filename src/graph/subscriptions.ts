@@ -1,4 +1,4 @@
-import { UpstreamError } from '../core/errors';
+import { isErrorOf, UpstreamError } from '../core/errors';
 import { type GraphClient, segment } from './client';
 import { MESSAGE_FIELDS } from './messages';
 
@@ -107,7 +107,7 @@ export async function deltaPage(client: GraphClient, link: string): Promise<Delt
       headers: { prefer: `odata.maxpagesize=${PAGE_SIZE}` },
     }));
   } catch (error) {
-    if (error instanceof UpstreamError && error.upstreamStatus === 410)
+    if (isErrorOf(error, UpstreamError) && error.upstreamStatus === 410)
       throw new DeltaResyncRequiredError('Graph no longer knows this delta token.', {
         cause: error,
       });

@@ -1,5 +1,5 @@
 import { remainingMs, sleep } from '../core/abort';
-import { UpstreamError } from '../core/errors';
+import { isErrorOf, UpstreamError } from '../core/errors';
 import { type Logger } from '../core/logger';
 import { retryAfterMs } from '../core/retry-after';
 import { ChunkReader, type UploadSource } from './chunk-reader';
@@ -96,7 +96,7 @@ export async function createUploadSession(
  */
 export function isBelowSessionMinimum(error: unknown): boolean {
   return (
-    error instanceof UpstreamError &&
+    isErrorOf(error, UpstreamError) &&
     error.upstreamCode === 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize'
   );
 }

@@ -1,5 +1,5 @@
 import { ConnectStateError } from '../credentials/connect';
-import { type AppError, ValidationError } from '../core/errors';
+import { type AppError, isErrorOf, ValidationError } from '../core/errors';
 import { escapeHtml as e, page } from './pages';
 
 /** The pages of the connect flow; each says what happened and that nothing was stored when so. */
@@ -75,13 +75,12 @@ export function cancelledPage(serviceName: string): string {
 /** Expired and used links get their own heading; anything else lists the reasons. */
 export function failurePage(error: AppError, requestId: string, status: number): string {
   const footer = `<p class="muted">Request id <code>${e(requestId)}</code>, error code <code>${e(error.code)}</code>.</p>`;
-  const problem =
-    error instanceof ConnectStateError
-      ? error.problem
-      : error instanceof ValidationError &&
-          error.errors.some((x) => x.path === 'confirmation' && /expired/.test(x.message))
-        ? 'expired'
-        : undefined;
+  const problem = isErrorOf(error, ConnectStateError)
+    ? error.problem
+    : isErrorOf(error, ValidationError) &&
+        error.errors.some((x) => x.path === 'confirmation' && /expired/.test(x.message))
+      ? 'expired'
+      : undefined;
   if (problem === 'expired' || problem === 'used') {
     return page(
       problem === 'expired'
@@ -92,10 +91,9 @@ export function failurePage(error: AppError, requestId: string, status: number):
       'stop',
     );
   }
-  const reasons =
-    error instanceof ValidationError
-      ? `<ul>${error.errors.map((x) => `<li><code>${e(x.path)}</code> ${e(x.message)}</li>`).join('')}</ul>`
-      : `<p>${e(status >= 500 ? 'The service could not finish the connection; try again shortly.' : error.detail)}</p>`;
+  const reasons = isErrorOf(error, ValidationError)
+    ? `<ul>${error.errors.map((x) => `<li><code>${e(x.path)}</code> ${e(x.message)}</li>`).join('')}</ul>`
+    : `<p>${e(status >= 500 ? 'The service could not finish the connection; try again shortly.' : error.detail)}</p>`;
   return page(
     'The mailbox was not connected',
     `${reasons}<p><strong>Nothing was stored.</strong> Start the connection again from the application.</p>${footer}`,

@@ -6,7 +6,7 @@ import type {
 } from '@azure/functions';
 
 import { budgetSignal } from '../core/abort';
-import { isAppError, ReauthRequiredError } from '../core/errors';
+import { isAppError, isErrorOf, ReauthRequiredError } from '../core/errors';
 import { createLogger, invocationSink, type Logger } from '../core/logger';
 import { type Authenticate } from './auth';
 import { type HttpFunctionDefinition } from './definitions';
@@ -89,7 +89,7 @@ export function toHttpHandler(
       logOutcome(log, response.status ?? 200, startedAt);
       return withRequestId(response, requestId);
     } catch (error) {
-      if (error instanceof ReauthRequiredError && !error.connectUrl) {
+      if (isErrorOf(error, ReauthRequiredError) && !error.connectUrl) {
         error.connectUrl = deps.connectUrl(error.credentialId);
       }
       logOutcome(log, isAppError(error) ? statusForCode(error.code) : 500, startedAt, error);

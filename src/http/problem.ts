@@ -4,6 +4,7 @@ import {
   type AppError,
   type ErrorCode,
   isAppError,
+  isErrorOf,
   MethodNotAllowedError,
   PayloadTooLargeError,
   PreconditionFailedError,
@@ -51,12 +52,11 @@ export interface ProblemContext {
 }
 
 function retryAfterSeconds(error: AppError): number | undefined {
-  const ms =
-    error instanceof ThrottledError
+  const ms = isErrorOf(error, ThrottledError)
+    ? error.retryAfterMs
+    : isErrorOf(error, UpstreamError)
       ? error.retryAfterMs
-      : error instanceof UpstreamError
-        ? error.retryAfterMs
-        : undefined;
+      : undefined;
   return ms === undefined ? undefined : Math.max(1, Math.ceil(ms / 1000));
 }
 
@@ -85,20 +85,20 @@ export function toProblemResponse(error: unknown, context: ProblemContext): Http
     requestId: context.requestId,
   };
   if (context.instance) body.instance = context.instance;
-  if (known instanceof ValidationError) body.errors = known.errors;
-  if (known instanceof PayloadTooLargeError) {
+  if (isErrorOf(known, ValidationError)) body.errors = known.errors;
+  if (isErrorOf(known, PayloadTooLargeError)) {
     body.limitBytes = known.limitBytes;
     if (known.size) Object.assign(body, known.size);
     if (known.path) body.errors = [{ path: known.path, message: known.detail }];
   }
-  if (known instanceof ReauthRequiredError) {
+  if (isErrorOf(known, ReauthRequiredError)) {
     body.credentialId = known.credentialId;
     if (known.connectUrl) body.connectUrl = known.connectUrl;
   }
-  if (known instanceof MethodNotAllowedError) headers.allow = known.allow.join(', ');
-  if (known instanceof SendOutcomeUnknownError) body.sendId = known.sendId;
-  if (known instanceof SendAsDeniedError) body.from = known.from;
-  if (known instanceof PreconditionFailedError) body.currentVersion = known.currentVersion;
+  if (isErrorOf(known, MethodNotAllowedError)) headers.allow = known.allow.join(', ');
+  if (isErrorOf(known, SendOutcomeUnknownError)) body.sendId = known.sendId;
+  if (isErrorOf(known, SendAsDeniedError)) body.from = known.from;
+  if (isErrorOf(known, PreconditionFailedError)) body.currentVersion = known.currentVersion;
   if (known) {
     const retryAfter = retryAfterSeconds(known);
     if (retryAfter !== undefined) {

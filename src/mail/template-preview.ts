@@ -1,6 +1,6 @@
 import * as z from 'zod';
 
-import { type FieldError, ValidationError } from '../core/errors';
+import { type FieldError, isErrorOf, ValidationError } from '../core/errors';
 import { idSchema, toFieldErrors } from '../core/validators';
 import { bulkRecipientSchema, rowMergeFields } from './bulk/jobs';
 import { fromField, replyToList } from './recipients';
@@ -48,7 +48,7 @@ export async function readPreview(
     try {
       await render(merge);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
+      if (!isErrorOf(error, ValidationError)) throw error;
       errors.push(...error.errors);
     }
   }

@@ -1,6 +1,6 @@
 import Mustache from 'mustache';
 
-import { type FieldError, ValidationError } from '../core/errors';
+import { type FieldError, isErrorOf, ValidationError } from '../core/errors';
 import { type CompiledPart, compilePart } from './template-compile';
 import { toView } from './template-variables';
 import { createWalkState, type RenderBudget, walkPart } from './template-walk';
@@ -66,7 +66,7 @@ export function compileTemplate(parts: TemplateParts): CompiledTemplate {
     try {
       return compilePart(text, field, html);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
+      if (!isErrorOf(error, ValidationError)) throw error;
       errors.push(...error.errors);
       return undefined;
     }

@@ -1,3 +1,4 @@
+import { isErrorOf } from '../core/errors';
 import * as z from 'zod';
 
 import { type CredentialKey } from '../credentials/types';
@@ -81,7 +82,7 @@ export function createChangesReader(deps: {
       try {
         page = await deltaPage(client, state.link);
       } catch (error) {
-        if (!(error instanceof DeltaResyncRequiredError)) throw error;
+        if (!isErrorOf(error, DeltaResyncRequiredError)) throw error;
         const now = new Date().toISOString();
         return fresh([
           {

@@ -6,7 +6,7 @@ import * as z from 'zod';
 import { open, seal } from '../credentials/envelope';
 import { type AppKeys, type CredentialKey } from '../credentials/types';
 import { budgetSignal } from '../core/abort';
-import { ConflictError, NotFoundError, ValidationError } from '../core/errors';
+import { ConflictError, isErrorOf, NotFoundError, ValidationError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { type FolderReader } from '../graph/folders';
 import { folderIdOf } from '../graph/subscriptions';
@@ -203,8 +203,8 @@ export function createSubscriptionService(deps: {
     try {
       return await folderIdOf(client, root, folder);
     } catch (error) {
-      if (!(error instanceof NotFoundError) || !folder.includes('/')) {
-        if (error instanceof NotFoundError)
+      if (!isErrorOf(error, NotFoundError) || !folder.includes('/')) {
+        if (isErrorOf(error, NotFoundError))
           throw new ValidationError({ path: 'folder', message: 'is not a folder of this mailbox' });
         throw error;
       }

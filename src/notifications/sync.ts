@@ -162,7 +162,7 @@ export function createFolderSync(deps: {
             onPage,
           );
         } catch (error) {
-          if (!(error instanceof DeltaResyncRequiredError)) throw error;
+          if (!isErrorOf(error, DeltaResyncRequiredError)) throw error;
           // Graph forgot our sync state: read the folder again, comparing with what was delivered.
           log.warn('delta token expired; resyncing the folder', { folderId });
           resynced = true;

@@ -3,7 +3,7 @@ import { createHash } from 'node:crypto';
 import type { CallToolResult, ToolAnnotations } from '@modelcontextprotocol/sdk/types.js';
 import * as z from 'zod';
 
-import { isAppError, ReauthRequiredError } from '../../core/errors';
+import { isAppError, isErrorOf, ReauthRequiredError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { idSchema } from '../../core/validators';
 import { type CredentialKey } from '../../credentials/types';
@@ -120,9 +120,8 @@ export function toolFailure(error: unknown, log: Logger, tool: string): CallTool
   }
   log.warn('tool refused', { tool, errorCode: error.code });
   const fields = 'errors' in error && Array.isArray(error.errors) ? { errors: error.errors } : {};
-  const reconnect =
-    error instanceof ReauthRequiredError
-      ? { action: 'The mailbox owner must connect the credential again.' }
-      : {};
+  const reconnect = isErrorOf(error, ReauthRequiredError)
+    ? { action: 'The mailbox owner must connect the credential again.' }
+    : {};
   return failure(error.code, error.detail, { ...fields, ...reconnect });
 }

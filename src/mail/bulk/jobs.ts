@@ -5,6 +5,7 @@ import * as z from 'zod';
 import {
   type FieldError,
   InvalidCursorError,
+  isErrorOf,
   NotFoundError,
   ValidationError,
 } from '../../core/errors';
@@ -261,7 +262,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         version: template.version,
       };
     } catch (error) {
-      if (error instanceof NotFoundError) {
+      if (isErrorOf(error, NotFoundError)) {
         throw new ValidationError({
           path: 'templateId',
           message: 'is not a template of this service',
@@ -295,7 +296,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
     try {
       return compileTemplate(parts);
     } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
+      if (!isErrorOf(error, ValidationError)) throw error;
       throw new ValidationError(
         error.errors.map((e) =>
           request.template
@@ -370,7 +371,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
           errors.push({ path, message: describeOverLimit(size, settings.maxMessageBytes) });
         }
       } catch (error) {
-        if (error instanceof ValidationError) errors.push(...error.errors);
+        if (isErrorOf(error, ValidationError)) errors.push(...error.errors);
         else throw error;
       }
     }
@@ -470,7 +471,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         try {
           return await check();
         } catch (error) {
-          if (!(error instanceof ValidationError)) throw error;
+          if (!isErrorOf(error, ValidationError)) throw error;
           errors.push(...error.errors);
           return undefined;
         }

@@ -1,7 +1,7 @@
 import { type TableClient, type TransactionAction } from '@azure/data-tables';
 
 import { azureSdk } from '../../core/azure-sdk';
-import { NotFoundError } from '../../core/errors';
+import { isErrorOf, NotFoundError } from '../../core/errors';
 import { storageErrorCode, storageStatus, storageUnavailable } from '../../storage';
 import { type Recipient } from '../send-types';
 import { type ContentType } from '../template-render';
@@ -216,7 +216,7 @@ export function createBulkStore(tables: {
     try {
       return await run();
     } catch (error) {
-      if (error instanceof NotFoundError) throw error;
+      if (isErrorOf(error, NotFoundError)) throw error;
       throw storageUnavailable(what, error);
     }
   }

@@ -2,7 +2,7 @@ import { type TableClient } from '@azure/data-tables';
 import * as z from 'zod';
 
 import { azureSdk } from '../../core/azure-sdk';
-import { type FieldError, NotFoundError, ValidationError } from '../../core/errors';
+import { type FieldError, isErrorOf, NotFoundError, ValidationError } from '../../core/errors';
 import { type CredentialKey } from '../../credentials/types';
 import { storageErrorCode, storageUnavailable } from '../../storage';
 import { type AttachmentInput } from '../send-types';
@@ -182,7 +182,7 @@ export function createSignatureService(deps: SignatureDependencies): SignatureSe
     try {
       return await read(key, from);
     } catch (error) {
-      if (error instanceof NotFoundError) return undefined;
+      if (isErrorOf(error, NotFoundError)) return undefined;
       throw error;
     }
   }

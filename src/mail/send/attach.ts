@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 
 import { budgetSignal, remainingMs } from '../../core/abort';
-import { PayloadTooLargeError } from '../../core/errors';
+import { isErrorOf, PayloadTooLargeError } from '../../core/errors';
 import { addFileAttachment } from '../../graph/drafts';
 import { type GraphFileAttachment, type GraphOutgoingMessage } from '../../graph/send';
 import {
@@ -96,7 +96,7 @@ export async function attachFile(
   const post = async () => addFileAttachment(ctx.work, draftId, await toFileAttachment(attachment));
   const bySession = () => uploadBySession(ctx, draftId, attachment, open);
   const [first, second, refusedForSize] = postable(attachment)
-    ? [post, bySession, (e: unknown) => e instanceof PayloadTooLargeError]
+    ? [post, bySession, (e: unknown) => isErrorOf(e, PayloadTooLargeError)]
     : [bySession, post, isBelowSessionMinimum];
   try {
     await first();

@@ -2,7 +2,13 @@ import { randomUUID } from 'node:crypto';
 
 import { budgetSignal, remainingMs } from '../../core/abort';
 import { type CredentialKey } from '../../credentials/types';
-import { ConflictError, ForbiddenError, NotFoundError, SendAsDeniedError } from '../../core/errors';
+import {
+  ConflictError,
+  ForbiddenError,
+  isErrorOf,
+  NotFoundError,
+  SendAsDeniedError,
+} from '../../core/errors';
 import { type GraphFactory } from '../../graph/client';
 import { getMessageRef } from '../../graph/drafts';
 import { type MessageRef } from '../../graph/send';
@@ -70,7 +76,7 @@ const SEND_AS_REFUSAL = /SendAsDenied|SendOnBehalfOf?Denied|NotAllowedToSendAs/i
 
 /** Graph's Send As refusal as a 403 send_as_denied that says what an administrator must enable. */
 function explainSendAs(error: unknown, as: string, kind: OutgoingMessage['fromKind']): unknown {
-  if (!(error instanceof ForbiddenError) || !SEND_AS_REFUSAL.test(error.message)) return error;
+  if (!isErrorOf(error, ForbiddenError) || !SEND_AS_REFUSAL.test(error.message)) return error;
   const detail =
     kind === 'alias'
       ? `Exchange Online refused to send from the alias ${as}: users may send from their aliases only where the organization allows it. A tenant administrator must enable it with the Exchange Online PowerShell command Set-OrganizationConfig -SendFromAliasEnabled $true (it can take an hour to apply).`

@@ -1,5 +1,5 @@
 import { type CredentialKey } from '../../credentials/types';
-import { AppError, SendOutcomeUnknownError } from '../../core/errors';
+import { AppError, isErrorOf, SendOutcomeUnknownError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { type IdempotencyStore } from '../idempotency';
 import { type SendResult } from '../send-types';
@@ -41,7 +41,7 @@ export async function sendOnce(
   try {
     sent = await run((sendId) => claim.commit(sendId));
   } catch (error) {
-    if (error instanceof SendOutcomeUnknownError) {
+    if (isErrorOf(error, SendOutcomeUnknownError)) {
       await claim.complete({ kind: 'unknown', sendId: error.sendId }).catch((e: unknown) => {
         options.log.error('could not record an unknown send outcome', { error: e });
       });
