@@ -8,7 +8,7 @@ import {
   type KeyObject,
 } from 'node:crypto';
 
-import { ConfigError } from '../core/errors';
+import { ConfigError, isErrorOf } from '../core/errors';
 
 /**
  * How the app registration proves itself to the token endpoint: a client secret, or a certificate
@@ -190,7 +190,7 @@ export function appRegistrationHealth(
   try {
     credential = clientCredentialOf(settings);
   } catch (error) {
-    if (error instanceof ConfigError) return { ok: false, detail: error.message };
+    if (isErrorOf(error, ConfigError)) return { ok: false, detail: error.message };
     throw error;
   }
   if (credential.kind === 'secret') {
