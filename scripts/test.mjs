@@ -34,13 +34,15 @@ function run(command, args, { echo = false, keep, env } = {}) {
     const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'], env });
     children.add(child);
     let output = '';
-    let partial = '';
-    const take = (stream) => (chunk) => {
-      if (!echo) return void (output += chunk);
-      stream.write(chunk);
-      const lines = (partial + chunk).split('\n');
-      partial = lines.pop();
-      for (const line of lines.map(plain)) if (keep?.test(line)) output += `${line}\n`;
+    const take = (stream) => {
+      let partial = ''; // a line cut between chunks, per stream: the two interleave
+      return (chunk) => {
+        if (!echo) return void (output += chunk);
+        stream.write(chunk);
+        const lines = (partial + chunk).split('\n');
+        partial = lines.pop();
+        for (const line of lines.map(plain)) if (keep?.test(line)) output += `${line}\n`;
+      };
     };
     child.stdout.on('data', take(process.stdout));
     child.stderr.on('data', take(process.stderr));
