@@ -47,6 +47,32 @@ export function sendResult(record: SendRecord): SendResult {
   };
 }
 
+/**
+ * What is known of an answered send: a draft's ids are its own (its immutable id stays with the
+ * Sent Items copy); a message sent in one request has none until its copy is found.
+ */
+function sentRecord(
+  ctx: SendContext,
+  submission: Submission,
+  via: SendRecord['via'],
+  draft: MessageRef | null,
+): SendRecord {
+  const saved = ctx.message.saveToSentItems;
+  const known = saved ? draft : null;
+  return {
+    sendId: ctx.sendId,
+    status: 'sent',
+    sentAt: submission.at,
+    via,
+    ...(ctx.mailbox === undefined ? {} : { mailbox: ctx.mailbox }),
+    ...(draft ? { draftId: draft.id } : {}),
+    savedToSentItems: saved,
+    messageId: known?.id ?? null,
+    internetMessageId: known?.internetMessageId ?? null,
+    resolved: !saved || (known?.internetMessageId ?? null) !== null,
+  };
+}
+
 /** Remembers the send (for `GET …/sends/{sendId}`); an unknown outcome is thrown once it is. */
 async function settle(
   ctx: SendContext,
@@ -71,19 +97,9 @@ export async function confirmSendMail(
   ctx: SendContext,
   submission: Submission,
 ): Promise<SendResult> {
-  const { message, sendId, lookup, log, timings } = ctx;
-  const saved = message.saveToSentItems;
-  const record: SendRecord = {
-    sendId,
-    status: 'sent',
-    sentAt: submission.at,
-    via: 'sendMail',
-    ...(ctx.mailbox === undefined ? {} : { mailbox: ctx.mailbox }),
-    savedToSentItems: saved,
-    messageId: null,
-    internetMessageId: null,
-    resolved: !saved,
-  };
+  const { sendId, lookup, log, timings } = ctx;
+  const record = sentRecord(ctx, submission, 'sendMail', null);
+  const saved = record.savedToSentItems;
   if (submission.answered) return settle(ctx, record, submission);
   log.warn('sendMail answer lost; looking for the message in Sent Items', {
     sendId,
@@ -144,20 +160,9 @@ export async function confirmDraftSend(
   draft: MessageRef,
   submission: Submission,
 ): Promise<SendResult> {
-  const { message, sendId, lookup, log, timings } = ctx;
-  const saved = message.saveToSentItems;
-  const record: SendRecord = {
-    sendId,
-    status: 'sent',
-    sentAt: submission.at,
-    via: 'draft',
-    ...(ctx.mailbox === undefined ? {} : { mailbox: ctx.mailbox }),
-    draftId: draft.id,
-    savedToSentItems: saved,
-    messageId: saved ? draft.id : null,
-    internetMessageId: saved ? draft.internetMessageId : null,
-    resolved: !saved || draft.internetMessageId !== null,
-  };
+  const { sendId, lookup, log, timings } = ctx;
+  const record = sentRecord(ctx, submission, 'draft', draft);
+  const saved = record.savedToSentItems;
   if (!submission.answered) {
     log.warn('send answer lost; looking the draft up by its immutable id', {
       sendId,
