@@ -1,15 +1,7 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import { createApp } from '../src/app';
-import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
-import { createLogger } from '../src/core/logger';
 import { startAzurite } from '../src/local/azurite';
-import { startLocalHost } from '../src/local/host';
 import { type RequestLogEntry, type SandboxLimits, startSandbox } from '../src/local/sandbox';
 import { type BulkSettings } from '../src/mail/bulk/jobs';
-import { hostRegistrations } from '../src/registration';
+import { startBenchInstance } from './app-instance';
 import { type BenchResult } from './result';
 
 /**
@@ -61,38 +53,15 @@ async function runJob(scenario: Scenario): Promise<Run> {
     },
   });
   const azurite = await startAzurite();
-  const dir = await mkdtemp(path.join(tmpdir(), 'omf-bench-bulk-'));
-  const apiKey = 'bench-bulk-key';
-  const upn = sandbox.users[0]!.userPrincipalName;
   try {
-    const app = createApp({
-      env: {
-        ...sandbox.appSettings,
-        API_KEYS: `bench=${hashApiKey(apiKey)}`,
-        LOCAL_DATA_DIR: dir,
-        AzureWebJobsStorage: azurite.connectionString,
-        SEND_RATE_PER_MINUTE: String(RATE_PER_MINUTE),
-      },
-      localBaseUrl: 'http://127.0.0.1:7071',
-      log: createLogger(() => undefined),
-      ...(scenario.bulk ? { bulk: scenario.bulk } : {}),
+    const instance = await startBenchInstance(sandbox, {
+      storage: azurite.connectionString,
+      env: { SEND_RATE_PER_MINUTE: String(RATE_PER_MINUTE) },
+      ...(scenario.bulk ? { app: { bulk: scenario.bulk } } : {}),
     });
-    const tokens = await sandbox.control.issueTokens(upn, { scopes: DEFAULT_SCOPES });
-    await app.services.credentials.importRecord(
-      { serviceId: 'bench', credentialId: 'c1' },
-      { refreshToken: tokens.refresh_token!, scopes: DEFAULT_SCOPES },
-    );
-    const host = await startLocalHost({
-      registrations: hostRegistrations(app),
-      storage: app.services.storage,
-      log: () => undefined,
-    });
+    const upn = sandbox.users[0]!.userPrincipalName;
     try {
-      const api = (p: string, init: RequestInit = {}) =>
-        fetch(`${host.url}/api/${p}`, {
-          ...init,
-          headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-        });
+      const { api } = instance;
       const recipients = Array.from({ length: scenario.recipients }, (_, i) => ({
         to: `${scenario.tag}${i}@example.test`,
         variables: { first: `Person ${i}` },
@@ -144,12 +113,11 @@ async function runJob(scenario: Scenario): Promise<Run> {
         log: sandbox.control.requestLog(),
       };
     } finally {
-      await host.close();
+      await instance.close();
     }
   } finally {
     await sandbox.close();
     await azurite.stop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 

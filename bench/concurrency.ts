@@ -1,17 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
-import { createApp } from '../src/app';
-import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
-import { createLogger } from '../src/core/logger';
-import { type AzuriteInstance, startAzurite } from '../src/local/azurite';
-import { type LocalHost, startLocalHost } from '../src/local/host';
+import { startAzurite } from '../src/local/azurite';
 import { type Sandbox, startSandbox } from '../src/local/sandbox';
-import { hostRegistrations } from '../src/registration';
+import { type BenchInstance, startBenchInstance } from './app-instance';
 import { type BenchResult } from './result';
 
-const API_KEY = 'bench-concurrency-key';
 /** Callers per instance, each reading one page after another. */
 const CALLERS = 8;
 const READS_PER_CALLER = 15;
@@ -22,50 +13,6 @@ const READS_PER_CALLER = 15;
 const LATENCY_MS = 20;
 const SERVICE_MS = 300;
 
-interface Instance {
-  host: LocalHost;
-  close(): Promise<void>;
-}
-
-/** One app instance: its own composition root, local host and credential store. */
-async function startInstance(
-  sandbox: Sandbox,
-  azurite: AzuriteInstance,
-  mailboxSlots: 'shared' | 'instance',
-): Promise<Instance> {
-  const dir = await mkdtemp(path.join(tmpdir(), 'omf-bench-concurrency-'));
-  const app = createApp({
-    env: {
-      ...sandbox.appSettings,
-      API_KEYS: `bench=${hashApiKey(API_KEY)}`,
-      LOCAL_DATA_DIR: dir,
-      AzureWebJobsStorage: azurite.connectionString,
-      MAILBOX_SLOTS: mailboxSlots,
-    },
-    localBaseUrl: 'http://127.0.0.1:7071',
-    log: createLogger(() => undefined),
-  });
-  const tokens = await sandbox.control.issueTokens(sandbox.users[0]!.userPrincipalName, {
-    scopes: DEFAULT_SCOPES,
-  });
-  await app.services.credentials.importRecord(
-    { serviceId: 'bench', credentialId: 'c1' },
-    { refreshToken: tokens.refresh_token!, scopes: DEFAULT_SCOPES },
-  );
-  const host = await startLocalHost({
-    registrations: hostRegistrations(app),
-    storage: app.services.storage,
-    log: () => undefined,
-  });
-  return {
-    host,
-    close: async () => {
-      await host.close();
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
-
 interface Run {
   requestsPerSecond: number;
   mailboxConcurrency429s: number;
@@ -73,14 +20,11 @@ interface Run {
 }
 
 /** `callers` callers on each instance read messages of the one mailbox; every answer is checked. */
-async function run(sandbox: Sandbox, instances: Instance[], callers: number): Promise<Run> {
+async function run(sandbox: Sandbox, instances: BenchInstance[], callers: number): Promise<Run> {
   let failed = 0;
-  const caller = async (instance: Instance, n: number) => {
+  const caller = async (instance: BenchInstance, n: number) => {
     for (let i = 0; i < READS_PER_CALLER; i++) {
-      const response = await fetch(
-        `${instance.host.url}/api/credentials/c1/messages?top=${1 + ((n + i) % 10)}`,
-        { headers: { 'x-api-key': API_KEY } },
-      );
+      const response = await instance.api(`credentials/c1/messages?top=${1 + ((n + i) % 10)}`);
       await response.arrayBuffer();
       if (response.status !== 200) failed++;
     }
@@ -110,9 +54,12 @@ async function scenario(count: number, mode: 'shared' | 'instance', callers: num
     serviceMs: SERVICE_MS,
   });
   const azurite = await startAzurite();
-  const instances: Instance[] = [];
+  const instances: BenchInstance[] = [];
   try {
-    for (let i = 0; i < count; i++) instances.push(await startInstance(sandbox, azurite, mode));
+    for (let i = 0; i < count; i++) {
+      const env = { MAILBOX_SLOTS: mode };
+      instances.push(await startBenchInstance(sandbox, { storage: azurite.connectionString, env }));
+    }
     return await run(sandbox, instances, callers);
   } finally {
     for (const instance of instances) await instance.close();

@@ -1,18 +1,11 @@
-import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-
 import { Webhook } from 'standardwebhooks';
 
-import { createApp } from '../src/app';
-import { DEFAULT_SCOPES, hashApiKey } from '../src/config';
-import { createLogger } from '../src/core/logger';
+import { DEFAULT_SCOPES } from '../src/config';
 import { startAzurite } from '../src/local/azurite';
-import { startLocalHost } from '../src/local/host';
 import { type Sandbox, startSandbox } from '../src/local/sandbox';
-import { hostRegistrations } from '../src/registration';
 import { startServer } from '../test/support/http';
 import { freePort } from '../test/support/ports';
+import { startBenchInstance } from './app-instance';
 import { type BenchResult, median } from './result';
 
 /**
@@ -96,39 +89,16 @@ async function withProduct<T>(
     limits: { notificationRetryMs: 200 },
   });
   const azurite = await startAzurite();
-  const dir = await mkdtemp(path.join(tmpdir(), 'omf-bench-notify-'));
   const receiver = await startReceiver();
-  const apiKey = 'bench-notify-key';
   const port = await freePort();
   try {
-    const app = createApp({
-      env: {
-        ...sandbox.appSettings,
-        API_KEYS: `bench=${hashApiKey(apiKey)}`,
-        LOCAL_DATA_DIR: dir,
-        AzureWebJobsStorage: azurite.connectionString,
-      },
-      localBaseUrl: `http://127.0.0.1:${port}`,
-      log: createLogger(() => undefined),
-      delivery: { retryBaseMs: 250, retryMaxMs: 4000, timeoutMs: 2000 },
-    });
-    const tokens = await sandbox.control.issueTokens(UPN, { scopes: DEFAULT_SCOPES });
-    await app.services.credentials.importRecord(
-      { serviceId: 'bench', credentialId: 'c1' },
-      { refreshToken: tokens.refresh_token!, scopes: DEFAULT_SCOPES },
-    );
-    const host = await startLocalHost({
+    const instance = await startBenchInstance(sandbox, {
+      storage: azurite.connectionString,
       port,
-      registrations: hostRegistrations(app),
-      storage: app.services.storage,
-      log: () => undefined,
+      app: { delivery: { retryBaseMs: 250, retryMaxMs: 4000, timeoutMs: 2000 } },
     });
     try {
-      const api = (p: string, init: RequestInit = {}) =>
-        fetch(`${host.url}/api/${p}`, {
-          ...init,
-          headers: { 'x-api-key': apiKey, 'content-type': 'application/json' },
-        });
+      const { api, host } = instance;
       const created = await api('credentials/c1/subscriptions', {
         method: 'POST',
         body: JSON.stringify({ events: ['created'], webhookUrl: `${receiver.url}/hook` }),
@@ -137,13 +107,12 @@ async function withProduct<T>(
       receiver.state.secret = ((await created.json()) as { signingSecret: string }).signingSecret;
       return await run({ sandbox, receiver, api, hostUrl: host.url });
     } finally {
-      await host.close();
+      await instance.close();
     }
   } finally {
     await receiver.close();
     await sandbox.close();
     await azurite.stop();
-    await rm(dir, { recursive: true, force: true });
   }
 }
 
