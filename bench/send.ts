@@ -51,7 +51,7 @@ const SIZES = [
  */
 const CHUNK_CANDIDATES = [4, 8, 10, 12].map((n) => n * 320 * 1024);
 const CHUNK_RUNS = 3;
-/** Runs of each variant and size (BENCH_SEND_RUNS), each figure their median. */
+/** Runs of each variant and size, each in a fresh child (BENCH_SEND_RUNS), each figure their median. */
 const RUNS = Number(process.env.BENCH_SEND_RUNS ?? 3);
 /** Per Graph request and upload PUT, in the sandbox (BENCH_LATENCY_MS; default none). */
 const LATENCY_MS = Number(process.env.BENCH_LATENCY_MS ?? 0);
@@ -165,24 +165,27 @@ async function viaProduct(
 }
 
 /**
- * RUNS runs in a fresh child of its own, after a warm-up (token, connections, JIT) in that
- * child; the median wall time and the median peak RSS growth. One run's RSS depends on when the
- * collector happens to free the stream's spent buffers, so one figure alone is not the answer.
+ * RUNS runs, each in a fresh child of its own after a warm-up (token, connections, JIT) there;
+ * the median wall time and the median peak RSS growth. Fresh, because a process keeps the memory
+ * a run freed, so a second run in it would grow less; several, because one run's growth depends
+ * on when the collector happens to free the stream's spent buffers.
  */
 async function inOwnProcess(
   init: ChildInit,
   warm: (variant: Variant) => Promise<unknown>,
   measure: (variant: Variant) => Promise<{ ms: number; rss: number }>,
 ): Promise<{ ms: number; rss: number }> {
-  const variant = await startVariant(init);
-  try {
-    await warm(variant);
-    const runs: Array<{ ms: number; rss: number }> = [];
-    for (let i = 0; i < RUNS; i++) runs.push(await measure(variant));
-    return { ms: median(runs.map((r) => r.ms)), rss: median(runs.map((r) => r.rss)) };
-  } finally {
-    await variant.close();
+  const runs: Array<{ ms: number; rss: number }> = [];
+  for (let i = 0; i < RUNS; i++) {
+    const variant = await startVariant(init);
+    try {
+      await warm(variant);
+      runs.push(await measure(variant));
+    } finally {
+      await variant.close();
+    }
   }
+  return { ms: median(runs.map((r) => r.ms)), rss: median(runs.map((r) => r.rss)) };
 }
 
 export async function benchSend(): Promise<BenchResult[]> {
@@ -301,16 +304,14 @@ async function benchChunkSizes(dir: string, init: ChildInit): Promise<BenchResul
   const file = path.join(dir, 'chunks.bin');
   await writeFile(file, Buffer.alloc(bytes, 0x5a));
   const times = new Map<number, number[]>(CHUNK_CANDIDATES.map((c) => [c, []]));
-  const rss = new Map<number, number[]>(CHUNK_CANDIDATES.map((c) => [c, []]));
   const variant = await startVariant(init);
   try {
     await variant.ask({ type: 'upload', file, bytes, chunkBytes: UPLOAD_CHUNK_BYTES });
     for (let round = 0; round < CHUNK_RUNS; round++) {
       for (let i = 0; i < CHUNK_CANDIDATES.length; i++) {
         const chunkBytes = CHUNK_CANDIDATES[(i + round) % CHUNK_CANDIDATES.length]!;
-        const { ms, rssMiB } = await variant.ask({ type: 'upload', file, bytes, chunkBytes });
+        const { ms } = await variant.ask({ type: 'upload', file, bytes, chunkBytes });
         times.get(chunkBytes)!.push(ms ?? NaN);
-        rss.get(chunkBytes)!.push(rssMiB ?? NaN);
       }
     }
   } finally {
@@ -323,7 +324,7 @@ async function benchChunkSizes(dir: string, init: ChildInit): Promise<BenchResul
   const label = (c: number) => `${c / MiB} MiB (${c / (320 * 1024)} × 320 KiB)`;
   return [
     ...CHUNK_CANDIDATES.map((c): BenchResult => ({
-      name: `upload 20 MB in chunks of ${label(c)}: wall time, median of ${CHUNK_RUNS}; peak RSS growth ${median(rss.get(c)!).toFixed(1)} MiB`,
+      name: `upload 20 MB in chunks of ${label(c)}: wall time, median of ${CHUNK_RUNS}`,
       value: median(times.get(c)!),
       unit: 'ms',
       baseline: product,
