@@ -4,8 +4,14 @@ import * as z from 'zod';
 
 import { MESSAGE_FIELDS, type MessageReader } from '../graph/messages';
 import { parseQuery, queryBoolean } from '../http/parse';
-import { bodyFormatParam, credentialKey, mailboxParam, routeGraphId } from '../http/params';
-import { cursorParam, topParam } from './messages';
+import {
+  bodyFormatParam,
+  credentialKey,
+  cursorParam,
+  mailboxParam,
+  routeGraphId,
+  topParam,
+} from '../http/params';
 import { type HttpFunctionDefinition } from '../http/definitions';
 
 const conversationQuery = z

@@ -11,7 +11,14 @@ import {
 } from '../graph/messages';
 import { searchPhrase } from '../graph/odata';
 import { type HttpFunctionDefinition } from '../http/definitions';
-import { bodyFormatParam, credentialKey, graphIdParam, mailboxParam } from '../http/params';
+import {
+  bodyFormatParam,
+  credentialKey,
+  cursorParam,
+  graphIdParam,
+  mailboxParam,
+  topParam,
+} from '../http/params';
 import { parseQuery, queryBoolean } from '../http/parse';
 
 const ISO_DATE =
@@ -48,15 +55,6 @@ const selectParam = z.string().transform((value, ctx) => {
   }
   return [...new Set(names)] as Array<MessageField | 'body'>;
 });
-
-/** Page size: 1–1000, Graph's `$top` range for messages. */
-export const topParam = z
-  .string()
-  .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
-  .transform(Number)
-  .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'));
-
-export const cursorParam = z.string().min(1).max(8192);
 
 const FILTERS = [
   'unread',

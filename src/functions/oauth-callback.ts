@@ -1,22 +1,9 @@
 import { type CredentialService } from '../credentials/service';
-import { ForbiddenError, isAppError } from '../core/errors';
-import { confirmPage, failurePage, mismatchPage } from '../http/connect-pages';
+import { ForbiddenError } from '../core/errors';
+import { confirmPage, connectFailure, mismatchPage, wantsHtml } from '../http/connect-pages';
 import { oauthCookie } from '../http/cookies';
-import { type HttpFunctionDefinition, type HttpInvocation } from '../http/definitions';
+import { type HttpFunctionDefinition } from '../http/definitions';
 import { PAGE_HEADERS } from '../http/pages';
-import { statusForCode } from '../http/problem';
-
-export const wantsHtml = (accept: string | null) =>
-  !accept || accept.includes('text/html') || !accept.includes('json');
-
-/** A browser sees a page for an AppError; an API client gets the problem+json of the edge. */
-export function connectFailure(error: unknown, { request, requestId, log }: HttpInvocation) {
-  if (!isAppError(error) || !wantsHtml(request.headers.get('accept'))) throw error;
-  const status = statusForCode(error.code);
-  if (status >= 500) log.error('connect failed', { error });
-  else log.warn('connect rejected', { errorCode: error.code });
-  return { status, headers: PAGE_HEADERS, body: failurePage(error, requestId, status) };
-}
 
 /**
  * `GET oauth/callback` (anonymous: the browser arrives from Microsoft): checks the state, redeems

@@ -2,12 +2,11 @@ import * as z from 'zod';
 
 import { type CredentialService } from '../credentials/service';
 import { ForbiddenError, UnsupportedMediaTypeError } from '../core/errors';
-import { cancelledPage, connectedPage } from '../http/connect-pages';
+import { cancelledPage, connectedPage, connectFailure, wantsHtml } from '../http/connect-pages';
 import { oauthCookie, parseCookies } from '../http/cookies';
 import { PENDING_COOKIE_PREFIX } from '../credentials/pending-connect';
 import { PAGE_HEADERS } from '../http/pages';
 import { mediaType, parseWith, readBodyBytes } from '../http/parse';
-import { connectFailure, wantsHtml } from './oauth-callback';
 import { type HttpFunctionDefinition } from '../http/definitions';
 
 const MAX_FORM_BYTES = 4 * 1024;

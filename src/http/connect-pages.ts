@@ -1,6 +1,8 @@
 import { ConnectStateError } from '../credentials/connect';
-import { type AppError, isErrorOf, ValidationError } from '../core/errors';
-import { escapeHtml as e, page } from './pages';
+import { type AppError, isAppError, isErrorOf, ValidationError } from '../core/errors';
+import { type HttpInvocation } from './definitions';
+import { escapeHtml as e, page, PAGE_HEADERS } from './pages';
+import { statusForCode } from './problem';
 
 /** The pages of the connect flow; each says what happened and that nothing was stored when so. */
 
@@ -99,4 +101,16 @@ export function failurePage(error: AppError, requestId: string, status: number):
     `${reasons}<p><strong>Nothing was stored.</strong> Start the connection again from the application.</p>${footer}`,
     'stop',
   );
+}
+
+export const wantsHtml = (accept: string | null) =>
+  !accept || accept.includes('text/html') || !accept.includes('json');
+
+/** A browser sees a page for an AppError; an API client gets the problem+json of the edge. */
+export function connectFailure(error: unknown, { request, requestId, log }: HttpInvocation) {
+  if (!isAppError(error) || !wantsHtml(request.headers.get('accept'))) throw error;
+  const status = statusForCode(error.code);
+  if (status >= 500) log.error('connect failed', { error });
+  else log.warn('connect rejected', { errorCode: error.code });
+  return { status, headers: PAGE_HEADERS, body: failurePage(error, requestId, status) };
 }

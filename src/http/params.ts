@@ -18,6 +18,16 @@ export const graphIdParam = z
 /** A shared mailbox to read instead of the credential's own (needs the `.Shared` scopes). */
 export const mailboxParam = emailAddress('must be a mailbox address (UPN)');
 
+/** Page size: 1–1000, Graph's `$top` range for messages. */
+export const topParam = z
+  .string()
+  .regex(/^\d+$/, 'must be a whole number from 1 to 1000')
+  .transform(Number)
+  .pipe(z.number().min(1, 'must be at least 1').max(1000, 'must be at most 1000'));
+
+/** A page cursor this service issued (checked against its credential when read). */
+export const cursorParam = z.string().min(1).max(8192);
+
 export const bodyFormatParam = z.enum(['text', 'html'], { error: 'must be text or html' });
 
 /** The credential of the caller's service named in the route. */
