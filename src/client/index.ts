@@ -11,6 +11,7 @@
  */
 import createClient, { type Client } from 'openapi-fetch';
 
+import { type AttachmentSource } from './attachments';
 import { DEFAULT_RETRY, type Outcome, type RetryPolicy, withRetries } from './retry';
 import { type components, type operations, type paths } from './schema';
 import {
@@ -570,6 +571,29 @@ export function createMailClient(options: MailClientOptions) {
               }),
             o,
           ),
+        /** Adds files of any size to a draft (streamed when large); a failure changes nothing. */
+        addAttachments: async (
+          draftId: string,
+          attachments: AttachmentSource[],
+          o: CallOptions & { mailbox?: string } = {},
+        ) => {
+          // Send's body with only its files: JSON when small, else streamed multipart.
+          const prepared = await sendBody({ attachments } as SendMailInput);
+          const query = o.mailbox === undefined ? {} : { mailbox: o.mailbox };
+          return call(
+            (signal) =>
+              api.POST('/credentials/{credentialId}/drafts/{draftId}/attachments', {
+                params: { path: { credentialId, draftId }, query },
+                body: prepared.body() as never,
+                bodySerializer: (body: unknown) => body as string,
+                headers: { 'content-type': prepared.contentType },
+                duplex: 'half',
+                signal,
+              } as never) as Promise<Outcome<Schemas['Draft']>>,
+            o,
+            prepared.replayable,
+          );
+        },
         /** Sends the draft once (a generated Idempotency-Key unless given). */
         send: (draftId: string, o: IdempotentCallOptions & { mailbox?: string } = {}) => {
           const header = idempotencyHeader(o);

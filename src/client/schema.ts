@@ -355,6 +355,27 @@ export interface paths {
     patch: operations['updateDraft'];
     trace?: never;
   };
+  '/credentials/{credentialId}/drafts/{draftId}/attachments': {
+    parameters: {
+      query?: never;
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    get?: never;
+    put?: never;
+    /** Add files of any size to a draft (a failure leaves the draft as it was) */
+    post: operations['addDraftAttachments'];
+    delete?: never;
+    options?: never;
+    head?: never;
+    patch?: never;
+    trace?: never;
+  };
   '/credentials/{credentialId}/drafts/{draftId}/send': {
     parameters: {
       query?: never;
@@ -2565,6 +2586,51 @@ export interface operations {
           'application/problem+json': components['schemas']['Problem'];
         };
       };
+    };
+  };
+  addDraftAttachments: {
+    parameters: {
+      query?: {
+        /** @description A shared mailbox (UPN) to use instead of the signed-in user's; needs the Mail.*.Shared permissions */
+        mailbox?: components['parameters']['mailbox'];
+      };
+      header?: never;
+      path: {
+        credentialId: components['parameters']['credentialId'];
+        /** @description The draft's immutable id (from POST drafts) */
+        draftId: components['parameters']['draftId'];
+      };
+      cookie?: never;
+    };
+    requestBody: {
+      content: {
+        'application/json': {
+          attachments: components['schemas']['AttachmentsInput'];
+          fileSizes?: components['schemas']['FileSizes'];
+        };
+        'multipart/form-data': {
+          /** @description Optional JSON {attachments?, fileSizes?} sent first; file parts are the files, exactly as for send (declared sizes let large files stream into upload sessions) */
+          message?: string;
+        } & {
+          [key: string]: string;
+        };
+      };
+    };
+    responses: {
+      /** @description The draft with its files added */
+      200: {
+        headers: {
+          [name: string]: unknown;
+        };
+        content: {
+          'application/json': components['schemas']['Draft'];
+        };
+      };
+      400: components['responses']['Problem'];
+      403: components['responses']['Problem'];
+      404: components['responses']['Problem'];
+      409: components['responses']['Problem'];
+      413: components['responses']['Problem'];
     };
   };
   sendDraft: {

@@ -1,7 +1,12 @@
 import * as z from 'zod';
 
 import { type HttpFunctionDefinition } from '../http/definitions';
-import { draftSendFingerprint, readDraftChange, readDraftRequest } from '../http/draft-body';
+import {
+  draftSendFingerprint,
+  readDraftChange,
+  readDraftFiles,
+  readDraftRequest,
+} from '../http/draft-body';
 import {
   actionOptions,
   bodyFormatParam,
@@ -24,6 +29,7 @@ const getQuery = z.strictObject({
 /**
  * Drafts for a person in the loop: `POST credentials/{id}/drafts` (send's body, or an answer with
  * `replyTo`/`forwardOf`; JSON or multipart, files of any size), `GET/PATCH/DELETE …/drafts/{draftId}`
+ * `POST …/drafts/{draftId}/attachments` (files of any size; a failure leaves the draft as it was)
  * and `POST …/drafts/{draftId}/send` (Idempotency-Key; a sent draft is never sent again).
  */
 export function draftFunctions(deps: {
@@ -100,6 +106,30 @@ export function draftFunctions(deps: {
         const draftId = routeGraphId(invocation.request, 'draftId');
         await deps.drafts.delete(key, draftId, actionOptions(invocation));
         return { status: 204, headers: NO_STORE };
+      },
+    },
+    {
+      kind: 'http',
+      name: 'addDraftAttachments',
+      methods: ['POST'],
+      route: `${DRAFT}/attachments`,
+      auth: 'caller',
+      maxBodyBytes: maxSendBodyBytes(deps.maxMessageSizeBytes),
+      async handler(invocation) {
+        const key = credentialKey(invocation);
+        const draftId = routeGraphId(invocation.request, 'draftId');
+        const options = actionOptions(invocation);
+        const read = await readDraftFiles(invocation.request, {
+          maxMessageSizeBytes: deps.maxMessageSizeBytes,
+          abortSignal: options.abortSignal,
+          ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
+        });
+        try {
+          const draft = await deps.drafts.addAttachments(key, draftId, read.files, options);
+          return { status: 200, headers: NO_STORE, jsonBody: draft };
+        } finally {
+          await read.dispose();
+        }
       },
     },
     {

@@ -81,6 +81,40 @@ export async function getMessageRef(
   }
 }
 
+/** The ids of a message's attachments (`GET …/attachments?$select=id`, every page). */
+export async function attachmentIds(graph: MailboxGraph, messageId: string): Promise<string[]> {
+  const ids: string[] = [];
+  let url: string | undefined = `${graph.root}/messages/${segment(messageId)}/attachments`;
+  let query: Record<string, string> | undefined = { $select: 'id' };
+  // A message holds at most a few hundred attachments; the page count is bounded with it.
+  for (let page = 0; url !== undefined && page < 50; page++) {
+    const result: { body: { value?: Array<{ id?: unknown }>; '@odata.nextLink'?: string } } =
+      await graph.client.get(url, query ? { query } : {});
+    for (const a of result.body.value ?? []) if (typeof a.id === 'string') ids.push(a.id);
+    const next = result.body['@odata.nextLink'];
+    url = typeof next === 'string' ? graph.client.nextLinkPath(next) : undefined;
+    query = undefined;
+  }
+  return ids;
+}
+
+/** `DELETE {root}/messages/{id}/attachments/{attachmentId}`; one already gone is fine. */
+export async function deleteAttachment(
+  graph: MailboxGraph,
+  messageId: string,
+  attachmentId: string,
+): Promise<void> {
+  try {
+    await graph.client.send(
+      'DELETE',
+      `${graph.root}/messages/${segment(messageId)}/attachments/${segment(attachmentId)}`,
+      { retry: 'idempotent' },
+    );
+  } catch (error) {
+    if (!(error instanceof NotFoundError)) throw error;
+  }
+}
+
 /** `DELETE {root}/messages/{id}`; a message that is already gone is fine. */
 export async function deleteMessage(graph: MailboxGraph, messageId: string): Promise<void> {
   try {

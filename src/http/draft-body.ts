@@ -4,6 +4,7 @@ import type { HttpRequest } from '@azure/functions';
 import * as z from 'zod';
 
 import { type DraftChange } from '../mail/drafts';
+import { ValidationError } from '../core/errors';
 import { fromField, recipients, replyToList } from '../mail/recipients';
 import { toGraphRecipient } from '../mail/send/plan';
 import { type AttachmentInput, type OutgoingMessage } from '../mail/send-types';
@@ -154,6 +155,30 @@ export async function readDraftChange(request: HttpRequest): Promise<DraftChange
     };
   }
   return change;
+}
+
+/** `POST drafts/{id}/attachments`: send's `attachments` and `fileSizes`, nothing else. */
+const filesSchema = z.strictObject({
+  attachments: sendRequestSchema.shape.attachments,
+  fileSizes: sendRequestSchema.shape.fileSizes,
+});
+
+/** Reads the files to add to a draft: JSON (base64, small) or multipart (any size, streamed). */
+export async function readDraftFiles(
+  request: HttpRequest,
+  options: ReadSendRequestOptions,
+): Promise<{ files: AttachmentInput[]; dispose(): Promise<void> }> {
+  const shape: MessageRequestShape<z.output<typeof filesSchema>> = {
+    schema: filesSchema,
+    // The reader makes a message of what it read; only its files are used.
+    toMessage: (_parsed, files) => sendMessage(sendRequestSchema.parse({}), files),
+  };
+  const parsed = await readMessageRequest(request, shape, options);
+  if (parsed.message.attachments.length === 0) {
+    await parsed.dispose();
+    throw new ValidationError({ path: 'attachments', message: 'must name at least one file' });
+  }
+  return { files: parsed.message.attachments, dispose: () => parsed.dispose() };
 }
 
 /** One key sends one draft: the fingerprint is the draft and its mailbox. */

@@ -7,6 +7,7 @@ import { type BodyFormat } from '../graph/prefer';
 import { type SenderPreparer } from './identity/sender';
 import { type GraphOutgoingMessage } from '../graph/send';
 import {
+  type AttachmentInput,
   type OutgoingMessage,
   type SendOptions,
   type SendResult,
@@ -55,6 +56,13 @@ export interface DraftService {
     options: DraftOptions,
   ): Promise<DraftView>;
   delete(credential: CredentialKey, draftId: string, options: DraftOptions): Promise<void>;
+  /** Adds files of any size; a failure leaves the draft as it was. Answers the draft. */
+  addAttachments(
+    credential: CredentialKey,
+    draftId: string,
+    files: AttachmentInput[],
+    options: DraftOptions,
+  ): Promise<DraftView>;
   send(
     credential: CredentialKey,
     draftId: string,
@@ -123,6 +131,14 @@ export function createDraftService(deps: {
     async delete(credential, draftId, options) {
       const { graph } = await stillDraft(credential, draftId, options, true);
       await deleteMessage(graph, draftId);
+    },
+    async addAttachments(credential, draftId, files, options) {
+      // Opened first: a credential that may not change the mailbox is refused before any call.
+      const graph = await open(credential, options, true);
+      await deps.send.attachToDraft(credential, draftId, files, options);
+      const draft = await readDraft(graph, draftId, 'html');
+      if (!draft) throw new NotFoundError(`Draft ${draftId}`);
+      return draft;
     },
     send(credential, draftId, options) {
       return deps.send.sendDraft(credential, draftId, options);

@@ -127,6 +127,16 @@ export interface DraftSender {
     message: OutgoingMessage,
     options: SendOptions,
   ): Promise<SavedDraft>;
+  /**
+   * Adds files of any size to a draft that is still one (404 when gone, 409 once sent); a failure
+   * leaves the draft as it was.
+   */
+  attachToDraft(
+    credential: CredentialKey,
+    draftId: string,
+    files: AttachmentInput[],
+    options: SendOptions & { mailbox?: string | undefined },
+  ): Promise<void>;
   /** Sends a draft once: a repeat under the same Idempotency-Key, or a sent draft, never sends again. */
   sendDraft(
     credential: CredentialKey,

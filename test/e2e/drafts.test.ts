@@ -187,3 +187,75 @@ describe('drafts', () => {
     expect(graphCalls().map((c) => c.mailbox)).toEqual(graphCalls().map(() => SUPPORT));
   });
 });
+
+describe('files added to an existing draft', () => {
+  const newDraft = async (subject: string) =>
+    (await call('POST', 'drafts', json({ subject, body: 'x' }))).body.id as string;
+  const attachmentNames = async (id: string) =>
+    (
+      (await call('GET', `messages/${id}/attachments`)).body.attachments as Array<{ name: string }>
+    ).map((a) => a.name);
+
+  it('takes a small file as JSON and a 5 MB one streamed, declared, into an upload session', async () => {
+    const id = await newDraft('Add files');
+    const small = await call(
+      'POST',
+      `drafts/${id}/attachments`,
+      json({
+        attachments: [{ name: 'note.txt', contentType: 'text/plain', contentBase64: 'aGVsbG8=' }],
+      }),
+    );
+    expect(small.status, JSON.stringify(small.body)).toBe(200);
+    expect(small.body).toMatchObject({ id, isDraft: true });
+
+    stack.sandbox.control.clearRequestLog();
+    const form = new FormData();
+    form.append('message', JSON.stringify({ fileSizes: { logs: 5 * MiB } }));
+    form.append('logs', new Blob([new Uint8Array(randomBytes(5 * MiB))]), 'logs.zip');
+    const large = await call('POST', `drafts/${id}/attachments`, { body: form });
+    expect(large.status, JSON.stringify(large.body)).toBe(200);
+    expect(writes()).toContain('POST …/attachments/createUploadSession');
+    expect((await attachmentNames(id)).sort()).toEqual(['logs.zip', 'note.txt']);
+  });
+
+  it('leaves the draft as it was when a file fails, taking back the ones already added', async () => {
+    const id = await newDraft('Half added');
+    stack.sandbox.control.injectFault({
+      method: 'POST',
+      path: '*/createUploadSession',
+      status: 503,
+      count: 10,
+    });
+    const form = new FormData();
+    form.append('message', JSON.stringify({ fileSizes: { a: 5, b: 5 * MiB } }));
+    form.append('a', new Blob(['small']), 'first.txt');
+    form.append('b', new Blob([new Uint8Array(randomBytes(5 * MiB))]), 'second.bin');
+    const failed = await call('POST', `drafts/${id}/attachments`, { body: form });
+    expect(failed.status).toBeGreaterThanOrEqual(400);
+    // first.txt went in before second.bin failed; it was taken back.
+    expect(writes()).toContain('POST …/attachments');
+    stack.sandbox.control.clearFaults();
+    expect(await attachmentNames(id)).toEqual([]);
+  });
+
+  it('refuses an empty request (400 naming attachments) and a sent draft (409), no Graph write', async () => {
+    const id = await newDraft('Nothing to add');
+    stack.sandbox.control.clearRequestLog();
+    const empty = await call('POST', `drafts/${id}/attachments`, json({ attachments: [] }));
+    expect(empty.status).toBe(400);
+    expect(paths(empty.body)).toContain('attachments');
+    const unknown = await call('POST', `drafts/${id}/attachments`, json({ subject: 'x' }));
+    expect(unknown.status).toBe(400);
+    expect(graphCalls()).toEqual([]);
+    await call('PATCH', `drafts/${id}`, json({ to: [MEGAN] }));
+    expect((await call('POST', `drafts/${id}/send`)).status).toBe(202);
+    stack.sandbox.control.clearRequestLog();
+    const late = await call(
+      'POST',
+      `drafts/${id}/attachments`,
+      json({ attachments: [{ name: 'a.txt', contentType: 'text/plain', contentBase64: 'YQ==' }] }),
+    );
+    expect(late.status).toBe(409);
+    expect(writes()).toEqual([]);
+  });
+});

@@ -1,4 +1,10 @@
-import { createDraft, deleteMessage, updateDraft } from '../../graph/drafts';
+import {
+  attachmentIds,
+  createDraft,
+  deleteAttachment,
+  deleteMessage,
+  updateDraft,
+} from '../../graph/drafts';
 import { createResponseDraft } from '../../graph/respond';
 import {
   findBySendId,
@@ -102,6 +108,33 @@ export async function prepareDraft(
     return draft;
   } catch (error) {
     await discardDraft(ctx, draft?.id, open);
+    throw error;
+  }
+}
+
+/**
+ * Adds files to a draft that exists already, one by one as when it was made. Any failure takes
+ * back what this call added (its attachments are those the draft did not have before; open upload
+ * sessions are cancelled), so the draft is left as it was, then the failure is thrown.
+ */
+export async function addFiles(
+  ctx: SendContext,
+  draftId: string,
+  files: AttachmentInput[],
+): Promise<void> {
+  const before = new Set(await attachmentIds(ctx.work, draftId));
+  const open: OpenUploads = new Set();
+  try {
+    for (const file of files) await attachFile(ctx, draftId, file, open);
+  } catch (error) {
+    await cancelUploads(ctx, open);
+    try {
+      for (const id of await attachmentIds(ctx.lookup, draftId)) {
+        if (!before.has(id)) await deleteAttachment(ctx.lookup, draftId, id);
+      }
+    } catch (cleanup) {
+      ctx.log.error('could not take back the files added to a draft', { error: cleanup });
+    }
     throw error;
   }
 }

@@ -26,9 +26,9 @@ import {
 import { withFiles } from './attach';
 import { confirmDraftSend, confirmSendMail } from './confirm';
 import { type ConfirmTimings, DEFAULT_CONFIRM_TIMINGS, type SendContext } from './context';
-import { discardDraft, newDraft, prepareDraft, responseDraft } from './draft';
+import { addFiles, discardDraft, newDraft, prepareDraft, responseDraft } from './draft';
 import { type IdempotentSendOutcome, sendOnce } from './once';
-import { planSend, type SendPlan } from './plan';
+import { planSend, refuseSessionFiles, type SendPlan } from './plan';
 import { type Submission, submitDraft, submitMessage } from './submit';
 
 export { type ConfirmTimings, DEFAULT_CONFIRM_TIMINGS } from './context';
@@ -215,13 +215,13 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
     return sendOnce(deps.idempotency, credential, { ...options, idempotency }, run);
   }
 
-  /** Sends a draft that is still one (404 when gone, 409 once sent), confirmed by its id. */
-  async function sendExisting(
+  /** The context of work on an existing draft: 404 when it is gone, 409 once it was sent. */
+  async function onDraft(
     credential: CredentialKey,
     draftId: string,
     options: SendOptions & { mailbox?: string | undefined },
     commit: (sendId: string) => Promise<void>,
-  ): Promise<SendResult> {
+  ): Promise<{ ctx: SendContext; draft: MessageRef }> {
     const sendId = newSendId();
     const base = {
       // Graph's /send always keeps a copy in Sent Items.
@@ -239,6 +239,17 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
         `Message ${draftId} is not a draft: it was sent already.`,
       );
     }
+    return { ctx, draft };
+  }
+
+  /** Sends a draft that is still one (404 when gone, 409 once sent), confirmed by its id. */
+  async function sendExisting(
+    credential: CredentialKey,
+    draftId: string,
+    options: SendOptions & { mailbox?: string | undefined },
+    commit: (sendId: string) => Promise<void>,
+  ): Promise<SendResult> {
+    const { ctx, draft } = await onDraft(credential, draftId, options, commit);
     // The draft may have been changed since it was made (in Outlook too): its from is checked
     // again, unless it is the mailbox the draft is in. Its signature went in when it was made.
     const from = draft.from ?? ctx.work.mailboxAddress;
@@ -264,6 +275,11 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
       checkMessageLimits(message, deps.maxMessageSizeBytes, { draft: true });
       const { ctx, plan } = await planned(credential, message, options, async () => {}, true);
       return draftOf(ctx, plan);
+    },
+    async attachToDraft(credential, draftId, files, options) {
+      const { ctx } = await onDraft(credential, draftId, options, async () => {});
+      refuseSessionFiles({ attachments: files }, ctx.work, 'draft in a shared mailbox');
+      await addFiles(ctx, draftId, files);
     },
     sendDraft(credential, draftId, options) {
       return once(credential, options, (commit) =>

@@ -160,7 +160,11 @@ const arriving = (attachment: AttachmentInput) => attachment.arrival !== undefin
  * sessions with delegated permissions only in the signed-in user's own mailbox. Refused before
  * any request, naming the file.
  */
-function refuseSessionFiles(message: OutgoingMessage, opened: OpenedMailbox, what: string): void {
+export function refuseSessionFiles(
+  message: Pick<OutgoingMessage, 'attachments'>,
+  opened: Pick<OpenedMailbox, 'root'>,
+  what: string,
+): void {
   if (opened.root === '/me') return;
   const index = message.attachments.findIndex((a) => !postable(a));
   const large = message.attachments[index];
