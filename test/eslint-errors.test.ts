@@ -1,46 +1,22 @@
 import { readdirSync } from 'node:fs';
 import path from 'node:path';
 
-import { ESLint, type Linter } from 'eslint';
-import tseslint from 'typescript-eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-const root = path.join(__dirname, '..');
+import { repoRoot as root, ruleLinter, type RuleLinter } from './support/lint-rule';
+
 const RULE = 'no-restricted-syntax';
 
 /**
  * The real eslint.config.mjs refuses `instanceof` on our error classes in deployed code
- * (CONTRIBUTING.md, "Code rules"): they are checked with isErrorOf / isAppError. As in
- * eslint-rooms.test.ts, only that rule runs, with the plain TypeScript parser.
+ * (CONTRIBUTING.md, "Code rules"): they are checked with isErrorOf / isAppError. Only that rule
+ * runs here (`ruleLinter`).
  */
-let rulesFor: (file: string) => Promise<Linter.RuleEntry | undefined>;
-let lint: (code: string, file: string) => Promise<string[]>;
+let rulesFor: RuleLinter['rulesFor'];
+let lint: RuleLinter['lint'];
 
 beforeAll(() => {
-  const real = new ESLint({ cwd: root });
-  rulesFor = async (file) =>
-    ((await real.calculateConfigForFile(path.join(root, file))) as Linter.Config).rules?.[RULE];
-  const linters = new Map<string, ESLint>();
-  lint = async (code, file) => {
-    const rule = await rulesFor(file);
-    const key = JSON.stringify(rule ?? null);
-    let only = linters.get(key);
-    if (!only) {
-      only = new ESLint({
-        cwd: root,
-        overrideConfigFile: true,
-        overrideConfig: [
-          { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
-          ...(rule ? [{ files: ['**/*.ts'], rules: { [RULE]: rule } }] : []),
-        ],
-      });
-      linters.set(key, only);
-    }
-    const [result] = await only.lintText(code, { filePath: path.join(root, file) });
-    return (result?.messages ?? [])
-      .filter((m) => m.ruleId === RULE || m.fatal)
-      .map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
-  };
+  ({ rulesFor, lint } = ruleLinter(RULE));
 });
 
 describe('lint keeps error checks to the type guards', () => {

@@ -1,48 +1,21 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
-import { ESLint, type Linter } from 'eslint';
-import tseslint from 'typescript-eslint';
 import { beforeAll, describe, expect, it } from 'vitest';
 
-const root = path.join(__dirname, '..');
+import { repoRoot as root, ruleLinter, type RuleLinter } from './support/lint-rule';
+
 const RULE = 'no-restricted-imports';
 
 /**
- * The real eslint.config.mjs decides which room may import which (CONTRIBUTING.md, "Layout"). The
- * checks below run only that rule, with the plain TypeScript parser: the type-aware setup that
- * `npm run lint` uses would take most of a minute for the same answer.
+ * The real eslint.config.mjs decides which room may import which (CONTRIBUTING.md, "Layout"); only
+ * that rule runs here (`ruleLinter`).
  */
-let rulesFor: (file: string) => Promise<Linter.RuleEntry | undefined>;
-let lint: (code: string, file: string) => Promise<string[]>;
+let rulesFor: RuleLinter['rulesFor'];
+let lint: RuleLinter['lint'];
 
 beforeAll(() => {
-  const real = new ESLint({ cwd: root });
-  rulesFor = async (file) =>
-    ((await real.calculateConfigForFile(path.join(root, file))) as Linter.Config).rules?.[RULE];
-  // One linter per distinct rule setting (a room at a depth), reused across files.
-  const linters = new Map<string, ESLint>();
-  lint = async (code, file) => {
-    const rule = await rulesFor(file);
-    const key = JSON.stringify(rule ?? null);
-    let only = linters.get(key);
-    if (!only) {
-      only = new ESLint({
-        cwd: root,
-        overrideConfigFile: true,
-        overrideConfig: [
-          { files: ['**/*.ts'], languageOptions: { parser: tseslint.parser } },
-          ...(rule ? [{ files: ['**/*.ts'], rules: { [RULE]: rule } }] : []),
-        ],
-      });
-      linters.set(key, only);
-    }
-    const [result] = await only.lintText(code, { filePath: path.join(root, file) });
-    // Disable comments naming the type-aware rules are unknown here; only this rule and parse errors count.
-    return (result?.messages ?? [])
-      .filter((m) => m.ruleId === RULE || m.fatal)
-      .map((m) => `${m.ruleId ?? 'parse'}: ${m.message}`);
-  };
+  ({ rulesFor, lint } = ruleLinter(RULE));
 });
 
 describe('lint keeps the dependency direction of src/', () => {
