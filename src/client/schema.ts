@@ -1517,6 +1517,21 @@ export interface components {
         /** Format: byte */
         contentBase64: string;
       }[];
+      /**
+       * @description Who messages made from it go out as: an address, a display name (one line, at most 255
+       *     characters) or both, as a string (the address) or {address?, name?}. A name alone goes
+       *     out from the address a job or row gives, else the credential's primary address.
+       *     Checked against the credential's identities when a job uses it.
+       */
+      from?:
+        | string
+        | {
+            /** Format: email */
+            address?: string;
+            name?: string;
+          };
+      /** @description Where replies go (at most 10), unless a job or row says otherwise */
+      replyTo?: components['schemas']['Recipients'];
     };
     Template: {
       templateId: string;
@@ -1530,6 +1545,12 @@ export interface components {
         contentType?: string;
         size?: number;
       }[];
+      from?: {
+        /** Format: email */
+        address?: string;
+        name?: string;
+      } | null;
+      replyTo?: components['schemas']['Recipient'][];
       version: number;
       /** Format: date-time */
       createdAt?: string;
@@ -1546,6 +1567,10 @@ export interface components {
           [key: string]: unknown;
         };
         personalNote?: string;
+        /** @description This message's own from (its address checked like the job's) */
+        from?: components['schemas']['RecipientInput'];
+        /** @description This message's own Reply-To (at most 10) */
+        replyTo?: components['schemas']['Recipients'];
       }[];
       attachments?: {
         name: string;
@@ -1557,6 +1582,10 @@ export interface components {
       scheduledAt?: string;
       /** @description Every message goes out as this address (primary, alias or configured shared mailbox) */
       from?: components['schemas']['RecipientInput'];
+      /**
+       * @description Where replies go (at most 10). Each of from.address, from.name and replyTo comes from
+       *     the most specific level that gives it: the row, then the job, then the template.
+       */
       replyTo?: components['schemas']['Recipients'];
       /** @description Sign every message (at {{signature}} in the template, else after the body) */
       signature?: boolean;

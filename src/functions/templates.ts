@@ -5,6 +5,7 @@ import { type HttpFunctionDefinition } from '../http/definitions';
 import { readJson, routeId } from '../http/parse';
 import { placeSignature } from '../mail/identity/compose';
 import { type SenderPreparer } from '../mail/identity/sender';
+import { mergeSender } from '../mail/recipients';
 import { readPreview } from '../mail/template-preview';
 import {
   createTemplateSchema,
@@ -95,24 +96,32 @@ export function templateFunctions(
           templates().preview(caller.serviceId, templateId, input),
         );
         const noStore = { 'cache-control': 'no-store' };
+        const { subject, contentType } = rendered;
         if (value.credentialId === undefined) {
           const body = placeSignature(rendered.body, rendered.contentType, undefined);
-          return { status: 200, headers: noStore, jsonBody: { ...rendered, body } };
+          return { status: 200, headers: noStore, jsonBody: { subject, body, contentType } };
         }
+        const credential = { serviceId: caller.serviceId, credentialId: value.credentialId };
+        // The row's sender fields over the template's, as a bulk job takes them.
+        const merged = mergeSender([value, rendered]);
+        const from =
+          merged.from && (await sender.resolveFrom(credential, merged.from, { abortSignal, log }));
         // The send stage's own step, so the preview shows the message as it would leave.
         const message = await sender.prepare(
-          { serviceId: caller.serviceId, credentialId: value.credentialId },
+          credential,
           {
-            ...rendered,
+            subject,
+            body: rendered.body,
+            contentType,
             to: value.to === undefined ? [] : [{ address: value.to }],
             cc: value.cc.map((address) => ({ address })),
             bcc: [],
-            replyTo: value.replyTo,
+            replyTo: merged.replyTo,
             importance: 'normal',
             saveToSentItems: true,
             headers: {},
             attachments: [],
-            ...(value.from === undefined ? {} : { from: value.from }),
+            ...(from === undefined ? {} : { from }),
             ...(value.signature === undefined ? {} : { signature: value.signature }),
           },
           { abortSignal, log },

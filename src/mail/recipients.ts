@@ -62,3 +62,46 @@ export const replyToList = z.preprocess(
 
 /** `from`: an address (or `{address, name}`) the credential may send as. */
 export const fromField = recipient;
+
+/**
+ * A template's `from`: a display name, an address, or both. The name alone is the common case
+ * (the message goes out from whichever address the job or the credential uses, under this name).
+ */
+export const templateFrom = z.preprocess(
+  (value) => (typeof value === 'string' ? { address: value } : value),
+  z
+    .strictObject({
+      address: emailAddress('is not a valid email address').optional(),
+      name: displayName.optional(),
+    })
+    .refine((from) => from.address !== undefined || from.name !== undefined, {
+      message: 'give an address, a name or both',
+    }),
+);
+
+export type SenderName = { address?: string | undefined; name?: string | undefined };
+
+/** Who a message goes out as and where replies go, at one level (a row, a job, a template). */
+export interface SenderFields {
+  from?: SenderName | undefined;
+  replyTo?: Recipient[] | undefined;
+}
+
+/**
+ * The sender fields of a message from its levels, most specific first (a bulk row, its job, the
+ * template): `from.address`, `from.name` and `replyTo` each come from the first level that gives
+ * them (an empty Reply-To list gives none).
+ */
+export function mergeSender(levels: ReadonlyArray<SenderFields | undefined>): {
+  from: SenderName | undefined;
+  replyTo: Recipient[];
+} {
+  const address = levels.find((l) => l?.from?.address !== undefined)?.from?.address;
+  const name = levels.find((l) => l?.from?.name !== undefined)?.from?.name;
+  const replyTo = levels.find((l) => (l?.replyTo?.length ?? 0) > 0)?.replyTo ?? [];
+  const from =
+    address === undefined && name === undefined
+      ? undefined
+      : { ...(address === undefined ? {} : { address }), ...(name === undefined ? {} : { name }) };
+  return { from, replyTo };
+}

@@ -36,10 +36,10 @@ export type PreviewRequest = z.output<typeof previewSchema>;
  * variables, so a bad address and a missing merge field of the row are named at once, as a bulk
  * job names them.
  */
-export async function readPreview(
+export async function readPreview<R extends Rendered>(
   raw: unknown,
-  render: (input: RenderInput) => Promise<Rendered>,
-): Promise<{ value: PreviewRequest; rendered: Rendered }> {
+  render: (input: RenderInput) => Promise<R>,
+): Promise<{ value: PreviewRequest; rendered: R }> {
   const parsed = previewSchema.safeParse(raw);
   if (parsed.success) return { value: parsed.data, rendered: await render(parsed.data) };
   const errors: FieldError[] = toFieldErrors(parsed.error.issues);

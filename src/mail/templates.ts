@@ -12,6 +12,8 @@ import {
 } from '../core/errors';
 import { idSchema } from '../core/validators';
 import { describeOverLimit, messageSize } from './message-size';
+import { replyToList, type SenderFields, type SenderName, templateFrom } from './recipients';
+import { type Recipient } from './send-types';
 import { storageErrorCode, storageUnavailable } from '../storage';
 import {
   checkTemplate,
@@ -53,6 +55,10 @@ export interface Template {
   body: string;
   contentType: ContentType;
   attachments: AttachmentRef[];
+  /** Who messages made from it go out as (a name, an address or both), unless a send says. */
+  from: SenderName | null;
+  /** Where replies go, unless a send says. */
+  replyTo: Recipient[];
   version: number;
   createdAt: string;
   updatedAt: string;
@@ -87,6 +93,8 @@ export const templatePartsSchema = z.strictObject({
 export const templateInputSchema = templatePartsSchema.extend({
   name: z.string().min(1, 'is required').max(200),
   attachments: z.array(attachmentInputSchema).max(MAX_TEMPLATE_ATTACHMENTS).optional(),
+  from: templateFrom.optional(),
+  replyTo: replyToList.optional(),
 });
 
 export const createTemplateSchema = templateInputSchema.extend({
@@ -121,7 +129,12 @@ export interface TemplateService {
     templateId: string,
     options?: { ifMatchVersion?: number },
   ): Promise<void>;
-  preview(serviceId: string, templateId: string, input: RenderInput): Promise<Rendered>;
+  /** The rendered message and the template's sender fields. */
+  preview(
+    serviceId: string,
+    templateId: string,
+    input: RenderInput,
+  ): Promise<Rendered & SenderFields>;
 }
 
 export interface TemplateDependencies {
@@ -141,10 +154,22 @@ function fromEntity(entity: Entity): Template {
     body: joinText('body', entity),
     contentType: entity.contentType === 'html' ? 'html' : 'text',
     attachments: parseAttachmentRefs(entity.attachments),
+    ...parseSender(entity.sender),
     version: Number(entity.version),
     createdAt: String(entity.createdAt),
     updatedAt: String(entity.updatedAt),
   };
+}
+
+const storedSender = z.object({
+  from: z.object({ address: z.string().optional(), name: z.string().optional() }).nullable(),
+  replyTo: z.array(z.object({ address: z.string(), name: z.string().optional() })),
+});
+
+/** A template stored before sender fields existed has none. */
+function parseSender(value: unknown): Pick<Template, 'from' | 'replyTo'> {
+  if (typeof value !== 'string') return { from: null, replyTo: [] };
+  return storedSender.parse(JSON.parse(value)) as Pick<Template, 'from' | 'replyTo'>;
 }
 
 function toEntity(serviceId: string, template: Template) {
@@ -155,6 +180,7 @@ function toEntity(serviceId: string, template: Template) {
     ...splitText('subject', template.subject),
     contentType: template.contentType,
     attachments: JSON.stringify(template.attachments),
+    sender: JSON.stringify({ from: template.from, replyTo: template.replyTo }),
     version: template.version,
     createdAt: template.createdAt,
     updatedAt: template.updatedAt,
@@ -199,6 +225,8 @@ export function createTemplateService(deps: TemplateDependencies): TemplateServi
         body: input.body,
         contentType: input.contentType,
         attachments: (await storeAttachments(serviceId, input)) ?? [],
+        from: input.from ?? null,
+        replyTo: input.replyTo ?? [],
         version: 1,
         createdAt: now,
         updatedAt: now,
@@ -246,6 +274,8 @@ export function createTemplateService(deps: TemplateDependencies): TemplateServi
         body: input.body,
         contentType: input.contentType,
         attachments: attachments ?? current.attachments,
+        from: input.from ?? null,
+        replyTo: input.replyTo ?? [],
         version: current.version + 1,
         updatedAt: new Date().toISOString(),
       };
@@ -297,7 +327,7 @@ export function createTemplateService(deps: TemplateDependencies): TemplateServi
           size,
         );
       }
-      return rendered;
+      return { ...rendered, from: template.from ?? undefined, replyTo: template.replyTo };
     },
   };
 }

@@ -271,3 +271,80 @@ describe('signed message sample', () => {
     expect(readFileSync(SAMPLE, 'utf8')).toBe(formatted);
   });
 });
+
+describe('reply-to and display name per template, job and row', () => {
+  it('stores them on a template, checks them, and lets a job and each row override them', async () => {
+    const template = {
+      templateId: 'named',
+      name: 'Named',
+      subject: 'Named {{n}}',
+      body: 'Hello {{n}}',
+      from: { name: 'Contoso Onboarding' },
+      replyTo: { address: 'onboarding@contoso.test', name: 'Onboarding' },
+    };
+    const created = await call('POST', 'templates', template);
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    expect((await call('GET', 'templates/named')).body).toMatchObject({
+      from: { name: 'Contoso Onboarding' },
+      replyTo: [{ address: 'onboarding@contoso.test', name: 'Onboarding' }],
+    });
+    const bad = await call('POST', 'templates', {
+      ...template,
+      templateId: 'bad-sender',
+      from: { name: 'Contoso\r\nBcc: x@y.z' },
+      replyTo: Array.from({ length: 11 }, (_, i) => `r${i}@example.com`),
+    });
+    expect(bad.status).toBe(400);
+    expect(paths(bad.body).sort()).toEqual(['from.name', 'replyTo']);
+
+    // The template's name goes out from the primary address; a preview row may override.
+    const preview = await call('POST', 'templates/named/preview', {
+      credentialId: 'c1',
+      variables: { n: 1 },
+    });
+    expect(preview.status, JSON.stringify(preview.body)).toBe(200);
+    expect(preview.body).toMatchObject({
+      from: { address: adele, name: 'Contoso Onboarding' },
+      replyTo: [{ address: 'onboarding@contoso.test', name: 'Onboarding' }],
+    });
+    const rowPreview = await call('POST', 'templates/named/preview', {
+      credentialId: 'c1',
+      variables: { n: 1 },
+      replyTo: 'desk@contoso.test',
+    });
+    expect(rowPreview.body.replyTo).toEqual([{ address: 'desk@contoso.test' }]);
+
+    // A row's from must be one the credential may send as, found in the same pass as the rest.
+    const refused = await call('POST', 'credentials/c1/bulk-sends', {
+      templateId: 'named',
+      recipients: [
+        { to: 'p@example.com', variables: { n: 1 } },
+        { to: 'q@example.com', variables: {}, from: 'ceo@contoso.test' },
+      ],
+    });
+    expect(refused.status).toBe(400);
+    expect(paths(refused.body).sort()).toEqual(['recipients[1].from', 'recipients[1].variables.n']);
+
+    await bulk({
+      templateId: 'named',
+      recipients: [
+        { to: 'p@example.com', variables: { n: 'P' } },
+        {
+          to: 'q@example.com',
+          variables: { n: 'Q' },
+          from: { address: adele, name: 'Adele at Contoso' },
+          replyTo: ['adele@contoso.test'],
+        },
+      ],
+    });
+    const p = await sentMessage('Named P');
+    const q = await sentMessage('Named Q');
+    expect(p.replyTo).toEqual([
+      { emailAddress: { address: 'onboarding@contoso.test', name: 'Onboarding' } },
+    ]);
+    expect(q.replyTo).toEqual([
+      { emailAddress: { address: 'adele@contoso.test', name: 'adele@contoso.test' } },
+    ]);
+    expect(q.from).toMatchObject({ emailAddress: { address: adele } });
+  });
+});

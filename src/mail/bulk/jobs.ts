@@ -14,7 +14,7 @@ import { emailAddress, toFieldErrors } from '../../core/validators';
 import { type CredentialKey } from '../../credentials/types';
 import { identityKind, type IdentityService } from '../identity/identities';
 import { describeOverLimit, isAscii, measuredMessageSize } from '../message-size';
-import { fromField, replyToList } from '../recipients';
+import { fromField, mergeSender, replyToList, type SenderFields } from '../recipients';
 import { type Recipient, type SendService } from '../send-types';
 import {
   type CompiledTemplate,
@@ -32,7 +32,13 @@ import {
 import { templateIdSchema, templatePartsSchema, type TemplateService } from '../templates';
 import { type Pacer } from './pacing';
 import { type BulkQueue } from './queue';
-import { type BulkStore, type Counts, type JobHeader, type NewRecipient } from './store';
+import {
+  type BulkStore,
+  type Counts,
+  type JobHeader,
+  type JobSender,
+  type NewRecipient,
+} from './store';
 
 export const MAX_RECIPIENTS = 10_000;
 export const MAX_RECIPIENTS_PER_MESSAGE = 500;
@@ -108,6 +114,9 @@ const recipientSchema = z.strictObject({
   cc: z.array(emailAddress()).default([]),
   variables: variablesSchema.default({}),
   personalNote: z.string().max(MAX_PERSONAL_NOTE).optional(),
+  /** This message's own sender fields, over the job's and the template's. */
+  from: fromField.optional(),
+  replyTo: replyToList.optional(),
 });
 
 /** A recipient row as a bulk job takes it (a template preview checks a row the same way). */
@@ -251,8 +260,15 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
     serviceId: string,
     request: Pick<JobRequest, 'template' | 'templateId'>,
   ) {
-    if (request.template)
-      return { parts: request.template, attachments: [], id: undefined, version: undefined };
+    if (request.template) {
+      return {
+        parts: request.template,
+        attachments: [],
+        id: undefined,
+        version: undefined,
+        sender: undefined,
+      };
+    }
     try {
       const template = await deps.templates.get(serviceId, request.templateId!);
       return {
@@ -260,6 +276,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         attachments: template.attachments,
         id: template.templateId,
         version: template.version,
+        sender: { from: template.from ?? undefined, replyTo: template.replyTo },
       };
     } catch (error) {
       if (isErrorOf(error, NotFoundError)) {
@@ -272,20 +289,44 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
     }
   }
 
-  /** A job's `from` must be an address the credential may send as (checked before anything is stored). */
-  async function checkFrom(
+  /**
+   * Who the job's messages go out as: its own `from` and `replyTo` over the template's (a name
+   * alone goes out from the primary address), and every address used — the job's, the
+   * template's and each row's own — one the credential may send as. Problems name the field
+   * they came from; identities are read once.
+   */
+  async function jobSender(
     key: CredentialKey,
-    from: Recipient | undefined,
+    request: Pick<JobRequest, 'from' | 'replyTo'>,
+    template: SenderFields | undefined,
+    rows: ReadonlyArray<Pick<Row, 'from'> | undefined>,
     options: { abortSignal?: AbortSignal; log: Logger },
-  ): Promise<void> {
-    if (from === undefined || !deps.identities) return;
-    const known = await deps.identities.get(key, options);
-    if (identityKind(known, from.address) === undefined) {
-      throw new ValidationError({
-        path: 'from',
-        message: `${from.address} is not an address this credential may send as (GET credentials/${key.credentialId}/identities lists them)`,
-      });
+  ): Promise<{ sender: Pick<JobSender, 'from' | 'replyTo'>; errors: FieldError[] }> {
+    const merged = mergeSender([request, template]);
+    const rowFroms = rows.flatMap((row, index) => (row?.from ? [{ index, from: row.from }] : []));
+    if (!deps.identities || (merged.from === undefined && rowFroms.length === 0)) {
+      const from = merged.from?.address === undefined ? undefined : (merged.from as Recipient);
+      return { sender: { ...(from ? { from } : {}), replyTo: merged.replyTo }, errors: [] };
     }
+    const known = await deps.identities.get(key, options);
+    const errors: FieldError[] = [];
+    const refuse = (path: string, address: string, whose = '') =>
+      errors.push({
+        path,
+        message: `${whose}${address} is not an address this credential may send as (GET credentials/${key.credentialId}/identities lists them)`,
+      });
+    const address = merged.from?.address ?? known.primary.address;
+    if (identityKind(known, address) === undefined) {
+      if (request.from) refuse('from', address);
+      else refuse('templateId', address, "the template's from: ");
+    }
+    for (const { index, from } of rowFroms) {
+      if (identityKind(known, from.address) === undefined) {
+        refuse(`recipients[${index}].from`, from.address);
+      }
+    }
+    const from = merged.from && ({ ...merged.from, address } as Recipient);
+    return { sender: { ...(from ? { from } : {}), replyTo: merged.replyTo }, errors };
   }
 
   /** Compiles the job's template; problems name `template.*` or the stored template's id. */
@@ -496,7 +537,16 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
           }),
         )) ?? [];
       const scheduledAt = (await collect(() => checkSchedule(request.scheduledAt))) ?? 0;
-      await collect(() => checkFrom(key, request.from, options));
+      const sender = template
+        ? await jobSender(
+            key,
+            request,
+            template.sender,
+            rows.map((r) => r.row),
+            options,
+          )
+        : undefined;
+      errors.push(...(sender?.errors ?? []));
       const compiled = template && (await collect(() => compileFor(request, template.parts)));
       if (template && compiled) {
         const attachmentSizes = [
@@ -529,6 +579,8 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
         cc: r.cc,
         variables: r.variables,
         personalNote: r.personalNote,
+        ...(r.from === undefined ? {} : { from: r.from }),
+        ...(r.replyTo === undefined ? {} : { replyTo: r.replyTo }),
       }));
       await deps.store.createJob(
         {
@@ -549,8 +601,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
           contentType: template.parts.contentType,
           attachments: [...template.attachments, ...stored],
           sender: {
-            ...(request.from === undefined ? {} : { from: request.from }),
-            replyTo: request.replyTo,
+            ...sender!.sender,
             ...(request.signature === undefined ? {} : { signature: request.signature }),
           },
         },

@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 
 import { UPLOAD_SESSION_MIN_BYTES } from '../../graph/uploads';
-import { type OutgoingMessage } from '../send-types';
+import { mergeSender } from '../recipients';
+import { type OutgoingMessage, type Recipient } from '../send-types';
 import { type AttachmentBlobs } from '../template-storage';
 import { compileTemplate, renderTemplate } from '../template-render';
 import { type BulkStore, type JobHeader, type JobSnapshot, type RecipientRow } from './store';
@@ -57,11 +58,13 @@ export function bulkMessage(
   const rendered = renderTemplate(compileTemplate(snap), row, {
     maxBytes: options.maxMessageBytes,
   });
+  // The row's own sender fields over the job's (which took the template's in already).
+  const { from, replyTo } = mergeSender([row, snap.sender]);
   const message: OutgoingMessage = {
     to: [{ address: row.to }],
     cc: row.cc.map((address) => ({ address })),
     bcc: [],
-    replyTo: snap.sender?.replyTo ?? [],
+    replyTo,
     subject: rendered.subject,
     body: rendered.body,
     contentType: rendered.contentType,
@@ -69,7 +72,7 @@ export function bulkMessage(
     saveToSentItems: true,
     headers: {},
     attachments: snap.attachments.map((ref) => options.open(options.serviceId, ref)),
-    ...(snap.sender?.from ? { from: snap.sender.from } : {}),
+    ...(from?.address === undefined ? {} : { from: from as Recipient }),
     ...(snap.sender?.signature === undefined ? {} : { signature: snap.sender.signature }),
   };
   const fingerprint = createHash('sha256')

@@ -34,6 +34,8 @@ export interface RecipientRow {
   cc: string[];
   variables: Record<string, unknown>;
   personalNote: string | undefined;
+  from?: Recipient | undefined;
+  replyTo?: Recipient[] | undefined;
   /** Recipients this message counts against the daily limit (to + cc). */
   recipientCount: number;
   state: RecipientState;
@@ -50,6 +52,9 @@ export interface NewRecipient {
   cc: string[];
   variables: Record<string, unknown>;
   personalNote: string | undefined;
+  /** The row's own sender fields, over the job's. */
+  from?: Recipient;
+  replyTo?: Recipient[];
 }
 
 export interface JobHeader {
@@ -126,9 +131,17 @@ function optionalString(value: unknown): string | undefined {
  * cc, variables and the note travel as one UTF-8 JSON binary property: transactions of 100 rows
  * are large requests, and binary (base64) keeps multi-byte characters intact (see splitText).
  */
-function personalData(e: Entity): Pick<RecipientRow, 'cc' | 'variables' | 'personalNote'> {
+function personalData(
+  e: Entity,
+): Pick<RecipientRow, 'cc' | 'variables' | 'personalNote' | 'from' | 'replyTo'> {
   const data = JSON.parse(joinText('data', e) || '{}') as Partial<NewRecipient>;
-  return { cc: data.cc ?? [], variables: data.variables ?? {}, personalNote: data.personalNote };
+  return {
+    cc: data.cc ?? [],
+    variables: data.variables ?? {},
+    personalNote: data.personalNote,
+    from: data.from,
+    replyTo: data.replyTo,
+  };
 }
 
 function toRecipient(e: Entity): RecipientRow {
@@ -260,7 +273,13 @@ export function createBulkStore(tables: {
           to: r.to,
           ...splitText(
             'data',
-            JSON.stringify({ cc: r.cc, variables: r.variables, personalNote: r.personalNote }),
+            JSON.stringify({
+              cc: r.cc,
+              variables: r.variables,
+              personalNote: r.personalNote,
+              from: r.from,
+              replyTo: r.replyTo,
+            }),
           ),
           recipientCount: 1 + r.cc.length,
           state: 'queued',

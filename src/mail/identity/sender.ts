@@ -1,7 +1,8 @@
 import { ValidationError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { type CredentialKey } from '../../credentials/types';
-import { type OutgoingMessage } from '../send-types';
+import { type SenderName } from '../recipients';
+import { type OutgoingMessage, type Recipient } from '../send-types';
 import { placeSignature } from './compose';
 import { type IdentityKind, identityKind, type IdentityService } from './identities';
 import { type SignatureService } from './signatures';
@@ -28,6 +29,12 @@ export interface SenderPreparer {
     address: string,
     options: CheckFromOptions,
   ): Promise<IdentityKind>;
+  /** A `from` that may be a name alone (a template's), with the primary address filled in. */
+  resolveFrom(
+    credential: CredentialKey,
+    from: SenderName,
+    options: CheckFromOptions,
+  ): Promise<Recipient>;
 }
 
 export interface CheckFromOptions {
@@ -62,6 +69,11 @@ export function createSenderPreparer(deps: SenderPreparerDependencies): SenderPr
 
   return {
     checkFrom,
+    async resolveFrom(credential, from, options) {
+      const address =
+        from.address ?? (await deps.identities.get(credential, options)).primary.address;
+      return from.name === undefined ? { address } : { address, name: from.name };
+    },
     async prepare(credential, message, options) {
       let prepared = message;
       let alias: string | undefined;
