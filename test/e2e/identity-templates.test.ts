@@ -228,24 +228,20 @@ describe('signed message sample', () => {
       body: '<p>Dear Megan,</p><p>Please find the quote we discussed below. It is valid for 30 days.</p><p>Kind regards,</p>',
     });
     expect(sent.status, JSON.stringify(sent.body)).toBe(202);
+    // Exchange may answer before the Sent Items copy exists (messageId null): wait for the copy.
+    const id = (await sentMessage(subject)).immutableId as string;
 
     // Read back through the product, as a platform would: the body and its inline image.
-    const message = await call(
-      'GET',
-      `credentials/sample/messages/${sent.body.messageId as string}?bodyFormat=html`,
-    );
+    const message = await call('GET', `credentials/sample/messages/${id}?bodyFormat=html`);
     expect(message.status, JSON.stringify(message.body)).toBe(200);
     const html = (message.body.body as { content: string }).content;
-    const listed = await call(
-      'GET',
-      `credentials/sample/messages/${sent.body.messageId as string}/attachments`,
-    );
+    const listed = await call('GET', `credentials/sample/messages/${id}/attachments`);
     const inline = (listed.body.attachments as Array<{ id: string; isInline: boolean }>).filter(
       (a) => a.isInline,
     );
     expect(inline).toHaveLength(1);
     const content = await stack.api(
-      `/api/credentials/sample/messages/${sent.body.messageId as string}/attachments/${inline[0]!.id}/content`,
+      `/api/credentials/sample/messages/${id}/attachments/${inline[0]!.id}/content`,
     );
     const bytes = Buffer.from(await content.arrayBuffer());
     expect(bytes.equals(logo)).toBe(true);
