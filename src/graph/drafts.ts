@@ -111,7 +111,7 @@ export async function deleteAttachment(
       { retry: 'idempotent' },
     );
   } catch (error) {
-    if (!(error instanceof NotFoundError)) throw error;
+    if (!isErrorOf(error, NotFoundError)) throw error;
   }
 }
 
