@@ -39,7 +39,9 @@ const GRANTED = ['User.Read', 'Mail.ReadWrite', 'Mail.Send'].map(
   (s) => `https://graph.microsoft.com/${s}`,
 );
 
-function makeApp(options: { store?: MemoryStore; env?: Record<string, string> } = {}) {
+function makeApp(
+  options: { store?: MemoryStore; env?: Record<string, string>; attemptTimeoutMs?: number } = {},
+) {
   const lines: string[] = [];
   const app = createApp({
     env: {
@@ -55,7 +57,13 @@ function makeApp(options: { store?: MemoryStore; env?: Record<string, string> } 
     log: createLogger((level, line) => lines.push(`${level} ${line}`)),
     credentials: {
       secretStore: options.store ?? memoryStore(),
-      tokenEndpoint: { retryBaseMs: 10, retryBudgetMs: 3_000, attemptTimeoutMs: 300 },
+      // Long enough that a loaded machine never times out an answer that is coming (a retry
+      // would send the same refresh token twice); the hang test asks for a short one.
+      tokenEndpoint: {
+        retryBaseMs: 10,
+        retryBudgetMs: 3_000,
+        attemptTimeoutMs: options.attemptTimeoutMs ?? 2_500,
+      },
       tokenManager: { recentRefreshMs: 0 },
     },
   });
@@ -159,7 +167,7 @@ describe('credentials against a documentation-faithful identity platform', () =>
   it.each(['503', 'hang'] as const)(
     'never redeems a code twice: a %s answer asks the user to connect again',
     async (lost) => {
-      const { app } = makeApp();
+      const { app } = makeApp({ attemptTimeoutMs: 300 });
       idp.lose.push(lost);
       const error = await connect(app, 'lost').catch((e: unknown) => e);
       expect(error).toBeInstanceOf(UpstreamError);
