@@ -15,6 +15,7 @@ import { type AttachmentSource } from './attachments';
 import { DEFAULT_RETRY, type Outcome, type RetryPolicy, withRetries } from './retry';
 import { type components, type operations, type paths } from './schema';
 import {
+  bodyInit,
   type DraftInput,
   type ForwardInput,
   type ReplyInput,
@@ -173,13 +174,7 @@ export function createMailClient(options: MailClientOptions) {
       (signal) =>
         post({
           params: { header, query },
-          init: {
-            body: prepared.body(),
-            bodySerializer: (body: unknown) => body as string,
-            headers: { 'content-type': prepared.contentType },
-            duplex: 'half',
-            signal,
-          },
+          init: bodyInit(prepared, signal),
         }) as Promise<Outcome<Schemas['SendResult']>>,
       o,
       prepared.replayable,
@@ -464,12 +459,7 @@ export function createMailClient(options: MailClientOptions) {
           (signal) =>
             api.POST('/credentials/{credentialId}/send', {
               params: { path, header },
-              // The body is ours, built per attempt: openapi-fetch passes it through.
-              body: prepared.body() as unknown as Schemas['SendRequest'],
-              bodySerializer: (body: unknown) => body as string,
-              headers: { 'content-type': prepared.contentType },
-              duplex: 'half',
-              signal,
+              ...bodyInit(prepared, signal),
             } as never) as Promise<Outcome<Schemas['SendResult']>>,
           o,
           prepared.replayable,
@@ -528,11 +518,7 @@ export function createMailClient(options: MailClientOptions) {
             (signal) =>
               api.POST('/credentials/{credentialId}/drafts', {
                 params: { path, query },
-                body: prepared.body() as unknown as Schemas['DraftRequest'],
-                bodySerializer: (body: unknown) => body as string,
-                headers: { 'content-type': prepared.contentType },
-                duplex: 'half',
-                signal,
+                ...bodyInit(prepared, signal),
               } as never) as Promise<Outcome<Schemas['Draft']>>,
             o,
             prepared.replayable,
@@ -584,11 +570,7 @@ export function createMailClient(options: MailClientOptions) {
             (signal) =>
               api.POST('/credentials/{credentialId}/drafts/{draftId}/attachments', {
                 params: { path: { credentialId, draftId }, query },
-                body: prepared.body() as never,
-                bodySerializer: (body: unknown) => body as string,
-                headers: { 'content-type': prepared.contentType },
-                duplex: 'half',
-                signal,
+                ...bodyInit(prepared, signal),
               } as never) as Promise<Outcome<Schemas['Draft']>>,
             o,
             prepared.replayable,

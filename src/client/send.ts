@@ -28,6 +28,20 @@ export interface SendBody {
   replayable: boolean;
 }
 
+/**
+ * The request options that carry a `SendBody` (built per attempt): openapi-fetch passes the body
+ * through as it is, and a stream needs `duplex: 'half'`.
+ */
+export function bodyInit(prepared: SendBody, signal: AbortSignal | null) {
+  return {
+    body: prepared.body(),
+    bodySerializer: (body: unknown) => body as string,
+    headers: { 'content-type': prepared.contentType },
+    duplex: 'half',
+    signal,
+  };
+}
+
 function describe(file: PreparedAttachment) {
   return {
     ...(file.isInline ? { isInline: true } : {}),
