@@ -67,6 +67,30 @@ const chunked = (ids: string[]) =>
     ids: ids.slice(k * 20, k * 20 + 20),
   }));
 
+type JobRequest = Parameters<BatchJobs['create']>[1];
+
+/** A job as the batch request hands it over: its action, chunks and (for move/copy) destination. */
+const createJob = (
+  service: BatchJobs,
+  action: JobRequest['action'],
+  chunks: JobRequest['chunks'],
+  destinationId?: string,
+) =>
+  service.create(
+    key,
+    { mailbox: undefined, action, destinationId, categories: undefined, chunks },
+    { log },
+  );
+
+/** `ids` in chunks of 20, the first one already done by the request itself. */
+const firstChunkDone = (ids: string[]): JobRequest['chunks'] => {
+  const [first, ...rest] = chunked(ids);
+  return [
+    { ids: first!.ids, results: first!.ids.map((messageId) => ({ messageId, status: 'done' })) },
+    ...rest,
+  ];
+};
+
 beforeAll(async () => {
   azurite = await testStorage();
   table = TableClient.fromConnectionString(azurite.connectionString, 'batchjobtest', {
@@ -91,24 +115,7 @@ describe('batch jobs', () => {
   it('runs every chunk left in order, keeps the results the request stored, and completes', async () => {
     const ids = unread(45, 'Run');
     const service = jobs();
-    const chunks = chunked(ids);
-    const view = await service.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'markRead',
-        destinationId: undefined,
-        categories: undefined,
-        chunks: [
-          {
-            ids: chunks[0]!.ids,
-            results: chunks[0]!.ids.map((messageId) => ({ messageId, status: 'done' as const })),
-          },
-          ...chunks.slice(1),
-        ],
-      },
-      { log },
-    );
+    const view = await createJob(service, 'markRead', firstChunkDone(ids));
     expect(view).toMatchObject({ status: 'queued', total: 45, done: 20, pending: 25 });
     expect(enqueued).toHaveLength(1);
     await service.handle(enqueued[0]!.message, { log });
@@ -127,17 +134,7 @@ describe('batch jobs', () => {
     const service = jobs();
     const store = createBatchJobStore(() => Promise.resolve(table));
     const inbox = sandbox.control.folders(ADELE).find((f) => f.displayName === 'Inbox')!;
-    const view = await service.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'copy',
-        destinationId: inbox.id,
-        categories: undefined,
-        chunks: chunked(ids),
-      },
-      { log },
-    );
+    const view = await createJob(service, 'copy', chunked(ids), inbox.id);
     // A worker marked the chunk started and died.
     const [chunk] = await store.chunks(key, view.jobId);
     await store.updateChunk(key, view.jobId, chunk!, { state: 'started' });
@@ -152,17 +149,7 @@ describe('batch jobs', () => {
     const ids = unread(2, 'Lease');
     const service = jobs();
     const store = createBatchJobStore(() => Promise.resolve(table));
-    const view = await service.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'flag',
-        destinationId: undefined,
-        categories: undefined,
-        chunks: chunked(ids),
-      },
-      { log },
-    );
+    const view = await createJob(service, 'flag', chunked(ids));
     const header = await store.header(key, view.jobId);
     await store.updateHeader(header, { status: 'running', leaseUntil: clock + 60_000 });
     await service.handle(enqueued[0]!.message, { log });
@@ -176,17 +163,7 @@ describe('batch jobs', () => {
     const ids = unread(30, 'Budget');
     // A budget smaller than the time it keeps back: not even the first chunk starts.
     const service = jobs({ workerBudgetMs: 1_000 });
-    const view = await service.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'markRead',
-        destinationId: undefined,
-        categories: undefined,
-        chunks: chunked(ids),
-      },
-      { log },
-    );
+    const view = await createJob(service, 'markRead', chunked(ids));
     await service.handle(enqueued[0]!.message, { log });
     expect(enqueued).toHaveLength(2);
     expect(enqueued[1]!.message).toEqual(enqueued[0]!.message);
@@ -200,24 +177,7 @@ describe('batch jobs', () => {
   it('fails the job and every message not yet done when its message is poisoned', async () => {
     const ids = unread(25, 'Poison');
     const service = jobs();
-    const chunks = chunked(ids);
-    const view = await service.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'markRead',
-        destinationId: undefined,
-        categories: undefined,
-        chunks: [
-          {
-            ids: chunks[0]!.ids,
-            results: chunks[0]!.ids.map((messageId) => ({ messageId, status: 'done' as const })),
-          },
-          chunks[1]!,
-        ],
-      },
-      { log },
-    );
+    const view = await createJob(service, 'markRead', firstChunkDone(ids));
     await service.handlePoison(enqueued[0]!.message, { log });
     const after = await service.status(key, view.jobId);
     expect(after).toMatchObject({ status: 'failed', done: 20, failed: 5, pending: 0 });
@@ -232,17 +192,9 @@ describe('batch jobs', () => {
     const service = jobs({
       graph: { forCredential: () => Promise.reject(new NotFoundError('The credential')) },
     });
-    const view = await service.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'markRead',
-        destinationId: undefined,
-        categories: undefined,
-        chunks: [{ ids: ['AAkALgAAAAAAHYQDEapmEc2byACqAC-GONE'] }],
-      },
-      { log },
-    );
+    const view = await createJob(service, 'markRead', [
+      { ids: ['AAkALgAAAAAAHYQDEapmEc2byACqAC-GONE'] },
+    ]);
     await service.handle(enqueued[0]!.message, { log });
     const after = await service.status(key, view.jobId);
     expect(after).toMatchObject({
@@ -257,17 +209,7 @@ describe('batch jobs', () => {
     const failing = jobs({
       graph: { forCredential: () => Promise.reject(new Error('storage hiccup')) },
     });
-    const view = await failing.create(
-      key,
-      {
-        mailbox: undefined,
-        action: 'markRead',
-        destinationId: undefined,
-        categories: undefined,
-        chunks: chunked(ids),
-      },
-      { log },
-    );
+    const view = await createJob(failing, 'markRead', chunked(ids));
     await expect(failing.handle(enqueued[0]!.message, { log })).rejects.toThrow('storage hiccup');
     await jobs().handle(enqueued[0]!.message, { log });
     expect(await failing.status(key, view.jobId)).toMatchObject({ status: 'completed', done: 2 });
