@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { sentCopies } from '../support/sent-items';
-import { SHARED_SCOPES, startTestStack, type TestStack } from '../support/stack';
+import { SHARED_SCOPES, startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /** Drafts for a person in the loop, end to end against the Graph sandbox (Azurite for keys). */
 
@@ -12,7 +13,10 @@ const MEGAN = 'megan@contoso.test';
 const SUPPORT = 'support@contoso.test';
 const MiB = 1024 * 1024;
 
-let stack: TestStack;
+const stack = useStack(
+  () => startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } }),
+  (started) => started.connect('c1', { upn: ADELE, scopes: SHARED_SCOPES }),
+);
 type Json = Record<string, unknown>;
 
 const graphCalls = () =>
@@ -34,14 +38,6 @@ const json = (body: unknown, headers: Record<string, string> = {}): RequestInit 
   body: JSON.stringify(body),
 });
 const paths = (body: Json) => (body.errors as Array<{ path: string }>).map((e) => e.path);
-
-beforeAll(async () => {
-  stack = await startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } });
-  await stack.connect('c1', { upn: ADELE, scopes: SHARED_SCOPES });
-}, 60_000);
-afterAll(async () => {
-  await stack?.close();
-});
 beforeEach(() => {
   stack.sandbox.control.clearFaults();
   stack.sandbox.control.clearRequestLog();

@@ -1,9 +1,10 @@
 import { randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { resolvedSend, sentCopies, sentNow } from '../support/sent-items';
-import { SHARED_SCOPES, startTestStack, type TestStack } from '../support/stack';
+import { SHARED_SCOPES, startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Reply and forward end to end: the local host, the send service and the Graph sandbox over
@@ -16,7 +17,10 @@ const SUPPORT = 'support@contoso.test';
 const ALICE = 'alice@fabrikam.test';
 const MiB = 1024 * 1024;
 
-let stack: TestStack;
+const stack = useStack(
+  () => startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } }),
+  (started) => started.connect('c1', { upn: ADELE, scopes: SHARED_SCOPES }),
+);
 
 type Json = Record<string, unknown>;
 type Addresses = Array<{ emailAddress: { address: string } }>;
@@ -77,18 +81,6 @@ async function attachmentsOf(messageId: string, mailbox?: string) {
   const body = (await response.json()) as { attachments: Array<{ name: string; size: number }> };
   return body.attachments.map((a) => [a.name, a.size]);
 }
-
-beforeAll(async () => {
-  stack = await startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } });
-  await stack.connect('c1', {
-    upn: ADELE,
-    scopes: SHARED_SCOPES,
-  });
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 beforeEach(() => {
   stack.sandbox.control.clearFaults();

@@ -1,10 +1,11 @@
 import { createHash, randomBytes } from 'node:crypto';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { UPLOAD_CHUNK_BYTES } from '../../src/graph/uploads';
 import { sentCopies, sentNow } from '../support/sent-items';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * Declared file sizes end to end: the send starts when the `message` part is read and the file
@@ -13,20 +14,16 @@ import { startTestStack, type TestStack } from '../support/stack';
 
 const MiB = 1024 * 1024;
 const BOUNDARY = 'omf-flow-boundary';
-let stack: TestStack;
 let sender: string;
 let recipient: string;
-
-beforeAll(async () => {
-  stack = await startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } });
-  sender = stack.sandbox.users[0]!.userPrincipalName;
-  recipient = stack.sandbox.users[1]!.userPrincipalName;
-  await stack.connect('c1');
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
+const stack = useStack(
+  () => startTestStack({ sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } } }),
+  async (started) => {
+    sender = started.sandbox.users[0]!.userPrincipalName;
+    recipient = started.sandbox.users[1]!.userPrincipalName;
+    await started.connect('c1');
+  },
+);
 
 beforeEach(() => {
   stack.sandbox.control.clearFaults();

@@ -2,21 +2,34 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 
 import { UPLOAD_CHUNK_BYTES } from '../../src/graph/uploads';
 import { resolvedSend, sentCopies, sentNow } from '../support/sent-items';
-import { startTestStack, type TestStack } from '../support/stack';
+import { startTestStack } from '../support/stack';
+import { useStack } from '../support/use-stack';
 
 /**
  * The send route end to end: the local host, the real Graph helper and the Graph sandbox over
  * HTTP, Azurite for idempotency keys.
  */
 
-let stack: TestStack;
 let sender: string;
 let recipient: string;
 let third: string;
+const stack = useStack(
+  () =>
+    startTestStack({
+      // 150 MiB plus the rest must fit the sandbox's per-mailbox upload window in one go.
+      sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } },
+    }),
+  async (started) => {
+    sender = started.sandbox.users[0]!.userPrincipalName;
+    recipient = started.sandbox.users[1]!.userPrincipalName;
+    third = started.sandbox.users[2]!.userPrincipalName;
+    await started.connect('c1');
+  },
+);
 
 const MiB = 1024 * 1024;
 
@@ -71,21 +84,6 @@ const sentNowWithSubject = (subject: string) => sentNow(stack.sandbox, sender, s
 const drafts = () => stack.sandbox.control.messages(sender, 'drafts');
 const uploadDirs = async () =>
   (await readdir(tmpdir())).filter((name) => name.startsWith('omf-upload-'));
-
-beforeAll(async () => {
-  stack = await startTestStack({
-    // 150 MiB plus the rest must fit the sandbox's per-mailbox upload window in one go.
-    sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } },
-  });
-  sender = stack.sandbox.users[0]!.userPrincipalName;
-  recipient = stack.sandbox.users[1]!.userPrincipalName;
-  third = stack.sandbox.users[2]!.userPrincipalName;
-  await stack.connect('c1');
-}, 60_000);
-
-afterAll(async () => {
-  await stack?.close();
-});
 
 beforeEach(() => {
   stack.sandbox.control.clearFaults();
