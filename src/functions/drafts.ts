@@ -51,7 +51,7 @@ export function draftFunctions(deps: {
         const parsed = await readDraftRequest(invocation.request, mailbox, {
           maxMessageSizeBytes: deps.maxMessageSizeBytes,
           abortSignal,
-          ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
+          tempDir: deps.tempDir,
         });
         try {
           const draft = await deps.drafts.create(key, parsed.message, { abortSignal, log });
@@ -122,7 +122,7 @@ export function draftFunctions(deps: {
         const read = await readDraftFiles(invocation.request, {
           maxMessageSizeBytes: deps.maxMessageSizeBytes,
           abortSignal: options.abortSignal,
-          ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
+          tempDir: deps.tempDir,
         });
         try {
           const draft = await deps.drafts.addAttachments(key, draftId, read.files, options);

@@ -40,7 +40,7 @@ function respondFunction(
         {
           maxMessageSizeBytes: deps.maxMessageSizeBytes,
           abortSignal,
-          ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
+          tempDir: deps.tempDir,
         },
       );
       try {

@@ -35,8 +35,8 @@ export function sendFunction(deps: SendFunctionDependencies): HttpFunctionDefini
       const key = idempotencyKey(request);
       const parsed = await readSendRequest(request, {
         maxMessageSizeBytes: deps.maxMessageSizeBytes,
-        abortSignal: abortSignal,
-        ...(deps.tempDir === undefined ? {} : { tempDir: deps.tempDir }),
+        abortSignal,
+        tempDir: deps.tempDir,
       });
       try {
         const result = await deps.send.send(

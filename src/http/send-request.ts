@@ -153,8 +153,9 @@ export interface ParsedSendRequest {
 
 export interface ReadSendRequestOptions {
   maxMessageSizeBytes: number;
-  tempDir?: string;
-  abortSignal?: AbortSignal;
+  /** Where spooled files go; the system's temporary folder when not given. */
+  tempDir?: string | undefined;
+  abortSignal?: AbortSignal | undefined;
 }
 
 function bufferSource(bytes: Buffer): () => AsyncIterable<Uint8Array> {
