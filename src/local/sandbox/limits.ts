@@ -7,7 +7,7 @@ export interface SandboxLimits {
   /** Requests per app per mailbox per `requestWindowMs` (Outlook: 10,000 per 10 minutes). */
   requestsPerWindow: number;
   requestWindowMs: number;
-  /** Upload bytes (PATCH/POST/PUT) per app per mailbox per `uploadWindowMs` (Outlook: 150 MB per 5 minutes). */
+  /** Upload bytes (PATCH/POST/PUT) per app per mailbox per `uploadWindowMs` (Outlook: 150 MB per 5 minutes, decimal). */
   uploadBytesPerWindow: number;
   uploadWindowMs: number;
   /** Messages sent per mailbox per `sendWindowMs` (Exchange: 30 per minute); excess waits in the Outbox. */
@@ -20,11 +20,11 @@ export interface SandboxLimits {
   sentItemsDelayMs: number;
   /** To+Cc+Bcc per message (Exchange: 500). */
   recipientsPerMessage: number;
-  /** Graph's total request size limit (4 MB). */
+  /** Graph's total request size limit (4 MB, decimal: 4,000,000 bytes). */
   maxRequestBytes: number;
-  /** Largest PUT to an upload URL (docs: up to 4 MB per range). */
+  /** Largest PUT to an upload URL (docs: up to 4 MB per range, decimal). */
   maxUploadChunkBytes: number;
-  /** Upload sessions are for attachments of at least 3 MB. */
+  /** Upload sessions are for attachments of at least 3 MB (decimal: 3,000,000 bytes). */
   minUploadSessionBytes: number;
   /** Largest attachment through an upload session (150 MB, decimal). */
   maxAttachmentBytes: number;
@@ -55,7 +55,11 @@ export interface SandboxLimits {
   deltaTokenLifetimeMs: number;
 }
 
-const MB = 1024 * 1024;
+/**
+ * Sizes the docs give in MB are decimal (4 MB = 4,000,000 bytes), the stricter reading: a product
+ * that assumed MiB would pass here and fail against Microsoft 365.
+ */
+const MB = 1_000_000;
 
 export const DEFAULT_LIMITS: SandboxLimits = {
   mailboxConcurrency: 4,
@@ -70,8 +74,8 @@ export const DEFAULT_LIMITS: SandboxLimits = {
   maxRequestBytes: 4 * MB,
   maxUploadChunkBytes: 4 * MB,
   minUploadSessionBytes: 3 * MB,
-  maxAttachmentBytes: 150_000_000,
-  maxSendSizeBytes: 35_000_000,
+  maxAttachmentBytes: 150 * MB,
+  maxSendSizeBytes: 35 * MB,
   uploadSessionLifetimeSeconds: 15 * 60,
   maxBatchRequests: 20,
   searchMaxResults: 1000,

@@ -114,6 +114,50 @@ describe('limits', () => {
     expect(r.json).toMatchObject({ error: { code: 'RequestEntityTooLarge' } });
   });
 
+  it('counts the sizes the docs give in MB in decimal bytes: 4,000,000 per request and range, 3,000,000 per session', async () => {
+    sb = await withSandbox({ messagesPerUser: 5 });
+    const t = await token(sb);
+    // A JSON body of exactly `bytes` bytes: `{"subject":"xx…"}`.
+    const sized = (bytes: number) => `{"subject":"${'x'.repeat(bytes - 14)}"}`;
+    const post = (bytes: number) =>
+      call(sb!, t, 'POST', '/v1.0/me/messages', {
+        body: sized(bytes),
+        headers: { 'Content-Type': 'application/json' },
+      });
+    expect((await post(4_000_001)).status).toBe(413);
+    const draft = await post(4_000_000);
+    expect(draft.status).toBe(201);
+    const session = (size: number) =>
+      call(
+        sb!,
+        t,
+        'POST',
+        `/v1.0/me/messages/${draft.json.id as string}/attachments/createUploadSession`,
+        { body: { AttachmentItem: { attachmentType: 'file', name: 'a.bin', size } } },
+      );
+    expect((await session(2_999_999)).json).toMatchObject({
+      error: { code: 'ErrorAttachmentSizeShouldNotBeLessThanMinimumSize' },
+    });
+    const size = 9_000_000;
+    const open = await session(size);
+    expect(open.status).toBe(201);
+    const put = (start: number, length: number) =>
+      fetch(open.json.uploadUrl as string, {
+        method: 'PUT',
+        headers: { 'Content-Range': `bytes ${start}-${start + length - 1}/${size}` },
+        body: new Uint8Array(length),
+      });
+    expect((await put(0, 4_000_001)).status).toBe(413);
+    expect((await put(0, 4_000_000)).status).toBe(200);
+    expect((await session(3_000_000)).status).toBe(201);
+    // 150 MB of uploads per 5 minutes, decimal as well (too big to upload in a unit test).
+    const limits = (await (await fetch(`${sb.url}/_sandbox/limits`)).json()) as Record<
+      string,
+      number
+    >;
+    expect(limits).toMatchObject({ uploadBytesPerWindow: 150_000_000, uploadWindowMs: 300_000 });
+  });
+
   it("refuses to send a message over the mailbox's MaxSendSize counted as sent (base64)", async () => {
     // 3,000 raw bytes pass a 3,800-byte limit; their base64 (4,000+) and headers do not.
     sb = await withSandbox({ messagesPerUser: 5, limits: { maxSendSizeBytes: 3_800 } });
