@@ -7,7 +7,8 @@ import tseslint from 'typescript-eslint';
  * way: functions → http → mail → graph → credentials → core, with config and storage beside core.
  * The composition root (app, registration, index) may import any room; `src/local/` is never
  * deployed, so only it may import itself (and it may import anything). `src/client/` is the typed
- * client callers install: it imports no server room, and no deployed room imports it.
+ * client callers install: it imports no server room, and no deployed room imports it. A room marked
+ * `alone` is a set of independent files: none imports another of the same room.
  */
 const ROOMS = {
   core: { paths: ['core/'], may: [] },
@@ -24,6 +25,8 @@ const ROOMS = {
   functions: {
     paths: ['functions/'],
     may: ['core', 'config', 'storage', 'credentials', 'graph', 'mail', 'notifications', 'http'],
+    // One thin file per function: what two of them share lives in src/http.
+    alone: true,
   },
   root: {
     paths: ['app', 'registration', 'index'],
@@ -74,6 +77,16 @@ function roomRules() {
             message: `src/${path} (${room}) ${rule}, not ${other}: see CONTRIBUTING.md, Layout.`,
           })),
         );
+        if (ROOMS[room].alone) {
+          // The same folder, a parent inside the room, or the room named from src/.
+          const inside = depth > 1 ? [`^(?:\\.\\./){1,${depth - 1}}(?!\\.\\./)`] : [];
+          for (const regex of ['^\\.(?:/|$)', ...inside, specifier(path, depth)]) {
+            patterns.push({
+              regex,
+              message: `A file in src/${path} (${room}) imports no other file of it: what two share lives in src/http (CONTRIBUTING.md, Layout).`,
+            });
+          }
+        }
         // Climbing out of src/ (tests, scripts, other folders) is never deployed code.
         patterns.push({
           regex: `^(?:\\.\\./){${depth + 1}}`,

@@ -49,11 +49,34 @@ describe('lint keeps the dependency direction of src/', () => {
     ['src/mail/report/fixture.ts', "import { GRAPH_ID } from '../../graph/messages';"],
     ['src/mail/bulk/fixture.ts', "import { type SendService } from '../send-types';"],
     ['src/functions/fixture.ts', "import { readJson } from '../http/parse';"],
+    ['src/functions/fixture.ts', "import { pageParams } from '../http/params';"],
     ['src/app.ts', "import { sendFunction } from './functions/send';"],
     ['src/local/fixture.ts', "import { createApp } from '../app';"],
     ['src/client/fixture.ts', "import { MailApiError } from './errors';"],
   ])('%s: %s is allowed', async (file, code) => {
     expect(await lint(code, file)).toEqual([]);
+  });
+
+  it.each([
+    ['src/functions/fixture.ts', "import { pageParams } from './messages';"],
+    ['src/functions/fixture.ts', "import { sendFunction } from './send.ts';"],
+    ['src/functions/fixture.ts', "export * from '.';"],
+    ['src/functions/fixture.ts', "import type { X } from '../functions/messages';"],
+    ['src/functions/nested/fixture.ts', "import { pageParams } from '../messages';"],
+  ])('a function file imports no other: %s: %s is refused', async (file, code) => {
+    const messages = await lint(code, file);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('imports no other file of it: what two share lives in src/http');
+  });
+
+  it.each([
+    ['src/mail/bulk/fixture.ts', "import { startSandbox } from '../../local/sandbox';"],
+    ['src/http/fixture.ts', "import { startLocalHost } from '../local/host';"],
+    ['src/index.ts', "import { startAzurite } from './local/azurite';"],
+  ])('nothing deployed imports src/local: %s: %s is refused', async (file, code) => {
+    const messages = await lint(code, file);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('not local:');
   });
 
   it('refuses deployed code reaching outside src/', async () => {
