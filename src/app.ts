@@ -278,6 +278,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     config,
     storage,
     tokens: services.tokens,
+    graph: services.graph,
     send: () => services.send,
     identities: identity.identities,
     ...(options.bulk ? { settings: options.bulk } : {}),

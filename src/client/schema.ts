@@ -1623,7 +1623,22 @@ export interface components {
         to: string;
         /** @enum {string} */
         status: 'queued' | 'sending' | 'sent' | 'failed' | 'skipped';
-        messageId?: string;
+        /** @description A sent recipient's send (GET …/sends/{sendId} tells the same for 24 hours) */
+        sendId?: string;
+        /** Format: date-time */
+        sentAt?: string;
+        /**
+         * @description Immutable id of a sent recipient's Sent Items copy; null until the copy has appeared
+         *     (a read of the results looks up to 10 rows of its page that await ids, and remembers
+         *     what it finds)
+         */
+        messageId?: string | null;
+        internetMessageId?: string | null;
+        /**
+         * @description Sent rows: false while the ids are still awaited (read again later); true once they
+         *     are final (known, or null for good: no copy within an hour of the send)
+         */
+        resolved?: boolean;
         error?: string;
       }[];
       nextCursor?: string | null;

@@ -52,14 +52,13 @@ export function bulkSendFunctions(
       methods: ['GET'],
       route: 'credentials/{credentialId}/bulk-sends/{jobId}',
       auth: 'caller',
-      async handler({ request, caller }) {
+      async handler({ request, caller, abortSignal, log }) {
         const key = jobKey(request, caller.serviceId);
         const jobId = routeId(request, 'jobId');
         const query = parseQuery(request, statusQuery);
-        const view = await jobs().status(key, jobId, {
-          top: query.top,
-          ...(query.cursor ? { cursor: query.cursor } : {}),
-        });
+        const page = { top: query.top, ...(query.cursor ? { cursor: query.cursor } : {}) };
+        // Sent rows' message ids are looked up here, a few per read (src/mail/bulk/sent-ids.ts).
+        const view = await jobs().status(key, jobId, page, { abortSignal, log });
         return { status: 200, headers: noStore, jsonBody: view };
       },
     },

@@ -1,5 +1,6 @@
 import { type Config } from '../../config';
-import { type TokenProvider } from '../../credentials/types';
+import { type CredentialKey, type TokenProvider } from '../../credentials/types';
+import { type GraphFactory } from '../../graph/client';
 import { requireStorage, type StorageClients } from '../../storage';
 import { type IdentityService } from '../identity/identities';
 import { type SendService } from '../send-types';
@@ -8,6 +9,7 @@ import { createTemplateService, TEMPLATE_TABLE, type TemplateService } from '../
 import { type BulkJobs, type BulkSettings, createBulkJobs, DEFAULT_BULK_SETTINGS } from './jobs';
 import { createPacer } from './pacing';
 import { BULK_QUEUE, createBulkQueue } from './queue';
+import { createSentIdResolver } from './sent-ids';
 import { createBulkStore, JOBS_TABLE, RECIPIENTS_TABLE } from './store';
 import { type BulkWorker, createBulkWorker } from './worker';
 
@@ -17,6 +19,8 @@ export interface MailingDependencies {
   config: Config;
   storage: StorageClients | undefined;
   tokens: TokenProvider;
+  /** Looks up sent rows' message ids when results are read. */
+  graph: Pick<GraphFactory<CredentialKey>, 'forCredential'>;
   /** Late-bound: the send service is built after this layer in the composition root. */
   send: () => SendService;
   /** Tests and the benchmark shrink Exchange's windows. */
@@ -51,11 +55,12 @@ export function createMailing(deps: MailingDependencies): Mailing {
       attachments,
       maxMessageBytes: settings.maxMessageBytes,
     });
+    const store = createBulkStore({
+      jobs: () => clients.table(JOBS_TABLE),
+      recipients: () => clients.table(RECIPIENTS_TABLE),
+    });
     const bulk = {
-      store: createBulkStore({
-        jobs: () => clients.table(JOBS_TABLE),
-        recipients: () => clients.table(RECIPIENTS_TABLE),
-      }),
+      store,
       queue: createBulkQueue(() => clients.queue(BULK_QUEUE)),
       pacer: createPacer(() => clients.table(PACING_TABLE), { ...settings, maxConcurrent: 4 }),
       templates,
@@ -69,6 +74,7 @@ export function createMailing(deps: MailingDependencies): Mailing {
         return grant.mailbox ?? grant.account.address;
       },
       settings,
+      sentIds: createSentIdResolver({ graph: deps.graph, store }),
       ...(deps.identities ? { identities: deps.identities } : {}),
     };
     built = { templates, jobs: createBulkJobs(bulk), worker: createBulkWorker(bulk) };

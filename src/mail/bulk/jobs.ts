@@ -38,7 +38,9 @@ import {
   type JobHeader,
   type JobSender,
   type NewRecipient,
+  type RecipientRow,
 } from './store';
+import { type SentIdResolver } from './sent-ids';
 
 export const MAX_RECIPIENTS = 10_000;
 export const MAX_RECIPIENTS_PER_MESSAGE = 500;
@@ -106,6 +108,8 @@ export interface BulkDependencies {
   settings: BulkSettings;
   /** Who a credential may send as: a job's `from` is checked when the job is accepted. */
   identities?: IdentityService;
+  /** Finds sent rows' message ids when results are read (absent: only what the sends answered). */
+  sentIds?: SentIdResolver;
   now?: () => number;
 }
 
@@ -213,8 +217,41 @@ export interface JobView {
   startedAt: string | null;
   templateId: string | null;
   templateVersion: number | null;
-  results: Array<{ index: number; to: string; status: string; messageId?: string; error?: string }>;
+  results: ResultRow[];
   nextCursor: string | null;
+}
+
+/** One recipient's result; a sent one carries its send and what is known of its message ids. */
+export interface ResultRow {
+  index: number;
+  to: string;
+  status: string;
+  sendId?: string;
+  sentAt?: string;
+  messageId?: string | null;
+  internetMessageId?: string | null;
+  /** False while the ids are still awaited from the Sent Items copy (read again later). */
+  resolved?: boolean;
+  error?: string;
+}
+
+function resultRow(row: RecipientRow): ResultRow {
+  const sent = row.state === 'sent';
+  return {
+    index: row.index,
+    to: row.to,
+    status: row.state,
+    ...(sent && row.sendId !== undefined ? { sendId: row.sendId } : {}),
+    ...(sent && row.sentAt !== undefined ? { sentAt: new Date(row.sentAt).toISOString() } : {}),
+    ...(sent
+      ? {
+          messageId: row.messageId ?? null,
+          internetMessageId: row.internetMessageId ?? null,
+          resolved: row.idsResolved,
+        }
+      : {}),
+    ...(row.error ? { error: row.error } : {}),
+  };
 }
 
 function encodeCursor(jobId: string, index: number): string {
@@ -235,6 +272,11 @@ function decodeCursor(jobId: string, cursor: string): number {
   throw new InvalidCursorError('The cursor was not issued for this bulk send or has been altered.');
 }
 
+export interface ReadOptions {
+  abortSignal?: AbortSignal | undefined;
+  log: Logger;
+}
+
 export interface BulkJobs {
   /** Checks the whole request (raw JSON or a typed BulkRequest) in one pass, then stores it. */
   create(
@@ -242,10 +284,16 @@ export interface BulkJobs {
     request: unknown,
     options: { abortSignal?: AbortSignal; log: Logger },
   ): Promise<{ jobId: string }>;
+  /**
+   * The job and one page of results. With `options` (the route passes them) the ids of up to
+   * MAX_ID_LOOKUPS_PER_READ sent rows of the page are looked up (`sent-ids.ts`); without, the
+   * read touches storage only.
+   */
   status(
     key: CredentialKey,
     jobId: string,
     page: { cursor?: string; top: number },
+    options?: ReadOptions,
   ): Promise<JobView>;
   cancel(key: CredentialKey, jobId: string): Promise<JobView>;
   /** Continues a job paused for reauthentication, once the credential is connected again. */
@@ -436,7 +484,11 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
     return header;
   }
 
-  async function view(header: JobHeader, page: { cursor?: string; top: number }): Promise<JobView> {
+  async function view(
+    header: JobHeader,
+    page: { cursor?: string; top: number },
+    options?: ReadOptions,
+  ): Promise<JobView> {
     const counts = await deps.store.counts(header.jobId);
     const done = counts.sent + counts.failed + counts.skipped;
     const queued = header.total - done;
@@ -447,7 +499,11 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
     const from = page.cursor ? decodeCursor(header.jobId, page.cursor) : 0;
     const rows = await deps.store.page(header.jobId, from, page.top + 1);
     const more = rows.length > page.top;
-    const shown = rows.slice(0, page.top);
+    let shown = rows.slice(0, page.top);
+    if (options && deps.sentIds) {
+      const key = { serviceId: header.serviceId, credentialId: header.credentialId };
+      shown = await deps.sentIds(key, shown, options);
+    }
     let eta: string | null = null;
     if ((status === 'queued' || status === 'running') && header.status !== 'paused') {
       const intervalMs = 60_000 / settings.ratePerMinute;
@@ -472,13 +528,7 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
       startedAt: header.startedAt ?? null,
       templateId: header.templateId ?? null,
       templateVersion: header.templateVersion ?? null,
-      results: shown.map((row) => ({
-        index: row.index,
-        to: row.to,
-        status: row.state,
-        ...(row.messageId ? { messageId: row.messageId } : {}),
-        ...(row.error ? { error: row.error } : {}),
-      })),
+      results: shown.map(resultRow),
       nextCursor: more ? encodeCursor(header.jobId, rows[page.top]!.index) : null,
     };
   }
@@ -622,8 +672,8 @@ export function createBulkJobs(deps: BulkDependencies): BulkJobs {
       return { jobId };
     },
 
-    async status(key, jobId, page) {
-      return view(await ownedHeader(key, jobId), page);
+    async status(key, jobId, page, options) {
+      return view(await ownedHeader(key, jobId), page, options);
     },
 
     async cancel(key, jobId) {

@@ -5,6 +5,7 @@ import { classifySendFailure } from './failure';
 import { type BulkDependencies } from './jobs';
 import { type BuiltMessage, uploadBytes } from './message';
 import { type BulkMessage } from './queue';
+import { sentRow } from './sent-ids';
 import { type JobHeader, type RecipientRow } from './store';
 
 type SendMessage = Extract<BulkMessage, { k: 'send' }>;
@@ -49,7 +50,7 @@ export function createRowSender(
   ): Promise<void> {
     try {
       const abortSignal = budgetSignal(settings.sendLeaseMs - LEASE_MARGIN_MS);
-      const { messageId } = await deps
+      const result = await deps
         .send()
         .send({ serviceId: header.serviceId, credentialId: header.credentialId }, outgoing, {
           abortSignal,
@@ -57,7 +58,7 @@ export function createRowSender(
           idempotency: { key: `bulk-${header.jobId}-${row.index}`, fingerprint },
         });
       // Recording the result fails like the send does (a store outage is retried the same way).
-      await store.finish(row.jobId, [row], ['sending'], 'sent', messageId ? { messageId } : {});
+      await store.finish(row.jobId, [row], ['sending'], 'sent', { sent: sentRow(result) });
     } catch (error) {
       await settleFailure(header, row, message, error, log);
     }

@@ -14,7 +14,7 @@ import { type AttachmentRef, joinText, parseAttachmentRefs, splitText } from '..
  *   Hot paths read the header only (`$select`); the snapshot never changes after creation.
  * - `bulkrecipients`: partition = jobId. Row `r000042` per recipient (0-based index): address,
  *   cc, variables, personal note, state `queued → sending → sent | failed | skipped`, attempts,
- *   lease. Rows `count-0…7` are counter shards: every terminal transition updates its recipient
+ *   lease; once sent, the send id and time and the message ids as known (`sent-ids.ts`). Rows `count-0…7` are counter shards: every terminal transition updates its recipient
  *   row and one shard in a single entity-group transaction (both ETag-conditional), so counts are
  *   exact, never rescanned, and workers rarely contend on the same counter.
  */
@@ -42,9 +42,37 @@ export interface RecipientRow {
   attempts: number;
   /** While `sending`: until when the claiming worker owns the row (epoch ms). */
   leaseUntil: number;
+  /** Once sent: the send's id and when it went (epoch ms), for finding its Sent Items copy. */
+  sendId: string | undefined;
+  sentAt: number | undefined;
   messageId: string | undefined;
+  internetMessageId: string | undefined;
+  /** False while a sent row's ids are still awaited from its Sent Items copy. */
+  idsResolved: boolean;
   error: string | undefined;
   etag: string;
+}
+
+/** What is known of a sent row's message: the send's answer, then its Sent Items copy. */
+export interface SentIds {
+  messageId: string | null;
+  internetMessageId: string | null;
+  /** True once the ids are final (known, or no copy within the lookup window). */
+  resolved: boolean;
+}
+
+export interface SentRow extends SentIds {
+  sendId: string;
+  sentAt: number;
+}
+
+/** The entity properties that store `ids` (a null id is left out). */
+function idProperties(ids: SentIds) {
+  return {
+    ...(ids.messageId === null ? {} : { messageId: ids.messageId }),
+    ...(ids.internetMessageId === null ? {} : { internetMessageId: ids.internetMessageId }),
+    idsResolved: ids.resolved,
+  };
 }
 
 export interface NewRecipient {
@@ -154,7 +182,12 @@ function toRecipient(e: Entity): RecipientRow {
     state: String(e.state) as RecipientState,
     attempts: Number(e.attempts ?? 0),
     leaseUntil: Number(e.leaseUntil ?? 0),
+    sendId: optionalString(e.sendId),
+    sentAt: e.sentAt === undefined ? undefined : Number(e.sentAt),
     messageId: optionalString(e.messageId),
+    internetMessageId: optionalString(e.internetMessageId),
+    // A row stored without a send id has nothing to look up.
+    idsResolved: e.idsResolved === true || optionalString(e.sendId) === undefined,
     error: optionalString(e.error),
     etag: e.etag,
   };
@@ -214,8 +247,10 @@ export interface BulkStore {
     rows: readonly RecipientRow[],
     from: readonly RecipientState[],
     to: TerminalState,
-    fields?: { messageId?: string; error?: string },
+    fields?: { sent?: SentRow; error?: string },
   ): Promise<number>;
+  /** Stores what the Sent Items copy told of a sent row's ids (a repeat writes the same). */
+  recordIds(row: RecipientRow, ids: SentIds): Promise<void>;
   counts(jobId: string): Promise<Counts>;
   /** Rows from index `from` on, in order. */
   page(jobId: string, from: number, top: number, state?: RecipientState): Promise<RecipientRow[]>;
@@ -413,7 +448,13 @@ export function createBulkStore(tables: {
             state: to,
             leaseUntil: 0,
             updatedAt,
-            ...(fields.messageId ? { messageId: fields.messageId } : {}),
+            ...(fields.sent
+              ? {
+                  sendId: fields.sent.sendId,
+                  sentAt: fields.sent.sentAt,
+                  ...idProperties(fields.sent),
+                }
+              : {}),
             ...(fields.error ? { error: fields.error.slice(0, 1000) } : {}),
           },
           'Merge',
@@ -446,6 +487,17 @@ export function createBulkStore(tables: {
       if (pending.length > 0)
         throw storageUnavailable('recording send results (contention)', undefined);
       return moved;
+    },
+
+    recordIds(row, ids) {
+      return guarded('recording message ids', async () => {
+        const client = await tables.recipients();
+        // No ETag: the row is final, and two readers finding the same copy write the same ids.
+        await client.updateEntity(
+          { partitionKey: row.jobId, rowKey: rowKey(row.index), ...idProperties(ids) },
+          'Merge',
+        );
+      });
     },
 
     async counts(jobId) {

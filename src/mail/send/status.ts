@@ -1,7 +1,7 @@
 import { NotFoundError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { type CredentialKey } from '../../credentials/types';
-import { type GraphFactory } from '../../graph/client';
+import { type GraphFactory, type MailboxGraph } from '../../graph/client';
 import { getMessageRef } from '../../graph/drafts';
 import { findBySendId, type MessageRef } from '../../graph/send';
 import { type SendRecord, type SendRecordStore } from './records';
@@ -64,6 +64,33 @@ function found(record: SendRecord, ref: MessageRef): SendRecord {
   };
 }
 
+/**
+ * One lookup of a send not yet resolved: at most one Graph request (Sent Items by the send id,
+ * within the sentDateTime window, or the draft by its immutable id). The record as it should now
+ * be remembered, or undefined when nothing changed (the copy is not there yet). The single-send
+ * route and bulk results both resolve through it.
+ */
+export async function lookUpSend(
+  graph: MailboxGraph,
+  record: SendRecord,
+  now: number,
+): Promise<SendRecord | undefined> {
+  const until = record.sentAt + LOOKUP_AFTER_MS;
+  let ref: MessageRef | null;
+  if (record.via === 'draft' && record.draftId !== undefined) {
+    // The draft's immutable id is its Sent Items copy's: no search needed.
+    const draft = await getMessageRef(graph, record.draftId);
+    ref = draft && !draft.isDraft ? draft : null;
+  } else {
+    ref = await findBySendId(graph, 'sentitems', record.sendId, {
+      from: new Date(record.sentAt - LOOKUP_BEFORE_MS),
+      to: new Date(until),
+    });
+  }
+  if (ref) return found(record, ref);
+  return now > until ? { ...record, resolved: true } : undefined;
+}
+
 export function createSendStatus(deps: {
   graph: Pick<GraphFactory<CredentialKey>, 'forCredential'>;
   records: SendRecordStore;
@@ -80,21 +107,7 @@ export function createSendStatus(deps: {
         log,
         ...(record.mailbox === undefined ? {} : { mailbox: record.mailbox }),
       });
-      const until = record.sentAt + LOOKUP_AFTER_MS;
-      let ref: MessageRef | null;
-      if (record.via === 'draft' && record.draftId !== undefined) {
-        // The draft's immutable id is its Sent Items copy's: no search needed.
-        const draft = await getMessageRef(graph, record.draftId);
-        ref = draft && !draft.isDraft ? draft : null;
-      } else {
-        ref = await findBySendId(graph, 'sentitems', sendId, {
-          from: new Date(record.sentAt - LOOKUP_BEFORE_MS),
-          to: new Date(until),
-        });
-      }
-      let next: SendRecord | undefined;
-      if (ref) next = found(record, ref);
-      else if (now() > until) next = { ...record, resolved: true };
+      const next = await lookUpSend(graph, record, now());
       if (!next) return toStatus(record);
       // Remembered so the next call costs no Graph request; a failed write only costs one more.
       await deps.records.put(credential, next).catch((error: unknown) => {

@@ -92,7 +92,12 @@ describe('bulk jobs against Azurite', () => {
       index: 0,
       to: 'user0@example.test',
       status: 'sent',
+      sendId: expect.any(String),
+      sentAt: expect.any(String),
+      // What the send answered; the rest is looked up when the route reads (sent-ids.test.ts).
       messageId: `m-bulk-${jobId}-0`,
+      internetMessageId: null,
+      resolved: false,
     });
     const all = [...page1.results];
     let cursor = page1.nextCursor;

@@ -42,17 +42,24 @@ async function setup(behave?: (message: OutgoingMessage) => 'ok' | Error) {
 }
 
 describe('bulk send of one row', () => {
-  it('sends once and records the message; a second delivery sends nothing', async () => {
+  it('sends once and records the send and what its answer knew; a second delivery sends nothing', async () => {
     const { send, sender, message, row } = await setup();
+    const before = Date.now();
     await sender(message, silentLog);
     await sender(message, silentLog);
     expect(send.calls()).toBe(1);
     expect(send.sent[0]).toMatchObject({ to: 'user0@example.test', subject: 'Hi User 0' });
-    expect(await row()).toMatchObject({
+    const recorded = await row();
+    expect(recorded).toMatchObject({
       state: 'sent',
       attempts: 1,
+      sendId: 's1',
       messageId: expect.any(String),
+      internetMessageId: undefined,
+      // The internet message id is still to come from the Sent Items copy.
+      idsResolved: false,
     });
+    expect(recorded.sentAt).toBeGreaterThanOrEqual(before - 1000);
   });
 
   it('throttled: the row waits queued with the reason, the mailbox is held, the send comes back', async () => {
