@@ -17,6 +17,7 @@ import {
   type Timer,
 } from '@azure/functions';
 
+import { sleep } from '../core/abort';
 import { type AppError, MethodNotAllowedError, NotFoundError } from '../core/errors';
 import { toProblemResponse } from '../http/problem';
 import { compileRoute, RouteTable } from '../http/routes';
@@ -156,22 +157,25 @@ function startQueuePollers(
   storage: StorageClients,
   log: (line: string) => void,
 ): () => Promise<void> {
-  let stopped = false;
+  // Stopping ends the waits between polls at once (a close does not sit out an idle second), but
+  // never a receive in flight: a message it took would stay invisible to other instances.
+  const stopping = new AbortController();
+  const pause = (ms: number) => sleep(ms, stopping.signal).catch(() => undefined);
   const loops = queues.map(async (registration) => {
     const queueName = registration.options.queueName;
     const queue = await storage.queue(queueName);
     let idleMs = 100;
-    while (!stopped) {
+    while (!stopping.signal.aborted) {
       let batch;
       try {
         batch = await queue.receiveMessages({ numberOfMessages: 4, visibilityTimeout: 600 });
       } catch (error) {
-        if (!stopped) log(`[queue ${queueName}] receive failed: ${String(error)}`);
-        await new Promise((r) => setTimeout(r, 1000));
+        if (!stopping.signal.aborted) log(`[queue ${queueName}] receive failed: ${String(error)}`);
+        await pause(1000);
         continue;
       }
       if (batch.receivedMessageItems.length === 0) {
-        await new Promise((r) => setTimeout(r, idleMs));
+        await pause(idleMs);
         idleMs = Math.min(idleMs * 2, 1000);
         continue;
       }
@@ -207,7 +211,7 @@ function startQueuePollers(
     }
   });
   return async () => {
-    stopped = true;
+    stopping.abort();
     await Promise.allSettled(loops);
   };
 }
