@@ -1,11 +1,14 @@
 // `npm test`: vitest, with the static checks alongside it rather than before it: the machine's
 // cores are the limit, so the checks fill what the test files leave idle instead of adding their
 // own minute. The checks run one after another (one core at most): the type check and eslint
-// from one TypeScript program (scripts/check.mjs), prettier, then the bundles (`npm run build`
-// without its type check, done already). No test reads dist/: the client and package tests bundle
-// to folders of their own. Arguments go to vitest (`npm test -- test/graph`). The exit code fails
-// if anything failed, and the summary says what: a test, an error vitest caught outside any test
-// (an unhandled rejection, a stream's 'error' nobody listened to: CI fails on those too), a check.
+// from one TypeScript program (scripts/check.mjs), then prettier. Prettier keeps a cache of the
+// files it found formatted (by content, in node_modules/.cache): a run after a change reads only
+// the changed files. The bundles are not built here: the client and package tests build both
+// (test/client/build.test.ts, test/scripts/package.test.ts, to folders of their own), and
+// `npm run build` makes dist/. Arguments go to vitest (`npm test -- test/graph`). The exit code
+// fails if anything failed, and the summary says what: a test, an error vitest caught outside any
+// test (an unhandled rejection, a stream's 'error' nobody listened to: CI fails on those too), a
+// check.
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 
@@ -13,9 +16,7 @@ const bin = (name) => path.join('node_modules', '.bin', name);
 const node = process.execPath;
 const CHECKS = [
   ['type check + eslint', [node, 'scripts/check.mjs']],
-  ['prettier', [bin('prettier'), '--check', '.']],
-  ['bundle (dist/)', [node, 'scripts/build.mjs']],
-  ['bundle (dist/client)', [node, 'scripts/build-client.mjs']],
+  ['prettier', [bin('prettier'), '--check', '--cache', '--cache-strategy', 'content', '.']],
 ];
 // test/support/summary-reporter.mts ends vitest's output with this line.
 const SUMMARY = /^tests: (\d+) passed, (\d+) failed, (\d+) skipped, (\d+) unhandled/m;
