@@ -65,7 +65,7 @@ async function validationErrors(run: () => unknown) {
 // Each test has queues, tables and a fake Graph of its own (bulkHarness), and most of its time is
 // spent waiting for queue visibility (whole seconds) and pacing windows: side by side they wait
 // together instead of one after another.
-describe.concurrent('bulk jobs against Azurite', () => {
+describe('bulk jobs against Azurite', () => {
   it('sends every recipient once, personalised, and reports counts and paged results', async () => {
     const send = fakeSend();
     const h = await bulkHarness(storage, send.service);
