@@ -44,6 +44,7 @@ import { draftFunctions } from './functions/drafts';
 import { respondFunctions } from './functions/respond';
 import { sendFunction } from './functions/send';
 import { getSendFunction } from './functions/sends';
+import { sentCopyWorkerFunctions } from './functions/sent-copy-worker';
 import { signatureFunction } from './functions/signature';
 import { subscriptionFunctions } from './functions/subscriptions';
 import { templateFunctions } from './functions/templates';
@@ -73,10 +74,20 @@ import { createRunStore, REPORT_RUNS_TABLE } from './mail/report/runs';
 import { createReportService } from './mail/report/service';
 import { createSendService, type IdempotentSendOutcome } from './mail/send';
 import { createSendRecordStore } from './mail/send/records';
+import {
+  createSentCopyCleanup,
+  SENT_COPY_QUEUE,
+  type SentCopySettings,
+} from './mail/send/sent-copy';
 import { createSendStatus, type SendStatusService } from './mail/send/status';
 import { createNotifications, type DeliverySettings } from './notifications';
 import { type DraftSender, type SendService } from './mail/send-types';
-import { createStorageClients, requireStorage, type StorageClients } from './storage';
+import {
+  createJsonQueue,
+  createStorageClients,
+  requireStorage,
+  type StorageClients,
+} from './storage';
 
 /** The services shared by every function, built once per process. */
 export interface AppServices {
@@ -123,6 +134,8 @@ export interface CreateAppOptions extends LoadConfigOptions {
   bulk?: Partial<BulkSettings>;
   /** Tests and the benchmark: webhook retry timings. */
   delivery?: Partial<DeliverySettings>;
+  /** Tests: how the Sent Items copies of drafts sent with saveToSentItems=false are looked for. */
+  sentCopies?: Partial<SentCopySettings>;
 }
 
 function lazy<T>(make: () => T): () => T {
@@ -205,6 +218,15 @@ export function createApp(options: CreateAppOptions): AppContext {
   const sendRecords = createSendRecordStore({
     table: () => tableOf(IDEMPOTENCY_TABLE, 'Send records'),
   });
+  // A draft sent with saveToSentItems=false keeps a copy all the same: a queued job deletes it.
+  const sentCopies = createSentCopyCleanup({
+    queue: createJsonQueue(async () =>
+      requireStorage(storage, 'Sent Items cleanup').queue(SENT_COPY_QUEUE),
+    ),
+    records: sendRecords,
+    graph,
+    ...(options.sentCopies ? { settings: options.sentCopies } : {}),
+  });
   const send = createSendService({
     graph,
     sender: identity.sender,
@@ -212,6 +234,7 @@ export function createApp(options: CreateAppOptions): AppContext {
       table: () => tableOf(IDEMPOTENCY_TABLE, 'Idempotency keys'),
     }),
     records: sendRecords,
+    sentCopies,
     maxMessageSizeBytes: config.maxMessageSizeBytes,
     fetch: fetchImpl,
     confirm: { lostAnswerMs: config.sendLostAnswerMs },
@@ -313,6 +336,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     keepAliveFunction(services.credentials, config.keepAliveSchedule),
     sendFunction({ send: services.send, maxMessageSizeBytes: config.maxMessageSizeBytes }),
     getSendFunction(services.sendStatus),
+    ...sentCopyWorkerFunctions(sentCopies),
     identitiesFunction(identity),
     signatureFunction(identity, services.credentials),
     listFoldersFunction(readers),

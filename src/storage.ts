@@ -109,3 +109,30 @@ export function storageUnavailable(what: string, cause: unknown): UpstreamError 
   if (isErrorOf(cause, UpstreamError) && cause.code === 'store_unavailable') return cause;
   return new UpstreamError('store_unavailable', `Storage failed while ${what}.`, { cause });
 }
+
+/** A queue of small JSON messages (keys only; state lives in tables). */
+export interface JsonQueue<M> {
+  /** Enqueues `message`, invisible for `delayMs` (rounded up to whole seconds, at most 6 days). */
+  enqueue(message: M, delayMs?: number): Promise<void>;
+}
+
+// Storage queues cap visibility at 7 days; later work re-checks and waits again.
+const MAX_VISIBILITY_S = 6 * 24 * 3600;
+
+/**
+ * Base64 JSON text, which is what the Functions queue trigger decodes, kept until it is handled
+ * (no time to live). Rounding the delay up means a message is never visible early.
+ */
+export function createJsonQueue<M>(queue: () => Promise<QueueClient>): JsonQueue<M> {
+  return {
+    async enqueue(message, delayMs = 0) {
+      const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
+      await (
+        await queue()
+      ).sendMessage(text, {
+        visibilityTimeout: Math.min(MAX_VISIBILITY_S, Math.ceil(Math.max(0, delayMs) / 1000)),
+        messageTimeToLive: -1,
+      });
+    },
+  };
+}

@@ -1501,6 +1501,14 @@ export interface components {
        *     final: known, or null for good (not saved to Sent Items, or no copy within an hour of the send)
        */
       resolved: boolean;
+      /**
+       * @description kept: saved to Sent Items, as asked. none: saveToSentItems=false and Exchange kept no copy.
+       *     A message sent by draft (large files) with saveToSentItems=false gets a copy all the same
+       *     (Graph's /send always keeps one): deleting until a queued job has found and deleted it
+       *     (deleted), or left when it could not (the copy may be in Sent Items; see docs/send.md)
+       * @enum {string}
+       */
+      sentItemsCopy: 'kept' | 'none' | 'deleting' | 'deleted' | 'left';
     };
     TemplateInput: {
       templateId?: string;

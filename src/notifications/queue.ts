@@ -1,6 +1,8 @@
 import type { QueueClient } from '@azure/storage-queue';
 import * as z from 'zod';
 
+import { createJsonQueue, type JsonQueue } from '../storage';
+
 /**
  * Queue messages of notifications, small on purpose (keys only; state lives in tables):
  * - `notify-changes`: `sync` runs a folder's delta (a notification arrived, a catch-up is due);
@@ -57,23 +59,8 @@ export const deliveryMessageSchema = z.strictObject({
 });
 export type DeliveryMessage = z.output<typeof deliveryMessageSchema>;
 
-// Storage queues cap visibility at 7 days.
-const MAX_DELAY_S = 6 * 24 * 3600;
-
-export interface NotifyQueue<M> {
-  enqueue(message: M, delayMs?: number): Promise<void>;
-}
+export type NotifyQueue<M> = JsonQueue<M>;
 
 export function createNotifyQueue<M>(queue: () => Promise<QueueClient>): NotifyQueue<M> {
-  return {
-    async enqueue(message, delayMs = 0) {
-      const text = Buffer.from(JSON.stringify(message), 'utf8').toString('base64');
-      await (
-        await queue()
-      ).sendMessage(text, {
-        visibilityTimeout: Math.min(MAX_DELAY_S, Math.ceil(Math.max(0, delayMs) / 1000)),
-        messageTimeToLive: -1,
-      });
-    },
-  };
+  return createJsonQueue(queue);
 }

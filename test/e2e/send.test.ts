@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 
-import { beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { UPLOAD_CHUNK_BYTES } from '../../src/graph/uploads';
 import { resolvedSend, sentCopies, sentNow } from '../support/sent-items';
@@ -22,6 +22,7 @@ const stack = useStack(
     startTestStack({
       // 150 MiB plus the rest must fit the sandbox's per-mailbox upload window in one go.
       sandbox: { limits: { uploadBytesPerWindow: 1024 * MiB } },
+      app: { sentCopies: { firstDelayMs: 1000 } },
     }),
   async (started) => {
     sender = started.sandbox.users[0]!.userPrincipalName;
@@ -117,6 +118,7 @@ describe('send: JSON, one sendMail', () => {
       sentAt: body.sentAt,
       savedToSentItems: true,
       resolved: true,
+      sentItemsCopy: 'kept',
     });
   });
 
@@ -482,7 +484,7 @@ describe('send: large attachments by draft and upload session', () => {
     expect(await sentWithSubject('Retried chunk')).toHaveLength(1);
   });
 
-  it('honours saveToSentItems=false on the draft flow: nothing in Sent Items or Drafts, sent once', async () => {
+  it('honours saveToSentItems=false on the draft flow: nothing in Drafts, sent once, the copy Graph keeps deleted by the queued job', async () => {
     const { status, body } = await send(
       multipart({ to: recipient, subject: 'Large not saved', saveToSentItems: false }, [
         { field: 'f', name: 'f.bin', bytes: randomBytes(4 * MiB) },
@@ -495,12 +497,20 @@ describe('send: large attachments by draft and upload session', () => {
     ]);
     expect(sentNowWithSubject('Large not saved')).toEqual([]);
     expect(drafts()).toEqual([]);
-    expect(stack.sandbox.control.outbox(sender)).toEqual([]);
     const delivered = stack.sandbox.control
       .messages(recipient, 'inbox')
       .filter((m) => m.subject === 'Large not saved');
     expect(delivered).toHaveLength(1);
     expect(delivered[0]!.hasAttachments).toBe(true);
+    await vi.waitFor(
+      async () => {
+        const status = await stack.api(`/api/credentials/c1/sends/${String(body.sendId)}`);
+        expect(((await status.json()) as Record<string, unknown>).sentItemsCopy).toBe('deleted');
+      },
+      { timeout: 15_000, interval: 200 },
+    );
+    expect(sentNowWithSubject('Large not saved')).toEqual([]);
+    expect(stack.sandbox.control.outbox(sender)).toEqual([]);
   });
 
   it('deletes the draft when creating the upload session fails', async () => {

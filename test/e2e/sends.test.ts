@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
-import { resolvedSend, sentCopies } from '../support/sent-items';
+import { resolvedSend, sentCopies, sentNow } from '../support/sent-items';
 import { startTestStack, type TestStack } from '../support/stack';
 
 /**
@@ -47,6 +47,8 @@ beforeAll(async () => {
     sandbox: { messagesPerUser: 5, limits: { sentItemsDelayMs: DELAY_MS } },
     // The lost-answer lookup is a setting: shorter than the copy's delay here.
     env: { SEND_LOST_ANSWER_SECONDS: '1' },
+    // The job deleting unsaved copies looks after 1 s, then 2 s, 4 s…
+    app: { sentCopies: { firstDelayMs: 1000 } },
   });
   sender = stack.sandbox.users[0]!.userPrincipalName;
   recipient = stack.sandbox.users[1]!.userPrincipalName;
@@ -80,6 +82,7 @@ describe('send answers at once; GET sends/{sendId} gives the ids later', () => {
       sentAt: body.sentAt,
       savedToSentItems: true,
       resolved: false,
+      sentItemsCopy: 'kept',
     });
     const [lookup, ...more] = graphCalls();
     expect(more).toEqual([]);
@@ -140,9 +143,52 @@ describe('send answers at once; GET sends/{sendId} gives the ids later', () => {
       messageId: null,
       savedToSentItems: false,
       resolved: true,
+      sentItemsCopy: 'none',
     });
     expect(graphCalls()).toEqual([]);
   });
+
+  it('a draft sent with saveToSentItems=false answers before its copy exists; a queued job deletes that copy once it appears', async () => {
+    const before = stack.sandbox.control.sentItems(sender).map((m) => m.id);
+    const form = new FormData();
+    form.append(
+      'message',
+      JSON.stringify({ to: recipient, subject: 'Unsaved draft', saveToSentItems: false }),
+    );
+    form.append('f', new Blob([new Uint8Array(randomBytes(4 * MiB))]), 'f.bin');
+    const { status, body } = await send(form);
+    expect(status, JSON.stringify(body)).toBe(202);
+    expect(body).toMatchObject({ status: 'sent', messageId: null, internetMessageId: null });
+    // The answer came first: the message has gone, its copy (DELAY_MS later) is not there yet,
+    // and nothing was looked for or deleted on the caller's time.
+    const [sent] = graphCalls().filter((c) => /\/messages\/[^/]+\/send$/.test(c.path));
+    const draftPath = sent!.path.replace(/\/send$/, '');
+    expect(graphCalls().filter((c) => c.method === 'DELETE' || /sentitems/i.test(c.path))).toEqual(
+      [],
+    );
+    expect(sentNow(stack.sandbox, sender, 'Unsaved draft')).toEqual([]);
+    expect((await getSend(body.sendId)).body).toMatchObject({
+      savedToSentItems: false,
+      sentItemsCopy: 'deleting',
+    });
+
+    await vi.waitFor(
+      async () => expect((await getSend(body.sendId)).body.sentItemsCopy).toBe('deleted'),
+      { timeout: 20_000, interval: 200 },
+    );
+    // The copy did appear (Graph's /send keeps one) and the job deleted that one message only.
+    const deletes = graphCalls().filter((c) => c.method === 'DELETE');
+    expect(deletes.map((c) => c.path)).toEqual([draftPath]);
+    expect(sentNow(stack.sandbox, sender, 'Unsaved draft')).toEqual([]);
+    expect(stack.sandbox.control.sentItems(sender).map((m) => m.id)).toEqual(
+      expect.arrayContaining(before),
+    );
+    expect(stack.sandbox.control.outbox(sender)).toEqual([]);
+    const delivered = stack.sandbox.control
+      .messages(recipient, 'inbox')
+      .filter((m) => m.subject === 'Unsaved draft');
+    expect(delivered).toHaveLength(1);
+  }, 30_000);
 
   it('a lost answer not found within SEND_LOST_ANSWER_SECONDS is unknown, and GET finds it later', async () => {
     stack.sandbox.control.injectFault({

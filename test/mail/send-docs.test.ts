@@ -33,7 +33,7 @@ async function start(options: Partial<DocGraphOptions> = {}) {
   const service = createSendService({
     graph: doc.graph,
     maxMessageSizeBytes: 35 * 1024 * 1024,
-    confirm: { lostAnswerMs: 1000, afterSendMs: 500, unsavedCopyMs: 500, firstDelayMs: 50 },
+    confirm: { lostAnswerMs: 1000, afterSendMs: 500, firstDelayMs: 50 },
   });
   const send = (message: Partial<OutgoingMessage>) =>
     service.send(key, outgoingMessage('megan@doc.test', 'Doc', message), {

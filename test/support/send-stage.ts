@@ -28,6 +28,7 @@ export async function stageContext(
     sendId: randomUUID(),
     mailbox: undefined,
     remember: () => Promise.resolve(),
+    deleteCopyLater: () => Promise.resolve(),
     work: mailbox,
     lookup: mailbox,
     abortSignal,
@@ -35,7 +36,7 @@ export async function stageContext(
     log: stageLog,
     slot: (signal) => doc.graph.limiter.acquire(mailbox.mailboxAddress, { abortSignal: signal }),
     commit: () => Promise.resolve(),
-    timings: { lostAnswerMs: 500, afterSendMs: 300, unsavedCopyMs: 500, firstDelayMs: 20 },
+    timings: { lostAnswerMs: 500, afterSendMs: 300, firstDelayMs: 20 },
     fetch,
     ...extra,
   };

@@ -43,7 +43,7 @@ export interface TestStackOptions {
   /** Serve on a port known before the app is built, so PUBLIC_BASE_URL reaches the host (webhooks). */
   reachable?: boolean;
   /** Extra app options (shrunk webhook retry timings). */
-  app?: Pick<CreateAppOptions, 'delivery' | 'bulk'>;
+  app?: Pick<CreateAppOptions, 'delivery' | 'bulk' | 'sentCopies'>;
   /** Another instance of the app: the sandbox and storage of `stack` (left open by close()). */
   instanceOf?: TestStack;
 }

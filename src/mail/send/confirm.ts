@@ -1,7 +1,7 @@
 import { remainingMs, sleep } from '../../core/abort';
 import { SendOutcomeUnknownError } from '../../core/errors';
-import { deleteMessage, getMessageRef } from '../../graph/drafts';
-import { findBySendId, type MessageRef, sentItemsFolderId } from '../../graph/send';
+import { getMessageRef } from '../../graph/drafts';
+import { findBySendId, type MessageRef } from '../../graph/send';
 import { type SendResult } from '../send-types';
 import { type SendRecord } from './records';
 import { type SendContext } from './context';
@@ -49,7 +49,8 @@ export function sendResult(record: SendRecord): SendResult {
 
 /**
  * What is known of an answered send: a draft's ids are its own (its immutable id stays with the
- * Sent Items copy); a message sent in one request has none until its copy is found.
+ * Sent Items copy); a message sent in one request has none until its copy is found. A draft not
+ * to be saved gets a copy all the same (Graph's `/send` always keeps one), to be deleted.
  */
 function sentRecord(
   ctx: SendContext,
@@ -70,16 +71,22 @@ function sentRecord(
     messageId: known?.id ?? null,
     internetMessageId: known?.internetMessageId ?? null,
     resolved: !saved || (known?.internetMessageId ?? null) !== null,
+    ...(via === 'draft' && !saved ? { copyDeletion: 'pending' as const } : {}),
   };
 }
 
-/** Remembers the send (for `GET …/sends/{sendId}`); an unknown outcome is thrown once it is. */
+/**
+ * Remembers the send (for `GET …/sends/{sendId}`) and queues the deletion of a copy not to be
+ * kept (also when the outcome is unknown: a copy that appears later is deleted all the same); an
+ * unknown outcome is thrown once that is done.
+ */
 async function settle(
   ctx: SendContext,
   record: SendRecord,
   submission: Submission,
 ): Promise<SendResult> {
   await ctx.remember(record);
+  if (record.copyDeletion === 'pending') await ctx.deleteCopyLater(record);
   if (record.status === 'unknown') {
     const cause = submission.answered ? undefined : submission.error;
     throw new SendOutcomeUnknownError(record.sendId, { cause });
@@ -116,44 +123,11 @@ export async function confirmSendMail(
 }
 
 /**
- * Graph's draft `/send` always keeps a copy in Sent Items, so with saveToSentItems=false the
- * copy is deleted once it is there, found by the draft's immutable id. Only a copy in Sent
- * Items is touched: the message has left by then (one still in the Outbox has not, and deleting
- * it could stop it), so deleting can neither undo nor repeat the send. A copy not found within
- * `unsavedCopyMs` and the budget stays, with a warning: the mail went all the same.
- */
-export async function deleteSentCopy(ctx: SendContext, draftId: string): Promise<void> {
-  const { lookup, abortSignal, sendId, log, timings } = ctx;
-  let sentItems: string | undefined;
-  const inSentItems = async () => {
-    sentItems ??= await sentItemsFolderId(lookup);
-    const ref = await getMessageRef(lookup, draftId);
-    return ref && !ref.isDraft && ref.parentFolderId === sentItems ? ref : null;
-  };
-  // Leave time for the DELETE itself.
-  const budgetMs = Math.min(timings.unsavedCopyMs, remainingMs(abortSignal) - 2000);
-  const copy = await lookFor(ctx, inSentItems, budgetMs);
-  if (!copy) {
-    log.warn(
-      'the Sent Items copy of a message sent with saveToSentItems=false did not appear in time; it stays',
-      { sendId, messageId: draftId },
-    );
-    return;
-  }
-  await deleteMessage(lookup, copy.id).catch((error: unknown) =>
-    log.warn('could not delete the Sent Items copy of a message sent with saveToSentItems=false', {
-      sendId,
-      messageId: draftId,
-      error,
-    }),
-  );
-}
-
-/**
  * After a draft's `/send`: its ids are the draft's (an immutable id stays with the Sent Items
  * copy), known at once. A lost answer is resolved by looking the draft up by that id (the draft
  * stays when not found: it may still be on its way out of the Outbox). With saveToSentItems=false
- * the copy is removed and no ids are given.
+ * no ids are given and the copy is deleted later, by a queued job (`sent-copy.ts`): the caller
+ * does not wait for it to appear.
  */
 export async function confirmDraftSend(
   ctx: SendContext,
@@ -162,7 +136,6 @@ export async function confirmDraftSend(
 ): Promise<SendResult> {
   const { sendId, lookup, log, timings } = ctx;
   const record = sentRecord(ctx, submission, 'draft', draft);
-  const saved = record.savedToSentItems;
   if (!submission.answered) {
     log.warn('send answer lost; looking the draft up by its immutable id', {
       sendId,
@@ -176,6 +149,5 @@ export async function confirmDraftSend(
       return settle(ctx, { ...record, status: 'unknown', resolved: false }, submission);
     }
   }
-  if (!saved) await deleteSentCopy(ctx, draft.id);
   return settle(ctx, record, submission);
 }

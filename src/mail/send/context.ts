@@ -9,8 +9,6 @@ export interface ConfirmTimings {
   lostAnswerMs: number;
   /** How long to look for a draft whose create answer was lost (to delete it). */
   afterSendMs: number;
-  /** How long to wait for a sent draft's Sent Items copy to delete it (saveToSentItems=false). */
-  unsavedCopyMs: number;
   /** Pause between lookups; doubles each time up to 4 s. */
   firstDelayMs: number;
 }
@@ -18,7 +16,6 @@ export interface ConfirmTimings {
 export const DEFAULT_CONFIRM_TIMINGS: ConfirmTimings = {
   lostAnswerMs: 20_000,
   afterSendMs: 3_000,
-  unsavedCopyMs: 20_000,
   firstDelayMs: 250,
 };
 
@@ -31,6 +28,11 @@ export interface SendContext {
   mailbox: string | undefined;
   /** Stores what is known of the send for later lookups; never throws (the mail is out). */
   remember: (record: SendRecord) => Promise<void>;
+  /**
+   * Queues the deletion of a sent draft's Sent Items copy (saveToSentItems=false) once `record`
+   * is stored; never throws (a copy that cannot be queued stays, and the record says so).
+   */
+  deleteCopyLater: (record: SendRecord) => Promise<void>;
   /** Bound to a budget that leaves time to look up a lost answer. */
   work: MailboxGraph;
   /** Bound to the whole budget: lookups and cleanup after `work` ran out. */

@@ -14,6 +14,7 @@ import { getMessageRef } from '../../graph/drafts';
 import { type MessageRef } from '../../graph/send';
 import { type IdempotencyStore } from '../idempotency';
 import { type SendRecord, type SendRecordStore } from './records';
+import { type SentCopyCleanup } from './sent-copy';
 import { type SenderPreparer } from '../identity/sender';
 import { checkMessageLimits } from '../send-limits';
 import {
@@ -50,8 +51,8 @@ export { toGraphMessage } from './plan';
  * - submit: `sendMail` or `/send`, retried on 429 only;
  * - confirm: a lost answer (timeout, network error, 5xx) is resolved by looking the message up;
  *   when it cannot be found the send is reported as outcome unknown, never retried. `/send`
- *   always keeps a copy in Sent Items: with `saveToSentItems: false` it is deleted once the
- *   message has left.
+ *   always keeps a copy in Sent Items: with `saveToSentItems: false` a queued job deletes it
+ *   once it appears (the caller does not wait for it).
  */
 
 export interface SendServiceDependencies {
@@ -60,6 +61,11 @@ export interface SendServiceDependencies {
   idempotency?: IdempotencyStore<IdempotentSendOutcome>;
   /** Where each send is remembered for `GET …/sends/{sendId}` (absent: nowhere). */
   records?: SendRecordStore;
+  /**
+   * Deletes the Sent Items copy of a draft sent with saveToSentItems=false, later, from a queue
+   * (absent: the copy stays, with an error logged).
+   */
+  sentCopies?: Pick<SentCopyCleanup, 'schedule'>;
   maxMessageSizeBytes: number;
   /** Used for upload-session PUTs and cancels (never carries our token). */
   fetch?: typeof fetch;
@@ -145,10 +151,22 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
         log.error('could not record a send; GET …/sends/{sendId} will not know it', { error });
       });
     };
+    const deleteCopyLater = async (record: SendRecord) => {
+      try {
+        if (!deps.sentCopies) throw new Error('no queue to delete Sent Items copies from');
+        await deps.sentCopies.schedule(credential, record);
+      } catch (error) {
+        log.error('could not queue the deletion of a Sent Items copy not to be kept; it stays', {
+          error,
+        });
+        await remember({ ...record, copyDeletion: 'left' });
+      }
+    };
     return {
       ...base,
       mailbox,
       remember,
+      deleteCopyLater,
       work,
       lookup,
       abortSignal,

@@ -31,6 +31,11 @@ export interface SendRecord {
   internetMessageId: string | null;
   /** True once the ids are final: known, or no copy will come (not saved, or not found in time). */
   resolved: boolean;
+  /**
+   * A draft sent with saveToSentItems=false: Graph's `/send` keeps a copy all the same, which a
+   * queued job deletes once it appears (`pending`), or could not (`left`).
+   */
+  copyDeletion?: 'pending' | 'deleted' | 'left';
 }
 
 export interface SendRecordStore {

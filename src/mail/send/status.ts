@@ -31,6 +31,26 @@ export interface SendStatus {
    * final: known, or null for good (not saved, or no copy within the lookup window).
    */
   resolved: boolean;
+  /**
+   * `kept`: saved to Sent Items, as asked; `none`: not saved, and Exchange kept no copy; a message
+   * sent by draft with saveToSentItems=false gets a copy all the same, `deleting` until a queued
+   * job has `deleted` it, or `left` when it could not (the copy may be in Sent Items).
+   */
+  sentItemsCopy: SentItemsCopy;
+}
+
+export type SentItemsCopy = 'kept' | 'none' | 'deleting' | 'deleted' | 'left';
+
+function sentItemsCopy(record: SendRecord): SentItemsCopy {
+  if (record.savedToSentItems) return 'kept';
+  switch (record.copyDeletion) {
+    case undefined:
+      return 'none';
+    case 'pending':
+      return 'deleting';
+    default:
+      return record.copyDeletion;
+  }
 }
 
 export interface SendStatusService {
@@ -50,6 +70,7 @@ function toStatus(record: SendRecord): SendStatus {
     sentAt: new Date(record.sentAt).toISOString(),
     savedToSentItems: record.savedToSentItems,
     resolved: record.resolved,
+    sentItemsCopy: sentItemsCopy(record),
   };
 }
 

@@ -19,7 +19,6 @@ import { outgoingMessage } from '../../support/send-fixtures';
 const timings: ConfirmTimings = {
   lostAnswerMs: 500,
   afterSendMs: 300,
-  unsavedCopyMs: 500,
   firstDelayMs: 20,
 };
 
@@ -165,13 +164,32 @@ describe('confirm stage', () => {
     expect(doc.requests).toEqual([]);
   });
 
-  it("deletes a sent draft's Sent Items copy when it was not to be kept", async () => {
+  it("queues the deletion of a sent draft's copy not to be kept, once its record is stored, without waiting for it", async () => {
     const { doc, ctx, payload } = await start({ saveToSentItems: false });
+    const steps: string[] = [];
+    ctx.remember = (record) => Promise.resolve(void steps.push(`remember ${record.copyDeletion}`));
+    ctx.deleteCopyLater = (record) =>
+      Promise.resolve(void steps.push(`delete later ${record.draftId}`));
     const draft = await createDraft(ctx.work, payload);
     await sendDraft(ctx.work, draft.id);
+    const before = doc.requests.length;
     const result = await confirmDraftSend(ctx, draft, answered);
     expect(result).toMatchObject({ messageId: null, internetMessageId: null });
-    expect(doc.messages).toEqual([]);
+    expect(steps).toEqual(['remember pending', `delete later ${draft.id}`]);
+    expect(doc.requests.slice(before)).toEqual([]);
+    // The copy is there for the queued job (Graph's /send always keeps one).
+    expect(doc.messages.map((m) => m.folder)).toEqual(['sentitems']);
+  });
+
+  it('queues the deletion also when the outcome is unknown, before reporting it', async () => {
+    const { ctx, payload } = await start({ saveToSentItems: false });
+    const queued: SendRecord[] = [];
+    ctx.deleteCopyLater = (record) => Promise.resolve(void queued.push(record));
+    const draft = await createDraft(ctx.work, payload);
+    await expect(confirmDraftSend(ctx, draft, lost)).rejects.toBeInstanceOf(
+      SendOutcomeUnknownError,
+    );
+    expect(queued).toMatchObject([{ status: 'unknown', draftId: draft.id }]);
   });
 
   it('resolves a lost /send by the draft id, or reports the outcome unknown while it is still a draft', async () => {
