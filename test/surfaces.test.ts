@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 
 import { describe, expect, it } from 'vitest';
@@ -32,8 +32,13 @@ const NOT_FOR_PLATFORMS: Record<string, string> = {
   'POST /mcp': "AI agents' surface (MCP clients speak it, below)",
 };
 
+/** The routes the typed client's modules call (one module per resource area). */
 function clientRoutes(): string[] {
-  const source = readFileSync(path.join(root, 'src/client/index.ts'), 'utf8');
+  const dir = path.join(root, 'src/client');
+  const source = readdirSync(dir)
+    .filter((file) => file.endsWith('.ts') && file !== 'schema.ts')
+    .map((file) => readFileSync(path.join(dir, file), 'utf8'))
+    .join('\n');
   return [...source.matchAll(/api\.(GET|PUT|POST|PATCH|DELETE)\(\s*'([^']+)'/g)].map(
     ([, method, route]) => `${method} ${route}`,
   );
