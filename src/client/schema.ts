@@ -1207,7 +1207,10 @@ export interface components {
       /** @description Must be the configured app's client id */
       clientId?: string;
       scopes?: string[];
-      /** @description Default shared mailbox (UPN) for this credential */
+      /**
+       * Format: email
+       * @description Default shared mailbox (UPN) for this credential
+       */
       mailbox?: string;
     };
     Recipient: {

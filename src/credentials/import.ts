@@ -1,14 +1,9 @@
 import * as z from 'zod';
 
 import { isErrorOf, UpstreamError, ValidationError } from '../core/errors';
+import { emailAddress } from '../core/validators';
 import { isGrantRejected, type TokenEndpoint, type TokenResult } from './token-endpoint';
 import { withOfflineAccess } from './types';
-
-const upn = z
-  .string()
-  .min(3)
-  .max(320)
-  .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address (UPN)');
 
 /** `PUT credentials/{id}` body: strict, so a misspelt field is named instead of ignored. */
 export const importBodySchema = z.strictObject({
@@ -22,7 +17,7 @@ export const importBodySchema = z.strictObject({
     .min(1)
     .max(50)
     .optional(),
-  mailbox: upn.optional(),
+  mailbox: emailAddress('must be a mailbox address (UPN)').optional(),
 });
 export type ImportInput = z.infer<typeof importBodySchema>;
 

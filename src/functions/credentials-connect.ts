@@ -1,15 +1,12 @@
 import * as z from 'zod';
 
+import { emailAddress } from '../core/validators';
 import { type CredentialService } from '../credentials/service';
 import { type HttpFunctionDefinition } from '../http/definitions';
 import { parseQuery, routeId } from '../http/parse';
 
 const querySchema = z.strictObject({
-  loginHint: z
-    .string()
-    .max(320)
-    .regex(/^[^@\s]+@[^@\s]+$/, 'must be a mailbox address')
-    .optional(),
+  loginHint: emailAddress('must be a mailbox address').optional(),
 });
 
 /** `GET credentials/{credentialId}/connect`: 302 to the Microsoft authorize URL (code + PKCE). */

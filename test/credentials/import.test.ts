@@ -7,11 +7,24 @@ import { fakeEndpoint } from '../support/credential-fakes';
 const fieldOf = (error: unknown) => (error as ValidationError).errors.map((e) => e.path);
 
 describe('credential import', () => {
-  it('refuses a misspelt field and a mailbox that is no address', () => {
+  it('refuses a misspelt field and a mailbox that is no address by the one rule', () => {
     const misspelt = importBodySchema.safeParse({ refreshToken: 'rt', mailBox: 'a@b' });
     expect(misspelt.success).toBe(false);
-    const bad = importBodySchema.safeParse({ refreshToken: 'rt', mailbox: 'not an address' });
-    expect(bad.error?.issues[0]?.path).toEqual(['mailbox']);
+    // The one address rule (src/core/identifiers.ts), not a looser one of its own.
+    for (const mailbox of [
+      'not an address',
+      'a@b',
+      'a@b.example/../../me',
+      `${'a'.repeat(250)}@b.example`,
+    ]) {
+      const bad = importBodySchema.safeParse({ refreshToken: 'rt', mailbox });
+      expect(bad.error?.issues[0]?.path, mailbox).toEqual(['mailbox']);
+    }
+    const shared = importBodySchema.safeParse({
+      refreshToken: 'rt',
+      mailbox: 'shared@contoso.example',
+    });
+    expect(shared.success).toBe(true);
   });
 
   it('spends the token once with the default scopes and offline_access', async () => {

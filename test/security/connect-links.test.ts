@@ -173,6 +173,17 @@ describe('connect links are bound to a person (issue #14, finding 4)', () => {
       { redirect: 'manual' },
     );
     expect(refused.status).toBe(400);
+    // A hint is an address by the one rule, or no link is made.
+    for (const hint of ['a@b', 'adele@contoso.example/../me']) {
+      const bad = await stack.api(
+        `/api/credentials/badhint/connect?loginHint=${encodeURIComponent(hint)}`,
+        { redirect: 'manual' },
+      );
+      expect(bad.status, hint).toBe(400);
+      expect(((await bad.json()) as { errors: Array<{ path: string }> }).errors[0]!.path).toBe(
+        'query.loginHint',
+      );
+    }
   });
 
   it('a link expires after 10 minutes and works once', async () => {
