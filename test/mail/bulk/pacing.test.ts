@@ -36,6 +36,16 @@ function tableName() {
   return `pace${Date.now().toString(36)}${n++}`;
 }
 
+/** The pacer reads time only through `now`: a test moves this clock instead of waiting. */
+function clock() {
+  let t = Date.now();
+  return {
+    now: () => t,
+    set: (at: number) => void (t = at),
+    advance: (ms: number) => void (t += ms),
+  };
+}
+
 describe('windowFit', () => {
   it('fits while under the limit, else waits for the oldest buckets to leave the window', () => {
     const windowMs = 96_000; // 1 s buckets
@@ -90,16 +100,21 @@ describe('pacer on Azurite', () => {
 
   it('keeps a rolling daily recipient budget counting cc recipients', async () => {
     const name = tableName();
+    const time = clock();
     const pacer = createPacer(
       () => storage.table(name),
       limits({ ratePerMinute: 60_000, dailyRecipientLimit: 5, dailyWindowMs: 2000 }),
+      time.now,
     );
     const first = await pacer.reserve('m@x.test', [1, 1, 2, 1, 1], 10_000);
     expect(first.slots).toHaveLength(4);
     expect(first.retryAt).toBeGreaterThanOrEqual(first.slots[0]! + 2000 - 1);
     const blocked = await pacer.reserve('m@x.test', [1], 10_000);
     expect(blocked.slots).toEqual([]);
-    await new Promise((r) => setTimeout(r, Math.max(0, blocked.retryAt - Date.now()) + 50));
+    // Just before the window moves nothing fits yet; once it moved, the budget is back.
+    time.set(blocked.retryAt - 1);
+    expect((await pacer.reserve('m@x.test', [1], 10_000)).slots).toEqual([]);
+    time.set(blocked.retryAt);
     const later = await pacer.reserve('m@x.test', [1, 1], 10_000);
     expect(later.slots.length).toBeGreaterThanOrEqual(1);
   });
@@ -121,9 +136,10 @@ describe('pacer on Azurite', () => {
   it('keeps a rolling upload budget across instances; a message over the whole budget goes alone', async () => {
     const name = tableName();
     const shrunk = limits({ uploadBytesPerWindow: 1000, uploadWindowMs: 1500 });
-    const a = createPacer(() => storage.table(name), shrunk);
-    const b = createPacer(() => storage.table(name), shrunk);
-    const started = Date.now();
+    const time = clock();
+    const a = createPacer(() => storage.table(name), shrunk, time.now);
+    const b = createPacer(() => storage.table(name), shrunk, time.now);
+    const started = time.now();
     const first = await a.admit('u@x.test', 600);
     const second = await b.admit('u@x.test', 400);
     expect('done' in first && 'done' in second).toBe(true);
@@ -133,12 +149,12 @@ describe('pacer on Azurite', () => {
     // The dispatcher hands out no slot before the bytes can go.
     expect(await b.nextSlot('u@x.test')).toBeGreaterThanOrEqual(refused.retryAt);
     // A message ending later counts from its end.
-    await new Promise((r) => setTimeout(r, 500));
+    time.advance(500);
     if ('done' in second) await second.done();
-    await new Promise((r) => setTimeout(r, Math.max(0, refused.retryAt - Date.now()) + 30));
+    time.set(refused.retryAt + 30);
     expect('done' in (await b.admit('u@x.test', 600))).toBe(true);
     const stillCounted = await a.admit('u@x.test', 1);
-    expect('retryAt' in stillCounted && stillCounted.retryAt).toBeGreaterThan(Date.now() + 200);
+    expect('retryAt' in stillCounted && stillCounted.retryAt).toBeGreaterThan(time.now() + 200);
 
     const huge = await a.admit('big@x.test', 5000);
     expect('done' in huge).toBe(true);
@@ -147,9 +163,9 @@ describe('pacer on Azurite', () => {
 
   it('allows at most 4 concurrent sends per mailbox across instances; leases expire', async () => {
     const name = tableName();
-    const a = createPacer(() => storage.table(name), limits());
-    const b = createPacer(() => storage.table(name), limits());
-    // Leases long enough that none expires while six are asked for on a loaded machine.
+    const time = clock();
+    const a = createPacer(() => storage.table(name), limits(), time.now);
+    const b = createPacer(() => storage.table(name), limits(), time.now);
     const leases = await Promise.all([a, b, a, b, a, b].map((p) => p.acquire('c@x.test', 30_000)));
     const held = leases.filter((l) => 'release' in l);
     expect(held).toHaveLength(4);
@@ -164,7 +180,9 @@ describe('pacer on Azurite', () => {
     // Short leases nobody releases (their instance died) free their slots once they expire.
     for (const p of [a, b, a, b])
       expect('release' in (await p.acquire('e@x.test', 300))).toBe(true);
-    await new Promise((r) => setTimeout(r, 400));
+    time.advance(299);
+    expect('retryAt' in (await a.acquire('e@x.test', 300))).toBe(true);
+    time.advance(1);
     expect('release' in (await a.acquire('e@x.test', 300))).toBe(true);
   });
 });
