@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { createApp } from '../../src/app';
 import { hashApiKey } from '../../src/config';
@@ -106,13 +106,15 @@ describe('bulk sends within Graph upload limit', () => {
     });
     expect(accepted.status).toBe(202);
     const path = `credentials/c1/bulk-sends/${accepted.body.jobId as string}?top=100`;
-    let job: { counts: Record<string, number>; results: Array<{ status: string }> };
-    for (;;) {
-      job = (await call('GET', path)).body as typeof job;
-      if (job.counts.queued === 0) break;
-      if (Date.now() - started > 60_000) throw new Error(`still ${JSON.stringify(job.counts)}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    type Job = { counts: Record<string, number>; results: Array<{ status: string }> };
+    const job = await vi.waitFor(
+      async () => {
+        const current = (await call('GET', path)).body as Job;
+        if (current.counts.queued !== 0) throw new Error(`still ${JSON.stringify(current.counts)}`);
+        return current;
+      },
+      { timeout: 60_000, interval: 200 },
+    );
     expect(job.counts).toEqual({ queued: 0, sent: RECIPIENTS, failed: 0, skipped: 0 });
 
     const delivered = new Map<string, number>();

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { createApp } from '../../src/app';
 import { startLocalHost } from '../../src/local/host';
@@ -56,14 +56,15 @@ async function waitFor(
   done: (job: Job) => boolean,
   timeoutMs = 60_000,
 ): Promise<Job> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const { body } = await call('GET', `credentials/c1/bulk-sends/${jobId}?top=1000`);
-    const job = body as unknown as Job;
-    if (done(job)) return job;
-    if (Date.now() > until) throw new Error(`job ${jobId} still ${JSON.stringify(job.counts)}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
+  return vi.waitFor(
+    async () => {
+      const { body } = await call('GET', `credentials/c1/bulk-sends/${jobId}?top=1000`);
+      const job = body as unknown as Job;
+      if (!done(job)) throw new Error(`job ${jobId} still ${JSON.stringify(job.counts)}`);
+      return job;
+    },
+    { timeout: timeoutMs, interval: 250 },
+  );
 }
 
 /** Every message the sender's mailbox sent or is about to send, per recipient address. */

@@ -2,7 +2,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 
 import * as prettier from 'prettier';
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import { drawPng } from '../support/png';
 import { startTestStack, type TestStack } from '../support/stack';
@@ -41,13 +41,14 @@ const signatureCount = (html: string) => html.split('id="Signature"').length - 1
 
 /** The sent message with this subject, once the bulk job has sent it. */
 async function sentMessage(subject: string): Promise<Json & { body: { content: string } }> {
-  const until = Date.now() + 30_000;
-  for (;;) {
-    const found = stack.sandbox.control.sentItems(adele).find((m) => m.subject === subject);
-    if (found) return found as unknown as Json & { body: { content: string } };
-    if (Date.now() > until) throw new Error(`nothing sent with subject ${subject}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  return vi.waitFor(
+    () => {
+      const found = stack.sandbox.control.sentItems(adele).find((m) => m.subject === subject);
+      if (!found) throw new Error(`nothing sent with subject ${subject}`);
+      return found as unknown as Json & { body: { content: string } };
+    },
+    { timeout: 30_000, interval: 100 },
+  );
 }
 
 async function bulk(body: Json) {

@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 
 import { parseCsv } from '../support/csv-parse';
 import {
@@ -31,11 +31,13 @@ async function until(
   refresh: () => Promise<void>,
   timeoutMs = 20_000,
 ): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  for (await refresh(); !condition(); await refresh()) {
-    if (Date.now() > end) throw new Error('timed out waiting');
-    await new Promise((r) => setTimeout(r, 100));
-  }
+  await vi.waitFor(
+    async () => {
+      await refresh();
+      if (!condition()) throw new Error('timed out waiting');
+    },
+    { timeout: timeoutMs, interval: 100 },
+  );
 }
 
 beforeAll(async () => {

@@ -29,13 +29,17 @@ describe('npm start with zero configuration', () => {
       env: { ...env, PORT: String(port), LOCAL_DATA_DIR: dataDir },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
-    child.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-    child.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-    const deadline = Date.now() + 45_000;
-    while (Date.now() < deadline && !output.includes('is running at')) {
-      if (child.exitCode !== null) throw new Error(`npm start exited: ${output}`);
-      await new Promise((r) => setTimeout(r, 200));
-    }
+    // Ready when it says so (the hook's timeout bounds the wait); an exit first is a failure.
+    await new Promise<void>((resolve, reject) => {
+      const take = (c: Buffer) => {
+        output += c.toString();
+        if (output.includes('is running at')) resolve();
+      };
+      child.stdout?.on('data', take);
+      child.stderr?.on('data', take);
+      child.once('error', reject);
+      child.once('exit', () => reject(new Error(`npm start exited: ${output}`)));
+    });
   }, 60_000);
 
   afterAll(async () => {
