@@ -61,10 +61,12 @@ describe('composition root', () => {
     });
     const host = await startLocalHost({ registrations: hostRegistrations(app), log: () => {} });
     try {
-      // Report runs (via the composition root) and templates (via the mail layer) need storage.
+      // Report runs (via the composition root), templates (via the mail layer) and new-mail
+      // subscriptions (via the notifications room) need storage.
       for (const [method, path] of [
         ['POST', '/api/reports/weekly/run'],
         ['GET', '/api/templates'],
+        ['GET', '/api/credentials/c1/subscriptions'],
       ] as const) {
         const response = await fetch(`${host.url}${path}`, {
           method,

@@ -1,11 +1,10 @@
 import { type AppKeys, type CredentialKey } from '../credentials/types';
 import { createBlobLockProvider } from '../credentials/lease';
-import { UpstreamError } from '../core/errors';
 import { type GraphFactory } from '../graph/client';
 import { createCursorCodec } from '../graph/cursor';
 import { type FolderReader } from '../graph/folders';
 import { type Logger } from '../core/logger';
-import { type StorageClients } from '../storage';
+import { requireStorage, type StorageClients } from '../storage';
 import { changesCursorSchema, type ChangesReader, createChangesReader } from './changes';
 import { createDeliveryWorker, DEFAULT_DELIVERY_SETTINGS, type DeliverySettings } from './delivery';
 import { createFanout } from './fanout';
@@ -61,9 +60,7 @@ export function createNotifications(deps: NotificationDependencies): () => Notif
   let built: Notifications | undefined;
   return () => {
     if (built) return built;
-    if (!deps.storage)
-      throw new UpstreamError('store_unavailable', 'AzureWebJobsStorage is not configured.');
-    const storage = deps.storage;
+    const storage = requireStorage(deps.storage, 'New-mail triggers');
     const store = createNotificationStore((name) => storage.table(name));
     const changesQueue = createNotifyQueue<ChangesMessage>(() => storage.queue(CHANGES_QUEUE));
     const deliveryQueue = createNotifyQueue<DeliveryMessage>(() => storage.queue(DELIVERIES_QUEUE));
