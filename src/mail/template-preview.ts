@@ -2,7 +2,7 @@ import * as z from 'zod';
 
 import { type FieldError, isErrorOf, ValidationError } from '../core/errors';
 import { idSchema, toFieldErrors } from '../core/validators';
-import { bulkRecipientSchema, rowMergeFields } from './bulk/jobs';
+import { bulkRecipientSchema, rowMergeFields } from './bulk/request';
 import { fromField, replyToList } from './recipients';
 import { type Rendered, type RenderInput } from './template-render';
 

@@ -1,6 +1,6 @@
 import { isErrorOf, NotFoundError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
-import { type BulkDependencies } from './jobs';
+import { type BulkDependencies } from './dependencies';
 import { type BulkMessage } from './queue';
 import { type JobHeader } from './store';
 

@@ -2,7 +2,7 @@ import { budgetSignal } from '../../core/abort';
 import { errorMessage, isErrorOf, NotFoundError } from '../../core/errors';
 import { type Logger } from '../../core/logger';
 import { classifySendFailure } from './failure';
-import { type BulkDependencies } from './jobs';
+import { type BulkDependencies } from './dependencies';
 import { type BuiltMessage, uploadBytes } from './message';
 import { type BulkMessage } from './queue';
 import { sentRow } from './sent-ids';

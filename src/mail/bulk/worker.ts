@@ -1,6 +1,6 @@
 import { type Logger } from '../../core/logger';
 import { createDispatcher } from './dispatch';
-import { type BulkDependencies } from './jobs';
+import { type BulkDependencies } from './dependencies';
 import { createMessageBuilder } from './message';
 import { giveUp } from './poison';
 import { type BulkMessage, bulkMessageSchema } from './queue';
