@@ -236,7 +236,6 @@ export function createApp(options: CreateAppOptions): AppContext {
     records: sendRecords,
     sentCopies,
     maxMessageSizeBytes: config.maxMessageSizeBytes,
-    fetch: fetchImpl,
     confirm: { lostAnswerMs: config.sendLostAnswerMs },
   });
   const sendStatus = createSendStatus({ graph, records: sendRecords });

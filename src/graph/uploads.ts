@@ -6,11 +6,12 @@ import { ChunkReader, type UploadSource } from './chunk-reader';
 import { type MailboxGraph, segment } from './client';
 import { toGraphError } from './errors';
 import { backoffMs } from './middleware';
+import { type UploadAnswer, uploadRequest } from './upload-put';
 
 /**
  * Outlook attachment upload sessions (3 MB – 150 MB): create the session through Graph, then PUT
- * the bytes in order to the pre-authenticated upload URL with a plain fetch (never our token),
- * honouring the server's `nextExpectedRanges`.
+ * the bytes in order to the pre-authenticated upload URL (never our token, and never a copy of the
+ * chunk: ./upload-put), honouring the server's `nextExpectedRanges`.
  */
 
 /**
@@ -114,7 +115,6 @@ export type MailboxSlot = (abortSignal?: AbortSignal) => Promise<() => void>;
 export interface UploadOptions {
   abortSignal?: AbortSignal | undefined;
   log: Logger;
-  fetch?: typeof fetch;
   /** Held for the duration of each PUT, until its answer is read. */
   slot?: MailboxSlot;
   chunkBytes?: number;
@@ -157,7 +157,6 @@ export async function uploadToSession(
   source: UploadSource,
   options: UploadOptions,
 ): Promise<UploadResult> {
-  const doFetch = options.fetch ?? fetch;
   const chunkBytes = options.chunkBytes ?? UPLOAD_CHUNK_BYTES;
   const { abortSignal, log } = options;
   const url = checkUploadUrl(session.uploadUrl);
@@ -173,32 +172,32 @@ export async function uploadToSession(
       const after = offset + length;
       if (after < source.size) reader.readAhead(after, Math.min(chunkBytes, source.size - after));
       const release = options.slot ? await options.slot(abortSignal) : () => {};
-      let response: Response;
+      let answer: UploadAnswer;
       try {
-        response = await doFetch(url, {
+        answer = await uploadRequest(url, {
           method: 'PUT',
           headers: {
             'content-type': 'application/octet-stream',
             'content-range': `bytes ${offset}-${offset + length - 1}/${source.size}`,
           },
-          body: new Uint8Array(body.buffer as ArrayBuffer, body.byteOffset, body.length),
-          signal: abortSignal ?? null,
+          body,
+          abortSignal,
         });
       } catch (error) {
-        release();
         if (abortSignal?.aborted) {
+          release();
           throw new UpstreamError('graph_unavailable', 'The attachment upload ran out of time.', {
             cause: error,
           });
         }
-        response = Response.error();
+        // No answer (a reset, a refused connection): retried like a 5xx.
+        answer = { status: 0, headers: new Headers(), text: '' };
       }
-      const status = response.status;
-      const text = status === 0 ? '' : await response.text();
       release();
+      const { status, text } = answer;
       if (status === 201) {
         return {
-          attachmentId: attachmentIdFrom(response.headers.get('location')),
+          attachmentId: attachmentIdFrom(answer.headers.get('location')),
           chunks: ++chunks,
         };
       }
@@ -216,7 +215,7 @@ export async function uploadToSession(
       }
       const expected = status === 416 ? expectedOffset(text) : undefined;
       if (expected !== undefined && expected !== offset && expected < source.size) {
-        if (++attempt >= MAX_CHUNK_ATTEMPTS) throw toGraphError(status, response.headers, text);
+        if (++attempt >= MAX_CHUNK_ATTEMPTS) throw toGraphError(status, answer.headers, text);
         log.warn('upload range refused; continuing where the server expects', {
           offset,
           expected,
@@ -225,8 +224,7 @@ export async function uploadToSession(
         continue;
       }
       const retryable = status === 0 || status === 429 || status >= 500;
-      const wait =
-        (status === 0 ? undefined : retryAfterMs(response.headers)) ?? backoffMs(attempt);
+      const wait = (status === 0 ? undefined : retryAfterMs(answer.headers)) ?? backoffMs(attempt);
       if (!retryable || ++attempt >= MAX_CHUNK_ATTEMPTS || wait > remainingMs(abortSignal) - 250) {
         if (status === 0) {
           throw new UpstreamError(
@@ -234,7 +232,7 @@ export async function uploadToSession(
             'The attachment upload could not reach Microsoft Graph.',
           );
         }
-        throw toGraphError(status, response.headers, text);
+        throw toGraphError(status, answer.headers, text);
       }
       log.warn('upload chunk failed, retrying', { status, offset, attempt, waitMs: wait });
       await sleep(wait, abortSignal);
@@ -250,18 +248,17 @@ export async function uploadToSession(
  */
 export async function cancelUploadSession(
   uploadUrl: string,
-  options: { fetch?: typeof fetch; abortSignal?: AbortSignal | undefined; slot?: MailboxSlot },
+  options: { abortSignal?: AbortSignal | undefined; slot?: MailboxSlot },
 ): Promise<void> {
   const url = checkUploadUrl(uploadUrl);
   const release = options.slot ? await options.slot(options.abortSignal) : () => {};
   try {
-    const response = await (options.fetch ?? fetch)(url, {
+    const answer = await uploadRequest(url, {
       method: 'DELETE',
-      signal: options.abortSignal ?? null,
+      abortSignal: options.abortSignal,
     });
-    await response.body?.cancel();
-    if (!response.ok && response.status !== 404) {
-      throw toGraphError(response.status, response.headers, '');
+    if (answer.status >= 300 && answer.status !== 404) {
+      throw toGraphError(answer.status, answer.headers, '');
     }
   } finally {
     release();

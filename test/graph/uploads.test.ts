@@ -99,6 +99,44 @@ describe('uploadToSession', () => {
     ]);
   });
 
+  it('retries a chunk whose connection closed before the answer ended, with Content-Length', async () => {
+    const bytes = randomBytes(3000);
+    const lengths: string[] = [];
+    let calls = 0;
+    const server = await startServer((req, res) => {
+      lengths.push(req.headers['content-length'] ?? '-');
+      if (++calls === 1) {
+        // Headers and half an answer, then the connection is gone.
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+        res.write('{"nextExpec');
+        setImmediate(() => res.destroy());
+        return;
+      }
+      res.writeHead(201, { location: "https://x/Attachments('a')" }).end();
+    });
+    close = () => server.close();
+    const result = await uploadToSession(
+      { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
+      source(bytes),
+      { abortSignal: budgetSignal(5000), log },
+    );
+    expect(result).toEqual({ attachmentId: 'a', chunks: 1 });
+    expect(lengths).toEqual(['3000', '3000']);
+  });
+
+  it('stops at once when its budget runs out during a PUT', async () => {
+    const server = await startServer(() => {
+      // Never answers.
+    });
+    close = () => server.close();
+    const error = await uploadToSession(
+      { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
+      source(Buffer.alloc(100)),
+      { abortSignal: budgetSignal(100), log },
+    ).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'graph_unavailable' });
+  });
+
   it('stops on a 4xx and reports it in our taxonomy', async () => {
     const server = await startServer((_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json' });

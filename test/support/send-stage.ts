@@ -37,7 +37,6 @@ export async function stageContext(
     slot: (signal) => doc.graph.limiter.acquire(mailbox.mailboxAddress, { abortSignal: signal }),
     commit: () => Promise.resolve(),
     timings: { lostAnswerMs: 500, afterSendMs: 300, firstDelayMs: 20 },
-    fetch,
     ...extra,
   };
 }

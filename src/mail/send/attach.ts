@@ -59,7 +59,6 @@ async function uploadBySession(
   const uploaded = await uploadToSession(session, attachment, {
     abortSignal: ctx.workSignal,
     log: ctx.log,
-    fetch: ctx.fetch,
     slot: ctx.slot,
   });
   open.delete(session.uploadUrl);
@@ -117,8 +116,8 @@ export async function cancelUploads(ctx: SendContext, open: OpenUploads): Promis
   // Its own budget: cleanup runs also after the caller's budget ran out.
   const abortSignal = budgetSignal(Math.max(1000, Math.min(15_000, remainingMs(ctx.abortSignal))));
   for (const url of open) {
-    await cancelUploadSession(url, { fetch: ctx.fetch, abortSignal, slot: ctx.slot }).catch(
-      (error: unknown) => ctx.log.warn('could not cancel an upload session', { error }),
+    await cancelUploadSession(url, { abortSignal, slot: ctx.slot }).catch((error: unknown) =>
+      ctx.log.warn('could not cancel an upload session', { error }),
     );
   }
 }

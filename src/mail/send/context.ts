@@ -46,8 +46,6 @@ export interface SendContext {
   /** Called right before the irreversible request. */
   commit: (sendId: string) => Promise<void>;
   timings: ConfirmTimings;
-  /** Used for upload-session PUTs and cancels (never carries our token). */
-  fetch: typeof fetch;
   /** Observes upload progress (the benchmark counts chunks). */
   onUpload?: ((event: { name: string; size: number; chunks: number }) => void) | undefined;
 }

@@ -67,8 +67,6 @@ export interface SendServiceDependencies {
    */
   sentCopies?: Pick<SentCopyCleanup, 'schedule'>;
   maxMessageSizeBytes: number;
-  /** Used for upload-session PUTs and cancels (never carries our token). */
-  fetch?: typeof fetch;
   confirm?: Partial<ConfirmTimings>;
   newSendId?: () => string;
   /** Observes upload progress (the benchmark counts chunks). */
@@ -173,7 +171,6 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
       workSignal,
       slot: (slotSignal) => deps.graph.limiter.acquire(mailboxKey, { abortSignal: slotSignal }),
       timings,
-      fetch: deps.fetch ?? fetch,
       onUpload: deps.onUpload,
     };
   }
