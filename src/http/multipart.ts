@@ -74,10 +74,11 @@ export interface IncomingFilePart {
 export type FileTaker = (part: IncomingFilePart) => Promise<void>;
 
 /**
- * How much each stage of a file part's way may buffer: large enough that a part flows without a
- * pause per network read, small beside an upload chunk.
+ * How much each stage of a file part's way may buffer: one network read (64 KiB). What a stage
+ * holds while the upload waits is socket buffers kept alive; at 1 MiB a stage the paused pipe
+ * held several MiB, at this size the caller's socket is paused instead.
  */
-export const PART_BUFFER_BYTES = 1024 * 1024;
+export const PART_BUFFER_BYTES = 64 * 1024;
 
 /** Passes bytes through unchanged and reports each chunk, so counting keeps backpressure intact. */
 function tap(onChunk: (chunk: Buffer) => void): Transform {
