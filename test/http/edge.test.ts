@@ -1,4 +1,4 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import * as z from 'zod';
 
 import { createApp } from '../../src/app';
@@ -6,17 +6,17 @@ import { hashApiKey } from '../../src/config';
 import { NotFoundError } from '../../src/core/errors';
 import { type FunctionDefinition } from '../../src/http/definitions';
 import { readJson, routeId } from '../../src/http/parse';
-import { startLocalHost, type LocalHost } from '../../src/local/host';
+import { startLocalHost } from '../../src/local/host';
 import { hostRegistrations } from '../../src/registration';
+import { useStack } from '../support/use-stack';
 
 const API_KEY = 'edge-test-key-0123456789';
 const SECRET_IN_ERROR = 'refresh_token=0.AAAA-very-secret-refresh-token';
 
 describe('HTTP edge through the local host', () => {
-  let host: LocalHost;
   const logs: string[] = [];
 
-  beforeAll(async () => {
+  const host = useStack(async () => {
     const app = createApp({
       env: {
         API_KEYS: `crm=${hashApiKey(API_KEY)}`,
@@ -62,12 +62,11 @@ describe('HTTP edge through the local host', () => {
       },
     ];
     const functions = [...extra, ...app.functions];
-    host = await startLocalHost({
+    return startLocalHost({
       registrations: hostRegistrations({ functions, edge: app.edge }),
       log: (line) => logs.push(line),
     });
   });
-  afterAll(() => host.close());
 
   const call = (path: string, init: RequestInit = {}) =>
     fetch(`${host.url}${path}`, { ...init, headers: { 'x-api-key': API_KEY, ...init.headers } });
@@ -215,11 +214,10 @@ describe('HTTP edge through the local host', () => {
 });
 
 describe('the local host on its own (no catch-all function registered)', () => {
-  let host: LocalHost;
   const logs: string[] = [];
 
-  beforeAll(async () => {
-    host = await startLocalHost({
+  const host = useStack(() =>
+    startLocalHost({
       registrations: [
         {
           kind: 'http',
@@ -232,9 +230,8 @@ describe('the local host on its own (no catch-all function registered)', () => {
         },
       ],
       log: (line) => logs.push(line),
-    });
-  });
-  afterAll(() => host.close());
+    }),
+  );
 
   it.each([
     ['GET', '/api/nothing', 404, 'not_found'],

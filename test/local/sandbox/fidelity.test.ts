@@ -15,8 +15,7 @@ import {
   type Context,
   type Middleware,
 } from '@microsoft/microsoft-graph-client';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Sandbox } from '../../../src/local/sandbox';
+import { afterAll, describe, expect, it } from 'vitest';
 import { GRAPH_FIXTURES_DIR } from '../../support/openapi-validator';
 import {
   ALL_SCOPES,
@@ -27,6 +26,7 @@ import {
   value,
   withSandbox,
 } from '../../support/sandbox';
+import { useStack } from '../../support/use-stack';
 
 interface DocExample {
   title: string;
@@ -84,17 +84,15 @@ function expectShape(actual: unknown, documented: unknown, where = '$'): void {
 }
 
 describe('documented examples replay against the sandbox', () => {
-  let sb: Sandbox;
   let tok: string;
-  let auto: Sandbox;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 40 });
-    auto = await withSandbox({ messagesPerUser: 5, autoConsent: true });
-    tok = await token(sb);
-  });
-  afterAll(async () => {
-    await sb.close();
-    await auto.close();
+  const sb = useStack(
+    () => withSandbox({ messagesPerUser: 40 }),
+    async (started) => {
+      tok = await token(started);
+    },
+  );
+  const auto = useStack(() => withSandbox({ messagesPerUser: 5, autoConsent: true }));
+  afterAll(() => {
     // Every example of every file was replayed.
     const all = [...docs].flatMap(([file, d]) => d.examples.map((_, i) => `${file}#${i}`));
     expect(all.filter((k) => !replayed.has(k))).toEqual([]);
@@ -587,11 +585,7 @@ describe('documented examples replay against the sandbox', () => {
 });
 
 describe('@microsoft/microsoft-graph-client against the sandbox', () => {
-  let sb: Sandbox;
-  beforeAll(async () => {
-    sb = await withSandbox({ messagesPerUser: 40 });
-  });
-  afterAll(() => sb.close());
+  const sb = useStack(() => withSandbox({ messagesPerUser: 40 }));
 
   it('lists, pages, sends and reports errors through the real SDK over loopback', async () => {
     const accessToken = await token(sb);

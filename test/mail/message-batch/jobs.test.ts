@@ -5,13 +5,14 @@ import { NotFoundError } from '../../../src/core/errors';
 import { type CredentialKey } from '../../../src/credentials/types';
 import { type GraphFactory } from '../../../src/graph/client';
 import { type AzuriteInstance } from '../../../src/local/azurite';
-import { type Sandbox, startSandbox } from '../../../src/local/sandbox';
+import { startSandbox } from '../../../src/local/sandbox';
 import { createBatchJobs, type BatchJobs } from '../../../src/mail/message-batch/jobs';
 import { createChunkPace } from '../../../src/mail/message-batch/pace';
 import { type BatchJobMessage } from '../../../src/mail/message-batch/queue';
 import { createBatchJobStore } from '../../../src/mail/message-batch/store';
 import { log, sandboxGraph } from '../../support/graph-read';
 import { testStorage } from '../../support/storage';
+import { useStack } from '../../support/use-stack';
 
 /**
  * The batch-job worker against Azurite and the Graph sandbox: one worker at a time, a copy never
@@ -20,8 +21,8 @@ import { testStorage } from '../../support/storage';
 const ADELE = 'adele@contoso.test';
 const key: CredentialKey = { serviceId: 'svc', credentialId: 'c1' };
 
+const sandbox = useStack(() => startSandbox({ messagesPerUser: 0 }));
 let azurite: AzuriteInstance;
-let sandbox: Sandbox;
 let table: TableClient;
 let enqueued: Array<{ message: BatchJobMessage; delayMs: number }>;
 let clock: number;
@@ -97,13 +98,8 @@ beforeAll(async () => {
     allowInsecureConnection: true,
   });
   await table.createTable();
-  sandbox = await startSandbox({ messagesPerUser: 0 });
-}, 60_000);
-
-afterAll(async () => {
-  await sandbox?.close();
-  await azurite?.stop();
 });
+afterAll(() => azurite?.stop());
 
 beforeEach(() => {
   enqueued = [];
