@@ -1,10 +1,9 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { AppError } from '../../src/core/errors';
 import { createTableStateStore } from '../../src/credentials/connect';
 import { secretNameFor } from '../../src/credentials/record';
 import { type TokenManager } from '../../src/credentials/token-manager';
-import { sleep } from '../../src/core/abort';
 import { startHarness, tokenCalls } from '../support/credential-harness';
 import { useStack } from '../support/use-stack';
 
@@ -61,7 +60,6 @@ describe('several instances (Azurite blob lease, shared Key Vault)', () => {
     const first = await tokens.getAccessToken(key('kvfaults'));
     expect(first.expiresAt).toBeGreaterThan(Date.now() + 30 * 60_000);
 
-    await sleep(350); // past the "just refreshed" window, so the forced call refreshes
     h.vault.control.injectFault({
       method: 'PUT',
       path: '/secrets/cred-',
@@ -69,9 +67,13 @@ describe('several instances (Azurite blob lease, shared Key Vault)', () => {
       times: Infinity,
     });
     const before = tokenCalls(h.sandbox);
+    // The clock moves past the "just refreshed" window (so the forced call refreshes) instead of
+    // the test waiting it out.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 350, shouldAdvanceTime: true });
     const failed = await tokens
       .getAccessToken(key('kvfaults'), { forceRefresh: true })
-      .catch((e: unknown) => e);
+      .catch((e: unknown) => e)
+      .finally(() => vi.useRealTimers());
     h.vault.control.clearFaults();
     expect((failed as AppError).code).toBe('store_unavailable');
     expect(tokens.unpersisted()).toEqual([key('kvfaults')]);

@@ -2,7 +2,7 @@ import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { ReauthRequiredError, UpstreamError } from '../../src/core/errors';
 import { createFileDataKeyRing } from '../../src/credentials/data-key';
@@ -84,11 +84,12 @@ describe('token manager', () => {
     const { endpoint, make } = await setup();
     const tokens = make({ recentRefreshMs: 10 });
     await tokens.getAccessToken(key);
-    await new Promise((r) => setTimeout(r, 30));
+    // The clock moves past the recent window instead of the test waiting it out.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 30, shouldAdvanceTime: true });
     const forced = await Promise.all([
       tokens.getAccessToken(key, { forceRefresh: true }),
       tokens.getAccessToken(key, { forceRefresh: true }),
-    ]);
+    ]).finally(() => vi.useRealTimers());
     expect(endpoint.calls).toBe(2);
     expect(forced[0].accessToken).toBe(forced[1].accessToken);
     tokens.close();

@@ -278,18 +278,24 @@ describe('Graph writes, attachments and upload sessions', () => {
       ).status,
     ).toBe(404);
     sb.control.setLimits({ uploadSessionLifetimeSeconds: 0 });
-    const expiring = (await create()).json.uploadUrl as string;
-    sb.control.setLimits({ uploadSessionLifetimeSeconds: 900 });
-    await new Promise((r) => setTimeout(r, 5));
-    expect(
-      (
-        await fetch(expiring, {
-          method: 'PUT',
-          headers: { 'Content-Range': 'bytes 0-0/3145728' },
-          body: 'x',
-        })
-      ).status,
-    ).toBe(404);
+    // The sandbox's clock, moved past the zero lifetime instead of waiting for it to pass.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now(), shouldAdvanceTime: true });
+    try {
+      const expiring = (await create()).json.uploadUrl as string;
+      sb.control.setLimits({ uploadSessionLifetimeSeconds: 900 });
+      vi.setSystemTime(Date.now() + 5);
+      expect(
+        (
+          await fetch(expiring, {
+            method: 'PUT',
+            headers: { 'Content-Range': 'bytes 0-0/3145728' },
+            body: 'x',
+          })
+        ).status,
+      ).toBe(404);
+    } finally {
+      vi.useRealTimers();
+    }
     const forged = url.replace(/authtoken=[^&]+/, 'authtoken=forged');
     expect((await fetch(forged, { method: 'DELETE' })).status).toBeGreaterThanOrEqual(400);
     const sharedDraft = await call(sb, tok, 'POST', '/v1.0/users/support@contoso.test/messages', {

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { call, pkcePair, tokenRequest, withSandbox } from '../../support/sandbox';
 import { useStack } from '../../support/use-stack';
 
@@ -168,9 +168,11 @@ describe('identity platform', () => {
 
   it('expires codes and idle refresh tokens with the documented codes', async () => {
     sb.control.setLimits({ authCodeLifetimeSeconds: 0, refreshTokenInactivitySeconds: 0 });
+    // The sandbox's clock, moved past each zero lifetime instead of waiting for it to pass.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now(), shouldAdvanceTime: true });
     try {
       const code = (await consent({})).searchParams.get('code')!;
-      await new Promise((r) => setTimeout(r, 5));
+      vi.setSystemTime(Date.now() + 5);
       const expired = await asApp({
         grant_type: 'authorization_code',
         code,
@@ -183,10 +185,11 @@ describe('identity platform', () => {
           clientId: 'app-1',
         })
       ).refresh_token!;
-      await new Promise((r) => setTimeout(r, 5));
+      vi.setSystemTime(Date.now() + 5);
       const idle = await asApp({ grant_type: 'refresh_token', refresh_token: rt });
       expect(idle.json).toMatchObject({ error: 'invalid_grant', error_codes: [700082] });
     } finally {
+      vi.useRealTimers();
       sb.control.setLimits({
         authCodeLifetimeSeconds: 600,
         refreshTokenInactivitySeconds: 90 * 86_400,
