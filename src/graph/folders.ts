@@ -1,25 +1,29 @@
 import { isErrorOf, NotFoundError, UpstreamError } from '../core/errors';
+import { type Logger } from '../core/logger';
 import { type CredentialKey } from '../credentials/types';
 import { type BatchRequest, type BatchResponse, runBatch } from './batch';
 import { buildPath, type GraphFactory, segment } from './client';
 import { toGraphError } from './errors';
 import { type ReadOptions } from './messages';
+import {
+  addFolderPage,
+  ancestorPath,
+  folderOf,
+  type FolderView,
+  type GraphFolder,
+  folderViews,
+  newFolderTree,
+  TOP,
+} from './folder-tree';
 import { readPreferHeaders } from './prefer';
 
-/** One folder as the API returns it. */
-export interface FolderView {
-  id: string;
-  displayName: string;
-  /** Display names from the top of the mailbox, `/` separated; a `/` in a name is written `\/`. */
-  path: string;
-  parentFolderId: string;
-  wellKnownName: string | null;
-  unreadItemCount: number;
-  totalItemCount: number;
-  childFolderCount: number;
-  /** Present (true) only where a recursive listing stopped at {@link MAX_FOLDER_DEPTH} levels. */
-  childFoldersOmitted?: true;
-}
+export {
+  escapePathSegment,
+  folderOf,
+  type FolderView,
+  type GraphFolder,
+  MAX_FOLDER_DEPTH,
+} from './folder-tree';
 
 export interface ListFoldersOptions extends ReadOptions {
   /** Folder id or well-known name whose children are listed; the top of the mailbox by default. */
@@ -53,16 +57,6 @@ export const WELL_KNOWN_FOLDER_NAMES = [
   'syncissues',
 ] as const;
 
-/** A folder as Graph answers it (listings, create, update, move). */
-export interface GraphFolder {
-  id: string;
-  displayName: string;
-  parentFolderId: string;
-  childFolderCount: number;
-  unreadItemCount: number;
-  totalItemCount: number;
-}
-
 interface FolderPage {
   value?: unknown;
   '@odata.nextLink'?: unknown;
@@ -72,40 +66,27 @@ const FOLDER_SELECT =
   'id,displayName,parentFolderId,childFolderCount,unreadItemCount,totalItemCount';
 /** No maximum is documented for folder pages; big pages keep a wide level to few requests. */
 const FOLDER_PAGE_SIZE = 1000;
-/**
- * Exchange nests folders up to 300 levels (Microsoft's answer in OfficeDocs-O365ServiceDescriptions #92),
- * so a listing walks that deep; the bound only stops a malformed parent chain, and a folder whose
- * children lie below it says so instead of losing them silently.
- */
-export const MAX_FOLDER_DEPTH = 300;
-const TOP = '';
-
-export function folderOf(value: unknown): GraphFolder {
-  const f = value as Partial<Record<keyof GraphFolder, unknown>>;
-  if (typeof f.id !== 'string' || typeof f.displayName !== 'string') {
-    throw new UpstreamError('graph_error', 'Microsoft Graph returned a folder without id or name.');
-  }
-  const count = (n: unknown) => (typeof n === 'number' ? n : 0);
-  return {
-    id: f.id,
-    displayName: f.displayName,
-    parentFolderId: typeof f.parentFolderId === 'string' ? f.parentFolderId : '',
-    childFolderCount: count(f.childFolderCount),
-    unreadItemCount: count(f.unreadItemCount),
-    totalItemCount: count(f.totalItemCount),
-  };
-}
-
-export function escapePathSegment(displayName: string): string {
-  return displayName.replace(/\//g, '\\/');
-}
-
 function failure(response: BatchResponse) {
   return toGraphError(
     response.status,
     new Headers(response.headers),
     JSON.stringify(response.body),
   );
+}
+
+/** The ids behind the well-known names, from the first round's `w:{name}` answers. */
+function wellKnownFrom(results: Map<string, BatchResponse>, log: Logger): Map<string, string> {
+  const wellKnown = new Map<string, string>();
+  for (const name of WELL_KNOWN_FOLDER_NAMES) {
+    const response = results.get(`w:${name}`);
+    const id = (response?.body as { id?: unknown } | undefined)?.id;
+    // A name the mailbox lacks (no archive, no clutter) answers 404 and is simply absent.
+    if (response?.status === 200 && typeof id === 'string') wellKnown.set(id, name);
+    else if (response && response.status !== 404) {
+      log.warn('well-known folder lookup failed', { name, status: response.status });
+    }
+  }
+  return wellKnown;
 }
 
 /** One pending listing: a page of `parent`'s children, which sit `depth` levels below the top. */
@@ -183,8 +164,7 @@ export function createFolderReader(options: {
       let wellKnown = cached(cacheKey);
       const parentId = listOptions.parentId;
       let parent: GraphFolder | undefined;
-      const children = new Map<string, GraphFolder[]>();
-      const seen = new Set<string>();
+      const tree = newFolderTree();
       let pending: Pending[] = [
         {
           parent: TOP,
@@ -192,7 +172,6 @@ export function createFolderReader(options: {
           depth: 1,
         },
       ];
-      const omitted = new Set<string>();
       for (let round = 0; pending.length > 0; round++) {
         const requests: BatchRequest[] = pending.map((p, i) => ({
           id: `l${i}`,
@@ -215,16 +194,7 @@ export function createFolderReader(options: {
         }
         const results = await fetchAll(requests);
         if (round === 0 && !wellKnown) {
-          wellKnown = new Map();
-          for (const name of WELL_KNOWN_FOLDER_NAMES) {
-            const response = results.get(`w:${name}`);
-            const id = (response?.body as { id?: unknown } | undefined)?.id;
-            // A name the mailbox lacks (no archive, no clutter) answers 404 and is simply absent.
-            if (response?.status === 200 && typeof id === 'string') wellKnown.set(id, name);
-            else if (response && response.status !== 404) {
-              log.warn('well-known folder lookup failed', { name, status: response.status });
-            }
-          }
+          wellKnown = wellKnownFrom(results, log);
           remember(cacheKey, wellKnown);
         }
         if (round === 0 && parentId) {
@@ -248,18 +218,13 @@ export function createFolderReader(options: {
               'Microsoft Graph returned a folder page without value.',
             );
           }
-          const list = children.get(p.parent) ?? [];
-          children.set(p.parent, list);
-          for (const item of page.value) {
-            const folder = folderOf(item);
-            if (seen.has(folder.id)) continue;
-            seen.add(folder.id);
-            list.push(folder);
-            if (listOptions.recursive && folder.childFolderCount > 0) {
-              if (p.depth >= MAX_FOLDER_DEPTH) omitted.add(folder.id);
-              else
-                next.push({ parent: folder.id, url: childrenUrl(folder.id), depth: p.depth + 1 });
-            }
+          const expand = addFolderPage(
+            tree,
+            { parent: p.parent, depth: p.depth, value: page.value },
+            listOptions.recursive,
+          );
+          for (const id of expand) {
+            next.push({ parent: id, url: childrenUrl(id), depth: p.depth + 1 });
           }
           if (typeof page['@odata.nextLink'] === 'string') {
             const url = client.nextLinkPath(page['@odata.nextLink']);
@@ -274,54 +239,7 @@ export function createFolderReader(options: {
             client.get<unknown>(folderUrl(id), { headers }),
           )
         : '';
-      const out: FolderView[] = [];
-      // Depth is bounded by the walk above (and `seen` breaks cycles), so the recursion is too.
-      const emit = (key: string, base: string) => {
-        for (const folder of children.get(key) ?? []) {
-          const path = base
-            ? `${base}/${escapePathSegment(folder.displayName)}`
-            : escapePathSegment(folder.displayName);
-          out.push({
-            id: folder.id,
-            displayName: folder.displayName,
-            path,
-            parentFolderId: folder.parentFolderId,
-            wellKnownName: wellKnown!.get(folder.id) ?? null,
-            unreadItemCount: folder.unreadItemCount,
-            totalItemCount: folder.totalItemCount,
-            childFolderCount: folder.childFolderCount,
-            ...(omitted.has(folder.id) ? { childFoldersOmitted: true as const } : {}),
-          });
-          emit(folder.id, path);
-        }
-      };
-      emit(TOP, prefix);
-      return out;
+      return folderViews(tree, wellKnown!, prefix);
     },
   };
-}
-
-/**
- * The path of `folder` from the top of the mailbox, walking parent links up to the folder behind
- * `msgfolderroot`. Folders outside that tree (search folders) keep the part that was reachable.
- */
-async function ancestorPath(
-  folder: GraphFolder,
-  wellKnown: Map<string, string>,
-  get: (id: string) => Promise<{ body: unknown }>,
-): Promise<string> {
-  const rootId = [...wellKnown].find(([, name]) => name === 'msgfolderroot')?.[0];
-  const names: string[] = [];
-  let current = folder;
-  for (let depth = 0; current.id !== rootId && depth < MAX_FOLDER_DEPTH; depth++) {
-    names.unshift(escapePathSegment(current.displayName));
-    if (!current.parentFolderId || current.parentFolderId === rootId) break;
-    try {
-      current = folderOf((await get(current.parentFolderId)).body);
-    } catch (error) {
-      if (isErrorOf(error, NotFoundError)) break;
-      throw error;
-    }
-  }
-  return names.join('/');
 }
