@@ -1,7 +1,4 @@
 import { randomBytes } from 'node:crypto';
-import { isIP } from 'node:net';
-
-import * as z from 'zod';
 
 import { open, seal } from '../credentials/envelope';
 import { type AppKeys, type CredentialKey } from '../credentials/types';
@@ -11,103 +8,27 @@ import { type GraphFactory } from '../graph/client';
 import { type FolderReader } from '../graph/folders';
 import { folderIdOf } from '../graph/subscriptions';
 import { type Logger } from '../core/logger';
-import {
-  DEFAULT_EVENT_FIELDS,
-  type EventField,
-  eventFieldSchema,
-  MESSAGE_EVENTS,
-  type MessageEvent,
-} from './events';
+import { DEFAULT_EVENT_FIELDS } from './events';
 import { MAX_SUBSCRIPTIONS_PER_CREDENTIAL } from './fanout';
 import { type DeliveryMessage, type NotifyQueue } from './queue';
 import { newSigningSecret } from './signing';
+import { type CallerSubscription, type Delivery, type NotificationStore } from './store';
+import { type SubscriptionRequest } from './subscription-request';
 import {
-  type CallerSubscription,
-  type Delivery,
-  type DeliveryStatus,
-  type NotificationStore,
-} from './store';
+  deliveryView,
+  type DeliveryView,
+  STATUS_FILTER,
+  type SubscriptionView,
+  toView,
+} from './views';
 import { type FolderWatches } from './watches';
+
+export { subscriptionRequestSchema, type SubscriptionRequest } from './subscription-request';
+export { toView, type DeliveryView, type SubscriptionView } from './views';
 
 export const MAX_SUBSCRIPTIONS_PER_SERVICE = 500;
 const SECRET_PURPOSE = 'webhook-secret';
 const GRAPH_BUDGET_MS = 60_000;
-
-/** Private, loopback and link-local address literals a webhook must not point at in Azure. */
-function isInternalAddress(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (isIP(bare) === 0) return host === 'localhost';
-  return /^(10\.|127\.|169\.254\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|0\.|::1$|f[cd]|fe80:)/i.test(
-    bare,
-  );
-}
-
-export function subscriptionRequestSchema(options: { allowLoopbackHttp: boolean }) {
-  return z.strictObject({
-    folder: z.string().min(1).max(512).default('inbox'),
-    events: z.array(z.enum(MESSAGE_EVENTS)).min(1).max(3),
-    webhookUrl: z
-      .string()
-      .max(2048)
-      .check((ctx) => {
-        let url: URL;
-        try {
-          url = new URL(ctx.value);
-        } catch {
-          ctx.issues.push({ code: 'custom', message: 'must be an absolute URL', input: ctx.value });
-          return;
-        }
-        const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-        const httpOk = url.protocol === 'http:' && loopback && options.allowLoopbackHttp;
-        if (url.protocol !== 'https:' && !httpOk)
-          ctx.issues.push({
-            code: 'custom',
-            message: options.allowLoopbackHttp
-              ? 'must be https (http only to loopback)'
-              : 'must be https',
-            input: ctx.value,
-          });
-        else if (url.username || url.password)
-          ctx.issues.push({
-            code: 'custom',
-            message: 'must not carry credentials',
-            input: ctx.value,
-          });
-        else if (!options.allowLoopbackHttp && isInternalAddress(url.hostname))
-          ctx.issues.push({
-            code: 'custom',
-            message: 'must not point at a private or loopback address',
-            input: ctx.value,
-          });
-      }),
-    fields: z.array(eventFieldSchema).min(1).max(20).optional(),
-  });
-}
-export type SubscriptionRequest = z.output<ReturnType<typeof subscriptionRequestSchema>>;
-
-export interface SubscriptionView {
-  subscriptionId: string;
-  status: CallerSubscription['status'];
-  reason?: string;
-  folder: string;
-  folderId: string;
-  events: MessageEvent[];
-  webhookUrl: string;
-  fields: EventField[];
-  createdAt: string;
-}
-
-export interface DeliveryView {
-  deliveryId: string;
-  type: string;
-  status: DeliveryStatus;
-  attempts: number;
-  lastStatusCode: number | null;
-  lastError: string | null;
-  createdAt: string;
-  lastAttemptAt: string | null;
-  nextAttemptAt: string | null;
-}
 
 export interface SubscriptionService {
   create(
@@ -133,42 +54,6 @@ export interface SubscriptionService {
   /** The signing secret, opened (delivery worker). */
   secretOf(sub: CallerSubscription): Promise<string>;
   disable(sub: CallerSubscription, reason: string): Promise<void>;
-}
-
-const STATUS_FILTER: Record<'failed' | 'pending' | 'delivered' | 'all', DeliveryStatus[]> = {
-  failed: ['retrying', 'dead'],
-  pending: ['pending', 'retrying'],
-  delivered: ['delivered'],
-  all: ['pending', 'retrying', 'delivered', 'dead', 'cancelled'],
-};
-
-export function toView(sub: CallerSubscription): SubscriptionView {
-  return {
-    subscriptionId: sub.subscriptionId,
-    status: sub.status,
-    ...(sub.reason ? { reason: sub.reason } : {}),
-    folder: sub.folder,
-    folderId: sub.folderId,
-    events: sub.events,
-    webhookUrl: sub.webhookUrl,
-    fields: sub.fields,
-    createdAt: sub.createdAt,
-  };
-}
-
-function deliveryView(d: Delivery): DeliveryView {
-  const iso = (ms: number | undefined) => (ms === undefined ? null : new Date(ms).toISOString());
-  return {
-    deliveryId: d.deliveryId,
-    type: d.event.type,
-    status: d.status,
-    attempts: d.attempts,
-    lastStatusCode: d.lastStatusCode ?? null,
-    lastError: d.lastError ?? null,
-    createdAt: new Date(d.createdAt).toISOString(),
-    lastAttemptAt: iso(d.lastAttemptAt),
-    nextAttemptAt: d.status === 'retrying' ? iso(d.nextAttemptAt) : null,
-  };
 }
 
 export function createSubscriptionService(deps: {
