@@ -6,13 +6,18 @@
  *
  * - `product`: the app on the local host, as deployed code runs it; the caller (bench/send.ts)
  *   posts the multipart request from its own process between `measure-start` and `measure-stop`.
- * - `sdk`: the Graph SDK's LargeFileUploadTask on a buffered file, the whole send in here.
+ * - `sdk`: the Graph SDK's LargeFileUploadTask on a buffered file, the whole send in here, in the
+ *   product's range size.
  * - `upload`: an upload session fed from disk by the product's uploader with a given chunk size.
+ * - `discard`: Node's own floor, a plain node:http server that reads each request body and drops
+ *   it (no app, no multipart parser); the caller posts the same request as to `product`.
  */
 import { createReadStream } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { inspect } from 'node:util';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 
@@ -31,12 +36,12 @@ import { budgetSignal } from '../src/core/abort';
 import { createLogger } from '../src/core/logger';
 import { createDraft } from '../src/graph/drafts';
 import { sendDraft } from '../src/graph/send';
-import { createUploadSession, uploadToSession } from '../src/graph/uploads';
+import { createUploadSession, UPLOAD_CHUNK_BYTES, uploadToSession } from '../src/graph/uploads';
 import { type LocalHost, startLocalHost } from '../src/local/host';
 import { toGraphMessage } from '../src/mail/send';
 import { hostRegistrations } from '../src/registration';
 
-export type ChildKind = 'product' | 'sdk' | 'upload';
+export type ChildKind = 'product' | 'sdk' | 'upload' | 'discard';
 
 export interface ChildInit {
   kind: ChildKind;
@@ -159,13 +164,40 @@ async function draftWithSession(app: AppContext, subject: string, bytes: number)
   return { graph, draft, session };
 }
 
+/**
+ * Receives every request's body and drops it, then answers 202: the memory any Node server spends
+ * on receiving the bytes (the socket's buffers, freed only when the collector runs).
+ */
+async function startDiscardServer(): Promise<Pick<LocalHost, 'url' | 'close'>> {
+  const server = http.createServer((req, res) => {
+    req.on('end', () => res.writeHead(202).end());
+    req.on('error', () => res.destroy());
+    req.resume();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}`,
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
+
 async function main(): Promise<void> {
   const init = JSON.parse(process.argv[2] ?? '{}') as ChildInit;
   const dir = await mkdtemp(path.join(tmpdir(), 'omf-bench-child-'));
-  const app = await connectedApp(init, dir);
-  let host: LocalHost | undefined;
+  // The floor runs without the app: what it measures is Node's alone.
+  const app = init.kind === 'discard' ? undefined : await connectedApp(init, dir);
+  const needApp = (): AppContext => {
+    if (!app) throw new Error(`a ${init.kind} child has no app`);
+    return app;
+  };
+  let host: Pick<LocalHost, 'url' | 'close'> | undefined;
   if (init.kind === 'product')
-    host = await startLocalHost({ registrations: hostRegistrations(app), log: () => undefined });
+    host = await startLocalHost({
+      registrations: hostRegistrations(needApp()),
+      log: () => undefined,
+    });
+  else if (init.kind === 'discard') host = await startDiscardServer();
   const sdk = Client.initWithMiddleware({
     baseUrl: init.sandbox.url,
     middleware: [new HttpUploadUrlFix(), new HTTPMessageHandler()],
@@ -186,7 +218,11 @@ async function main(): Promise<void> {
         const rss = rssMeter();
         const started = performance.now();
         const bytes = await readFile(request.file);
-        const { graph, draft, session } = await draftWithSession(app, request.label, bytes.length);
+        const { graph, draft, session } = await draftWithSession(
+          needApp(),
+          request.label,
+          bytes.length,
+        );
         const task = new LargeFileUploadTask(
           sdk,
           new FileUpload(
@@ -195,7 +231,9 @@ async function main(): Promise<void> {
             bytes.length,
           ),
           { url: session.uploadUrl, expiry: new Date(Date.now() + 600_000) },
-          { rangeSize: 4 * MiB },
+          // Graph takes at most 4,000,000 bytes a range (its 4 MiB default is refused): the
+          // product's own range size, so both make the same PUTs.
+          { rangeSize: UPLOAD_CHUNK_BYTES },
         );
         await task.upload();
         await sendDraft(graph, draft.id);
@@ -204,7 +242,11 @@ async function main(): Promise<void> {
       case 'upload': {
         const rss = rssMeter();
         const started = performance.now();
-        const { graph, draft, session } = await draftWithSession(app, 'chunks', request.bytes);
+        const { graph, draft, session } = await draftWithSession(
+          needApp(),
+          'chunks',
+          request.bytes,
+        );
         await uploadToSession(
           session,
           { size: request.bytes, open: () => createReadStream(request.file) },
@@ -221,7 +263,7 @@ async function main(): Promise<void> {
     queue = queue.then(async () => {
       const reply = await handle(request).catch((error: unknown): ChildReply => ({
         type: 'failed',
-        message: String(error),
+        message: error instanceof Error ? String(error) : inspect(error),
       }));
       process.send!(reply);
     });
