@@ -13,7 +13,7 @@ import {
 } from '../../src/mail/bulk/jobs';
 import { createPacer } from '../../src/mail/bulk/pacing';
 import { BULK_QUEUE, createBulkQueue } from '../../src/mail/bulk/queue';
-import { createBulkStore, type BulkStore } from '../../src/mail/bulk/store';
+import { createBulkStore, type BulkStore, type RecipientRow } from '../../src/mail/bulk/store';
 import { type BulkWorker, createBulkWorker } from '../../src/mail/bulk/worker';
 import { type OutgoingMessage, type SendResult, type SendService } from '../../src/mail/send-types';
 import { createAttachmentBlobs } from '../../src/mail/template-storage';
@@ -221,4 +221,38 @@ export async function bulkStorage(): Promise<StorageClients> {
 export async function visibleMessages(h: BulkHarness): Promise<unknown[]> {
   const { peekedMessageItems } = await h.queue.peekMessages({ numberOfMessages: 32 });
   return peekedMessageItems.map((m) => decodeQueueMessage(m.messageText));
+}
+
+/** A bulk store over tables of its own in this worker's Azurite. */
+export async function testBulkStore(): Promise<BulkStore> {
+  const storage = await bulkStorage();
+  const suffix = `s${Date.now().toString(36)}${counter++}`;
+  return createBulkStore({
+    jobs: () => storage.table(`jobs${suffix}`),
+    recipients: () => storage.table(`rcpt${suffix}`),
+  });
+}
+
+/** A recipient row as the store reads it: queued, never sent, with `fields` over the defaults. */
+export function recipientRow(fields: Partial<RecipientRow> = {}): RecipientRow {
+  return {
+    jobId: 'job1',
+    index: 0,
+    to: 'adele@example.test',
+    cc: [],
+    variables: {},
+    personalNote: undefined,
+    recipientCount: 1,
+    state: 'queued',
+    attempts: 0,
+    leaseUntil: 0,
+    sendId: undefined,
+    sentAt: undefined,
+    messageId: undefined,
+    internetMessageId: undefined,
+    idsResolved: true,
+    error: undefined,
+    etag: '*',
+    ...fields,
+  };
 }

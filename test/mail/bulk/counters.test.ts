@@ -2,9 +2,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 
 import { UpstreamError } from '../../../src/core/errors';
 import { COUNTER_SHARDS, terminalActions } from '../../../src/mail/bulk/counters';
-import { createBulkStore, type BulkStore, type RecipientRow } from '../../../src/mail/bulk/store';
-import { type StorageClients } from '../../../src/storage';
-import { bulkStorage } from '../../support/bulk-harness';
+import { type BulkStore, type RecipientRow } from '../../../src/mail/bulk/store';
+import { testBulkStore } from '../../support/bulk-harness';
 
 /** Terminal moves of recipient rows, each counted in its shard in the same transaction. */
 
@@ -61,17 +60,10 @@ describe('terminalActions', () => {
 });
 
 describe('finish and counts against Azurite', () => {
-  let storage: StorageClients;
   let store: BulkStore;
-  let jobId: string;
+  const jobId = 'job-counted';
   beforeAll(async () => {
-    storage = await bulkStorage();
-    const suffix = Date.now().toString(36);
-    store = createBulkStore({
-      jobs: () => storage.table(`cjobs${suffix}`),
-      recipients: () => storage.table(`crcpt${suffix}`),
-    });
-    jobId = `job-${suffix}`;
+    store = await testBulkStore();
     await store.createJob(
       {
         serviceId: 'svc',

@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 
-import { NotFoundError, ValidationError } from '../../../src/core/errors';
+import { NotFoundError } from '../../../src/core/errors';
 import { compileFor, resolveTemplate } from '../../../src/mail/bulk/job-template';
 import { type Template, type TemplateService } from '../../../src/mail/templates';
+import { validationErrors } from '../../support/errors';
 
 /** A job's template, inline or stored, compiled with problems named by where it came from. */
 
@@ -15,16 +16,6 @@ function templates(stored?: Partial<Template>): Pick<TemplateService, 'get'> {
       return Promise.resolve({ ...inline, ...stored } as Template);
     },
   };
-}
-
-async function errorsOf(run: () => unknown) {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.errors;
-    throw error;
-  }
-  throw new Error('accepted');
 }
 
 describe('resolveTemplate', () => {
@@ -53,9 +44,9 @@ describe('resolveTemplate', () => {
       attachments: [ref],
       sender: { from: { name: 'Sales' }, replyTo: [{ address: 'r@contoso.test' }] },
     });
-    expect(await errorsOf(() => resolveTemplate(stored, 'other', { templateId: 't1' }))).toEqual([
-      { path: 'templateId', message: 'is not a template of this service' },
-    ]);
+    expect(
+      await validationErrors(() => resolveTemplate(stored, 'other', { templateId: 't1' })),
+    ).toEqual([{ path: 'templateId', message: 'is not a template of this service' }]);
   });
 });
 
@@ -63,9 +54,9 @@ describe('compileFor', () => {
   const broken = { subject: 'Hi {{#open}}', body: 'x', contentType: 'text' as const };
 
   it('names an inline template problem under template.*, a stored one under templateId', async () => {
-    const inlineErrors = await errorsOf(() => compileFor({ template: broken }, broken));
+    const inlineErrors = await validationErrors(() => compileFor({ template: broken }, broken));
     expect(inlineErrors.every((e) => e.path.startsWith('template.'))).toBe(true);
-    const storedErrors = await errorsOf(() => compileFor({}, broken));
+    const storedErrors = await validationErrors(() => compileFor({}, broken));
     expect(storedErrors.map((e) => e.path)).toEqual(inlineErrors.map(() => 'templateId'));
     expect(storedErrors[0]!.message).toContain(inlineErrors[0]!.path.slice('template.'.length));
   });

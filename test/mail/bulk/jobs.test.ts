@@ -6,10 +6,10 @@ import {
   ReauthRequiredError,
   ThrottledError,
   UpstreamError,
-  ValidationError,
 } from '../../../src/core/errors';
 import { parseWith } from '../../../src/http/parse';
 import { type AzuriteInstance } from '../../../src/local/azurite';
+import { validationErrors } from '../../support/errors';
 import { testStorage } from '../../support/storage';
 import {
   type BulkRequest,
@@ -50,16 +50,6 @@ const inline = {
 
 function request(n: number, extra: Partial<BulkRequest> = {}): BulkRequest {
   return { template: inline, recipients: recipients(n), ...extra };
-}
-
-async function validationErrors(run: () => unknown) {
-  try {
-    await run();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.errors;
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
 }
 
 // Each test has queues, tables and a fake Graph of its own (bulkHarness), and most of its time is

@@ -5,6 +5,7 @@ import { bulkMessage, createMessageBuilder, uploadBytes } from '../../../src/mai
 import { type JobHeader, type JobSnapshot, type RecipientRow } from '../../../src/mail/bulk/store';
 import { type OutgoingMessage } from '../../../src/mail/send-types';
 import { type AttachmentRef } from '../../../src/mail/template-storage';
+import { recipientRow } from '../../support/bulk-harness';
 
 const ref: AttachmentRef = {
   name: 'terms.pdf',
@@ -23,26 +24,13 @@ const snap: JobSnapshot = {
     signature: false,
   },
 };
-const row = (fields: Partial<RecipientRow> = {}): RecipientRow => ({
-  jobId: 'job1',
-  index: 0,
-  to: 'adele@example.test',
-  cc: ['boss@example.test'],
-  variables: { name: 'Adele' },
-  personalNote: undefined,
-  recipientCount: 2,
-  state: 'queued',
-  attempts: 0,
-  leaseUntil: 0,
-  sendId: undefined,
-  sentAt: undefined,
-  messageId: undefined,
-  internetMessageId: undefined,
-  idsResolved: true,
-  error: undefined,
-  etag: '*',
-  ...fields,
-});
+const row = (fields: Partial<RecipientRow> = {}): RecipientRow =>
+  recipientRow({
+    cc: ['boss@example.test'],
+    variables: { name: 'Adele' },
+    recipientCount: 2,
+    ...fields,
+  });
 const opened: string[] = [];
 const open = (serviceId: string, a: AttachmentRef) => {
   opened.push(`${serviceId}/${a.name}`);

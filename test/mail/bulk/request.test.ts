@@ -1,12 +1,12 @@
 import { describe, expect, it } from 'vitest';
 
-import { ValidationError } from '../../../src/core/errors';
 import {
   checkSchedule,
   MAX_SCHEDULE_AHEAD_MS,
   readBulkRequest,
   rowMergeFields,
 } from '../../../src/mail/bulk/request';
+import { validationErrors } from '../../support/errors';
 
 /** The shape step of accepting a bulk job: the job's fields and every row read apart. */
 
@@ -82,15 +82,7 @@ describe('readBulkRequest', () => {
 
 describe('checkSchedule', () => {
   const now = Date.parse('2026-12-06T09:00:00Z');
-  const refused = (at: string) => {
-    try {
-      checkSchedule(at, now);
-    } catch (error) {
-      if (error instanceof ValidationError) return error.errors;
-      throw error;
-    }
-    throw new Error('accepted');
-  };
+  const refused = (at: string) => validationErrors(() => checkSchedule(at, now));
 
   it('starts now without a date, at the date within 30 days, tolerating a minute of skew', () => {
     expect(checkSchedule(undefined, now)).toBe(0);
@@ -101,11 +93,11 @@ describe('checkSchedule', () => {
     );
   });
 
-  it('refuses the past and more than 30 days ahead, naming scheduledAt', () => {
-    expect(refused('2026-12-06T08:58:00Z')).toEqual([
+  it('refuses the past and more than 30 days ahead, naming scheduledAt', async () => {
+    expect(await refused('2026-12-06T08:58:00Z')).toEqual([
       { path: 'scheduledAt', message: 'is in the past' },
     ]);
-    expect(refused(new Date(now + MAX_SCHEDULE_AHEAD_MS + 1000).toISOString())).toEqual([
+    expect(await refused(new Date(now + MAX_SCHEDULE_AHEAD_MS + 1000).toISOString())).toEqual([
       { path: 'scheduledAt', message: 'is more than 30 days ahead' },
     ]);
   });

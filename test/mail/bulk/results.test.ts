@@ -2,29 +2,11 @@ import { describe, expect, it } from 'vitest';
 
 import { InvalidCursorError } from '../../../src/core/errors';
 import { decodeCursor, encodeCursor, resultRow } from '../../../src/mail/bulk/results';
-import { type RecipientRow } from '../../../src/mail/bulk/store';
+import { recipientRow } from '../../support/bulk-harness';
 
 /** A job's results a page at a time: each row as the caller sees it, and the cursor. */
 
-const base: RecipientRow = {
-  jobId: 'job1',
-  index: 7,
-  to: 'a@example.test',
-  cc: [],
-  variables: {},
-  personalNote: undefined,
-  recipientCount: 1,
-  state: 'queued',
-  attempts: 0,
-  leaseUntil: 0,
-  sendId: undefined,
-  sentAt: undefined,
-  messageId: undefined,
-  internetMessageId: undefined,
-  idsResolved: true,
-  error: undefined,
-  etag: '*',
-};
+const base = recipientRow({ index: 7, to: 'a@example.test' });
 
 describe('resultRow', () => {
   it('a sent row carries its send and the ids known so far (null until found)', () => {

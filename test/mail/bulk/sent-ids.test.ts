@@ -12,6 +12,7 @@ import {
 } from '../../../src/mail/bulk/sent-ids';
 import { type RecipientRow, type SentIds, type SentRow } from '../../../src/mail/bulk/store';
 import { LOOKUP_AFTER_MS } from '../../../src/mail/send/status';
+import { recipientRow } from '../../support/bulk-harness';
 import { log, readOptions, sandboxGraph } from '../../support/graph-read';
 import { sentCopies } from '../../support/sent-items';
 import { useStack } from '../../support/use-stack';
@@ -65,25 +66,17 @@ function row(
   index: number,
   fields: Omit<Partial<RecipientRow>, 'messageId' | 'internetMessageId'> & SentRow,
 ): RecipientRow {
-  const { resolved, ...rest } = fields;
-  return {
-    jobId: 'job',
+  const { resolved, messageId, internetMessageId, ...rest } = fields;
+  return recipientRow({
     index,
     to: `r${index}@example.test`,
-    cc: [],
-    variables: {},
-    personalNote: undefined,
-    recipientCount: 1,
     state: 'sent',
     attempts: 1,
-    leaseUntil: 0,
-    error: undefined,
-    etag: '*',
     ...rest,
-    messageId: rest.messageId ?? undefined,
-    internetMessageId: rest.internetMessageId ?? undefined,
+    messageId: messageId ?? undefined,
+    internetMessageId: internetMessageId ?? undefined,
     idsResolved: resolved,
-  };
+  });
 }
 
 function recorder(fail = false) {

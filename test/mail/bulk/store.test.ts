@@ -1,22 +1,15 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 
 import { NotFoundError } from '../../../src/core/errors';
-import { createBulkStore, type BulkStore, type NewJob } from '../../../src/mail/bulk/store';
-import { type StorageClients } from '../../../src/storage';
-import { bulkStorage } from '../../support/bulk-harness';
+import { type BulkStore, type NewJob } from '../../../src/mail/bulk/store';
+import { testBulkStore } from '../../support/bulk-harness';
 
 /** Job records and recipient rows in their Azure Tables (Azurite): what is written reads back. */
 
-let storage: StorageClients;
 let store: BulkStore;
 let n = 0;
 beforeAll(async () => {
-  storage = await bulkStorage();
-  const suffix = Date.now().toString(36);
-  store = createBulkStore({
-    jobs: () => storage.table(`sjobs${suffix}`),
-    recipients: () => storage.table(`srcpt${suffix}`),
-  });
+  store = await testBulkStore();
 });
 
 const job = (patch: Partial<NewJob> = {}): NewJob => ({
