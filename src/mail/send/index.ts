@@ -14,7 +14,7 @@ import { getMessageRef } from '../../graph/drafts';
 import { type MessageRef } from '../../graph/send';
 import { type IdempotencyStore } from '../idempotency';
 import { type SendRecord, type SendRecordStore } from './records';
-import { type SentCopyCleanup } from './sent-copy';
+import { copyOutcome, type SentCopyCleanup } from './sent-copy';
 import { type SenderPreparer } from '../identity/sender';
 import { checkMessageLimits } from '../send-limits';
 import {
@@ -157,7 +157,11 @@ export function createSendService(deps: SendServiceDependencies): SendService & 
         log.error('could not queue the deletion of a Sent Items copy not to be kept; it stays', {
           error,
         });
-        await remember({ ...record, copyDeletion: 'left' });
+        await deps.records
+          ?.update(credential, record.sendId, copyOutcome('left'))
+          .catch((failure: unknown) => {
+            log.error('could not record that a Sent Items copy stays', { error: failure });
+          });
       }
     };
     return {

@@ -38,12 +38,32 @@ export interface SendRecord {
   copyDeletion?: 'pending' | 'deleted' | 'left';
 }
 
+/**
+ * One writer's change to a stored record: the record as it is now stored, changed in the fields
+ * that writer owns, or undefined to leave it as it is (it has moved on past that change).
+ */
+export type SendRecordChange = (current: SendRecord) => SendRecord | undefined;
+
 export interface SendRecordStore {
-  /** Stores or replaces the record. */
+  /** Stores the record of a new send (its sender, before anyone else knows the send id). */
   put(credential: CredentialKey, record: SendRecord): Promise<void>;
   /** The record of `sendId` sent through `credential`; undefined when unknown or expired. */
   get(credential: CredentialKey, sendId: string): Promise<SendRecord | undefined>;
+  /**
+   * Applies `change` to the record as stored, under its ETag: when another writer got in between
+   * (the status route resolving ids while the sent-copy job marks the copy deleted), the record is
+   * read again and `change` applied to that, so neither writer's fields are lost. The record as
+   * stored afterwards; undefined when there is none (expired or unknown: never recreated).
+   */
+  update(
+    credential: CredentialKey,
+    sendId: string,
+    change: SendRecordChange,
+  ): Promise<SendRecord | undefined>;
 }
+
+/** Reads-and-writes of one update before giving up; each lost round means another writer won. */
+export const MAX_UPDATE_ATTEMPTS = 5;
 
 interface Row {
   partitionKey: string;
@@ -74,6 +94,21 @@ export function createSendRecordStore(options: {
       throw storageUnavailable('using the send records', error);
     }
   };
+  async function read(
+    credential: CredentialKey,
+    sendId: string,
+  ): Promise<(Row & { etag: string }) | undefined> {
+    const { partitionKey, rowKey } = keys(credential, sendId);
+    let row: Row & { etag: string };
+    try {
+      row = await (await table()).getEntity<Row>(partitionKey, rowKey);
+    } catch (error) {
+      if (storageStatus(error) === 404) return undefined;
+      throw storageUnavailable('using the send records', error);
+    }
+    return row.expiresAt <= now() ? undefined : row;
+  }
+
   return {
     async put(credential, record) {
       const row: Row = {
@@ -88,16 +123,33 @@ export function createSendRecordStore(options: {
       }
     },
     async get(credential, sendId) {
-      const { partitionKey, rowKey } = keys(credential, sendId);
-      let row: Row;
-      try {
-        row = await (await table()).getEntity<Row>(partitionKey, rowKey);
-      } catch (error) {
-        if (storageStatus(error) === 404) return undefined;
-        throw storageUnavailable('using the send records', error);
+      const row = await read(credential, sendId);
+      return row && (JSON.parse(row.record) as SendRecord);
+    },
+    async update(credential, sendId, change) {
+      for (let attempt = 0; attempt < MAX_UPDATE_ATTEMPTS; attempt++) {
+        const row = await read(credential, sendId);
+        if (!row) return undefined;
+        const current = JSON.parse(row.record) as SendRecord;
+        const next = change(current);
+        if (!next) return current;
+        try {
+          await (
+            await table()
+          ).updateEntity(
+            { partitionKey: row.partitionKey, rowKey: row.rowKey, record: JSON.stringify(next) },
+            'Merge',
+            { etag: row.etag },
+          );
+          return next;
+        } catch (error) {
+          // 412: written meanwhile, so read again; 404: gone meanwhile (the next read says so).
+          const status = storageStatus(error);
+          if (status !== 412 && status !== 404)
+            throw storageUnavailable('using the send records', error);
+        }
       }
-      if (row.expiresAt <= now()) return undefined;
-      return JSON.parse(row.record) as SendRecord;
+      throw storageUnavailable('using the send records (concurrent writes)', undefined);
     },
   };
 }

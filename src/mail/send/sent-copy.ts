@@ -9,7 +9,7 @@ import { type GraphFactory } from '../../graph/client';
 import { deleteMessage } from '../../graph/drafts';
 import { findBySendId } from '../../graph/send';
 import { type JsonQueue } from '../../storage';
-import { type SendRecord, type SendRecordStore } from './records';
+import { type SendRecord, type SendRecordChange, type SendRecordStore } from './records';
 import { LOOKUP_AFTER_MS, LOOKUP_BEFORE_MS } from './status';
 
 /**
@@ -89,6 +89,23 @@ function awaitsDeletion(
   );
 }
 
+/**
+ * The copy's fate, written over the record as stored: only a deletion still pending moves (to
+ * `deleted` or `left`, both final), whatever else was written meanwhile stays. A copy found and
+ * deleted proves the message went, so a lost answer's `unknown` becomes `sent` (with no ids: not
+ * saved), which the status route could no longer find out once the copy is gone.
+ */
+export function copyOutcome(outcome: 'deleted' | 'left'): SendRecordChange {
+  return (current) =>
+    current.copyDeletion !== 'pending'
+      ? undefined
+      : {
+          ...current,
+          copyDeletion: outcome,
+          ...(outcome === 'deleted' ? { status: 'sent' as const, resolved: true } : {}),
+        };
+}
+
 export function createSentCopyCleanup(deps: SentCopyDependencies): SentCopyCleanup {
   const settings: SentCopySettings = { ...DEFAULT_SENT_COPY_SETTINGS, ...deps.settings };
   const now = deps.now ?? Date.now;
@@ -98,9 +115,9 @@ export function createSentCopyCleanup(deps: SentCopyDependencies): SentCopyClean
   async function mark(
     key: CredentialKey,
     record: SendRecord,
-    copyDeletion: 'deleted' | 'left',
+    outcome: 'deleted' | 'left',
   ): Promise<void> {
-    await deps.records.put(key, { ...record, copyDeletion });
+    await deps.records.update(key, record.sendId, copyOutcome(outcome));
   }
 
   async function leave(

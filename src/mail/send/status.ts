@@ -4,7 +4,7 @@ import { type CredentialKey } from '../../credentials/types';
 import { type GraphFactory, type MailboxGraph } from '../../graph/client';
 import { getMessageRef } from '../../graph/drafts';
 import { findBySendId, type MessageRef } from '../../graph/send';
-import { type SendRecord, type SendRecordStore } from './records';
+import { type SendRecord, type SendRecordChange, type SendRecordStore } from './records';
 
 /**
  * `GET …/sends/{sendId}`: what became of a send. The Sent Items copy of a message "may take time"
@@ -112,6 +112,24 @@ export async function lookUpSend(
   return now > until ? { ...record, resolved: true } : undefined;
 }
 
+/**
+ * What a lookup found, written over the record as stored: the status and ids are the lookup's
+ * fields (the copy's deletion is the sent-copy job's), a resolved record is final, and a send
+ * known to be sent stays sent.
+ */
+export function lookupResult(found: SendRecord): SendRecordChange {
+  return (current) =>
+    current.resolved
+      ? undefined
+      : {
+          ...current,
+          status: current.status === 'sent' ? 'sent' : found.status,
+          messageId: found.messageId,
+          internetMessageId: found.internetMessageId,
+          resolved: found.resolved,
+        };
+}
+
 export function createSendStatus(deps: {
   graph: Pick<GraphFactory<CredentialKey>, 'forCredential'>;
   records: SendRecordStore;
@@ -131,10 +149,13 @@ export function createSendStatus(deps: {
       const next = await lookUpSend(graph, record, now());
       if (!next) return toStatus(record);
       // Remembered so the next call costs no Graph request; a failed write only costs one more.
-      await deps.records.put(credential, next).catch((error: unknown) => {
-        log.warn('could not remember a send lookup', { sendId, error });
-      });
-      return toStatus(next);
+      const stored = await deps.records
+        .update(credential, sendId, lookupResult(next))
+        .catch((error: unknown) => {
+          log.warn('could not remember a send lookup', { sendId, error });
+          return undefined;
+        });
+      return toStatus(stored ?? next);
     },
   };
 }
