@@ -3,7 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { beforeEach, describe, expect, it } from 'vitest';
 
 import { type CredentialKey } from '../../../src/credentials/types';
-import { sendIdProperty, sendMail } from '../../../src/graph/send';
+import { createDraft } from '../../../src/graph/drafts';
+import { sendDraft, sendIdProperty, sendMail } from '../../../src/graph/send';
 import { type Sandbox } from '../../../src/local/sandbox';
 import {
   createSentIdResolver,
@@ -155,6 +156,38 @@ describe('bulk rows: message ids when results are read', () => {
     expect(writes).toEqual([
       { index: 0, ids: { messageId: null, internetMessageId: null, resolved: true } },
     ]);
+  });
+
+  it('a row sent by draft is looked up by its immutable id, not searched for', async () => {
+    const mailbox = await graph.forCredential(key, readOptions());
+    const draft = await createDraft(mailbox, {
+      subject: 'ids by draft',
+      body: { contentType: 'Text', content: 'x' },
+      toRecipients: [{ emailAddress: { address: sandbox.users[1]!.mail } }],
+      singleValueExtendedProperties: [sendIdProperty('by-draft')],
+    });
+    await sendDraft(mailbox, draft.id);
+    const [copy] = await sentCopies(sandbox, upn, 'ids by draft');
+    // What a send answered by draft leaves when the draft had no internet message id yet.
+    const awaiting = row(0, {
+      sendId: 'by-draft',
+      sentAt: Date.now(),
+      messageId: draft.id,
+      internetMessageId: null,
+      resolved: false,
+    });
+    const { store, writes } = recorder();
+    sandbox.control.clearRequestLog();
+    const [found] = await createSentIdResolver({ graph, store })(key, [awaiting], { log });
+    expect(graphCalls(sandbox).map((c) => `${c.method} ${c.path}`)).toEqual([
+      `GET /v1.0/me/messages/${encodeURIComponent(draft.id)}`,
+    ]);
+    expect(found).toMatchObject({
+      messageId: copy!.immutableId,
+      internetMessageId: copy!.internetMessageId,
+      idsResolved: true,
+    });
+    expect(writes).toHaveLength(1);
   });
 
   it('rows that are not sent, already resolved, or stored without a send id cost no Graph request', async () => {
