@@ -42,14 +42,23 @@ export interface ConfirmInput {
 
 /** The three steps of connecting a mailbox: link, callback, the owner's confirmation. */
 export interface ConnectSteps {
+  /**
+   * A connect link (the authorize URL): it seals the account expected to sign in, the login hint
+   * or the account already behind the credential, so nobody else can attach or swap a mailbox.
+   */
   connectUrl(
     key: CredentialKey,
     options?: { loginHint?: string; abortSignal?: AbortSignal },
   ): Promise<string>;
+  /**
+   * The OAuth callback: state check, code redemption and `GET /me`. Stores nothing: a mailbox that
+   * matches the link waits for its owner's confirmation (`confirmConnect`).
+   */
   beginConnect(
     query: CallbackQuery,
     options?: { abortSignal?: AbortSignal },
   ): Promise<ConnectOutcome>;
+  /** The owner's confirmation POST: stores the pending mailbox, or drops it on cancel. */
   confirmConnect(
     input: ConfirmInput,
     options?: { abortSignal?: AbortSignal },

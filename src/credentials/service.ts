@@ -2,12 +2,7 @@ import { NotFoundError } from '../core/errors';
 import { type HealthCheck } from '../core/health';
 import { type Logger } from '../core/logger';
 import { type ConnectFlow } from './connect';
-import {
-  type CallbackQuery,
-  type ConfirmInput,
-  type ConnectOutcome,
-  createConnectSteps,
-} from './connect-steps';
+import { type ConnectSteps, createConnectSteps } from './connect-steps';
 import { createGrantWriter, type ImportResult } from './grant-writer';
 import { credentialHealthChecks } from './health';
 import { type ImportInput, refreshForImport } from './import';
@@ -25,7 +20,7 @@ export type { ConnectOutcome } from './connect-steps';
 export type { ImportResult } from './grant-writer';
 export type { KeepAliveSummary } from './keep-alive';
 
-export interface CredentialService {
+export interface CredentialService extends ConnectSteps {
   get(key: CredentialKey, options?: { abortSignal?: AbortSignal }): Promise<CredentialView>;
   list(serviceId: string, options?: { abortSignal?: AbortSignal }): Promise<CredentialView[]>;
   /** Validates the refresh token by one refresh and `GET /me`; stores nothing when that fails. */
@@ -35,27 +30,6 @@ export interface CredentialService {
     options?: { abortSignal?: AbortSignal },
   ): Promise<ImportResult>;
   delete(key: CredentialKey, options?: { abortSignal?: AbortSignal }): Promise<void>;
-  /**
-   * A connect link (the authorize URL): it seals the account expected to sign in, the login hint
-   * or the account already behind the credential, so nobody else can attach or swap a mailbox.
-   */
-  connectUrl(
-    key: CredentialKey,
-    options?: { loginHint?: string; abortSignal?: AbortSignal },
-  ): Promise<string>;
-  /**
-   * The OAuth callback: state check, code redemption and `GET /me`. Stores nothing: a mailbox that
-   * matches the link waits for its owner's confirmation (`confirmConnect`).
-   */
-  beginConnect(
-    query: CallbackQuery,
-    options?: { abortSignal?: AbortSignal },
-  ): Promise<ConnectOutcome>;
-  /** The owner's confirmation POST: stores the pending mailbox, or drops it on cancel. */
-  confirmConnect(
-    input: ConfirmInput,
-    options?: { abortSignal?: AbortSignal },
-  ): Promise<(ImportResult & { address: string }) | { cancelled: CredentialKey }>;
   /** The display name of a service (config), or its id. */
   serviceName(serviceId: string): string;
   keepAlive(options?: { idleDays?: number; now?: number }): Promise<KeepAliveSummary>;
