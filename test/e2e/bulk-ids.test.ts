@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { MAX_ID_LOOKUPS_PER_READ } from '../../src/mail/bulk/sent-ids';
 import { resolvedSend, sentCopies } from '../support/sent-items';
@@ -79,21 +79,23 @@ describe('bulk results: message ids from the Sent Items copies', () => {
 
     // Polled one row a page, so a poll looks up row 0 at most. Row 0 is sent with its sendId and
     // null ids: its copy is seconds away.
-    for (;;) {
-      const job = await read(jobId, 1);
-      const [row0] = job.results;
-      if (row0!.status === 'sent' && row0!.resolved === false) {
-        expect(row0).toMatchObject({
-          sendId: expect.any(String),
-          sentAt: expect.any(String),
-          messageId: null,
-          internetMessageId: null,
-        });
-        seenAwaiting = true;
-      }
-      if (job.counts.queued === 0) break;
-      await new Promise((r) => setTimeout(r, 100));
-    }
+    await vi.waitFor(
+      async () => {
+        const job = await read(jobId, 1);
+        const [row0] = job.results;
+        if (row0!.status === 'sent' && row0!.resolved === false) {
+          expect(row0).toMatchObject({
+            sendId: expect.any(String),
+            sentAt: expect.any(String),
+            messageId: null,
+            internetMessageId: null,
+          });
+          seenAwaiting = true;
+        }
+        expect(job.counts.queued).toBe(0);
+      },
+      { timeout: 30_000, interval: 100 },
+    );
     expect(seenAwaiting).toBe(true);
 
     const copies = await Promise.all(subjects.map((s) => sentCopies(stack.sandbox, sender, s)));
