@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 
 import { sleep } from '../../src/core/abort';
 import { ReauthRequiredError } from '../../src/core/errors';
@@ -284,11 +284,13 @@ describe('credential routes', () => {
   });
 
   it('keep-alive refreshes idle credentials', async () => {
-    await sleep(350); // past the "just refreshed" window
     const before = tokenCalls(h.sandbox);
+    // The clock moves past the "just refreshed" window instead of the test waiting it out.
+    vi.useFakeTimers({ toFake: ['Date'], now: Date.now() + 350, shouldAdvanceTime: true });
     const summary = await h
       .makeApp()
-      .services.credentials.keepAlive({ idleDays: 0, now: Date.now() + 60_000 });
+      .services.credentials.keepAlive({ idleDays: 0, now: Date.now() + 60_000 })
+      .finally(() => vi.useRealTimers());
     expect(summary.refreshed).toBeGreaterThan(0);
     expect(summary.failed).toEqual([]);
     expect(tokenCalls(h.sandbox) - before).toBe(summary.refreshed);
