@@ -145,7 +145,10 @@ export interface RecipientRecords {
     row: RecipientRow,
     patch: Partial<Pick<RecipientRow, 'state' | 'attempts' | 'leaseUntil' | 'error'>>,
   ) => Promise<RecipientRow | undefined>;
-  /** Stores what the Sent Items copy told of a sent row's ids (a repeat writes the same). */
+  /**
+   * Stores what the Sent Items copy told of a sent row's ids, under the row's ETag: ids already
+   * final are never overwritten, and a null id never erases a known one.
+   */
   recordIds: (row: RecipientRow, ids: SentIds) => Promise<void>;
   /** Rows from index `from` on, in order. */
   page: (
@@ -156,17 +159,22 @@ export interface RecipientRecords {
   ) => Promise<RecipientRow[]>;
 }
 
+/** Writes of one row's ids before giving up; each lost round means another reader wrote them. */
+const MAX_ID_WRITES = 3;
+
 export function createRecipientRecords(table: () => Promise<TableClient>): RecipientRecords {
+  async function read(jobId: string, index: number): Promise<RecipientRow> {
+    const client = await table();
+    try {
+      return toRecipient(await client.getEntity<Entity>(jobId, rowKey(index)));
+    } catch (error) {
+      if (isNotFound(error)) throw new NotFoundError('The recipient');
+      throw storageUnavailable('reading a recipient', error);
+    }
+  }
+
   return {
-    async read(jobId, index) {
-      const client = await table();
-      try {
-        return toRecipient(await client.getEntity<Entity>(jobId, rowKey(index)));
-      } catch (error) {
-        if (isNotFound(error)) throw new NotFoundError('The recipient');
-        throw storageUnavailable('reading a recipient', error);
-      }
-    },
+    read,
 
     async update(row, patch) {
       const client = await table();
@@ -183,16 +191,27 @@ export function createRecipientRecords(table: () => Promise<TableClient>): Recip
       }
     },
 
-    recordIds(row, ids) {
-      return guarded('recording message ids', async () => {
-        // No ETag: the row is final, and two readers finding the same copy write the same ids.
-        await (
-          await table()
-        ).updateEntity(
-          { partitionKey: row.jobId, rowKey: rowKey(row.index), ...idProperties(ids) },
-          'Merge',
-        );
-      });
+    async recordIds(row, ids) {
+      // Readers of a job's results look rows up side by side: each writes under the ETag of the
+      // row it read, and on 412 reads it again; ids another reader made final stay.
+      let current = row;
+      for (let attempt = 0; attempt < MAX_ID_WRITES; attempt++) {
+        try {
+          await (
+            await table()
+          ).updateEntity(
+            { partitionKey: row.jobId, rowKey: rowKey(row.index), ...idProperties(ids) },
+            'Merge',
+            { etag: current.etag },
+          );
+          return;
+        } catch (error) {
+          if (!isConflict(error)) throw storageUnavailable('recording message ids', error);
+        }
+        current = await read(row.jobId, row.index);
+        if (current.idsResolved) return;
+      }
+      throw storageUnavailable('recording message ids (concurrent writes)', undefined);
     },
 
     page(jobId, from, top, state) {

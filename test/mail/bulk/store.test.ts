@@ -138,4 +138,42 @@ describe('bulk store', () => {
     });
     expect(await store.counts(j.jobId)).toEqual({ sent: 1, failed: 0, skipped: 0 });
   });
+
+  /** A job whose first row was sent with no ids known yet: that row as stored. */
+  async function sentRowAwaitingIds() {
+    const j = job();
+    await store.createJob(j, snapshot, recipients);
+    const sending = (await store.updateRecipient(await store.recipient(j.jobId, 0), {
+      state: 'sending',
+    }))!;
+    const sent = { sendId: 's1', sentAt: 1, messageId: null, internetMessageId: null };
+    await store.finish(j.jobId, [sending], ['sending'], 'sent', {
+      sent: { ...sent, resolved: false },
+    });
+    return store.recipient(j.jobId, 0);
+  }
+
+  it("two reads recording a row's ids at once: ids one made final stay final", async () => {
+    const row = await sentRowAwaitingIds();
+    // Read A and read B both read the row; B records final ids; then A records what it found
+    // (the message, its internet id not given).
+    await store.recordIds(row, { messageId: 'm1', internetMessageId: '<i@x>', resolved: true });
+    await store.recordIds(row, { messageId: 'm1', internetMessageId: null, resolved: false });
+    expect(await store.recipient(row.jobId, 0)).toMatchObject({
+      messageId: 'm1',
+      internetMessageId: '<i@x>',
+      idsResolved: true,
+    });
+  });
+
+  it("a read recording ids over another read's ids not yet final writes its own", async () => {
+    const row = await sentRowAwaitingIds();
+    await store.recordIds(row, { messageId: 'm1', internetMessageId: null, resolved: false });
+    await store.recordIds(row, { messageId: 'm1', internetMessageId: '<i@x>', resolved: true });
+    expect(await store.recipient(row.jobId, 0)).toMatchObject({
+      messageId: 'm1',
+      internetMessageId: '<i@x>',
+      idsResolved: true,
+    });
+  });
 });
