@@ -4,6 +4,8 @@ import { UpstreamError } from '../core/errors';
 export interface UploadSource {
   size: number;
   open(): AsyncIterable<Uint8Array>;
+  /** Random access (a file): reads from `position` into `into`, returns how many bytes (0 at the end). */
+  readAt?: (into: Uint8Array, position: number) => Promise<number>;
 }
 
 interface Held {
@@ -16,8 +18,9 @@ interface Held {
  * It holds the last two ranges read (the chunk on its way to the server and the one read ahead
  * while it travels), so a retry, or a resume anywhere inside them, is served from memory; it goes
  * forward through the stream otherwise, and reopens the source only for bytes before those.
+ * A source with `readAt` (a file) is read straight into the chunk instead, wherever asked.
  * Reads run one at a time, in the order they were asked for. At most two chunks are in memory:
- * the oldest is dropped before a new one is read.
+ * the oldest one's memory takes the next.
  */
 export class ChunkReader {
   private iterator: AsyncIterator<Uint8Array> | undefined;
@@ -83,6 +86,7 @@ export class ChunkReader {
   }
 
   private async fill(out: Buffer, offset: number, start: number): Promise<void> {
+    if (this.source.readAt) return this.fillAt(this.source.readAt, out, offset, start);
     // A stream that failed stays failed: going back would read bytes it may never give again.
     if (this.failure !== undefined) throw this.failure;
     if (!this.iterator || offset < this.position) await this.reopen();
@@ -103,6 +107,26 @@ export class ChunkReader {
       filled += take;
       this.pending = this.pending.subarray(take);
       this.position += take;
+    }
+  }
+
+  /** Straight into `out` from a random-access source: no stream, no buffers but the chunk's. */
+  private async fillAt(
+    readAt: NonNullable<UploadSource['readAt']>,
+    out: Buffer,
+    offset: number,
+    start: number,
+  ): Promise<void> {
+    for (let at = start; at < out.length;) {
+      const position = offset + at - start;
+      const read = await readAt(out.subarray(at), position);
+      if (read === 0) {
+        throw new UpstreamError(
+          'graph_error',
+          `The attachment ended after ${position} of ${this.source.size} bytes.`,
+        );
+      }
+      at += read;
     }
   }
 

@@ -92,7 +92,7 @@ const spooledPart = (file: SpooledFile): FilePart => ({
     name: file.filename,
     contentType: file.contentType,
     size: file.size,
-    open: fileSource(file.path),
+    ...fileSource(file.path),
     path: `files[${file.index}]`,
   },
 });

@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { open as openFile } from 'node:fs/promises';
 import { Readable } from 'node:stream';
 
 import * as z from 'zod';
@@ -162,9 +163,19 @@ function bufferSource(bytes: Buffer): () => AsyncIterable<Uint8Array> {
   return () => Readable.from([bytes], { objectMode: false });
 }
 
-/** A spooled file, read from the start each time. */
-export function fileSource(path: string): () => AsyncIterable<Uint8Array> {
-  return () => createReadStream(path, { highWaterMark: 256 * 1024 });
+/** A spooled file: read from the start each time, or a range at a time into the caller's buffer. */
+export function fileSource(path: string): Pick<AttachmentInput, 'open' | 'readAt'> {
+  return {
+    open: () => createReadStream(path, { highWaterMark: 256 * 1024 }),
+    async readAt(into, position) {
+      const handle = await openFile(path, 'r');
+      try {
+        return (await handle.read(into, 0, into.length, position)).bytesRead;
+      } finally {
+        await handle.close();
+      }
+    },
+  };
 }
 
 export function sendMessage(request: SendRequest, attachments: AttachmentInput[]): OutgoingMessage {

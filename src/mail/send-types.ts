@@ -21,6 +21,12 @@ export interface AttachmentInput {
   contentId?: string;
   /** Reads the content from the start; called again if an upload has to start over. */
   open(): AsyncIterable<Uint8Array>;
+  /**
+   * When the content is a file on disk: reads bytes from `position` into `into`, returning how
+   * many (0 at its end). An upload then fills its chunk buffers in place instead of copying
+   * them out of a stream's buffers (garbage the size of the file).
+   */
+  readAt?: (into: Uint8Array, position: number) => Promise<number>;
   /** Where the attachment came from in the request (`attachments[0]`, `files[1]`), for errors. */
   path?: string;
   /**

@@ -52,6 +52,37 @@ describe('ChunkReader', () => {
     reader.close();
   });
 
+  it('reads a random-access source straight into its chunks, never opening a stream', async () => {
+    const bytes = randomBytes(10_000);
+    const reads: string[] = [];
+    const reader = new ChunkReader({
+      size: bytes.length,
+      open: () => {
+        throw new Error('a random-access source is not streamed');
+      },
+      // At most 1500 bytes a read, as a file read may return fewer than asked.
+      readAt: (into, position) => {
+        const read = bytes.copy(into, 0, position, Math.min(bytes.length, position + 1500));
+        reads.push(`${position}+${read}`);
+        return Promise.resolve(read);
+      },
+    });
+    expect(await reader.read(0, 4000)).toEqual(bytes.subarray(0, 4000));
+    expect(await reader.read(4000, 4000)).toEqual(bytes.subarray(4000, 8000));
+    expect(await reader.read(8000, 2000)).toEqual(bytes.subarray(8000)); // reuses the first chunk's memory
+    expect(await reader.read(100, 50)).toEqual(bytes.subarray(100, 150)); // goes back
+    expect(reads.slice(0, 3)).toEqual(['0+1500', '1500+1500', '3000+1000']);
+    expect(reads.at(-1)).toBe('100+50');
+    reader.close();
+    const short = new ChunkReader({
+      size: 10,
+      open: () => Readable.from([]),
+      readAt: (into, position) =>
+        Promise.resolve(position < 5 ? Math.min(into.length, 5 - position) : 0),
+    });
+    await expect(short.read(0, 10)).rejects.toThrow(/ended after 5 of 10/);
+  });
+
   it('fails clearly when the source is shorter than declared', async () => {
     const reader = new ChunkReader({ size: 10, open: () => Readable.from([Buffer.alloc(5)]) });
     await expect(reader.read(0, 10)).rejects.toThrow(/ended after 5 of 10/);
