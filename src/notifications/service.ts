@@ -161,7 +161,9 @@ export function createSubscriptionService(deps: {
       const sub = await find(key, id);
       const signingSecret = newSigningSecret();
       const next = { ...sub, sealedSecret: await sealSecret(sub, signingSecret) };
-      await store.putSubscription(next);
+      // The secret alone: a delivery disabling the subscription meanwhile keeps it disabled.
+      if (!(await store.setSecret(key, id, next.sealedSecret)))
+        throw new NotFoundError(`Subscription ${id}`);
       return { ...toView(next), signingSecret };
     },
     async deliveries(key, id, filter) {
@@ -194,7 +196,7 @@ export function createSubscriptionService(deps: {
       );
     },
     async disable(sub, reason) {
-      await store.putSubscription({ ...sub, status: 'disabled', reason });
+      await store.setStatus(sub, sub.subscriptionId, 'disabled', reason);
     },
   };
   return api;

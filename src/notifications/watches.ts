@@ -101,12 +101,14 @@ export function createFolderWatches(deps: {
     reason: string,
   ) {
     const subs = await deps.fanout.subscribers(watch, watch.folderId);
+    const paused = type === 'subscription.paused';
     for (const sub of subs)
-      await store.putSubscription({
-        ...sub,
-        status: type === 'subscription.paused' ? 'paused' : 'active',
-        reason: type === 'subscription.paused' ? reason : undefined,
-      });
+      await store.setStatus(
+        sub,
+        sub.subscriptionId,
+        paused ? 'paused' : 'active',
+        paused ? reason : undefined,
+      );
     await deps.fanout.emit(watch, subs, {
       id: subscriptionEventId(watchKey(watch, watch.folderId), type, Date.now()),
       type,

@@ -63,6 +63,46 @@ describe('notification store: subscription table', () => {
     await store.deleteSubscription(key, 's1'); // already gone: done
     expect(await store.getSubscription(key, 's1')).toBeUndefined();
   });
+
+  it('a delivery disabling while the caller rotates the secret: both writes survive', async () => {
+    await store.putSubscription(subscription('r1'));
+    // The delivery read the subscription before its webhook call; the caller rotates the secret
+    // meanwhile; then the delivery disables it.
+    const read = (await store.getSubscription(key, 'r1'))!;
+    expect(await store.setSecret(key, 'r1', 'sealed-2')).toBe(true);
+    expect(await store.setStatus(read, read.subscriptionId, 'disabled', 'receiver_gone')).toBe(
+      true,
+    );
+    expect(await store.getSubscription(key, 'r1')).toMatchObject({
+      sealedSecret: 'sealed-2',
+      status: 'disabled',
+      reason: 'receiver_gone',
+    });
+    // Disabled is final: a resume announced late leaves it.
+    expect(await store.setStatus(key, 'r1', 'active', undefined)).toBe(false);
+    expect(await store.getSubscription(key, 'r1')).toMatchObject({ status: 'disabled' });
+  });
+
+  it('a pause or resume keeps the secret, and a resume clears the reason', async () => {
+    await store.putSubscription(subscription('r2'));
+    expect(await store.setStatus(key, 'r2', 'paused', 'reauth_required')).toBe(true);
+    expect(await store.setSecret(key, 'r2', 'sealed-3')).toBe(true);
+    expect(await store.setStatus(key, 'r2', 'active', undefined)).toBe(true);
+    const after = await store.getSubscription(key, 'r2');
+    expect(after).toMatchObject({ sealedSecret: 'sealed-3', status: 'active' });
+    expect(after?.reason).toBeUndefined();
+  });
+
+  it('a subscription deleted while a delivery or a rotation is under way is not recreated', async () => {
+    await store.putSubscription(subscription('r3'));
+    const read = (await store.getSubscription(key, 'r3'))!;
+    await store.deleteSubscription(key, 'r3');
+    expect(await store.setStatus(read, read.subscriptionId, 'disabled', 'receiver_gone')).toBe(
+      false,
+    );
+    expect(await store.setSecret(key, 'r3', 'sealed-4')).toBe(false);
+    expect(await store.getSubscription(key, 'r3')).toBeUndefined();
+  });
 });
 
 describe('notification store: watch table', () => {
