@@ -155,30 +155,27 @@ describe('uploadToSession', () => {
     expect(lengths).toEqual(['3000', '3000']);
   });
 
-  it('stops at once when its budget runs out during a PUT', async () => {
-    const server = await startServer(() => {
-      // Never answers.
-    });
+  /** What uploading 100 bytes within `budgetMs` to a server answering with `handler` throws. */
+  async function failedUpload(handler: Parameters<typeof startServer>[0], budgetMs: number) {
+    const server = await startServer(handler);
     close = () => server.close();
-    const error = await uploadToSession(
+    return uploadToSession(
       { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
       source(Buffer.alloc(100)),
-      { abortSignal: budgetSignal(100), log },
+      { abortSignal: budgetSignal(budgetMs), log },
     ).catch((e: unknown) => e);
-    expect(error).toMatchObject({ code: 'graph_unavailable' });
+  }
+
+  it('stops at once when its budget runs out during a PUT', async () => {
+    // The server never answers.
+    expect(await failedUpload(() => undefined, 100)).toMatchObject({ code: 'graph_unavailable' });
   });
 
   it('stops on a 4xx and reports it in our taxonomy', async () => {
-    const server = await startServer((_req, res) => {
+    const error = await failedUpload((_req, res) => {
       res.writeHead(404, { 'content-type': 'application/json' });
       res.end(JSON.stringify({ error: { code: 'ErrorItemNotFound', message: 'gone' } }));
-    });
-    close = () => server.close();
-    const error = await uploadToSession(
-      { uploadUrl: `${server.url}/u`, nextExpectedRanges: ['0-'] },
-      source(Buffer.alloc(100)),
-      { abortSignal: budgetSignal(5000), log },
-    ).catch((e: unknown) => e);
+    }, 5000);
     expect(error).toMatchObject({ code: 'not_found' });
   });
 });
