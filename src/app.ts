@@ -80,7 +80,11 @@ import {
   type SentCopySettings,
 } from './mail/send/sent-copy';
 import { createSendStatus, type SendStatusService } from './mail/send/status';
-import { createNotifications, type DeliverySettings } from './notifications';
+import {
+  createNotifications,
+  type DeliverySettings,
+  type WebhookNetworkOptions,
+} from './notifications';
 import { type DraftSender, type SendService } from './mail/send-types';
 import {
   createJsonQueue,
@@ -134,6 +138,8 @@ export interface CreateAppOptions extends LoadConfigOptions {
   bulk?: Partial<BulkSettings>;
   /** Tests and the benchmark: webhook retry timings. */
   delivery?: Partial<DeliverySettings>;
+  /** Tests: how deliveries reach webhooks (a stand-in resolver, the internal-address switch). */
+  webhooks?: Partial<WebhookNetworkOptions>;
   /** Tests: how the Sent Items copies of drafts sent with saveToSentItems=false are looked for. */
   sentCopies?: Partial<SentCopySettings>;
 }
@@ -313,12 +319,14 @@ export function createApp(options: CreateAppOptions): AppContext {
   });
   if (config.reports.length > 0) health.add(reports.healthCheck());
   const secureCookies = config.publicBaseUrl.startsWith('https:');
+  // Local and dev only: webhooks on loopback (http) and private addresses.
+  const allowInternalWebhooks = !config.isProduction;
   const notifications = createNotifications({
     storage,
     graph: services.graph,
     folders: readers.folders,
     appKeys: services.appKeys,
-    fetch: fetchImpl,
+    webhooks: { allowInternal: allowInternalWebhooks, ...options.webhooks },
     publicBaseUrl: config.publicBaseUrl,
     delivery: { retryWindowMs: config.webhookRetryMs, ...options.delivery },
     log,
@@ -360,7 +368,7 @@ export function createApp(options: CreateAppOptions): AppContext {
     ...bulkWorkerFunctions(mailing.worker),
     ...reportFunctions(() => reports),
     reportTimerFunction(() => reports, config.reportSchedule),
-    ...subscriptionFunctions(notifications, { allowLoopbackHttp: !config.isProduction }),
+    ...subscriptionFunctions(notifications, { allowLoopbackHttp: allowInternalWebhooks }),
     ...graphWebhookFunctions(notifications),
     ...notifyWorkerFunctions(notifications, config.notificationsSchedule),
     fallbackFunction(() => routes),

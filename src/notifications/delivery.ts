@@ -4,6 +4,7 @@ import { type Logger } from '../core/logger';
 import { type DeliveryMessage, type NotifyQueue } from './queue';
 import { type CallerSubscription, type Delivery, type NotificationStore } from './store';
 import { signWebhook } from './signing';
+import { addressRefusal } from './webhook-fetch';
 
 export interface DeliverySettings {
   /** First retry after a failed attempt; each next one waits twice as long (with jitter). */
@@ -42,6 +43,7 @@ export function createDeliveryWorker(deps: {
   subscription(delivery: Delivery): Promise<CallerSubscription | undefined>;
   disable(sub: CallerSubscription, reason: string): Promise<void>;
   settings: DeliverySettings;
+  /** Refuses internal addresses at connect time and follows no redirect (`webhook-fetch.ts`). */
   fetch: typeof fetch;
 }): DeliveryWorker {
   const { store, settings } = deps;
@@ -59,6 +61,7 @@ export function createDeliveryWorker(deps: {
       const at = Date.now();
       let status: number | undefined;
       let error: string | undefined;
+      let refused: string | undefined;
       try {
         const response = await deps.fetch(sub.webhookUrl, {
           method: 'POST',
@@ -71,6 +74,7 @@ export function createDeliveryWorker(deps: {
         await response.body?.cancel().catch(() => undefined);
       } catch (cause) {
         error = cause instanceof Error ? cause.name : 'network error';
+        refused = addressRefusal(cause)?.message;
       }
       const attempts = delivery.attempts + 1;
       const base = { ...delivery, attempts, lastAttemptAt: at, lastStatusCode: status };
@@ -87,7 +91,24 @@ export function createDeliveryWorker(deps: {
         });
         return;
       }
-      const lastError = error ?? `receiver answered ${status}`;
+      if (refused !== undefined) {
+        // Permanent until the receiver's DNS changes: retrying would only knock again.
+        await store.updateDelivery({
+          ...base,
+          status: 'dead',
+          lastError: refused,
+          nextAttemptAt: undefined,
+        });
+        log.warn('webhook delivery refused: the host is an internal address', {
+          subscriptionId: sub.subscriptionId,
+          deliveryId: delivery.deliveryId,
+          reason: refused,
+        });
+        return;
+      }
+      const redirect = status !== undefined && status >= 300 && status < 400;
+      const lastError =
+        error ?? `receiver answered ${status}${redirect ? ' (redirects are not followed)' : ''}`;
       const wait = backoffMs(attempts, settings);
       if (at + wait - delivery.createdAt > settings.retryWindowMs) {
         await store.updateDelivery({

@@ -22,9 +22,11 @@ import { createSubscriptionService, type SubscriptionService } from './service';
 import { createNotificationStore, partitionOf } from './store';
 import { createFolderSync } from './sync';
 import { createFolderWatches, type FolderWatches } from './watches';
+import { createWebhookFetch, type WebhookNetworkOptions } from './webhook-fetch';
 
 export { CHANGES_QUEUE, DELIVERIES_QUEUE } from './queue';
 export type { DeliverySettings } from './delivery';
+export type { WebhookNetworkOptions } from './webhook-fetch';
 
 /** A folder busy with another delta run is tried again this much later. */
 const BUSY_RETRY_MS = 2000;
@@ -45,7 +47,8 @@ export interface NotificationDependencies {
   graph: GraphFactory<CredentialKey>;
   folders: FolderReader;
   appKeys: AppKeys;
-  fetch: typeof fetch;
+  /** How deliveries reach webhooks: internal addresses refused unless allowed (dev). */
+  webhooks: WebhookNetworkOptions;
   /** `{PUBLIC_BASE_URL}/api/graph/notifications` and `…/lifecycle`. */
   publicBaseUrl: string;
   delivery?: Partial<DeliverySettings>;
@@ -103,7 +106,7 @@ export function createNotifications(deps: NotificationDependencies): () => Notif
         ),
       disable: (sub, reason) => subscriptions.disable(sub, reason),
       settings: { ...DEFAULT_DELIVERY_SETTINGS, ...deps.delivery },
-      fetch: deps.fetch,
+      fetch: createWebhookFetch(deps.webhooks),
     });
     const changes = createChangesReader({
       graph: deps.graph,

@@ -1,16 +1,16 @@
-import { isIP } from 'node:net';
-
 import * as z from 'zod';
+
+import { internalRangeOf } from '../core/addresses';
 
 import { eventFieldSchema, MESSAGE_EVENTS } from './events';
 
-/** Private, loopback and link-local address literals a webhook must not point at in Azure. */
+/**
+ * Private, loopback and link-local hosts a webhook must not point at in Azure: address literals
+ * (the ranges of `internalRangeOf`) and `localhost`. A name resolving there is refused when
+ * a delivery connects (`webhook-fetch.ts`), so DNS cannot change the answer after this check.
+ */
 export function isInternalAddress(host: string): boolean {
-  const bare = host.replace(/^\[|\]$/g, '');
-  if (isIP(bare) === 0) return host === 'localhost';
-  return /^(10\.|127\.|169\.254\.|192\.168\.|172\.(1[6-9]|2\d|3[01])\.|0\.|::1$|f[cd]|fe80:)/i.test(
-    bare,
-  );
+  return /^localhost\.?$|\.localhost\.?$/i.test(host) || internalRangeOf(host) !== undefined;
 }
 
 export function subscriptionRequestSchema(options: { allowLoopbackHttp: boolean }) {

@@ -52,7 +52,12 @@ describe('subscription request', () => {
       '[fc00::1]',
       '[fd12::1]',
       '[fe80::1]',
+      '[febf::1]',
+      '100.64.0.1', // carrier-grade NAT
+      '[::ffff:127.0.0.1]', // IPv4-mapped IPv6
+      '[::ffff:a9fe:a9fe]',
       'localhost',
+      'hooks.localhost',
     ]) {
       expect(problem(azure, `https://${host}/in`), host).toBe(
         'must not point at a private or loopback address',
