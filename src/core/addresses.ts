@@ -12,10 +12,20 @@ const RANGES: ReadonlyArray<readonly [name: string, network: string, prefix: num
   ['link-local (cloud metadata)', '169.254.0.0', 16],
   ['private', '172.16.0.0', 12],
   ['private', '192.168.0.0', 16],
+  ['IETF protocol assignments', '192.0.0.0', 24],
+  ['benchmarking', '198.18.0.0', 15],
+  ['multicast', '224.0.0.0', 4],
+  ['reserved (and broadcast)', '240.0.0.0', 4],
   ['unspecified', '::', 128],
   ['loopback', '::1', 128],
   ['unique-local', 'fc00::', 7],
   ['link-local', 'fe80::', 10],
+  ['multicast', 'ff00::', 8],
+  // IPv6 addresses that carry an IPv4 one a translator may forward to (a private one too):
+  // refused whole, as no webhook receiver needs them (6to4 is deprecated, RFC 7526).
+  ['IPv4 translation (NAT64)', '64:ff9b::', 96],
+  ['IPv4 translation (local NAT64)', '64:ff9b:1::', 48],
+  ['IPv4 translation (6to4)', '2002::', 16],
 ];
 
 const LISTS = RANGES.map(([name, network, prefix]) => {
