@@ -1,6 +1,8 @@
+import { type TableClient } from '@azure/data-tables';
+
 import { azureSdk } from '../core/azure-sdk';
 import { type StorageClients, storageStatus, storageUnavailable } from '../storage';
-import { type StoreOptions } from './store';
+import { type SetSecretOptions, type StoreOptions } from './store';
 import { type CredentialKey } from './types';
 
 export const CREDENTIAL_INDEX_TABLE = 'credentialindex';
@@ -20,8 +22,14 @@ export interface CredentialIndex {
     serviceId: string,
     options?: StoreOptions,
   ): Promise<Array<Record<string, string>> | undefined>;
-  /** Records a credential's current tags (they hold its service and credential id). */
-  put(tags: Record<string, string>, options?: StoreOptions): Promise<void>;
+  /**
+   * Records a credential's current tags (they hold its service and credential id). With
+   * `mustExist` (a token rotation) it only updates an entry: a delete's tombstone stays.
+   */
+  put(
+    tags: Record<string, string>,
+    options?: Pick<SetSecretOptions, 'abortSignal' | 'mustExist'>,
+  ): Promise<void>;
   remove(key: CredentialKey, options?: StoreOptions): Promise<void>;
   /**
    * Once per store: adds what a full listing of the vault found (records written before the index
@@ -42,11 +50,55 @@ interface IndexEntity {
   deleted?: boolean;
 }
 
+const sig = (options: StoreOptions) =>
+  options.abortSignal ? { abortSignal: options.abortSignal } : {};
+
+/** Rounds of read-and-write when other writers keep changing the entry under a rotation. */
+const UPDATE_ROUNDS = 3;
+
+/**
+ * A rotation's write: replaces the entry under its ETag, or creates it when there is none (a
+ * record from before the index), and leaves a tombstone alone. A rotation that wrote the vault
+ * just before a delete reaches the index after the delete's tombstone; replacing it blindly
+ * listed the deleted credential again.
+ */
+async function updateLive(
+  client: TableClient,
+  entity: IndexEntity,
+  options: StoreOptions,
+): Promise<void> {
+  for (let round = 1; ; round++) {
+    let current: IndexEntity & { etag: string };
+    try {
+      current = await client.getEntity<IndexEntity>(
+        entity.partitionKey,
+        entity.rowKey,
+        sig(options),
+      );
+    } catch (error) {
+      if (storageStatus(error) !== 404) throw error;
+      try {
+        return void (await client.createEntity(entity, sig(options)));
+      } catch (createError) {
+        if (storageStatus(createError) !== 409 || round >= UPDATE_ROUNDS) throw createError;
+        continue;
+      }
+    }
+    if (current.deleted) return;
+    try {
+      return void (await client.updateEntity(entity, 'Replace', {
+        ...sig(options),
+        etag: current.etag,
+      }));
+    } catch (error) {
+      if (storageStatus(error) !== 412 || round >= UPDATE_ROUNDS) throw error;
+    }
+  }
+}
+
 export function createTableCredentialIndex(storage: StorageClients): CredentialIndex {
   const table = () => storage.table(CREDENTIAL_INDEX_TABLE);
   let built = false;
-  const sig = (options: StoreOptions) =>
-    options.abortSignal ? { abortSignal: options.abortSignal } : {};
   const entityOf = (tags: Record<string, string>): IndexEntity => ({
     partitionKey: tags.serviceId!,
     rowKey: tags.credentialId!,
@@ -83,7 +135,11 @@ export function createTableCredentialIndex(storage: StorageClients): CredentialI
     },
     async put(tags, options = {}) {
       try {
-        await (await table()).upsertEntity(entityOf(tags), 'Replace', sig(options));
+        const client = await table();
+        if (!options.mustExist) {
+          return void (await client.upsertEntity(entityOf(tags), 'Replace', sig(options)));
+        }
+        await updateLive(client, entityOf(tags), options);
       } catch (error) {
         throw storageUnavailable('updating the credential index', error);
       }

@@ -115,13 +115,43 @@ describe("finding 9: one service's listing does not page through the others'", (
     expect(all.checked).toBe(MANY + 1);
   });
 
-  it('a credential deleted while the index is being built does not come back', async () => {
-    const storage = createStorageClients(
+  const indexStorage = () =>
+    createStorageClients(
       { kind: 'connectionString', connectionString: h.azurite!.connectionString },
       () => {
         throw new Error('no Azure credential with a connection string');
       },
     );
+
+  it('a token rotation that reaches the index after a delete does not list the credential again', async () => {
+    const index = createTableCredentialIndex(indexStorage());
+    const tags = (rotatedAt: string) => ({
+      kind: 'credential',
+      serviceId: 'rotations',
+      credentialId: 'rot1',
+      rotatedAt,
+    });
+    const listed = async () =>
+      (await index.list('rotations'))?.find((t) => t.credentialId === 'rot1')?.rotatedAt;
+    await index.put(tags('1'));
+    // A rotation of a live credential updates its entry.
+    await index.put(tags('2'), { mustExist: true });
+    expect(await listed()).toBe('2');
+    // The rotation wrote the vault, then a delete removed the secret and wrote its tombstone,
+    // then the rotation's index write arrived.
+    await index.remove({ serviceId: 'rotations', credentialId: 'rot1' });
+    await index.put(tags('3'), { mustExist: true });
+    expect(await listed()).toBeUndefined();
+    // A record from before the index (no entry) is indexed by its rotation.
+    await index.put({ ...tags('4'), credentialId: 'rot2' }, { mustExist: true });
+    expect((await index.list('rotations'))?.some((t) => t.credentialId === 'rot2')).toBe(true);
+    // A new connection under the deleted id is listed again.
+    await index.put(tags('5'));
+    expect(await listed()).toBe('5');
+  });
+
+  it('a credential deleted while the index is being built does not come back', async () => {
+    const storage = indexStorage();
     // As before the first build: no marker.
     await (await storage.table(CREDENTIAL_INDEX_TABLE)).deleteEntity('~index', 'built');
     const index = createTableCredentialIndex(storage);
