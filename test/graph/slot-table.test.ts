@@ -10,8 +10,8 @@ import {
   type SlotTable,
 } from '../../src/graph/slot-table';
 import { type AzuriteInstance } from '../../src/local/azurite';
-import { createStorageClients, type StorageClients } from '../../src/storage';
-import { testStorage } from '../support/storage';
+import { type StorageClients } from '../../src/storage';
+import { storageClientsFor, testStorage } from '../support/storage';
 
 const MAILBOX = 'adele@contoso.test';
 const log = createLogger(() => undefined);
@@ -19,12 +19,7 @@ let azurite: AzuriteInstance;
 
 /** The storage clients of one app instance (each instance builds its own). */
 function instanceStorage(): StorageClients {
-  return createStorageClients(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    () => {
-      throw new Error('no Azure credential in tests');
-    },
-  );
+  return storageClientsFor(azurite);
 }
 const table = (): SlotTable => createBlobSlotTable(instanceStorage(), { slots: 4, log });
 

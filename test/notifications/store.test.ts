@@ -10,8 +10,7 @@ import {
   type Watch,
   watchKey,
 } from '../../src/notifications/store';
-import { createStorageClients } from '../../src/storage';
-import { testStorage } from '../support/storage';
+import { storageClientsFor, testStorage } from '../support/storage';
 
 const key = { serviceId: 'svc', credentialId: 'c1' };
 let azurite: AzuriteInstance;
@@ -19,12 +18,7 @@ let store: NotificationStore;
 
 beforeAll(async () => {
   azurite = await testStorage();
-  const storage = createStorageClients(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    () => {
-      throw new Error('no Azure credential in tests');
-    },
-  );
+  const storage = storageClientsFor(azurite);
   store = createNotificationStore((name) => storage.table(name));
 });
 afterAll(() => azurite?.stop());

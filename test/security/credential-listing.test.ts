@@ -8,8 +8,8 @@ import { createSecretDataKeyRing } from '../../src/credentials/data-key';
 import { createRecordRepository } from '../../src/credentials/record';
 import { type CredentialRecord } from '../../src/credentials/types';
 import { DEFAULT_SCOPES } from '../../src/config';
-import { createStorageClients } from '../../src/storage';
 import { type Harness, startHarness, vaultStore } from '../support/credential-harness';
+import { storageClientsFor } from '../support/storage';
 
 /**
  * Issue #14, finding 9: `GET credentials` of one service must not page through every secret of
@@ -115,13 +115,7 @@ describe("finding 9: one service's listing does not page through the others'", (
     expect(all.checked).toBe(MANY + 1);
   });
 
-  const indexStorage = () =>
-    createStorageClients(
-      { kind: 'connectionString', connectionString: h.azurite!.connectionString },
-      () => {
-        throw new Error('no Azure credential with a connection string');
-      },
-    );
+  const indexStorage = () => storageClientsFor(h.azurite!);
 
   it('a token rotation that reaches the index after a delete does not list the credential again', async () => {
     const index = createTableCredentialIndex(indexStorage());

@@ -8,6 +8,7 @@ import {
   azuriteConnectionString,
   startAzurite,
 } from '../../src/local/azurite';
+import { createStorageClients } from '../../src/storage';
 
 /**
  * Storage for one test stack: an unused account of this worker's Azurite
@@ -31,4 +32,14 @@ export async function testStorage(): Promise<AzuriteInstance> {
     };
   }
   return startAzurite();
+}
+
+/** The product's storage clients over a test Azurite's connection string (no Azure credential). */
+export function storageClientsFor(azurite: Pick<AzuriteInstance, 'connectionString'>) {
+  return createStorageClients(
+    { kind: 'connectionString', connectionString: azurite.connectionString },
+    () => {
+      throw new Error('no Azure credential in tests');
+    },
+  );
 }

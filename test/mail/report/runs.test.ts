@@ -1,9 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 import { type AzuriteInstance } from '../../../src/local/azurite';
-import { testStorage } from '../../support/storage';
+import { storageClientsFor, testStorage } from '../../support/storage';
 import { createRunStore } from '../../../src/mail/report/runs';
-import { createStorageClients, type StorageClients } from '../../../src/storage';
+import { type StorageClients } from '../../../src/storage';
 
 let azurite: AzuriteInstance;
 let storage: StorageClients;
@@ -16,12 +16,7 @@ const key = (runId: string) => ({ serviceId: 'svc', reportId: 'weekly', runId })
 
 beforeAll(async () => {
   azurite = await testStorage();
-  storage = createStorageClients(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    () => {
-      throw new Error('no Azure credential in tests');
-    },
-  );
+  storage = storageClientsFor(azurite);
 });
 
 afterAll(async () => {

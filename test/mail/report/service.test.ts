@@ -6,7 +6,7 @@ import { type CredentialKey } from '../../../src/credentials/types';
 import { budgetSignal } from '../../../src/core/abort';
 import { createGraphFactory, type GraphFactory } from '../../../src/graph/client';
 import { type AzuriteInstance } from '../../../src/local/azurite';
-import { testStorage } from '../../support/storage';
+import { storageClientsFor, testStorage } from '../../support/storage';
 import { type Sandbox } from '../../../src/local/sandbox';
 import { startTestSandbox } from '../../support/sandbox';
 import { createIdempotencyStore } from '../../../src/mail/idempotency';
@@ -14,7 +14,7 @@ import { periodBefore } from '../../../src/mail/report/period';
 import { createRunStore, REPORT_RUNS_TABLE, type RunStore } from '../../../src/mail/report/runs';
 import { createReportService, type ReportService } from '../../../src/mail/report/service';
 import { createSendService } from '../../../src/mail/send';
-import { createStorageClients, type StorageClients } from '../../../src/storage';
+import { type StorageClients } from '../../../src/storage';
 import { parseCsv } from '../../support/csv-parse';
 import { sentCopies } from '../../support/sent-items';
 import {
@@ -89,12 +89,7 @@ async function delivered(): Promise<
 
 beforeAll(async () => {
   [sandbox, azurite] = await Promise.all([startTestSandbox({ messagesPerUser: 0 }), testStorage()]);
-  storage = createStorageClients(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    () => {
-      throw new Error('no Azure credential in tests');
-    },
-  );
+  storage = storageClientsFor(azurite);
   graph = createGraphFactory({
     graphBaseUrl: sandbox.url,
     tokens: sandboxTokens(sandbox, { c1: MAILBOX }),

@@ -17,11 +17,11 @@ import {
 } from '../../../src/mail/send/records';
 import { copyOutcome, createSentCopyCleanup } from '../../../src/mail/send/sent-copy';
 import { createSendStatus, lookupResult } from '../../../src/mail/send/status';
-import { createStorageClients } from '../../../src/storage';
+import { type StorageClients } from '../../../src/storage';
 import { log, readOptions, sandboxGraph } from '../../support/graph-read';
 import { withSandbox } from '../../support/sandbox';
 import { sentCopies, sentNow } from '../../support/sent-items';
-import { testStorage } from '../../support/storage';
+import { storageClientsFor, testStorage } from '../../support/storage';
 import { useStack } from '../../support/use-stack';
 
 /**
@@ -33,18 +33,13 @@ import { useStack } from '../../support/use-stack';
 const SCOPES = ['offline_access', 'User.Read', 'Mail.ReadWrite', 'Mail.Send'];
 const sandbox = useStack(() => withSandbox({ messagesPerUser: 0 }));
 let azurite: AzuriteInstance;
-let storage: ReturnType<typeof createStorageClients>;
+let storage: StorageClients;
 let records: SendRecordStore;
 let upn: string;
 
 beforeAll(async () => {
   azurite = await testStorage();
-  storage = createStorageClients(
-    { kind: 'connectionString', connectionString: azurite.connectionString },
-    () => {
-      throw new Error('no Azure credential in tests');
-    },
-  );
+  storage = storageClientsFor(azurite);
   records = createSendRecordStore({ table: () => storage.table(IDEMPOTENCY_TABLE) });
 });
 afterAll(() => azurite?.stop());
