@@ -38,10 +38,9 @@ function guardedLookup(resolve: LookupFunction): LookupFunction {
     resolve(hostname, { ...options, all: true }, (error, found) => {
       if (error) return callback(error, '');
       const addresses = found as LookupAddress[];
-      const refused = addresses.find((a) => internalRangeOf(a.address));
-      if (refused) {
-        const range = internalRangeOf(refused.address) ?? 'internal';
-        return callback(new WebhookAddressRefusedError(hostname, refused.address, range), '');
+      for (const { address } of addresses) {
+        const range = internalRangeOf(address);
+        if (range) return callback(new WebhookAddressRefusedError(hostname, address, range), '');
       }
       const first = addresses[0];
       if (!first) return callback(new Error(`no address for ${hostname}`), '');

@@ -7,10 +7,9 @@ import { idSchema } from '../../core/validators';
 import { type CredentialKey } from '../../credentials/types';
 import { type GraphFactory } from '../../graph/client';
 import { deleteMessage } from '../../graph/drafts';
-import { findBySendId } from '../../graph/send';
 import { type JsonQueue } from '../../storage';
 import { type SendRecord, type SendRecordChange, type SendRecordStore } from './records';
-import { LOOKUP_AFTER_MS, LOOKUP_BEFORE_MS } from './status';
+import { findSentCopy, LOOKUP_AFTER_MS } from './status';
 
 /**
  * Graph's draft `/send` always keeps a copy in Sent Items (only `sendMail` takes
@@ -160,10 +159,7 @@ export function createSentCopyCleanup(deps: SentCopyDependencies): SentCopyClean
       }
       throw error;
     }
-    const copy = await findBySendId(graph, 'sentitems', record.sendId, {
-      from: new Date(record.sentAt - LOOKUP_BEFORE_MS),
-      to: new Date(record.sentAt + LOOKUP_AFTER_MS),
-    });
+    const copy = await findSentCopy(graph, record);
     if (copy && !copy.isDraft && copy.id === record.draftId) {
       await deleteMessage(graph, copy.id);
       await mark(key, record, 'deleted');

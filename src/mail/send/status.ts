@@ -18,6 +18,14 @@ export const LOOKUP_BEFORE_MS = 5 * 60_000;
 /** …to this long after it; a copy not found by then is not looked for again. */
 export const LOOKUP_AFTER_MS = 60 * 60_000;
 
+/** The send's copy in Sent Items, found by its send id among messages sent in the window. */
+export function findSentCopy(graph: MailboxGraph, record: SendRecord): Promise<MessageRef | null> {
+  return findBySendId(graph, 'sentitems', record.sendId, {
+    from: new Date(record.sentAt - LOOKUP_BEFORE_MS),
+    to: new Date(record.sentAt + LOOKUP_AFTER_MS),
+  });
+}
+
 export interface SendStatus {
   sendId: string;
   /** `unknown`: the send's answer was lost and the message has not been found (yet). */
@@ -103,10 +111,7 @@ export async function lookUpSend(
     const draft = await getMessageRef(graph, record.draftId);
     ref = draft && !draft.isDraft ? draft : null;
   } else {
-    ref = await findBySendId(graph, 'sentitems', record.sendId, {
-      from: new Date(record.sentAt - LOOKUP_BEFORE_MS),
-      to: new Date(until),
-    });
+    ref = await findSentCopy(graph, record);
   }
   if (ref) return found(record, ref);
   return now > until ? { ...record, resolved: true } : undefined;
